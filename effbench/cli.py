@@ -1,0 +1,172 @@
+"""The `effbench` command: a thin face over `effbench.pipeline`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from effbench import __version__, pipeline
+from effbench.errors import EffbenchError
+from effbench.examples import EXAMPLES
+from effbench.load import ColumnMap, Source
+from effbench.store import AnalysisParameters, LoadReport
+
+app = typer.Typer(
+    name="effbench",
+    help="Honest, efficient language-model leaderboards: rank intervals and a static site from raw results.",
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+DbOption = Annotated[Path, typer.Option("--db", help="DuckDB file that holds the results and analyses.")]
+ModelsOption = Annotated[
+    list[Path] | None,
+    typer.Option("--models", help="Model metadata file (one row per model), joined on the model name. Repeatable."),
+]
+WideOption = Annotated[
+    list[Path] | None,
+    typer.Option("--wide", help="Aggregated table: one row per model, one column per scenario, no items. Repeatable."),
+]
+ModelCol = Annotated[str, typer.Option("--model-col", help="Column holding the model name.")]
+ScenarioCol = Annotated[str, typer.Option("--scenario-col", help="Column holding the scenario.")]
+ItemCol = Annotated[str, typer.Option("--item-col", help="Column holding the item id.")]
+ScoreCol = Annotated[str, typer.Option("--score-col", help="Column holding the score (blank = not evaluated).")]
+KeyCol = Annotated[
+    list[str] | None,
+    typer.Option("--key", help="Extra column that tells rows of one item apart, e.g. a prompt or seed. Repeatable."),
+]
+
+
+def _sources(
+    files: list[Path] | None, models: list[Path] | None, wide: list[Path] | None, columns: ColumnMap
+) -> list[Source]:
+    return (
+        [Source(path, "long", columns) for path in files or []]
+        + [Source(path, "wide", ColumnMap(model=columns.model)) for path in wide or []]
+        + [Source(path, "models", ColumnMap(model=columns.model)) for path in models or []]
+    )
+
+
+def _print_loads(loads: tuple[LoadReport, ...]) -> None:
+    for load in loads:
+        if load.already_loaded:
+            typer.echo(f"{load.path}: already loaded, skipped", err=True)
+        else:
+            typer.echo(f"{load.path}: loaded {load.rows:,} rows ({load.kind})", err=True)
+        for note in load.notes:
+            typer.echo(f"  {note}", err=True)
+
+
+def _fail(error: EffbenchError) -> typer.Exit:
+    typer.echo(f"effbench: error: {error}", err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def build(
+    sources: Annotated[
+        list[Path] | None, typer.Argument(help="Per-item result files (CSV, TSV, Parquet, JSON lines; .gz ok).")
+    ] = None,
+    db: DbOption = Path("effbench.duckdb"),
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the site into (replaced whole).")] = Path("site"),
+    example: Annotated[
+        str | None,
+        typer.Option("--example", help=f"Build a bundled example: {', '.join(EXAMPLES)}."),
+    ] = None,
+    models: ModelsOption = None,
+    wide: WideOption = None,
+    model_col: ModelCol = "model",
+    scenario_col: ScenarioCol = "scenario",
+    item_col: ItemCol = "item_id",
+    score_col: ScoreCol = "score",
+    key: KeyCol = None,
+    title: Annotated[str | None, typer.Option("--title", help="Site title.")] = None,
+    resamples: Annotated[int, typer.Option("--resamples", min=1, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
+    confidence: Annotated[
+        float, typer.Option("--confidence", min=0.5, max=0.999, help="Confidence level of the intervals.")
+    ] = 0.95,
+) -> None:
+    """Load results, compute rank intervals and write the static leaderboard site.
+
+    With no arguments on an empty database it builds the bundled MMLU-Pro example.
+
+    Examples:
+
+      effbench build
+
+      effbench build --example livecodebench --db lcb.duckdb --out lcb-site
+
+      effbench build results.parquet --models models.csv --title "My benchmark"
+    """
+    columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
+    parameters = AnalysisParameters(n_resamples=resamples, confidence_level=confidence, seed=seed)
+    try:
+        report = pipeline.build(db, out, _sources(sources, models, wide, columns), example=example,
+                                parameters=parameters, title=title)
+    except EffbenchError as error:
+        raise _fail(error) from None
+    _print_loads(report.update.loads)
+    typer.echo(f"ranked {report.update.n_models} models; wrote {len(report.files)} files to {out}/", err=True)
+
+
+@app.command()
+def ingest(
+    sources: Annotated[
+        list[Path] | None, typer.Argument(help="Per-item result files (CSV, TSV, Parquet, JSON lines; .gz ok).")
+    ] = None,
+    db: DbOption = Path("effbench.duckdb"),
+    models: ModelsOption = None,
+    wide: WideOption = None,
+    model_col: ModelCol = "model",
+    scenario_col: ScenarioCol = "scenario",
+    item_col: ItemCol = "item_id",
+    score_col: ScoreCol = "score",
+    key: KeyCol = None,
+) -> None:
+    """Load result and metadata files into the database and refresh the ranking.
+
+    Loading a file whose bytes are already loaded does nothing. A file that cannot be loaded
+    as it is stops the whole call with one line saying why, and the database is left as it was.
+
+    Examples:
+
+      effbench ingest results.csv.gz
+
+      effbench ingest runs.parquet --model-col model_name --score-col acc --key prompt_id
+
+      effbench ingest --wide helm_lite.tsv --models models.csv
+    """
+    loaded = _sources(sources, models, wide, ColumnMap(model_col, scenario_col, item_col, score_col,
+                                                       tuple(key or ())))
+    if not loaded:
+        raise _fail(EffbenchError("nothing to load; give result files, --wide or --models"))
+    try:
+        report = pipeline.update(db, loaded)
+    except EffbenchError as error:
+        raise _fail(error) from None
+    _print_loads(report.loads)
+    typer.echo(f"{db}: {report.n_models} models ranked", err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"effbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """effbench: rank intervals, reliability and a static leaderboard from raw evaluation results."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,141 @@
+"""The stages in order: load sources, bring the analyses up to date, render the site.
+
+Each function here is what one CLI command does, so the commands stay thin and the same work is
+available from Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from effbench import render, stats, store
+from effbench.errors import EffbenchError
+from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
+from effbench.load import Source, file_sha256
+from effbench.store import AnalysisParameters, LoadReport
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    """What `update` did: the loads, and whether the ranking had to be recomputed."""
+
+    loads: tuple[LoadReport, ...]
+    recomputed: bool
+    n_models: int
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    update: UpdateReport
+    out: Path
+    files: tuple[str, ...]
+
+
+def example_sources(example: Example) -> list[Source]:
+    """Return the sources of a bundled example: its results and its model metadata."""
+    return [
+        Source(example.results_path, "long", credit=example.credit, license=example.license_name),
+        Source(example.models_path, "models", credit=example.credit, license=example.license_name),
+    ]
+
+
+def update(
+    db: Path,
+    sources: Sequence[Source] = (),
+    *,
+    example: str | None = None,
+    parameters: AnalysisParameters = AnalysisParameters(),
+    default_example: bool = False,
+) -> UpdateReport:
+    """Load `sources` (or a bundled example) into the database at `db` and refresh the ranking.
+
+    With `default_example`, an empty database gets the MMLU-Pro example. A database that did not
+    exist before and could not be loaded is removed again, so a failed first call leaves nothing.
+    """
+    if sources and example:
+        raise EffbenchError("give either result files or --example, not both")
+    existed = db.exists()
+    try:
+        with store.open_store(db) as con:
+            reports = store.ingest(con, _sources_to_load(con, sources, example, default_example))
+            if not store.has_results(con):
+                raise EffbenchError(f"{db}: no results loaded yet; give result files or --example")
+            recomputed = refresh_ranking(con, parameters)
+            n_models = con.execute("SELECT count(*) FROM rank_intervals").fetchone()[0]
+    except BaseException:
+        if not existed:
+            for leftover in (db, db.with_name(db.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    return UpdateReport(tuple(reports), recomputed, n_models)
+
+
+def _sources_to_load(
+    con: duckdb.DuckDBPyConnection, sources: Sequence[Source], example: str | None, default_example: bool
+) -> list[Source]:
+    if sources:
+        return list(sources)
+    if example is None and default_example and not store.has_results(con):
+        example = DEFAULT_EXAMPLE
+    if example is None:
+        return []
+    chosen = get_example(example)
+    if store.has_results(con) and file_sha256(chosen.results_path) not in _loaded_hashes(con):
+        raise EffbenchError(
+            f"the database already holds other results; build the {example} example into its own "
+            "database with --db"
+        )
+    return example_sources(chosen)
+
+
+def _loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute("SELECT sha256 FROM sources").fetchall()}
+
+
+def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParameters) -> bool:
+    """Recompute and store the rank intervals unless the stored ones are current; return whether it did.
+
+    Skipping an unchanged analysis leaves the database file untouched, so rebuilding the same
+    data gives byte-identical downloads.
+    """
+    if store.ranking_is_current(con, parameters):
+        return False
+    result = stats.rank_intervals(
+        store.results_matrix(con),
+        n_resamples=parameters.n_resamples,
+        confidence_level=parameters.confidence_level,
+        rng=parameters.seed,
+    )
+    store.save_ranking(con, result, parameters)
+    return True
+
+
+def site_title(con: duckdb.DuckDBPyConnection) -> str:
+    """Return the default title: the bundled example's name where the data is one, else a plain one."""
+    loaded = _loaded_hashes(con)
+    for example in EXAMPLES.values():
+        if file_sha256(example.results_path) in loaded:
+            return f"{example.title} leaderboard"
+    return "Leaderboard"
+
+
+def build(
+    db: Path,
+    out: Path,
+    sources: Sequence[Source] = (),
+    *,
+    example: str | None = None,
+    parameters: AnalysisParameters = AnalysisParameters(),
+    title: str | None = None,
+) -> BuildReport:
+    """Load, analyse and write the site into `out`; with nothing loaded, use the MMLU-Pro example."""
+    report = update(db, sources, example=example, parameters=parameters, default_example=True)
+    with store.open_store(db, read_only=True) as con:
+        data = store.site_data(con)
+        plan = render.site_pages(data, title=title or site_title(con))
+    files = render.write_site(plan, out, db)
+    return BuildReport(report, out, tuple(files))

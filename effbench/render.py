@@ -1,0 +1,587 @@
+"""The static site: typed page contexts from the stored analyses, rendered by Jinja templates.
+
+`site_pages` computes every page (context, template, downloads) before anything is written;
+`write_site` renders and writes them with the strict `SiteWriter`. Templates only display what a
+context holds: every number arrives formatted, every link arrives relative.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+from scipy import stats as scipy_stats
+
+from effbench import __version__
+from effbench.examples import EXAMPLES, data_path
+from effbench.load import file_sha256
+from effbench.plots import IntervalPoint, bar_chart, interval_plot, rank_bar
+from effbench.store import SiteData
+from effbench.urls import relative_url, unique_slugs
+from effbench.writer import SiteWriter
+
+DATABASE_DOWNLOAD = "data/effbench.duckdb"
+STYLESHEET = "static/style.css"
+
+
+# ---------------------------------------------------------------------------------------------
+# Values and tables
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table value: the raw number for sorting and machine-readable twins, and its display text."""
+
+    value: float | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's machine-readable twin: column names and one record per row, raw values only."""
+
+    name: str
+    columns: tuple[str, ...]
+    records: tuple[dict[str, Any], ...]
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
+        writer.writeheader()
+        for record in self.records:
+            writer.writerow({key: "" if _missing(value) else value for key, value in record.items()})
+        return buffer.getvalue()
+
+    def to_json(self) -> str:
+        clean = [{key: None if _missing(value) else value for key, value in record.items()}
+                 for record in self.records]
+        return json.dumps(clean, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file of the site offered for download, with the table it came from (None for the database)."""
+
+    path: str
+    label: str
+    table: Table | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Page contexts
+
+
+@dataclass(frozen=True)
+class Credit:
+    text: str
+    license_name: str
+    license_href: str
+    homepage: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """What every page has. `links` are relative to this page."""
+
+    path: str
+    title: str
+    site_title: str
+    template: str
+    stylesheet: str
+    home: str
+    guide: str
+    credits: tuple[Credit, ...]
+    downloads: tuple[Link, ...]
+    parameters: str
+    confidence: str
+    version: str
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    model: Link
+    rank: int
+    rank_text: str
+    rank_bar: Markup
+    score: Cell
+    score_interval: str
+    scenario_cells: tuple[Cell, ...]
+    coverage: Cell
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IndexPage:
+    page: Page
+    scenarios: tuple[Link, ...]
+    rows: tuple[LeaderboardRow, ...]
+    summary: tuple[str, ...]
+    coverage_policy: str
+    chart: Markup
+
+
+@dataclass(frozen=True)
+class ScenarioResultRow:
+    """One scenario as seen from a model's page."""
+
+    scenario: Link
+    score: Cell
+    score_interval: str
+    rank_text: str
+    items: str
+    coverage: Cell
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    page: Page
+    model: str
+    rank_text: str
+    score_text: str
+    coverage_text: str
+    metadata: tuple[tuple[str, str], ...]
+    rows: tuple[ScenarioResultRow, ...]
+    strongest: tuple[Link, ...]
+    weakest: tuple[Link, ...]
+    distribution_chart: Markup
+    scenario_chart: Markup
+
+
+@dataclass(frozen=True)
+class ModelResultRow:
+    """One model as seen from a scenario's page."""
+
+    model: Link
+    rank_text: str
+    score: Cell
+    score_interval: str
+    overall_rank: int
+    items: str
+
+
+@dataclass(frozen=True)
+class ScenarioPage:
+    page: Page
+    scenario: str
+    description: str
+    agreement: str
+    rows: tuple[ModelResultRow, ...]
+    chart: Markup
+
+
+@dataclass(frozen=True)
+class GuidePage:
+    page: Page
+    n_resamples: int
+    confidence: str
+    seed: int
+    example_model: str
+    example_rank: str
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """Every page of the site, computed before any file is written."""
+
+    pages: tuple[IndexPage | ModelPage | ScenarioPage | GuidePage, ...]
+    downloads: tuple[Download, ...]
+    licenses: tuple[tuple[str, Path], ...]  # (site path, bundled file)
+    extra_files: dict[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def format_score(value: float | None) -> str:
+    """Return a score as text: three decimals (scores on [0, 1]) or three significant figures."""
+    if _missing(value):
+        return "–"
+    if abs(value) < 10:
+        return f"{value:.3f}"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def format_interval(lo: float | None, hi: float | None, formatter=format_score) -> str:
+    if _missing(lo) or _missing(hi):
+        return ""
+    return f"{formatter(lo)}–{formatter(hi)}"
+
+
+def format_rank(rank: int, lo: float | None, hi: float | None) -> str:
+    """Return ``3 (2–4)``: the rank and its interval, or the rank alone where there is none."""
+    if _missing(lo) or _missing(hi):
+        return str(rank)
+    return f"{rank} ({int(lo)}–{int(hi)})"
+
+
+def _float(value: Any) -> float:
+    return math.nan if _missing(value) else float(value)
+
+
+def _plain(value: Any) -> Any:
+    """Return a JSON-friendly Python value for a cell of a pandas frame."""
+    if _missing(value):
+        return None
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the plan
+
+
+def site_pages(data: SiteData, *, title: str) -> SitePlan:
+    """Return every page of the site, its downloads and the licence files to ship, from `data`."""
+    board = data.leaderboard
+    models = list(board["model"])
+    scenarios = list(data.scenarios["scenario"])
+    model_slug = unique_slugs(models)
+    scenario_slug = unique_slugs(scenarios)
+    model_paths = {m: f"models/{model_slug[m]}.html" for m in models}
+    scenario_paths = {s: f"scenarios/{scenario_slug[s]}.html" for s in scenarios}
+    analysis = data.analysis
+    confidence = f"{analysis['confidence_level']:.0%}"
+    parameters = (f"{confidence} intervals from a paired bootstrap over items: {int(analysis['n_resamples']):,} "
+                  f"resamples, seed {int(analysis['seed'])}; score = {analysis['aggregation']}.")
+    credits_and_licenses = _credits(data)
+    licenses = tuple((credit.license_href, path) for credit, path in credits_and_licenses)
+    credits = tuple(credit for credit, _ in credits_and_licenses)
+    per_scenario = data.scenario_intervals
+    items_total = dict(zip(data.scenarios["scenario"], data.scenarios["n_items"], strict=True))
+    levels = dict(zip(data.scenarios["scenario"], data.scenarios["level"], strict=True))
+    n_models = len(models)
+    overall_rank = dict(zip(board["model"], board["rank"], strict=True))
+
+    def page(path: str, page_title: str, template: str, downloads: Sequence[Download]) -> Page:
+        return Page(
+            path=path, title=page_title, site_title=title, template=template,
+            stylesheet=relative_url(path, STYLESHEET), home=relative_url(path, "index.html"),
+            guide=relative_url(path, "how-to-read.html"),
+            credits=tuple(
+                Credit(c.text, c.license_name, relative_url(path, c.license_href), c.homepage) for c in credits
+            ),
+            downloads=tuple(Link(relative_url(path, d.path), d.label) for d in downloads),
+            parameters=parameters, confidence=confidence, version=__version__,
+        )
+
+    pages: list[Any] = []
+
+    # Leaderboard
+    database = Download(DATABASE_DOWNLOAD, "DuckDB database (all results and analyses)")
+    board_downloads = [*_table_downloads("data/leaderboard", _frame_table("leaderboard", board)), database]
+    downloads: list[Download] = list(board_downloads)
+    cells = {(r.model, r.scenario): r for r in per_scenario.itertuples(index=False)}
+    rows = []
+    for rec in board.itertuples(index=False):
+        scenario_cells = tuple(
+            Cell(_float(cells[(rec.model, s)].score), format_score(cells[(rec.model, s)].score))
+            if (rec.model, s) in cells else Cell(None, "–")
+            for s in scenarios
+        )
+        notes = []
+        if not _missing(rec.coverage) and rec.coverage < 1:
+            notes.append(f"evaluated on {rec.coverage:.1%} of the items")
+        if rec.n_scenarios < len(scenarios):
+            notes.append(f"no results in {len(scenarios) - rec.n_scenarios} of {len(scenarios)} scenarios")
+        rows.append(LeaderboardRow(
+            model=Link(relative_url("index.html", model_paths[rec.model]), rec.model),
+            rank=int(rec.rank),
+            rank_text=format_rank(int(rec.rank), rec.rank_lo, rec.rank_hi),
+            rank_bar=rank_bar(int(rec.rank), _float(rec.rank_lo), _float(rec.rank_hi), n_models),
+            score=Cell(float(rec.score), format_score(rec.score)),
+            score_interval=format_interval(rec.score_lo, rec.score_hi),
+            scenario_cells=scenario_cells,
+            coverage=Cell(_float(rec.coverage), "" if _missing(rec.coverage) else f"{rec.coverage:.1%}"),
+            notes=tuple(notes),
+        ))
+    pages.append(IndexPage(
+        page=page("index.html", title, "index.html", board_downloads),
+        scenarios=tuple(Link(relative_url("index.html", scenario_paths[s]), s) for s in scenarios),
+        rows=tuple(rows),
+        summary=_summary(board, confidence),
+        coverage_policy=_coverage_policy(board),
+        chart=interval_plot(
+            [IntervalPoint(m, float(r), _float(lo), _float(hi))
+             for m, r, lo, hi in zip(board["model"], board["rank"], board["rank_lo"], board["rank_hi"], strict=True)],
+            title=f"Rank of each model with its {confidence} interval (rank 1 = best)",
+            x_label="rank", domain=(1, max(n_models, 2)), integer_axis=True, chart_id="ranks",
+        ),
+    ))
+
+    # Model pages
+    distribution = data.rank_distribution
+    metadata = data.models.set_index("model")
+    for rec in board.itertuples(index=False):
+        path = model_paths[rec.model]
+        mine = per_scenario[per_scenario["model"] == rec.model].sort_values("scenario")
+        table = _frame_table(f"model {rec.model}", mine)
+        model_downloads = _table_downloads(f"data/models/{model_slug[rec.model]}", table)
+        downloads += model_downloads
+        result_rows = tuple(
+            ScenarioResultRow(
+                scenario=Link(relative_url(path, scenario_paths[r.scenario]), r.scenario),
+                score=Cell(_float(r.score), format_score(r.score)),
+                score_interval=format_interval(r.score_lo, r.score_hi),
+                rank_text=format_rank(int(r.rank), r.rank_lo, r.rank_hi),
+                items=_items_text(r.n_items, items_total[r.scenario], levels[r.scenario]),
+                coverage=_coverage_cell(r.n_items, items_total[r.scenario], levels[r.scenario]),
+            )
+            for r in mine.itertuples(index=False)
+        )
+        by_rank = mine.sort_values(["rank", "score"], ascending=[True, False])
+        shares = distribution[distribution["model"] == rec.model]
+        pages.append(ModelPage(
+            page=page(path, rec.model, "model.html", model_downloads),
+            model=rec.model,
+            rank_text=format_rank(int(rec.rank), rec.rank_lo, rec.rank_hi),
+            score_text=format_score(rec.score) + (
+                f" ({confidence} interval {format_interval(rec.score_lo, rec.score_hi)})"
+                if not _missing(rec.score_lo) else ""),
+            coverage_text=(f"{int(rec.n_items):,} items in {int(rec.n_scenarios)} scenarios"
+                           + ("" if _missing(rec.coverage) else f" ({rec.coverage:.1%} of all items)")),
+            metadata=_metadata_items(metadata, rec.model),
+            rows=result_rows,
+            strongest=tuple(Link(relative_url(path, scenario_paths[s]), s) for s in by_rank["scenario"][:3]),
+            weakest=tuple(Link(relative_url(path, scenario_paths[s]), s)
+                          for s in reversed(list(by_rank["scenario"][-3:]))),
+            distribution_chart=bar_chart(
+                [(str(r), s) for r, s in zip(shares["rank"], shares["share"], strict=True)],
+                title=f"How often {rec.model} took each rank over the bootstrap resamples",
+                x_label="rank", y_label="share of resamples",
+            ),
+            scenario_chart=interval_plot(
+                [IntervalPoint(r.scenario, _float(r.score), _float(r.score_lo), _float(r.score_hi))
+                 for r in mine.itertuples(index=False)],
+                title=f"Score of {rec.model} in each scenario with its {confidence} interval",
+                x_label="score", domain=_score_domain(mine), chart_id="scenario-scores",
+            ),
+        ))
+
+    # Scenario pages
+    for s in scenarios:
+        path = scenario_paths[s]
+        theirs = per_scenario[per_scenario["scenario"] == s].sort_values(["rank", "model"])
+        table = _frame_table(f"scenario {s}", theirs)
+        scenario_downloads = _table_downloads(f"data/scenarios/{scenario_slug[s]}", table)
+        downloads += scenario_downloads
+        pages.append(ScenarioPage(
+            page=page(path, s, "scenario.html", scenario_downloads),
+            scenario=s,
+            description=_scenario_description(levels[s], items_total[s], len(theirs)),
+            agreement=_agreement_text(theirs, overall_rank),
+            rows=tuple(
+                ModelResultRow(
+                    model=Link(relative_url(path, model_paths[r.model]), r.model),
+                    rank_text=format_rank(int(r.rank), r.rank_lo, r.rank_hi),
+                    score=Cell(_float(r.score), format_score(r.score)),
+                    score_interval=format_interval(r.score_lo, r.score_hi),
+                    overall_rank=int(overall_rank[r.model]),
+                    items=_items_text(r.n_items, items_total[s], levels[s]),
+                )
+                for r in theirs.itertuples(index=False)
+            ),
+            chart=interval_plot(
+                [IntervalPoint(r.model, _float(r.score), _float(r.score_lo), _float(r.score_hi))
+                 for r in theirs.itertuples(index=False)],
+                title=f"Score of each model in {s} with its {confidence} interval",
+                x_label="score", domain=_score_domain(theirs), chart_id="model-scores",
+            ),
+        ))
+
+    # How to read this
+    first = board.iloc[min(2, len(board) - 1)]
+    pages.append(GuidePage(
+        page=page("how-to-read.html", "How to read this leaderboard", "how-to-read.html", []),
+        n_resamples=int(analysis["n_resamples"]), confidence=confidence, seed=int(analysis["seed"]),
+        example_model=first["model"],
+        example_rank=format_rank(int(first["rank"]), first["rank_lo"], first["rank_hi"]),
+    ))
+    return SitePlan(pages=tuple(pages), downloads=tuple(downloads), licenses=licenses,
+                    extra_files={".nojekyll": ""})
+
+
+def _table_downloads(stem: str, table: Table) -> list[Download]:
+    return [Download(f"{stem}.csv", "CSV", table), Download(f"{stem}.json", "JSON", table)]
+
+
+def _frame_table(name: str, frame: pd.DataFrame) -> Table:
+    return Table(name, tuple(frame.columns),
+                 tuple({k: _plain(v) for k, v in rec.items()} for rec in frame.to_dict("records")))
+
+
+def _credits(data: SiteData) -> list[tuple[Credit, Path]]:
+    """Return the credit and licence file of each bundled example the data came from."""
+    loaded = set(data.sources["sha256"])
+    found = []
+    for example in EXAMPLES.values():
+        if file_sha256(example.results_path) in loaded:
+            credit = Credit(example.credit, example.license_name, f"licenses/{example.license_file}",
+                            example.homepage)
+            found.append((credit, data_path(example.license_file)))
+    return found
+
+
+def _summary(board: pd.DataFrame, confidence: str) -> tuple[str, ...]:
+    if board["rank_lo"].isna().all():
+        return ("These results have no per-item data, so the ranks come without intervals: "
+                "effbench cannot tell how much they would move on other items.",)
+    width = (board["rank_hi"] - board["rank_lo"] + 1).astype(int)
+    exact = int((width == 1).sum())
+    lines = [
+        f"{exact} of {len(board)} models have an exact rank: their {confidence} rank interval is a single place.",
+        f"The median rank interval spans {int(np.median(width))} place(s); the widest spans {int(width.max())}.",
+    ]
+    overlaps = sum(
+        1 for a, b in zip(board.itertuples(index=False), board.iloc[1:].itertuples(index=False))
+        if not _missing(a.rank_hi) and a.rank_hi >= b.rank_lo
+    )
+    if overlaps:
+        lines.append(f"{overlaps} pair(s) of neighbouring models have overlapping rank intervals: "
+                     "their order could change on other items of the same kind.")
+    return tuple(lines)
+
+
+def _coverage_policy(board: pd.DataFrame) -> str:
+    partial = board[board["coverage"].fillna(1) < 1]
+    policy = ("A model's score in a scenario is its mean over the items it was evaluated on; items it was not "
+              "evaluated on are left out, never counted as wrong.")
+    if partial.empty:
+        return policy + " Every model here was evaluated on every item."
+    names = ", ".join(f"{m} ({c:.1%})" for m, c in zip(partial["model"], partial["coverage"], strict=True))
+    return policy + f" Models evaluated on part of the items: {names}."
+
+
+def _items_text(n_items: int, total: int, level: str) -> str:
+    if level == "scenario":
+        return "one score (no items)"
+    return f"{int(n_items):,} of {int(total):,}"
+
+
+def _coverage_cell(n_items: int, total: int, level: str) -> Cell:
+    if level == "scenario" or not total:
+        return Cell(None, "")
+    share = n_items / total
+    return Cell(share, f"{share:.1%}")
+
+
+def _score_domain(frame: pd.DataFrame) -> tuple[float, float]:
+    values = pd.concat([frame["score"], frame["score_lo"], frame["score_hi"]]).dropna()
+    low, high = float(values.min()), float(values.max())
+    if low >= 0 and high <= 1:
+        return (0.0, 1.0)
+    pad = (high - low) * 0.05 or 1.0
+    return (low - pad, high + pad)
+
+
+def _scenario_description(level: str, n_items: int, n_models: int) -> str:
+    if level == "scenario":
+        return (f"{n_models} models, one score each (loaded from an aggregated table: no items, so no "
+                "intervals).")
+    return f"{int(n_items):,} items, {n_models} models with results."
+
+
+def _agreement_text(frame: pd.DataFrame, overall_rank: dict[str, int]) -> str:
+    if len(frame) < 3:
+        return "Too few models to compare this scenario's ranking with the overall one."
+    tau = scipy_stats.kendalltau(frame["score"], [-overall_rank[m] for m in frame["model"]]).statistic
+    strength = "strongly" if tau >= 0.8 else "moderately" if tau >= 0.5 else "weakly" if tau >= 0.2 else "hardly"
+    return (f"Kendall's tau between this scenario's scores and the overall ranking is {tau:.2f} (1 = same order, "
+            f"0 = unrelated): this scenario {strength} agrees with the overall ranking.")
+
+
+def _metadata_items(metadata: pd.DataFrame, model: str) -> tuple[tuple[str, str], ...]:
+    if model not in metadata.index:
+        return ()
+    items = []
+    for column, value in metadata.loc[model].items():
+        if _missing(value):
+            continue
+        text = _plain(value)
+        if isinstance(text, bool):
+            text = "yes" if text else "no"
+        items.append((str(column).replace("_", " "), str(text)))
+    return tuple(items)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def templates_dir() -> Path:
+    """Return the folder of the Jinja templates: inside the installed package, else the source tree's."""
+    packaged = Path(str(resources.files("effbench") / "templates"))
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def template_environment() -> jinja2.Environment:
+    """Return the Jinja environment: autoescaping on, and an error for any undefined name."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def write_site(plan: SitePlan, out: Path, database: Path) -> list[str]:
+    """Render and write `plan` into `out` (replacing a previous build), with a copy of `database`;
+    return the site paths written."""
+    environment = template_environment()
+    writer = SiteWriter(out)
+    try:
+        for page in plan.pages:
+            html = environment.get_template(page.page.template).render(ctx=page)
+            writer.write_text(page.page.path, html)
+        for download in plan.downloads:
+            if download.table is None:
+                writer.copy_file(download.path, database)
+            elif download.path.endswith(".csv"):
+                writer.write_text(download.path, download.table.to_csv())
+            else:
+                writer.write_text(download.path, download.table.to_json())
+        for site_path, source in plan.licenses:
+            writer.copy_file(site_path, source)
+        for site_path, text in plan.extra_files.items():
+            writer.write_text(site_path, text)
+        static = templates_dir() / "static"
+        for asset in sorted(static.iterdir()):
+            writer.copy_file(f"static/{asset.name}", asset)
+        written = writer.written
+        writer.commit()
+    except BaseException:
+        writer.discard()
+        raise
+    return written

@@ -1,0 +1,109 @@
+-- effbench's database schema. Idempotent: safe to run on a database that already has it.
+-- Users query these tables and views directly; their names and columns are a stable interface.
+
+CREATE TABLE IF NOT EXISTS effbench_meta (key VARCHAR, value VARCHAR);
+
+CREATE TABLE IF NOT EXISTS sources (
+    source_id INTEGER NOT NULL,
+    path VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    rows BIGINT NOT NULL,
+    loaded_at TIMESTAMPTZ NOT NULL,
+    options JSON,
+    credit VARCHAR,
+    license VARCHAR
+);
+COMMENT ON TABLE sources IS 'One row per loaded file: where it came from, its sha256, how many rows it gave and when. kind: long (per-item results), wide (per-scenario results, no items) or models (metadata).';
+
+CREATE TABLE IF NOT EXISTS models (model VARCHAR NOT NULL);
+COMMENT ON TABLE models IS 'One row per model; metadata files add their columns here (organisation, parameters, release date, ...).';
+
+CREATE TABLE IF NOT EXISTS scenarios (
+    scenario VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,
+    n_items BIGINT NOT NULL,
+    n_models BIGINT NOT NULL
+);
+COMMENT ON TABLE scenarios IS 'One row per scenario. level = item (per-item results, resampled by the bootstrap) or scenario (one score per model, no items). n_items: distinct items; n_models: models with a score.';
+
+CREATE TABLE IF NOT EXISTS scores (
+    model VARCHAR NOT NULL,
+    scenario VARCHAR NOT NULL,
+    item_id VARCHAR,
+    score DOUBLE,
+    source_id INTEGER NOT NULL
+);
+COMMENT ON TABLE scores IS 'One row per model x scenario x item (x prompt or seed, where the data has them). score NULL = not evaluated, never 0. item_id NULL = a scenario-level result from a wide table. Extra columns of the loaded files are kept.';
+COMMENT ON COLUMN scores.score IS 'The item''s score (e.g. 1 correct, 0 wrong, or pass@1); NULL means not evaluated.';
+COMMENT ON COLUMN scores.source_id IS 'The sources row this result was loaded from.';
+
+CREATE TABLE IF NOT EXISTS analyses (
+    analysis VARCHAR NOT NULL,
+    method VARCHAR NOT NULL,
+    seed BIGINT NOT NULL,
+    n_resamples INTEGER NOT NULL,
+    confidence_level DOUBLE NOT NULL,
+    aggregation VARCHAR NOT NULL,
+    data_fingerprint VARCHAR NOT NULL,
+    effbench_version VARCHAR NOT NULL
+);
+COMMENT ON TABLE analyses IS 'The parameters of every stored analysis: method, seed, number of resamples, confidence level, aggregation, and a fingerprint of the sources it was computed from.';
+
+CREATE TABLE IF NOT EXISTS rank_intervals (
+    model VARCHAR NOT NULL,
+    rank INTEGER NOT NULL,
+    rank_lo INTEGER,
+    rank_hi INTEGER,
+    score DOUBLE NOT NULL,
+    score_lo DOUBLE,
+    score_hi DOUBLE,
+    analysis VARCHAR NOT NULL
+);
+COMMENT ON TABLE rank_intervals IS 'Overall rank (1 = best) and score of each model with their bootstrap percentile intervals; parameters in analyses. Intervals are NULL where no scenario has per-item results.';
+
+CREATE TABLE IF NOT EXISTS scenario_intervals (
+    model VARCHAR NOT NULL,
+    scenario VARCHAR NOT NULL,
+    n_items BIGINT NOT NULL,
+    score DOUBLE,
+    score_lo DOUBLE,
+    score_hi DOUBLE,
+    rank INTEGER,
+    rank_lo INTEGER,
+    rank_hi INTEGER,
+    analysis VARCHAR NOT NULL
+);
+COMMENT ON TABLE scenario_intervals IS 'Each model''s score and rank within each scenario, with bootstrap percentile intervals from the same resamples as rank_intervals. n_items: items the model was scored on.';
+
+CREATE TABLE IF NOT EXISTS rank_distribution (
+    model VARCHAR NOT NULL,
+    rank INTEGER NOT NULL,
+    share DOUBLE NOT NULL,
+    analysis VARCHAR NOT NULL
+);
+COMMENT ON TABLE rank_distribution IS 'Share of bootstrap resamples in which each model took each overall rank (ranks never taken are left out).';
+
+CREATE OR REPLACE VIEW coverage AS
+SELECT s.model, s.scenario,
+       count(s.score) AS n_scored,
+       any_value(c.n_items) AS n_items,
+       count(s.score) / any_value(c.n_items) AS coverage
+FROM scores AS s JOIN scenarios AS c USING (scenario)
+GROUP BY s.model, s.scenario;
+COMMENT ON VIEW coverage IS 'For each model and scenario: results with a score, the scenario''s items, and their ratio.';
+
+CREATE OR REPLACE VIEW leaderboard AS
+SELECT r.model, r.rank, r.rank_lo, r.rank_hi, r.score, r.score_lo, r.score_hi,
+       coalesce(c.n_items, 0) AS n_items, coalesce(c.n_scenarios, 0) AS n_scenarios,
+       c.n_items / nullif(t.total_items, 0) AS coverage
+FROM rank_intervals AS r
+LEFT JOIN (
+    SELECT model,
+           count(DISTINCT (scenario, item_id)) FILTER (WHERE score IS NOT NULL AND item_id IS NOT NULL) AS n_items,
+           count(DISTINCT scenario) FILTER (WHERE score IS NOT NULL) AS n_scenarios
+    FROM scores GROUP BY model
+) AS c USING (model)
+CROSS JOIN (SELECT sum(n_items) AS total_items FROM scenarios WHERE level = 'item') AS t
+ORDER BY r.rank, r.model;
+COMMENT ON VIEW leaderboard IS 'One row per ranked model, rank 1 = best: rank and score with their bootstrap intervals (see analyses for the parameters), items and scenarios with a score, and coverage = share of all items scored.';

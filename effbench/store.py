@@ -1,0 +1,349 @@
+"""The DuckDB file: schema, loading with provenance, results matrices out, analyses in.
+
+The file is an interface that users query directly; `schema.sql` documents its tables and views
+(also stored with COMMENT ON, so ``duckdb effbench.duckdb "select * from duckdb_tables()"`` shows it).
+Every change is made inside one transaction, so a failed load leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from effbench import __version__
+from effbench.errors import EffbenchError
+from effbench.load import STAGED_TABLE, Source, Staged, drop_staging, file_sha256, stage
+from effbench.sql import quote_ident
+from effbench.stats import RankIntervals, ResultsMatrix
+
+SCHEMA_VERSION = "1"
+# Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
+STORAGE_VERSION = "v1.4.0"
+RANKING_ANALYSIS = "rank_intervals"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What loading one source did."""
+
+    path: Path
+    kind: str
+    rows: int
+    already_loaded: bool
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnalysisParameters:
+    """Parameters of the ranking analysis, stored with its results in the `analyses` table."""
+
+    n_resamples: int = 1000
+    confidence_level: float = 0.95
+    seed: int = 0
+    aggregation: str = "macro mean of scenario means"
+    method: str = "paired bootstrap over items within scenarios, percentile intervals"
+
+
+@contextmanager
+def open_store(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (creating if needed) the database at `path` with effbench's schema; close it on exit."""
+    if read_only and not path.exists():
+        raise EffbenchError(f"{path}: no such database; run `effbench build` or `effbench ingest` first")
+    try:
+        con = duckdb.connect(
+            str(path), read_only=read_only, config={"storage_compatibility_version": STORAGE_VERSION}
+        )
+    except duckdb.Error as error:
+        raise EffbenchError(f"{path}: cannot open as a DuckDB database: {str(error).splitlines()[0]}") from None
+    try:
+        if not read_only:
+            _ensure_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schema unless this version of it is there; a file that is up to date is not written."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+        " AND table_name = 'effbench_meta'"
+    ).fetchone()[0]
+    if has_meta:
+        version = con.execute("SELECT value FROM effbench_meta WHERE key = 'schema_version'").fetchone()
+        if version and version[0] == SCHEMA_VERSION:
+            return
+        if version:
+            raise EffbenchError(
+                f"the database has effbench schema version {version[0]}; this effbench reads version "
+                f"{SCHEMA_VERSION}"
+            )
+    elif con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchone()[0]:
+        raise EffbenchError("the database already holds tables that are not effbench's; use another --db")
+    script = (resources.files("effbench") / "schema.sql").read_text(encoding="utf-8")
+    with transaction(con):
+        con.execute(script)
+        con.execute("INSERT INTO effbench_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block in one transaction: committed if it finishes, rolled back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def has_results(con: duckdb.DuckDBPyConnection) -> bool:
+    """Return whether any per-item or per-scenario result is loaded."""
+    return con.execute("SELECT count(*) FROM (SELECT 1 FROM scores LIMIT 1)").fetchone()[0] > 0
+
+
+def ingest(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> list[LoadReport]:
+    """Load `sources` in one transaction and return a report for each.
+
+    A file whose bytes were loaded before (same sha256 and kind) is skipped. Any error rolls back
+    the whole call: either every source is loaded or none is.
+    """
+    reports = []
+    try:
+        with transaction(con):
+            for source in sources:
+                reports.append(_ingest_one(con, source))
+            _refresh_scenarios(con)
+    except duckdb.Error as error:
+        raise EffbenchError(f"loading failed, nothing was changed: {str(error).splitlines()[0]}") from None
+    finally:
+        drop_staging(con)
+    return reports
+
+
+def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:
+    if not source.path.is_file():
+        raise EffbenchError(f"{source.path}: no such file")
+    sha256 = file_sha256(source.path)
+    seen = con.execute("SELECT count(*) FROM sources WHERE sha256 = ? AND kind = ?", [sha256, source.kind])
+    if seen.fetchone()[0]:
+        return LoadReport(source.path, source.kind, 0, already_loaded=True)
+    staged = stage(con, source)
+    source_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchone()[0]
+    if source.kind == "models":
+        _insert_metadata(con, staged)
+    else:
+        _insert_results(con, staged, source_id)
+    options = json.dumps(asdict(source.columns), sort_keys=True)
+    con.execute(
+        "INSERT INTO sources VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?)",
+        [source_id, str(source.path), sha256, source.kind, staged.rows, options, source.credit, source.license],
+    )
+    return LoadReport(source.path, source.kind, staged.rows, already_loaded=False, notes=staged.notes)
+
+
+def _add_columns(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tuple[str, str]]) -> None:
+    existing = {row[0] for row in con.execute(f"SELECT column_name FROM (DESCRIBE {table})").fetchall()}
+    for name, type_ in columns:
+        if name not in existing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(name)} {type_}")
+
+
+def _insert_results(con: duckdb.DuckDBPyConnection, staged: Staged, source_id: int) -> None:
+    path = staged.source.path
+    level = "scenario" if staged.source.kind == "wide" else "item"
+    clash = con.execute(
+        f"SELECT count(*), any_value(scenario) FROM (SELECT DISTINCT scenario FROM {STAGED_TABLE})"
+        " JOIN scenarios USING (scenario) WHERE level <> ?",
+        [level],
+    ).fetchone()
+    if clash[0]:
+        have = "per-scenario" if level == "item" else "per-item"
+        raise EffbenchError(f"{path}: scenario {clash[1]!r} already has {have} results; "
+                            "a scenario holds either per-item or per-scenario results, not both")
+    _add_columns(con, "scores", staged.extra_columns)
+    keys = ["model", "scenario", "item_id", *staged.source.columns.keys]
+    on = " AND ".join(f"s.{quote_ident(k)} IS NOT DISTINCT FROM t.{quote_ident(k)}" for k in keys)
+    overlap = con.execute(
+        f"SELECT count(*), any_value((t.model, t.scenario, t.item_id)), any_value(src.path)"
+        f" FROM {STAGED_TABLE} AS s JOIN scores AS t ON {on} JOIN sources AS src USING (source_id)"
+    ).fetchone()
+    if overlap[0]:
+        raise EffbenchError(
+            f"{path}: {overlap[0]} result(s) are already loaded (from {overlap[2]}), e.g. {overlap[1]}; "
+            "effbench never overwrites results: load only new ones, or use a new --db"
+        )
+    con.execute(f"INSERT INTO scores BY NAME SELECT *, ? AS source_id FROM {STAGED_TABLE}", [source_id])
+    con.execute(
+        f"INSERT INTO models (model) SELECT DISTINCT model FROM {STAGED_TABLE}"
+        " WHERE model NOT IN (SELECT model FROM models) ORDER BY model"
+    )
+
+
+def _insert_metadata(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Add the file's columns to `models`; a later file's value replaces an earlier one's."""
+    _add_columns(con, "models", staged.extra_columns)
+    if staged.extra_columns:
+        assignments = ", ".join(f"{quote_ident(name)} = s.{quote_ident(name)}" for name, _ in staged.extra_columns)
+        con.execute(f"UPDATE models SET {assignments} FROM {STAGED_TABLE} AS s WHERE models.model = s.model")
+    con.execute(
+        f"INSERT INTO models BY NAME SELECT * FROM {STAGED_TABLE}"
+        " WHERE model NOT IN (SELECT model FROM models) ORDER BY model"
+    )
+
+
+def _refresh_scenarios(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM scenarios")
+    con.execute(
+        "INSERT INTO scenarios SELECT scenario,"
+        " CASE WHEN bool_and(item_id IS NULL) THEN 'scenario' ELSE 'item' END,"
+        " count(DISTINCT item_id), count(DISTINCT model) FILTER (WHERE score IS NOT NULL)"
+        " FROM scores GROUP BY scenario ORDER BY scenario"
+    )
+
+
+def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Return a hash of every loaded source (bytes, kind and options): equal fingerprints, equal data."""
+    rows = con.execute("SELECT sha256, kind, CAST(options AS VARCHAR) FROM sources ORDER BY source_id").fetchall()
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
+    """Return the scored results as one matrix per scenario, models with at least one score only.
+
+    Several rows for one model x item (prompts, seeds) count as their mean.
+    """
+    cells = (
+        "SELECT model, scenario, item_id, avg(score) AS score FROM scores"
+        " WHERE score IS NOT NULL GROUP BY model, scenario, item_id"
+    )
+    models = tuple(r[0] for r in con.execute(f"SELECT DISTINCT model FROM ({cells}) ORDER BY model").fetchall())
+    if not models:
+        raise EffbenchError("the database holds no scored results yet; load some with `effbench ingest`")
+    shape = con.execute(
+        f"SELECT c.scenario, count(DISTINCT c.item_id), any_value(s.level) FROM ({cells}) AS c"
+        " JOIN scenarios AS s USING (scenario) GROUP BY c.scenario ORDER BY c.scenario"
+    ).fetchall()
+    arrays = con.execute(
+        f"SELECT dense_rank() OVER (ORDER BY model) - 1 AS m, dense_rank() OVER (ORDER BY scenario) - 1 AS s,"
+        f" dense_rank() OVER (PARTITION BY scenario ORDER BY item_id) - 1 AS i, score FROM ({cells})"
+    ).fetchnumpy()
+    s_index, i_index, m_index = (np.asarray(arrays[key], dtype=np.int64) for key in ("s", "i", "m"))
+    values = np.asarray(arrays["score"], dtype=np.float64)
+    matrices = []
+    for s, (_, n_items, level) in enumerate(shape):
+        matrix = np.full((max(n_items, 1), len(models)), np.nan)
+        rows = s_index == s
+        matrix[i_index[rows], m_index[rows]] = values[rows]
+        matrices.append(matrix)
+    return ResultsMatrix(
+        models=models,
+        scenarios=tuple(row[0] for row in shape),
+        scores=tuple(matrices),
+        resampled=tuple(row[2] == "item" for row in shape),
+    )
+
+
+def ranking_is_current(con: duckdb.DuckDBPyConnection, parameters: AnalysisParameters) -> bool:
+    """Return whether the stored ranking was computed from the loaded data with `parameters`."""
+    row = con.execute(
+        "SELECT seed, n_resamples, confidence_level, aggregation, method, data_fingerprint, effbench_version"
+        " FROM analyses WHERE analysis = ?",
+        [RANKING_ANALYSIS],
+    ).fetchone()
+    wanted = (parameters.seed, parameters.n_resamples, parameters.confidence_level, parameters.aggregation,
+              parameters.method, data_fingerprint(con), __version__)
+    return row == wanted
+
+
+def save_ranking(con: duckdb.DuckDBPyConnection, result: RankIntervals, parameters: AnalysisParameters) -> None:
+    """Replace the stored ranking analysis with `result`, recording its parameters."""
+    models = list(result.models)
+    overall = pd.DataFrame({
+        "model": models, "rank": result.rank, "rank_lo": _int_or_null(result.rank_lo),
+        "rank_hi": _int_or_null(result.rank_hi), "score": result.score, "score_lo": result.score_lo,
+        "score_hi": result.score_hi, "analysis": RANKING_ANALYSIS,
+    })
+    n_scenarios = len(result.scenarios)
+    per_scenario = pd.DataFrame({
+        "model": np.tile(models, n_scenarios),
+        "scenario": np.repeat(result.scenarios, len(models)),
+        "n_items": result.items_scored.ravel(),
+        "score": result.scenario_score.ravel(),
+        "score_lo": result.scenario_score_lo.ravel(),
+        "score_hi": result.scenario_score_hi.ravel(),
+        "rank": _int_or_null(result.scenario_rank.ravel()),
+        "rank_lo": _int_or_null(result.scenario_rank_lo.ravel()),
+        "rank_hi": _int_or_null(result.scenario_rank_hi.ravel()),
+        "analysis": RANKING_ANALYSIS,
+    })
+    shares = result.rank_distribution()
+    model_index, rank_index = np.nonzero(shares)
+    distribution = pd.DataFrame({
+        "model": np.asarray(models)[model_index], "rank": rank_index + 1,
+        "share": shares[model_index, rank_index], "analysis": RANKING_ANALYSIS,
+    })
+    frames = {"rank_intervals": overall, "scenario_intervals": per_scenario[per_scenario["score"].notna()],
+              "rank_distribution": distribution}
+    with transaction(con):
+        for table, frame in frames.items():
+            con.execute(f"DELETE FROM {table}")
+            con.register("_effbench_frame", frame)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _effbench_frame")
+            con.unregister("_effbench_frame")
+        con.execute("DELETE FROM analyses WHERE analysis = ?", [RANKING_ANALYSIS])
+        con.execute(
+            "INSERT INTO analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [RANKING_ANALYSIS, parameters.method, parameters.seed, parameters.n_resamples,
+             parameters.confidence_level, parameters.aggregation, data_fingerprint(con), __version__],
+        )
+    con.execute("CHECKPOINT")
+
+
+def _int_or_null(values: np.ndarray) -> pd.Series:
+    """Return `values` as a nullable integer column: NaN becomes NULL."""
+    return pd.Series(values, dtype="Float64").round().astype("Int64")
+
+
+@dataclass(frozen=True)
+class SiteData:
+    """Everything the site shows, read from the database in one go (named queries below)."""
+
+    leaderboard: pd.DataFrame
+    scenario_intervals: pd.DataFrame
+    rank_distribution: pd.DataFrame
+    models: pd.DataFrame
+    scenarios: pd.DataFrame
+    sources: pd.DataFrame
+    analysis: dict
+
+
+SITE_QUERIES = {
+    "leaderboard": "SELECT * FROM leaderboard ORDER BY rank, model",
+    "scenario_intervals": "SELECT * EXCLUDE (analysis) FROM scenario_intervals ORDER BY scenario, rank, model",
+    "rank_distribution": "SELECT * EXCLUDE (analysis) FROM rank_distribution ORDER BY model, rank",
+    "models": "SELECT * FROM models ORDER BY model",
+    "scenarios": "SELECT * FROM scenarios ORDER BY scenario",
+    "sources": "SELECT * FROM sources ORDER BY source_id",
+}
+
+
+def site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
+    """Return the stored results and analyses the site is rendered from."""
+    frames = {name: con.execute(sql).df() for name, sql in SITE_QUERIES.items()}
+    if frames["leaderboard"].empty:
+        raise EffbenchError("the database has no ranking yet; run `effbench build`")
+    analysis = con.execute("SELECT * FROM analyses WHERE analysis = ?", [RANKING_ANALYSIS]).df()
+    return SiteData(**frames, analysis=analysis.iloc[0].to_dict())
