@@ -11,6 +11,7 @@ Formats, chosen by the file's name: ``.csv``, ``.tsv``, ``.txt`` (optionally ``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -89,7 +90,15 @@ def stage(con: duckdb.DuckDBPyConnection, source: Source) -> Staged:
     path = source.path
     if not path.is_file():
         raise EffbenchError(f"{path}: no such file")
-    _read_raw(con, path)
+    # CSV readers guess types from a sample; identifiers and scores are read as text instead, so
+    # item "007" stays "007" and a stray word in the score column is reported rather than guessed at.
+    sniffed = _describe(con, path)
+    names = source.columns
+    wanted = (names.model, names.scenario, names.item_id, names.score, *names.keys)
+    if source.kind != "long":
+        wanted = (names.model, *MODEL_COLUMN_NAMES)
+    text_columns = {_find_column(sniffed, name) for name in wanted} - {None}
+    _read_raw(con, path, sorted(text_columns))
     columns = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {_RAW_TABLE})").fetchall())
     if con.execute(f"SELECT count(*) FROM {_RAW_TABLE}").fetchone()[0] == 0:
         raise EffbenchError(f"{path}: the file holds no rows")
@@ -97,8 +106,9 @@ def stage(con: duckdb.DuckDBPyConnection, source: Source) -> Staged:
     return adapters[source.kind](con, source, columns)
 
 
-def _reader_sql(path: Path) -> tuple[str, str]:
-    """Return (DuckDB table function call, format name) for the file at `path`."""
+def _reader_sql(path: Path, text_columns: Sequence[str] = ()) -> tuple[str, str]:
+    """Return (DuckDB table function call, format name) for the file at `path`; in CSV files the
+    `text_columns` are read as VARCHAR rather than as the type the reader would guess."""
     name = path.name.lower()
     for suffix in (".gz", ".zst"):
         name = name.removesuffix(suffix)
@@ -109,14 +119,25 @@ def _reader_sql(path: Path) -> tuple[str, str]:
         return f"read_json({literal}, format = 'newline_delimited')", "JSON lines"
     if name.endswith((".csv", ".tsv", ".txt")):
         markers = ", ".join(quote_literal(m) for m in MISSING_MARKERS)
-        return f"read_csv({literal}, header = true, nullstr = [{markers}])", "CSV"
+        types = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in text_columns)
+        typed = f", types = {{{types}}}" if text_columns else ""
+        return f"read_csv({literal}, header = true, nullstr = [{markers}]{typed})", "CSV"
     raise EffbenchError(
         f"{path}: unknown file type; use .csv, .tsv, .parquet or .jsonl (optionally .gz)"
     )
 
 
-def _read_raw(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _describe(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
+    """Return {column: type} as the reader sees the file, without reading it all."""
     reader, format_name = _reader_sql(path)
+    try:
+        return dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {reader})").fetchall())
+    except duckdb.Error as error:
+        raise EffbenchError(f"{path}: cannot be read as {format_name}: {_first_line(error)}") from None
+
+
+def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, text_columns: Sequence[str]) -> None:
+    reader, format_name = _reader_sql(path, text_columns)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW_TABLE} AS SELECT * FROM {reader}")
     except duckdb.Error as error:
@@ -164,15 +185,17 @@ def _score_expression(con: duckdb.DuckDBPyConnection, column: str, column_type: 
         as_double = f"CAST({quoted} AS DOUBLE)"
     elif column_type.upper() == "VARCHAR":
         markers = ", ".join(quote_literal(m) for m in MISSING_MARKERS)
+        # Numbers, and true/false as 1/0 (pandas writes booleans so); anything else is refused.
+        as_double = (f"CASE lower(trim({quoted})) WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0"
+                     f" ELSE TRY_CAST(trim({quoted}) AS DOUBLE) END")
         bad = con.execute(
             f"SELECT count(*), any_value({quoted}) FROM {_RAW_TABLE} WHERE {quoted} IS NOT NULL"
-            f" AND trim({quoted}) NOT IN ({markers}) AND TRY_CAST(trim({quoted}) AS DOUBLE) IS NULL"
+            f" AND trim({quoted}) NOT IN ({markers}) AND {as_double} IS NULL"
         ).fetchone()
         if bad[0]:
             raise EffbenchError(
                 f"{path}: column {column!r} has {bad[0]} value(s) that are not numbers, e.g. {bad[1]!r}"
             )
-        as_double = f"TRY_CAST(trim({quoted}) AS DOUBLE)"
     else:
         raise EffbenchError(f"{path}: column {column!r} holds {column_type}, not numbers")
     infinite = con.execute(f"SELECT count(*) FROM {_RAW_TABLE} WHERE isinf({as_double})").fetchone()[0]

@@ -18,6 +18,8 @@ from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
 from effbench.load import Source, file_sha256
 from effbench.store import AnalysisParameters, LoadReport
 
+DEFAULT_PARAMETERS = AnalysisParameters()
+
 
 @dataclass(frozen=True)
 class UpdateReport:
@@ -48,7 +50,7 @@ def update(
     sources: Sequence[Source] = (),
     *,
     example: str | None = None,
-    parameters: AnalysisParameters = AnalysisParameters(),
+    parameters: AnalysisParameters = DEFAULT_PARAMETERS,
     default_example: bool = False,
 ) -> UpdateReport:
     """Load `sources` (or a bundled example) into the database at `db` and refresh the ranking.
@@ -129,7 +131,7 @@ def build(
     sources: Sequence[Source] = (),
     *,
     example: str | None = None,
-    parameters: AnalysisParameters = AnalysisParameters(),
+    parameters: AnalysisParameters = DEFAULT_PARAMETERS,
     title: str | None = None,
 ) -> BuildReport:
     """Load, analyse and write the site into `out`; with nothing loaded, use the MMLU-Pro example."""

@@ -248,8 +248,8 @@ def _plain(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.floating):
         return float(value)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+    if isinstance(value, pd.Timestamp):  # DuckDB DATE columns arrive as midnight timestamps
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
@@ -461,7 +461,7 @@ def _summary(board: pd.DataFrame, confidence: str) -> tuple[str, ...]:
         f"The median rank interval spans {int(np.median(width))} place(s); the widest spans {int(width.max())}.",
     ]
     overlaps = sum(
-        1 for a, b in zip(board.itertuples(index=False), board.iloc[1:].itertuples(index=False))
+        1 for a, b in zip(board.itertuples(index=False), board.iloc[1:].itertuples(index=False), strict=False)
         if not _missing(a.rank_hi) and a.rank_hi >= b.rank_lo
     )
     if overlaps:

@@ -125,7 +125,8 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> list[Lo
         with transaction(con):
             for source in sources:
                 reports.append(_ingest_one(con, source))
-            _refresh_scenarios(con)
+            if any(not report.already_loaded for report in reports):
+                _refresh_scenarios(con)
     except duckdb.Error as error:
         raise EffbenchError(f"loading failed, nothing was changed: {str(error).splitlines()[0]}") from None
     finally:
@@ -243,7 +244,7 @@ def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
     s_index, i_index, m_index = (np.asarray(arrays[key], dtype=np.int64) for key in ("s", "i", "m"))
     values = np.asarray(arrays["score"], dtype=np.float64)
     matrices = []
-    for s, (_, n_items, level) in enumerate(shape):
+    for s, (_, n_items, _) in enumerate(shape):
         matrix = np.full((max(n_items, 1), len(models)), np.nan)
         rows = s_index == s
         matrix[i_index[rows], m_index[rows]] = values[rows]

@@ -1,0 +1,68 @@
+"""Shared fixtures: small result files written on the fly, and the bundled example built once."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from effbench import pipeline
+from effbench.examples import EXAMPLES
+
+
+def write_csv(path: Path, rows: list[dict], *, gz: bool = False) -> Path:
+    """Write `rows` (dicts with the same keys) as a CSV file, gzipped when `gz`; return the path."""
+    opener = gzip.open if gz else open
+    with opener(path, "wt", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def long_rows(scores: dict[str, dict[str, list[float | None]]], **extra) -> list[dict]:
+    """Rows of a long results file from {model: {scenario: [score per item]}}; None = blank."""
+    rows = []
+    for model, by_scenario in scores.items():
+        for scenario, values in by_scenario.items():
+            for i, value in enumerate(values):
+                rows.append({"model": model, "scenario": scenario, "item_id": f"{scenario}-{i}",
+                             "score": "" if value is None else value, **extra})
+    return rows
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    """Row count of every table in the database (a fingerprint of its state for 'left as it was' tests)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+        columns = con.execute("SELECT table_name, count(*) FROM duckdb_columns() GROUP BY 1").fetchall()
+    finally:
+        con.close()
+    return {**counts, **{f"{t}.columns": n for t, n in columns}}
+
+
+@pytest.fixture
+def small_results(tmp_path: Path) -> Path:
+    """Three models, two scenarios of four items, with one blank score."""
+    return write_csv(tmp_path / "small.csv", long_rows({
+        "alpha": {"qa": [1, 1, 1, 0], "math": [1, 1, 0, 1]},
+        "beta": {"qa": [1, 0, 1, 0], "math": [0, 1, None, 0]},
+        "gamma": {"qa": [0, 0, 1, 0], "math": [0, 0, 0, 0]},
+    }))
+
+
+@pytest.fixture(scope="session")
+def example_build(tmp_path_factory: pytest.TempPathFactory) -> pipeline.BuildReport:
+    """The MMLU-Pro example built once for the whole test run, as `effbench build` does."""
+    root = tmp_path_factory.mktemp("example")
+    return pipeline.build(root / "effbench.duckdb", root / "site")
+
+
+@pytest.fixture(scope="session")
+def mmlu_pro_path() -> Path:
+    return EXAMPLES["mmlu-pro"].results_path

@@ -1,0 +1,239 @@
+"""The built site as a whole: content, links, twins, determinism, the writer's rules, and the
+templates shipped in an installed copy."""
+
+from __future__ import annotations
+
+import csv
+import filecmp
+import json
+import os
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import jinja2
+import pytest
+
+from effbench import pipeline, render
+from effbench.errors import EffbenchError
+from effbench.urls import relative_url, slugify, unique_slugs
+from effbench.writer import SiteWriter
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class Page(HTMLParser):
+    """The parts of an HTML page the tests look at: links, sources, table rows and cells."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []  # (tag, url)
+        self.rows: list[list[str]] = []
+        self.ids: set[str] = set()
+        self._cell: list[str] | None = None
+        self._in_body = False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        for name in ("href", "src"):
+            if name in attrs:
+                self.links.append((tag, attrs[name]))
+        if tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.rows.append([])
+        elif tag in ("td", "th") and self._in_body:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "tbody":
+            self._in_body = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def site(example_build) -> Path:
+    return example_build.out
+
+
+def parse(path: Path) -> Page:
+    return Page(path.read_text(encoding="utf-8"))
+
+
+def test_index_ranks_all_29_models_with_the_leader_settled(site):
+    rows = parse(site / "index.html").rows
+    assert len(rows) == 29
+    rank, model = rows[0][0], rows[0][1]
+    assert rank == "1 (1–1)"
+    assert model.startswith("gemini-1.5-pro-002")
+    assert [int(r[0].split()[0]) for r in rows] == sorted(int(r[0].split()[0]) for r in rows)
+
+
+def test_leaderboard_view_has_one_row_per_model(example_build):
+    con = duckdb.connect(str(example_build.out.parent / "effbench.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT * FROM leaderboard ORDER BY rank").fetchall()
+        columns = [d[0] for d in con.description]
+    finally:
+        con.close()
+    assert len(rows) == 29
+    assert columns[:9] == ["model", "rank", "rank_lo", "rank_hi", "score", "score_lo", "score_hi", "n_items",
+                           "n_scenarios"]
+    assert rows[0][:4] == ("gemini-1.5-pro-002", 1, 1, 1)
+    # Seeded regression value of the stored pipeline (seed 0, 1,000 resamples, effbench 0.1.0).
+    assert rows[0][5] == pytest.approx(0.7081698125800919, abs=1e-12)
+
+
+def test_every_internal_link_resolves_and_nothing_is_fetched_from_elsewhere(site):
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) == 1 + 29 + 14 + 1
+    for page in pages:
+        parsed = parse(page)
+        for tag, url in parsed.links:
+            if url.startswith("https://"):
+                assert tag == "a", f"{page}: {tag} loads {url} from another host"
+                continue
+            assert not url.startswith(("/", "http:", "//")), f"{page}: link {url} is not relative"
+            target, _, anchor = url.partition("#")
+            resolved = (page.parent / target).resolve() if target else page
+            assert resolved.is_file(), f"{page.relative_to(site)}: {url} does not exist"
+            if anchor:
+                assert anchor in parse(resolved).ids, f"{page}: no #{anchor} in {target}"
+
+
+def test_pages_are_github_pages_ready(site):
+    assert (site / ".nojekyll").is_file()
+    assert (site / "licenses" / "MMLU-Pro-Apache-2.0.txt").is_file()
+    index = (site / "index.html").read_text()
+    assert "TIGER-AI-Lab" in index and "Apache-2.0" in index
+
+
+def test_every_table_has_csv_and_json_twins_with_the_same_rows(site):
+    with open(site / "data" / "leaderboard.csv", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    records = json.loads((site / "data" / "leaderboard.json").read_text())
+    assert [r["model"] for r in table] == [r["model"] for r in records]
+    assert len(records) == 29 and records[0]["rank"] == 1
+    html_models = [r[1].split()[0] for r in parse(site / "index.html").rows]
+    assert html_models == [r["model"] for r in records]
+    for kind, count in (("models", 29), ("scenarios", 14)):
+        assert len(list((site / "data" / kind).glob("*.csv"))) == count
+        assert len(list((site / "data" / kind).glob("*.json"))) == count
+
+
+def test_downloaded_database_answers_the_leaderboard_query(site):
+    con = duckdb.connect(str(site / "data" / "effbench.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM leaderboard").fetchone() == (29,)
+    finally:
+        con.close()
+
+
+def test_model_page_shows_coverage_metadata_and_scenarios(site):
+    text = (site / "models" / "deepseek-coder-v2.html").read_text()
+    parsed = Page(text)
+    assert len(parsed.rows) == 14
+    assert "10,351 items in 14 scenarios (86.0% of all items)" in text
+    assert "DeepSeek" in text  # organisation from the metadata file
+    assert "../index.html" in [url for _, url in parsed.links]
+
+
+def test_second_build_is_byte_identical(example_build, tmp_path):
+    again = pipeline.build(example_build.out.parent / "effbench.duckdb", tmp_path / "site")
+    assert again.update.recomputed is False
+    comparison = filecmp.dircmp(example_build.out, tmp_path / "site")
+    files = [str(p.relative_to(example_build.out)) for p in example_build.out.rglob("*") if p.is_file()]
+    match, mismatch, errors = filecmp.cmpfiles(example_build.out, tmp_path / "site", files, shallow=False)
+    assert mismatch == [] and errors == [] and not comparison.left_only and not comparison.right_only
+
+
+def test_livecodebench_example_builds_into_its_own_database(tmp_path):
+    report = pipeline.build(tmp_path / "lcb.duckdb", tmp_path / "site", example="livecodebench")
+    assert report.update.n_models == 45
+    assert "LiveCodeBench" in (tmp_path / "site" / "index.html").read_text()
+    assert (tmp_path / "site" / "licenses" / "LiveCodeBench-CC-BY-SA-4.0.txt").is_file()
+    with pytest.raises(EffbenchError, match="already holds other results"):
+        pipeline.build(tmp_path / "lcb.duckdb", tmp_path / "site", example="mmlu-pro")
+
+
+@pytest.mark.parametrize(("from_page", "to", "expected"), [
+    ("index.html", "models/a.html", "models/a.html"),
+    ("models/a.html", "index.html", "../index.html"),
+    ("models/a.html", "models/b.html", "b.html"),
+    ("models/a.html", "scenarios/s.html", "../scenarios/s.html"),
+    ("models/a.html", "static/style.css", "../static/style.css"),
+    ("a/b/c.html", "index.html#top", "../../index.html#top"),
+    ("index.html", "index.html", "index.html"),
+])
+def test_relative_url(from_page, to, expected):
+    assert relative_url(from_page, to) == expected
+
+
+@pytest.mark.parametrize("bad", ["/index.html", "../outside.html"])
+def test_relative_url_refuses_paths_outside_the_site(bad):
+    with pytest.raises(ValueError, match="stay inside the site"):
+        relative_url("index.html", bad)
+
+
+def test_slugs_are_safe_and_unique():
+    assert slugify("GPT-4o (2024-05-13)") == "gpt-4o-2024-05-13"
+    assert slugify("codeforces/easy") == "codeforces-easy"
+    assert unique_slugs(["A b", "a-b", "a_b"]) == {"A b": "a-b", "a-b": "a-b-2", "a_b": "a_b"}
+
+
+def test_writer_refuses_duplicates_and_escapes(tmp_path):
+    writer = SiteWriter(tmp_path / "out")
+    writer.write_text("index.html", "x")
+    with pytest.raises(ValueError, match="written twice"):
+        writer.write_text("index.html", "y")
+    with pytest.raises(ValueError, match="inside the site"):
+        writer.write_text("../evil.html", "y")
+    writer.discard()
+    assert not (tmp_path / "out").exists()
+
+
+def test_writer_never_replaces_a_folder_it_did_not_build(tmp_path):
+    precious = tmp_path / "docs"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("mine")
+    with pytest.raises(EffbenchError, match="not built by effbench"):
+        SiteWriter(precious)
+    assert (precious / "notes.txt").read_text() == "mine"
+
+
+def test_templates_fail_on_undefined_names():
+    environment = render.template_environment()
+    assert environment.autoescape is True
+    with pytest.raises(jinja2.UndefinedError):
+        environment.from_string("{{ ctx.no_such_key }}").render(ctx=object())
+
+
+def test_site_renders_from_an_installed_wheel(tmp_path):
+    """Build the wheel, install it into a fresh folder and build the example from there: the
+    templates and bundled data must come from the installed copy, not this source tree."""
+    wheels, target, work = tmp_path / "wheels", tmp_path / "installed", tmp_path / "work"
+    work.mkdir()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(wheels), str(REPO)], check=True)
+    wheel, = wheels.glob("effbench-*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(wheel)], check=True)
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    where = subprocess.run(
+        [sys.executable, "-c", "import effbench.render as r; print(r.templates_dir())"],
+        cwd=work, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    assert Path(where).is_relative_to(target)
+    subprocess.run([sys.executable, "-m", "effbench", "build"], cwd=work, env=env, check=True,
+                   capture_output=True)
+    assert "gemini-1.5-pro-002" in (work / "site" / "index.html").read_text()
