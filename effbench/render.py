@@ -366,14 +366,16 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
             score_text=format_score(rec.score) + (
                 f" ({confidence} interval {format_interval(rec.score_lo, rec.score_hi)})"
                 if not _missing(rec.score_lo) else ""),
-            coverage_text=(f"{int(rec.n_items):,} items in {int(rec.n_scenarios)} scenarios"
-                           + ("" if _missing(rec.coverage) else f" ({rec.coverage:.1%} of all items)")),
+            coverage_text=(f"{int(rec.n_scenarios)} scenarios (one aggregated score each, no items)"
+                           if _missing(rec.coverage) else
+                           f"{int(rec.n_items):,} items in {int(rec.n_scenarios)} scenarios "
+                           f"({rec.coverage:.1%} of all items)"),
             metadata=_metadata_items(metadata, rec.model),
             rows=result_rows,
             strongest=tuple(Link(relative_url(path, scenario_paths[s]), s) for s in by_rank["scenario"][:3]),
             weakest=tuple(Link(relative_url(path, scenario_paths[s]), s)
                           for s in reversed(list(by_rank["scenario"][-3:]))),
-            distribution_chart=bar_chart(
+            distribution_chart=Markup("") if _missing(rec.rank_lo) else bar_chart(
                 [(str(r), s) for r, s in zip(shares["rank"], shares["share"], strict=True)],
                 title=f"How often {rec.model} took each rank over the bootstrap resamples",
                 x_label="rank", y_label="share of resamples",
