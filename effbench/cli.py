@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +14,7 @@ from effbench import __version__, pipeline
 from effbench.errors import EffbenchError
 from effbench.examples import EXAMPLES
 from effbench.load import ColumnMap, Source
-from effbench.store import AnalysisParameters, LoadReport
+from effbench.store import AnalysisParameters, DiorParameters, LoadReport
 
 app = typer.Typer(
     name="effbench",
@@ -151,6 +154,82 @@ def ingest(
         raise _fail(error) from None
     _print_loads(report.loads)
     typer.echo(f"{db}: {report.n_models} models ranked", err=True)
+
+
+class Decision(StrEnum):
+    examples = "examples"
+    scenarios = "scenarios"
+    aggregation = "aggregation"
+    models = "models"
+    prompts = "prompts"
+    allocation = "allocation"
+
+
+class MetaMetric(StrEnum):
+    kendall_tau = "kendall_tau"
+    weighted_tau = "weighted_tau"
+    top1 = "top1"
+    tier_agreement = "tier_agreement"
+    score_change = "score_change"
+
+
+@app.command()
+def dior(
+    decision: Annotated[
+        list[Decision] | None, typer.Option("--decision", help="Design decision to analyse. Repeatable; default all.")
+    ] = None,
+    metric: Annotated[
+        list[MetaMetric] | None, typer.Option("--metric", help="Meta-metric. Repeatable; default all.")
+    ] = None,
+    draws: Annotated[int, typer.Option("--draws", min=2, help="Random instantiations per level.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    confidence: Annotated[
+        float, typer.Option("--confidence", min=0.5, max=0.999, help="DIoR = lower end of this central interval.")
+    ] = 0.95,
+    target: Annotated[float, typer.Option("--target", help="DIoR the recommendations call reliable.")] = 0.9,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of rows instead of a table.")] = False,
+    db: DbOption = Path("effbench.duckdb"),
+) -> None:
+    """Measure how much each benchmark design decision changes the ranking (DIoR).
+
+    For each decision (examples per scenario, which scenarios, aggregation, which models, prompts,
+    budget allocation) and level, the ranking under many random instantiations is compared with
+    the full-data ranking. DIoR is the lower end of the 95% interval of that similarity: near 1,
+    the decision barely matters. The full analysis (no --decision/--metric) is stored in the
+    `dior` table, which `effbench build` shows on the Reliability page.
+
+    Examples:
+
+      effbench dior
+
+      effbench dior --decision examples --metric kendall_tau --json
+
+      effbench dior --decision scenarios --draws 5000 --seed 1
+    """
+    defaults = DiorParameters()
+    parameters = DiorParameters(
+        n_draws=draws, confidence_level=confidence, seed=seed, target=target,
+        decisions=tuple(d.value for d in decision) if decision else defaults.decisions,
+        metrics=tuple(m.value for m in metric) if metric else defaults.metrics,
+    )
+    try:
+        result = pipeline.dior(db, parameters)
+    except EffbenchError as error:
+        raise _fail(error) from None
+    rows = [asdict(row) for row in result.rows]
+    if as_json:
+        typer.echo(json.dumps([{k: v for k, v in row.items() if k != "order"} for row in rows], indent=1))
+        return
+    typer.echo(f"{'decision':<12} {'level':<42} {'meta_metric':<15} {'mean':>6} {'lo':>6} {'hi':>6} "
+               f"{'dior':>6} {'compute':>8}")
+    for row in rows:
+        level = row["level"]
+        if row["decision"] != "aggregation" and row["aggregation"] != "macro mean":
+            level += f" ({row['aggregation']})"
+        typer.echo(f"{row['decision']:<12} {level:<42} {row['meta_metric']:<15} {row['mean']:6.3f} "
+                   f"{row['lo']:6.3f} {row['hi']:6.3f} {row['dior']:6.3f} {row['compute_fraction']:8.2%}")
+    for line in result.recommendations:
+        typer.echo(f"- {line}")
 
 
 def _version(value: bool) -> None:

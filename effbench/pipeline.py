@@ -12,13 +12,14 @@ from pathlib import Path
 
 import duckdb
 
-from effbench import render, stats, store
+from effbench import reliability, render, stats, store
 from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
 from effbench.load import Source, file_sha256
-from effbench.store import AnalysisParameters, LoadReport
+from effbench.store import AnalysisParameters, DiorParameters, LoadReport
 
 DEFAULT_PARAMETERS = AnalysisParameters()
+DEFAULT_DIOR = DiorParameters()
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,10 @@ def update(
     *,
     example: str | None = None,
     parameters: AnalysisParameters = DEFAULT_PARAMETERS,
+    dior_parameters: DiorParameters = DEFAULT_DIOR,
     default_example: bool = False,
 ) -> UpdateReport:
-    """Load `sources` (or a bundled example) into the database at `db` and refresh the ranking.
+    """Load `sources` (or a bundled example) into the database at `db` and refresh the analyses.
 
     With `default_example`, an empty database gets the MMLU-Pro example. A database that did not
     exist before and could not be loaded is removed again, so a failed first call leaves nothing.
@@ -67,6 +69,7 @@ def update(
             if not store.has_results(con):
                 raise EffbenchError(f"{db}: no results loaded yet; give result files or --example")
             recomputed = refresh_ranking(con, parameters)
+            recomputed = refresh_dior(con, dior_parameters) or recomputed
             n_models = con.execute("SELECT count(*) FROM rank_intervals").fetchone()[0]
     except BaseException:
         if not existed:
@@ -104,7 +107,7 @@ def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParamete
     Skipping an unchanged analysis leaves the database file untouched, so rebuilding the same
     data gives byte-identical downloads.
     """
-    if store.ranking_is_current(con, parameters):
+    if store.analysis_is_current(con, store.RANKING_ANALYSIS, parameters):
         return False
     result = stats.rank_intervals(
         store.results_matrix(con),
@@ -112,8 +115,44 @@ def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParamete
         confidence_level=parameters.confidence_level,
         rng=parameters.seed,
     )
-    store.save_ranking(con, result, parameters)
+    store.save_ranking(con, result, reliability.disagreements(result), parameters)
     return True
+
+
+def compute_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters) -> reliability.ReliabilityResult:
+    """Return the reliability analysis of the loaded data with `parameters` (not stored)."""
+    results = store.results_matrix(con)
+    prompts = store.prompt_matrix(con, results.models, results.scenarios)
+    try:
+        return reliability.dior(
+            results, decisions=parameters.decisions, metrics=parameters.metrics,
+            prompt_scores=prompts[1] if prompts else None, n_draws=parameters.n_draws,
+            confidence_level=parameters.confidence_level, target=parameters.target, rng=parameters.seed,
+        )
+    except ValueError as error:
+        raise EffbenchError(str(error).replace("`", "")) from None
+
+
+def refresh_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters) -> bool:
+    """Recompute and store the reliability analysis unless it is current; return whether it did."""
+    if store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters):
+        return False
+    store.save_dior(con, compute_dior(con, parameters), parameters)
+    return True
+
+
+def dior(db: Path, parameters: DiorParameters) -> reliability.ReliabilityResult:
+    """Return the reliability analysis of the database at `db` with `parameters`; store it when it is
+    the full analysis (every decision and the default meta-metrics), which the site shows."""
+    with store.open_store(db) as con:
+        if not store.has_results(con):
+            raise EffbenchError(f"{db}: no results loaded yet; run `effbench build` or `effbench ingest` first")
+        result = compute_dior(con, parameters)
+        full = DiorParameters(n_draws=parameters.n_draws, confidence_level=parameters.confidence_level,
+                              seed=parameters.seed, target=parameters.target)
+        if parameters == full and not store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters):
+            store.save_dior(con, result, parameters)
+    return result
 
 
 def site_title(con: duckdb.DuckDBPyConnection) -> str:
@@ -132,10 +171,12 @@ def build(
     *,
     example: str | None = None,
     parameters: AnalysisParameters = DEFAULT_PARAMETERS,
+    dior_parameters: DiorParameters = DEFAULT_DIOR,
     title: str | None = None,
 ) -> BuildReport:
     """Load, analyse and write the site into `out`; with nothing loaded, use the MMLU-Pro example."""
-    report = update(db, sources, example=example, parameters=parameters, default_example=True)
+    report = update(db, sources, example=example, parameters=parameters, dior_parameters=dior_parameters,
+                    default_example=True)
     with store.open_store(db, read_only=True) as con:
         data = store.site_data(con)
         plan = render.site_pages(data, title=title or site_title(con))

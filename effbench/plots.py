@@ -157,3 +157,133 @@ def _interval_text(point: IntervalPoint) -> str:
     if math.isfinite(point.lo) and math.isfinite(point.hi):
         return f"{point.value:g} ({point.lo:g} to {point.hi:g})"
     return f"{point.value:g}"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a line chart: a name for the legend and (x, y, point label) triples."""
+
+    name: str
+    points: tuple[tuple[float, float, str], ...]
+
+
+def line_chart(
+    series: Sequence[Series],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    chart_id: str,
+    log_x: bool = False,
+    y_domain: tuple[float, float] | None = None,
+    target: float | None = None,
+    width: int = 680,
+    height: int = 320,
+) -> Markup:
+    """Return an SVG line chart with markers, a legend and an optional dashed target line.
+
+    Series take the colour-blind-safe colours ``plot-series-0`` .. ``plot-series-4`` from the stylesheet.
+    """
+    left, right, top, bottom = 56, width - 16, 16 + 18 * len(series), height - 48
+    xs = [p[0] for s in series for p in s.points if math.isfinite(p[0]) and (p[0] > 0 or not log_x)]
+    ys = [p[1] for s in series for p in s.points if math.isfinite(p[1])]
+    if not xs or not ys:
+        return Markup("")
+    tx = (lambda v: math.log10(v)) if log_x else (lambda v: v)
+    x0, x1 = tx(min(xs)), tx(max(xs))
+    if x1 == x0:
+        x0, x1 = x0 - 1, x1 + 1
+    y0, y1 = y_domain if y_domain else (min(ys), max(ys))
+    if y1 == y0:
+        y0, y1 = y0 - 0.5, y1 + 0.5
+
+    def px(v: float) -> float:
+        return left + (tx(v) - x0) / (x1 - x0) * (right - left)
+
+    def py(v: float) -> float:
+        return bottom - (v - y0) / (y1 - y0) * (bottom - top)
+
+    parts = [
+        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{chart_id}-title">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+    ]
+    for tick in nice_ticks(y0, y1):
+        parts.append(f'<line class="plot-grid" x1="{left}" y1="{py(tick):.1f}" x2="{right}" y2="{py(tick):.1f}"/>')
+        parts.append(f'<text class="plot-text" x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end">'
+                     f"{escape(_fmt_tick(tick))}</text>")
+    if log_x:
+        x_ticks = [10.0 ** e for e in range(math.floor(x0), math.ceil(x1) + 1) if x0 - 1e-9 <= e <= x1 + 1e-9]
+        x_ticks = x_ticks or [min(xs), max(xs)]
+    else:
+        x_ticks = nice_ticks(x0, x1)
+    for tick in x_ticks:
+        parts.append(f'<line class="plot-grid" x1="{px(tick):.1f}" y1="{top}" x2="{px(tick):.1f}" y2="{bottom}"/>')
+        label = f"{tick:.0%}" if log_x and tick < 1 else _fmt_tick(tick)
+        parts.append(f'<text class="plot-text" x="{px(tick):.1f}" y="{bottom + 14}" text-anchor="middle">'
+                     f"{escape(label)}</text>")
+    if target is not None and y0 <= target <= y1:
+        ty = py(target)
+        parts.append(f'<line class="plot-target" x1="{left}" y1="{ty:.1f}" x2="{right}" y2="{ty:.1f}"/>')
+        parts.append(f'<text class="plot-text" x="{right}" y="{py(target) - 4:.1f}" text-anchor="end">'
+                     f"target {escape(_fmt_tick(target))}</text>")
+    for index, line in enumerate(series):
+        points = [(px(x), py(y), x, y, label) for x, y, label in line.points
+                  if math.isfinite(x) and math.isfinite(y) and (x > 0 or not log_x)]
+        css = f"plot-series-{index % 5}"
+        path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y, *_) in enumerate(points))
+        parts.append(f'<path class="plot-line {css}" d="{path}"/>')
+        for x, y, _, vy, label in points:
+            parts.append(f'<circle class="plot-marker {css}" cx="{x:.1f}" cy="{y:.1f}" r="3.5">'
+                         f"<title>{escape(line.name)}, {escape(label)}: {vy:.3f}</title></circle>")
+        ly = 14 + 18 * index
+        parts.append(f'<line class="plot-line {css}" x1="{left}" y1="{ly}" x2="{left + 22}" y2="{ly}"/>')
+        parts.append(f'<text class="plot-text" x="{left + 28}" y="{ly + 4}">{escape(line.name)}</text>')
+    parts.append(f'<text class="plot-label" x="{(left + right) / 2:.1f}" y="{height - 12}" '
+                 f'text-anchor="middle">{escape(x_label)}</text>')
+    parts.append(f'<text class="plot-label" x="14" y="{(top + bottom) / 2:.1f}" text-anchor="middle" '
+                 f'transform="rotate(-90 14 {(top + bottom) / 2:.1f})">{escape(y_label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _diverging_colour(value: float) -> str:
+    """Return a fill for `value` in [-1, 1]: orange below 0, white at 0, blue above (colour-blind safe)."""
+    if not math.isfinite(value):
+        return "#bbbbbb"
+    end = (0, 114, 178) if value >= 0 else (213, 94, 0)
+    share = min(abs(value), 1.0)
+    r, g, b = (round(255 + (c - 255) * share) for c in end)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def matrix_chart(labels: Sequence[str], values: Sequence[Sequence[float]], *, title: str, chart_id: str) -> Markup:
+    """Return an SVG heat map of a square matrix of values in [-1, 1], each cell with its value."""
+    n = len(labels)
+    cell, label_width = 40, 150
+    width, height = label_width + cell * n + 8, label_width + cell * n + 8
+    parts = [
+        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{chart_id}-title">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+    ]
+    for i, label in enumerate(labels):
+        y = label_width + cell * i + cell / 2
+        parts.append(f'<text class="plot-text" x="{label_width - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                     f"{escape(_shorten(label, 22))}</text>")
+        x = label_width + cell * i + cell / 2
+        parts.append(f'<text class="plot-text" x="{x:.1f}" y="{label_width - 6}" text-anchor="start" '
+                     f'transform="rotate(-60 {x:.1f} {label_width - 6})">{escape(_shorten(label, 22))}</text>')
+    for i in range(n):
+        for j in range(n):
+            value = float(values[i][j])
+            x, y = label_width + cell * j, label_width + cell * i
+            colour = _diverging_colour(value)
+            dark = math.isfinite(value) and abs(value) > 0.55
+            text = f"{value:.2f}" if math.isfinite(value) else "–"
+            parts.append(f'<rect x="{x}" y="{y}" width="{cell - 1}" height="{cell - 1}" fill="{colour}">'
+                         f"<title>{escape(labels[i])} vs {escape(labels[j])}: {text}</title></rect>")
+            parts.append(f'<text x="{x + cell / 2 - 0.5:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" '
+                         f'fill="{"#ffffff" if dark else "#1b1f24"}">{text}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -26,12 +26,13 @@ from scipy import stats as scipy_stats
 from effbench import __version__
 from effbench.examples import EXAMPLES, data_path
 from effbench.load import file_sha256
-from effbench.plots import IntervalPoint, bar_chart, interval_plot, rank_bar
+from effbench.plots import IntervalPoint, Series, bar_chart, interval_plot, line_chart, matrix_chart, rank_bar
 from effbench.store import SiteData
 from effbench.urls import relative_url, unique_slugs
 from effbench.writer import SiteWriter
 
 DATABASE_DOWNLOAD = "data/effbench.duckdb"
+RELIABILITY_PAGE = "reliability.html"
 STYLESHEET = "static/style.css"
 
 
@@ -107,6 +108,7 @@ class Page:
     stylesheet: str
     home: str
     guide: str
+    reliability: str
     credits: tuple[Credit, ...]
     downloads: tuple[Link, ...]
     parameters: str
@@ -187,6 +189,46 @@ class ScenarioPage:
 
 
 @dataclass(frozen=True)
+class DiorTableRow:
+    level: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DiorTable:
+    """The DIoR of one decision at each of its levels, one column per meta-metric."""
+
+    decision: str
+    title: str
+    explanation: str
+    columns: tuple[str, ...]
+    rows: tuple[DiorTableRow, ...]
+
+
+@dataclass(frozen=True)
+class ResolutionRow:
+    examples: str
+    half_width: str
+    compute: str
+    saved: str
+
+
+@dataclass(frozen=True)
+class ReliabilityPage:
+    page: Page
+    parameters_text: str
+    recommendations: tuple[str, ...]
+    examples_chart: Markup
+    scenarios_chart: Markup
+    allocation_chart: Markup
+    agreement_chart: Markup
+    resolution: tuple[ResolutionRow, ...]
+    tables: tuple[DiorTable, ...]
+    mwr_changes: tuple[str, ...]
+    disagreements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GuidePage:
     page: Page
     n_resamples: int
@@ -200,7 +242,7 @@ class GuidePage:
 class SitePlan:
     """Every page of the site, computed before any file is written."""
 
-    pages: tuple[IndexPage | ModelPage | ScenarioPage | GuidePage, ...]
+    pages: tuple[IndexPage | ModelPage | ScenarioPage | ReliabilityPage | GuidePage, ...]
     downloads: tuple[Download, ...]
     licenses: tuple[tuple[str, Path], ...]  # (site path, bundled file)
     extra_files: dict[str, str] = field(default_factory=dict)
@@ -286,6 +328,7 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
             path=path, title=page_title, site_title=title, template=template,
             stylesheet=relative_url(path, STYLESHEET), home=relative_url(path, "index.html"),
             guide=relative_url(path, "how-to-read.html"),
+            reliability=relative_url(path, RELIABILITY_PAGE),
             credits=tuple(
                 Credit(c.text, c.license_name, relative_url(path, c.license_href), c.homepage) for c in credits
             ),
@@ -300,6 +343,7 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
     board_downloads = [*_table_downloads("data/leaderboard", _frame_table("leaderboard", board)), database]
     downloads: list[Download] = list(board_downloads)
     cells = {(r.model, r.scenario): r for r in per_scenario.itertuples(index=False)}
+    disagreement_notes = _disagreement_notes(data.disagreements)
     rows = []
     for rec in board.itertuples(index=False):
         scenario_cells = tuple(
@@ -312,6 +356,7 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
             notes.append(f"evaluated on {rec.coverage:.1%} of the items")
         if rec.n_scenarios < len(scenarios):
             notes.append(f"no results in {len(scenarios) - rec.n_scenarios} of {len(scenarios)} scenarios")
+        notes.extend(disagreement_notes.get(rec.model, ()))
         rows.append(LeaderboardRow(
             model=Link(relative_url("index.html", model_paths[rec.model]), rec.model),
             rank=int(rec.rank),
@@ -327,7 +372,7 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
         page=page("index.html", title, "index.html", board_downloads),
         scenarios=tuple(Link(relative_url("index.html", scenario_paths[s]), s) for s in scenarios),
         rows=tuple(rows),
-        summary=_summary(board, confidence),
+        summary=_summary(board, confidence) + tuple(data.recommendations["text"][:1]),
         coverage_policy=_coverage_policy(board),
         chart=interval_plot(
             [IntervalPoint(m, float(r), _float(lo), _float(hi))
@@ -418,6 +463,17 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
                 x_label="score", domain=_score_domain(theirs), chart_id="model-scores",
             ),
         ))
+
+    # Reliability
+    if data.dior_analysis is not None:
+        reliability_downloads = [
+            *_table_downloads("data/dior", _frame_table("dior", data.dior)),
+            *_table_downloads("data/rank_resolution", _frame_table("rank_resolution", data.rank_resolution)),
+            *_table_downloads("data/scenario_agreement", _frame_table("scenario_agreement", data.scenario_agreement)),
+        ]
+        downloads += reliability_downloads
+        pages.append(_reliability_page(data, page(RELIABILITY_PAGE, "Reliability", "reliability.html",
+                                                  reliability_downloads)))
 
     # How to read this
     first = board.iloc[min(2, len(board) - 1)]
@@ -532,6 +588,140 @@ def _metadata_items(metadata: pd.DataFrame, model: str) -> tuple[tuple[str, str]
             text = "yes" if text else "no"
         items.append((str(column).replace("_", " "), str(text)))
     return tuple(items)
+
+
+def _disagreement_notes(pairs: pd.DataFrame) -> dict[str, list[str]]:
+    notes: dict[str, list[str]] = {}
+    for pair in pairs.itertuples(index=False):
+        for me, other, mine, theirs in ((pair.model_a, pair.model_b, pair.a_better_in, pair.b_better_in),
+                                        (pair.model_b, pair.model_a, pair.b_better_in, pair.a_better_in)):
+            notes.setdefault(me, []).append(
+                f"tied with {other} overall, yet clearly better in {len(mine)} scenario(s) and worse in "
+                f"{len(theirs)}: the average hides a disagreement")
+    return notes
+
+
+METRIC_NAMES = {"kendall_tau": "Kendall tau", "weighted_tau": "top-weighted tau", "top1": "same leader",
+                "tier_agreement": "within tier", "score_change": "1 - score change"}
+
+DECISION_TEXT = {
+    "examples": ("Examples per scenario",
+                 "Each scenario keeps a random sample of this many items (without replacement), the same "
+                 "sample for every model."),
+    "scenarios": ("Which scenarios",
+                  "This many scenarios are drawn with replacement from the benchmark's, as in the paper; the "
+                  "score is the mean over the drawn ones."),
+    "aggregation": ("How scores are combined",
+                    "Each alternative to the mean of scenario means, on all the data: the mean over all items "
+                    "(micro), HELM's mean win rate, and the mean rank within scenarios."),
+    "models": ("Which other models are on the board",
+               "This many random models are removed and the others' order compared. The mean score of a model "
+               "does not depend on the others; mean win rate does."),
+    "prompts": ("Prompts or seeds",
+                "At the same number of evaluations: every prompt on fewer items (cross-product), or item and "
+                "prompt pairs drawn uniformly."),
+    "allocation": ("Budget allocation",
+                   "A fixed number of evaluations per model spread over few scenarios with many items, or many "
+                   "scenarios with few items."),
+}
+
+
+def _dior_value(row) -> str:
+    if row.meta_metric == "top1" or row.lo == row.hi:
+        return f"{row.dior:.2f}"
+    return f"{row.dior:.2f} (mean {row.mean:.2f})"
+
+
+def _reliability_page(data: SiteData, page: Page) -> ReliabilityPage:
+    dior = data.dior
+    analysis = data.dior_analysis or {}
+    options = json.loads(analysis.get("options") or "{}")
+    target = float(options.get("target", 0.9))
+    confidence = f"{analysis.get('confidence_level', 0.95):.0%}"
+    tables = []
+    for decision, (title, explanation) in DECISION_TEXT.items():
+        part = dior[dior["decision"] == decision]
+        if part.empty:
+            continue
+        metrics = [m for m in METRIC_NAMES if m in set(part["meta_metric"])]
+        rows = []
+        for (aggregation, _, level), group in part.groupby(["aggregation", "level_order", "level"], sort=True):
+            by_metric = {r.meta_metric: r for r in group.itertuples(index=False)}
+            label = level if decision == "aggregation" or aggregation == "macro mean" else f"{level} ({aggregation})"
+            compute = next(iter(by_metric.values())).compute_fraction
+            rows.append(DiorTableRow(label, (f"{compute:.1%}",) + tuple(
+                _dior_value(by_metric[m]) if m in by_metric else "" for m in metrics)))
+        tables.append(DiorTable(decision, title, explanation,
+                                ("compute",) + tuple(METRIC_NAMES[m] for m in metrics), tuple(rows)))
+
+    def curve(decision: str, x_of) -> list[Series]:
+        part = dior[(dior["decision"] == decision) & (dior["aggregation"] == "macro mean")]
+        return [Series(METRIC_NAMES[m], tuple((x_of(r), r.dior, r.level) for r in
+                                              part[part["meta_metric"] == m].itertuples(index=False)))
+                for m in METRIC_NAMES if m in set(part["meta_metric"]) and m != "score_change"]
+
+    examples_chart = line_chart(
+        curve("examples", lambda r: r.compute_fraction),
+        title=f"DIoR against the share of evaluations kept, by examples per scenario (target {target:g})",
+        x_label="share of all evaluations (log scale); points: 5, 10, 20, ... examples per scenario, all",
+        y_label="DIoR", chart_id="examples-curve", log_x=True, target=target,
+        y_domain=(_y_floor(dior[dior["decision"] == "examples"], target), 1.0),
+    )
+    scenarios_chart = line_chart(
+        curve("scenarios", lambda r: float(r.level)),
+        title="DIoR against the number of scenarios drawn (with replacement)",
+        x_label="scenarios drawn", y_label="DIoR", chart_id="scenarios-curve",
+        y_domain=(_y_floor(dior[dior["decision"] == "scenarios"], target), 1.0), target=target,
+    )
+    allocation = dior[(dior["decision"] == "allocation") & (dior["meta_metric"] == "kendall_tau")]
+    budgets: dict[str, list] = {}
+    for r in allocation.itertuples(index=False):
+        budget, split = r.level.split(": ")
+        budgets.setdefault(budget, []).append((float(split.split(" scenario")[0]), r.dior, split))
+    allocation_chart = line_chart(
+        [Series(f"{budget} per model", tuple(points)) for budget, points in budgets.items()],
+        title="Kendall-tau DIoR at a fixed number of evaluations, spread over more or fewer scenarios",
+        x_label="scenarios the budget is spread over", y_label="DIoR (Kendall tau)", chart_id="allocation-curve",
+        y_domain=(_y_floor(allocation, target), 1.0), target=target,
+    ) if budgets else Markup("")
+    scenarios = list(data.scenarios["scenario"])
+    matrix = data.scenario_agreement.pivot(index="scenario_a", columns="scenario_b", values="kendall_tau")
+    matrix = matrix.reindex(index=scenarios, columns=scenarios)
+    agreement_chart = matrix_chart(scenarios, matrix.to_numpy(dtype=float),
+                                   title="Kendall tau between the model rankings of every two scenarios",
+                                   chart_id="agreement")
+    resolution = tuple(
+        ResolutionRow(r.examples_per_scenario, f"±{int(r.half_width)}", f"{r.compute_fraction:.1%}",
+                      f"x{r.compute_saved:.0f}" if r.compute_saved >= 1.5 else "–")
+        for r in data.rank_resolution.itertuples(index=False)
+    )
+    mwr_changes = tuple(
+        f"Removing {r.removed_model} changes the order of {', '.join(r.changed_models)}"
+        + (" (and swaps the top two)" if r.top_pair_swapped else "") + "."
+        for r in data.mwr_instability.itertuples(index=False) if len(r.changed_models)
+    )
+    disagreements = tuple(
+        f"{p.model_a} and {p.model_b}: tied overall; {p.model_a} is clearly better in {', '.join(p.a_better_in)}; "
+        f"{p.model_b} in {', '.join(p.b_better_in)}."
+        for p in data.disagreements.itertuples(index=False)
+    )
+    parameters_text = (f"{int(analysis.get('n_resamples', 0)):,} random draws per level, seed "
+                       f"{int(analysis.get('seed', 0))}; DIoR = the lower end of the central {confidence} interval "
+                       "of the meta-metric over the draws (for 'same leader': the share of draws with the same "
+                       "leader). Kendall and top-weighted tau are on their own range, -1 to 1.")
+    return ReliabilityPage(
+        page=page, parameters_text=parameters_text, recommendations=tuple(data.recommendations["text"]),
+        examples_chart=examples_chart, scenarios_chart=scenarios_chart, allocation_chart=allocation_chart,
+        agreement_chart=agreement_chart, resolution=resolution, tables=tuple(tables), mwr_changes=mwr_changes,
+        disagreements=disagreements,
+    )
+
+
+def _y_floor(frame: pd.DataFrame, target: float) -> float:
+    """Return the bottom of a DIoR axis: just below the lowest value and the target, in steps of 0.1."""
+    values = frame["dior"].dropna()
+    lowest = min(float(values.min()) if len(values) else 0.0, target)
+    return math.floor(lowest * 10 - 1e-9) / 10
 
 
 # ---------------------------------------------------------------------------------------------

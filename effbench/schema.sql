@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS analyses (
     data_fingerprint VARCHAR NOT NULL,
     effbench_version VARCHAR NOT NULL
 );
-COMMENT ON TABLE analyses IS 'The parameters of every stored analysis: method, seed, number of resamples, confidence level, aggregation, and a fingerprint of the sources it was computed from.';
+ALTER TABLE analyses ADD COLUMN IF NOT EXISTS options JSON;
+COMMENT ON TABLE analyses IS 'The parameters of every stored analysis (rank_intervals, dior): method, seed, number of resamples or draws, confidence level, aggregation, a fingerprint of the sources it was computed from, and other options (JSON).';
 
 CREATE TABLE IF NOT EXISTS rank_intervals (
     model VARCHAR NOT NULL,
@@ -83,6 +84,62 @@ CREATE TABLE IF NOT EXISTS rank_distribution (
     analysis VARCHAR NOT NULL
 );
 COMMENT ON TABLE rank_distribution IS 'Share of bootstrap resamples in which each model took each overall rank (ranks never taken are left out).';
+
+CREATE TABLE IF NOT EXISTS disagreements (
+    model_a VARCHAR NOT NULL,
+    model_b VARCHAR NOT NULL,
+    a_better_in VARCHAR[] NOT NULL,
+    b_better_in VARCHAR[] NOT NULL,
+    analysis VARCHAR NOT NULL
+);
+COMMENT ON TABLE disagreements IS 'Pairs of models whose overall scores are within noise (the paired bootstrap interval of their difference holds 0) while each is clearly better in some scenarios: averaging hides a real disagreement.';
+
+CREATE TABLE IF NOT EXISTS dior (
+    decision VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,
+    meta_metric VARCHAR NOT NULL,
+    mean DOUBLE,
+    lo DOUBLE,
+    hi DOUBLE,
+    dior DOUBLE,
+    compute_fraction DOUBLE NOT NULL,
+    n_draws INTEGER NOT NULL,
+    seed BIGINT,
+    metric_range VARCHAR NOT NULL,
+    aggregation VARCHAR NOT NULL,
+    level_order INTEGER NOT NULL,
+    confidence_level DOUBLE NOT NULL
+);
+COMMENT ON TABLE dior IS 'Decision Impact on Reliability: for each design decision (examples, scenarios, aggregation, models, prompts, allocation) at each level, the meta-metric f(full-data ranking, ranking under a random instantiation) over n_draws draws: mean, central interval lo-hi, and dior = lo (for top1: the agreement rate, with its Wilson interval). metric_range: the meta-metric''s own range, not rescaled.';
+
+CREATE TABLE IF NOT EXISTS rank_resolution (
+    examples_per_scenario VARCHAR NOT NULL,
+    half_width INTEGER NOT NULL,
+    compute_fraction DOUBLE NOT NULL,
+    compute_saved DOUBLE NOT NULL,
+    level_order INTEGER NOT NULL
+);
+COMMENT ON TABLE rank_resolution IS 'For each number of examples per scenario: 95% of models'' ranks on a random sample lie within +-half_width of their full-data rank; compute_saved = 1 / compute_fraction.';
+
+CREATE TABLE IF NOT EXISTS scenario_agreement (
+    scenario_a VARCHAR NOT NULL,
+    scenario_b VARCHAR NOT NULL,
+    kendall_tau DOUBLE
+);
+COMMENT ON TABLE scenario_agreement IS 'Kendall tau between the model rankings of every two scenarios (1 = same order, 0 = unrelated, -1 = reversed).';
+
+CREATE TABLE IF NOT EXISTS mwr_instability (
+    removed_model VARCHAR NOT NULL,
+    changed_models VARCHAR[] NOT NULL,
+    top_pair_swapped BOOLEAN NOT NULL
+);
+COMMENT ON TABLE mwr_instability IS 'Removing each model in turn: the other models whose order changes under mean win rate (HELM''s aggregate), and whether the top two swap. Under the mean score this never happens.';
+
+CREATE TABLE IF NOT EXISTS recommendations (
+    position INTEGER NOT NULL,
+    text VARCHAR NOT NULL
+);
+COMMENT ON TABLE recommendations IS 'Advice in plain words drawn from the dior curves.';
 
 CREATE OR REPLACE VIEW coverage AS
 SELECT s.model, s.scenario,

@@ -72,7 +72,8 @@ class RankIntervals:
     n_models)``. ``*_lo``/``*_hi`` are NaN when no scenario has items to resample
     (`has_intervals` is False), and scenario-level values are NaN where a model has no result.
     `resampled_scores` and `resampled_ranks` are the raw ``(n_resamples, n_models)`` bootstrap
-    distribution of the overall score and rank.
+    distribution of the overall score and rank; `resampled_scenario_scores` is
+    ``(n_resamples, n_scenarios, n_models)``.
     """
 
     models: tuple[str, ...]
@@ -92,6 +93,7 @@ class RankIntervals:
     items_scored: np.ndarray
     resampled_scores: np.ndarray
     resampled_ranks: np.ndarray
+    resampled_scenario_scores: np.ndarray
     has_intervals: bool
     n_resamples: int
     confidence_level: float
@@ -198,6 +200,7 @@ def rank_intervals(
         items_scored=results.items_scored(),
         resampled_scores=boot_score,
         resampled_ranks=boot_rank,
+        resampled_scenario_scores=boot_scenario,
         has_intervals=has_intervals,
         n_resamples=n_resamples,
         confidence_level=confidence_level,

@@ -22,13 +22,15 @@ import pandas as pd
 from effbench import __version__
 from effbench.errors import EffbenchError
 from effbench.load import STAGED_TABLE, Source, Staged, drop_staging, file_sha256, stage
+from effbench.reliability import DECISIONS, DEFAULT_METRICS, Disagreement, ReliabilityResult
 from effbench.sql import quote_ident
 from effbench.stats import RankIntervals, ResultsMatrix
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
 STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"
+DIOR_ANALYSIS = "dior"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,18 @@ class LoadReport:
     rows: int
     already_loaded: bool
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DiorParameters:
+    """Parameters of the reliability (DIoR) analysis, stored with its results."""
+
+    n_draws: int = 1000
+    confidence_level: float = 0.95
+    seed: int = 0
+    target: float = 0.9
+    decisions: tuple[str, ...] = DECISIONS
+    metrics: tuple[str, ...] = DEFAULT_METRICS
 
 
 @dataclass(frozen=True)
@@ -82,10 +96,10 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         version = con.execute("SELECT value FROM effbench_meta WHERE key = 'schema_version'").fetchone()
         if version and version[0] == SCHEMA_VERSION:
             return
-        if version:
+        if version and int(version[0]) > int(SCHEMA_VERSION):
             raise EffbenchError(
-                f"the database has effbench schema version {version[0]}; this effbench reads version "
-                f"{SCHEMA_VERSION}"
+                f"the database has effbench schema version {version[0]}, newer than this effbench's "
+                f"{SCHEMA_VERSION}; upgrade effbench"
             )
     elif con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
@@ -94,6 +108,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     script = (resources.files("effbench") / "schema.sql").read_text(encoding="utf-8")
     with transaction(con):
         con.execute(script)
+        con.execute("DELETE FROM effbench_meta WHERE key = 'schema_version'")
         con.execute("INSERT INTO effbench_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 
 
@@ -257,20 +272,47 @@ def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
     )
 
 
-def ranking_is_current(con: duckdb.DuckDBPyConnection, parameters: AnalysisParameters) -> bool:
-    """Return whether the stored ranking was computed from the loaded data with `parameters`."""
+def analysis_is_current(con: duckdb.DuckDBPyConnection, name: str, parameters: object) -> bool:
+    """Return whether analysis `name` was stored from the loaded data with `parameters` (a dataclass)."""
     row = con.execute(
-        "SELECT seed, n_resamples, confidence_level, aggregation, method, data_fingerprint, effbench_version"
-        " FROM analyses WHERE analysis = ?",
-        [RANKING_ANALYSIS],
+        "SELECT CAST(options AS VARCHAR), data_fingerprint, effbench_version FROM analyses WHERE analysis = ?",
+        [name],
     ).fetchone()
-    wanted = (parameters.seed, parameters.n_resamples, parameters.confidence_level, parameters.aggregation,
-              parameters.method, data_fingerprint(con), __version__)
-    return row == wanted
+    return row == (_options_json(parameters), data_fingerprint(con), __version__)
 
 
-def save_ranking(con: duckdb.DuckDBPyConnection, result: RankIntervals, parameters: AnalysisParameters) -> None:
-    """Replace the stored ranking analysis with `result`, recording its parameters."""
+def _options_json(parameters: object) -> str:
+    return json.dumps(asdict(parameters), sort_keys=True)
+
+
+def _replace_analysis(
+    con: duckdb.DuckDBPyConnection, name: str, frames: dict[str, pd.DataFrame], record: dict
+) -> None:
+    """In one transaction, replace the rows of `frames`' tables and the `analyses` row of `name`."""
+    with transaction(con):
+        for table, frame in frames.items():
+            con.execute(f"DELETE FROM {table}")
+            con.register("_effbench_frame", frame)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _effbench_frame")
+            con.unregister("_effbench_frame")
+        con.execute("DELETE FROM analyses WHERE analysis = ?", [name])
+        con.execute(
+            "INSERT INTO analyses BY NAME SELECT ? AS analysis, ? AS method, ? AS seed, ? AS n_resamples,"
+            " ? AS confidence_level, ? AS aggregation, ? AS data_fingerprint, ? AS effbench_version,"
+            " CAST(? AS JSON) AS options",
+            [name, record["method"], record["seed"], record["n_resamples"], record["confidence_level"],
+             record["aggregation"], data_fingerprint(con), __version__, record["options"]],
+        )
+    con.execute("CHECKPOINT")
+
+
+def save_ranking(
+    con: duckdb.DuckDBPyConnection,
+    result: RankIntervals,
+    disagreements: Sequence[Disagreement],
+    parameters: AnalysisParameters,
+) -> None:
+    """Replace the stored ranking analysis with `result` and its `disagreements`, recording parameters."""
     models = list(result.models)
     overall = pd.DataFrame({
         "model": models, "rank": result.rank, "rank_lo": _int_or_null(result.rank_lo),
@@ -296,21 +338,83 @@ def save_ranking(con: duckdb.DuckDBPyConnection, result: RankIntervals, paramete
         "model": np.asarray(models)[model_index], "rank": rank_index + 1,
         "share": shares[model_index, rank_index], "analysis": RANKING_ANALYSIS,
     })
+    pairs = pd.DataFrame({
+        "model_a": [d.model_a for d in disagreements], "model_b": [d.model_b for d in disagreements],
+        "a_better_in": [list(d.a_better_in) for d in disagreements],
+        "b_better_in": [list(d.b_better_in) for d in disagreements],
+        "analysis": RANKING_ANALYSIS,
+    }).astype({"model_a": object, "model_b": object, "a_better_in": object, "b_better_in": object})
     frames = {"rank_intervals": overall, "scenario_intervals": per_scenario[per_scenario["score"].notna()],
-              "rank_distribution": distribution}
-    with transaction(con):
-        for table, frame in frames.items():
-            con.execute(f"DELETE FROM {table}")
-            con.register("_effbench_frame", frame)
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _effbench_frame")
-            con.unregister("_effbench_frame")
-        con.execute("DELETE FROM analyses WHERE analysis = ?", [RANKING_ANALYSIS])
-        con.execute(
-            "INSERT INTO analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [RANKING_ANALYSIS, parameters.method, parameters.seed, parameters.n_resamples,
-             parameters.confidence_level, parameters.aggregation, data_fingerprint(con), __version__],
-        )
-    con.execute("CHECKPOINT")
+              "rank_distribution": distribution, "disagreements": pairs}
+    _replace_analysis(con, RANKING_ANALYSIS, frames, {
+        "method": parameters.method, "seed": parameters.seed, "n_resamples": parameters.n_resamples,
+        "confidence_level": parameters.confidence_level, "aggregation": parameters.aggregation,
+        "options": _options_json(parameters),
+    })
+
+
+def save_dior(con: duckdb.DuckDBPyConnection, result: ReliabilityResult, parameters: DiorParameters) -> None:
+    """Replace the stored reliability analysis with `result`, recording its parameters."""
+    rows = pd.DataFrame([
+        {"decision": r.decision, "level": r.level, "meta_metric": r.meta_metric, "mean": r.mean, "lo": r.lo,
+         "hi": r.hi, "dior": r.dior, "compute_fraction": r.compute_fraction, "n_draws": r.n_draws, "seed": r.seed,
+         "metric_range": r.metric_range, "aggregation": r.aggregation, "level_order": r.order,
+         "confidence_level": result.confidence_level}
+        for r in result.rows
+    ])
+    resolution = pd.DataFrame([
+        {"examples_per_scenario": r.examples_per_scenario, "half_width": r.half_width,
+         "compute_fraction": r.compute_fraction, "compute_saved": 1 / r.compute_fraction, "level_order": i}
+        for i, r in enumerate(result.rank_resolution)
+    ], columns=["examples_per_scenario", "half_width", "compute_fraction", "compute_saved", "level_order"])
+    n = len(result.scenarios)
+    agreement = pd.DataFrame({
+        "scenario_a": np.repeat(result.scenarios, n), "scenario_b": np.tile(result.scenarios, n),
+        "kendall_tau": result.scenario_agreement.ravel(),
+    })
+    instability = pd.DataFrame({
+        "removed_model": [m.removed_model for m in result.mwr_instability],
+        "changed_models": [list(m.changed_models) for m in result.mwr_instability],
+        "top_pair_swapped": [m.top_pair_swapped for m in result.mwr_instability],
+    }).astype({"removed_model": object, "changed_models": object, "top_pair_swapped": bool})
+    advice = pd.DataFrame({"position": range(len(result.recommendations)), "text": list(result.recommendations)})
+    frames = {"dior": rows, "rank_resolution": resolution, "scenario_agreement": agreement,
+              "mwr_instability": instability, "recommendations": advice}
+    _replace_analysis(con, DIOR_ANALYSIS, frames, {
+        "method": "random instantiations of each design decision", "seed": parameters.seed,
+        "n_resamples": parameters.n_draws, "confidence_level": parameters.confidence_level,
+        "aggregation": "macro mean of scenario means", "options": _options_json(parameters),
+    })
+
+
+def prompt_matrix(con: duckdb.DuckDBPyConnection, models: Sequence[str], scenarios: Sequence[str]
+                  ) -> tuple[str, tuple[np.ndarray, ...]] | None:
+    """Return (key column, per scenario ``(n_items, n_prompts, n_models)`` scores) for data loaded with a
+    --key column (prompts, seeds), in the order of `models` and `scenarios`; None without such data."""
+    keys = [k for (options,) in con.execute("SELECT CAST(options AS VARCHAR) FROM sources WHERE kind = 'long'")
+            .fetchall() for k in json.loads(options).get("keys", [])]
+    if not keys:
+        return None
+    key = quote_ident(keys[0])
+    frame = con.execute(
+        f"SELECT model, scenario, item_id, CAST({key} AS VARCHAR) AS variant, avg(score) AS score FROM scores"
+        f" WHERE score IS NOT NULL AND item_id IS NOT NULL AND {key} IS NOT NULL GROUP BY ALL"
+    ).df()
+    if frame.empty or frame["variant"].nunique() < 2:
+        return None
+    model_index = {m: i for i, m in enumerate(models)}
+    variants = sorted(frame["variant"].unique())
+    variant_index = {v: i for i, v in enumerate(variants)}
+    matrices = []
+    for scenario in scenarios:
+        part = frame[frame["scenario"] == scenario]
+        items = sorted(part["item_id"].unique())
+        matrix = np.full((max(len(items), 1), len(variants), len(models)), np.nan)
+        item_index = {item: i for i, item in enumerate(items)}
+        matrix[part["item_id"].map(item_index).to_numpy(), part["variant"].map(variant_index).to_numpy(),
+               part["model"].map(model_index).to_numpy()] = part["score"].to_numpy()
+        matrices.append(matrix)
+    return keys[0], tuple(matrices)
 
 
 def _int_or_null(values: np.ndarray) -> pd.Series:
@@ -328,7 +432,14 @@ class SiteData:
     models: pd.DataFrame
     scenarios: pd.DataFrame
     sources: pd.DataFrame
+    disagreements: pd.DataFrame
+    dior: pd.DataFrame
+    rank_resolution: pd.DataFrame
+    scenario_agreement: pd.DataFrame
+    mwr_instability: pd.DataFrame
+    recommendations: pd.DataFrame
     analysis: dict
+    dior_analysis: dict | None
 
 
 SITE_QUERIES = {
@@ -338,6 +449,12 @@ SITE_QUERIES = {
     "models": "SELECT * FROM models ORDER BY model",
     "scenarios": "SELECT * FROM scenarios ORDER BY scenario",
     "sources": "SELECT * FROM sources ORDER BY source_id",
+    "disagreements": "SELECT * EXCLUDE (analysis) FROM disagreements ORDER BY model_a, model_b",
+    "dior": "SELECT * FROM dior ORDER BY decision, aggregation, level_order, meta_metric",
+    "rank_resolution": "SELECT * FROM rank_resolution ORDER BY level_order",
+    "scenario_agreement": "SELECT * FROM scenario_agreement ORDER BY scenario_a, scenario_b",
+    "mwr_instability": "SELECT * FROM mwr_instability ORDER BY removed_model",
+    "recommendations": "SELECT * FROM recommendations ORDER BY position",
 }
 
 
@@ -346,5 +463,8 @@ def site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
     frames = {name: con.execute(sql).df() for name, sql in SITE_QUERIES.items()}
     if frames["leaderboard"].empty:
         raise EffbenchError("the database has no ranking yet; run `effbench build`")
-    analysis = con.execute("SELECT * FROM analyses WHERE analysis = ?", [RANKING_ANALYSIS]).df()
-    return SiteData(**frames, analysis=analysis.iloc[0].to_dict())
+    analyses = {name: con.execute("SELECT * FROM analyses WHERE analysis = ?", [name]).df()
+                for name in (RANKING_ANALYSIS, DIOR_ANALYSIS)}
+    dior_analysis = analyses[DIOR_ANALYSIS]
+    return SiteData(**frames, analysis=analyses[RANKING_ANALYSIS].iloc[0].to_dict(),
+                    dior_analysis=None if dior_analysis.empty else dior_analysis.iloc[0].to_dict())

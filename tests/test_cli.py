@@ -25,7 +25,7 @@ def commands() -> list[str]:
 
 
 def test_every_command_has_help_text_and_examples():
-    assert commands() == ["build", "ingest"]
+    assert commands() == ["build", "dior", "ingest"]
     for name in commands():
         result = runner.invoke(app, [name, "--help"])
         assert result.exit_code == 0, result.output
@@ -91,7 +91,7 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_its_test_command():
     assert commands_[1] in ci
 
 
-@pytest.mark.parametrize("name", ["build", "ingest"])
+@pytest.mark.parametrize("name", ["build", "dior", "ingest"])
 def test_python_m_effbench_runs_the_same_commands(name):
     result = subprocess.run([sys.executable, "-m", "effbench", name, "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "Examples:" in result.stdout

@@ -234,7 +234,8 @@ def test_stored_analysis_records_its_parameters(tmp_path, small_results):
     pipeline.update(db, [Source(small_results)],
                     parameters=store.AnalysisParameters(n_resamples=200, seed=7, confidence_level=0.9))
     (seed, n, level, fingerprint), = query(
-        db, "SELECT seed, n_resamples, confidence_level, data_fingerprint FROM analyses")
+        db, "SELECT seed, n_resamples, confidence_level, data_fingerprint FROM analyses"
+            " WHERE analysis = 'rank_intervals'")
     assert (seed, n, level) == (7, 200, 0.9)
     assert len(fingerprint) == 64
     options = json.loads(query(db, "SELECT options FROM sources")[0][0])

@@ -1,0 +1,655 @@
+"""How much each benchmark design decision changes the ranking: DIoR, after Perlitz et al. (2024).
+
+    DIoR = lower bound of the central interval, over random instantiations c of a decision,
+           of f(s_c0(M), s_c(M))
+
+with c0 the decision as the benchmark made it (all items, all scenarios, the macro mean, all models),
+s the scores of the models M, and f a similarity meta-metric. Pure numpy/scipy: arrays in, frozen
+results out. Every decision is drawn `n_draws` times as matrices (selection weights times the
+items x models score matrix), with no Python loop over draws.
+
+Meta-metrics (``META_METRICS``), each on its own range:
+
+- ``kendall_tau``: Kendall's tau-b between the two score vectors, on [-1, 1] (not rescaled; 1 =
+  same order, 0 = unrelated).
+- ``weighted_tau``: scipy's top-weighted (hyperbolic) tau, on [-1, 1]: swaps near the top count more.
+- ``top1``: 1 when the best model is the same, else 0. A 0/1 value has a degenerate percentile
+  interval, so for ``top1`` effbench reports the *agreement rate* (1 - the rate at which the leader
+  changes) as both `mean` and `dior`, and the Wilson interval of that rate as `lo`-`hi`.
+- ``tier_agreement``: share of models whose rank stays within the resolution of the tier their
+  full-data rank is in (see `effbench.tiers`), on [0, 1].
+- ``score_change``: 1 - the mean absolute change of the models' scores, on [0, 1] for scores in
+  [0, 1]; only where both sides use the same score scale.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from effbench.stats import RankIntervals, ResultsMatrix, competition_ranks
+from effbench.tiers import DEFAULT_TIERS, Tier, tier_resolution
+
+DECISIONS = ("examples", "scenarios", "aggregation", "models", "prompts", "allocation")
+META_METRICS = ("kendall_tau", "weighted_tau", "top1", "tier_agreement", "score_change")
+DEFAULT_METRICS = ("kendall_tau", "weighted_tau", "top1", "tier_agreement", "score_change")
+EXAMPLE_LEVELS = (5, 10, 20, 50, 100, 200, 500, 1000)
+METRIC_RANGES = {"kendall_tau": "[-1, 1]", "weighted_tau": "[-1, 1]", "top1": "[0, 1]",
+                 "tier_agreement": "[0, 1]", "score_change": "[0, 1]"}
+AGGREGATIONS = ("macro mean", "micro mean", "mean win rate", "mean rank")
+DEFAULT_AGGREGATION = "macro mean"
+_MAX_PAIR_ENTRIES = 1 << 22  # draws x model pairs held at once by the vectorised tau
+
+
+@dataclass(frozen=True)
+class DiorRow:
+    """One decision at one level, judged by one meta-metric."""
+
+    decision: str
+    level: str
+    meta_metric: str
+    mean: float
+    lo: float
+    hi: float
+    dior: float
+    compute_fraction: float
+    n_draws: int
+    seed: int | None
+    metric_range: str
+    aggregation: str
+    order: int  # position of the level within its decision, for plotting and sorting
+
+
+@dataclass(frozen=True)
+class RankResolution:
+    """How far ranks move with `examples_per_scenario` items, against the full-data ranks."""
+
+    examples_per_scenario: str
+    half_width: int  # 95% of models' ranks lie within +- this of their full-data rank
+    compute_fraction: float
+
+
+@dataclass(frozen=True)
+class MwrInstability:
+    """What removing one model does to the others' order under mean win rate (the mean never changes)."""
+
+    removed_model: str
+    changed_models: tuple[str, ...]
+    top_pair_swapped: bool
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Two models whose overall scores are within noise while each is clearly better in some scenarios."""
+
+    model_a: str
+    model_b: str
+    a_better_in: tuple[str, ...]
+    b_better_in: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReliabilityResult:
+    rows: tuple[DiorRow, ...]
+    rank_resolution: tuple[RankResolution, ...]
+    mwr_instability: tuple[MwrInstability, ...]
+    scenario_agreement: np.ndarray  # (n_scenarios, n_scenarios) Kendall tau, NaN where undefined
+    scenarios: tuple[str, ...]
+    recommendations: tuple[str, ...]
+    n_draws: int
+    confidence_level: float
+    seed: int | None
+    target: float
+
+
+# ---------------------------------------------------------------------------------------------
+# Aggregations: (n_scenarios, n_models) scenario scores -> (n_models,) scores, higher = better
+
+
+def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)
+
+
+def mean_win_rate(scenario_scores: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
+    """Return HELM's mean win rate: over the scenarios where a model has a score, the share of the
+    other models (present, with a score there) it beats strictly, averaged.
+
+    `scenario_scores` is ``(..., n_scenarios, n_models)``; `present` (``(..., n_models)`` bool)
+    leaves models out of the board. Absent models get NaN.
+    """
+    scores = np.asarray(scenario_scores, dtype=float)
+    if present is None:
+        present = np.ones(scores.shape[:-2] + scores.shape[-1:], dtype=bool)
+    has = ~np.isnan(scores) & present[..., None, :]
+    filled = np.where(has, scores, -np.inf)
+    beats = (filled[..., :, :, None] > filled[..., :, None, :]) & has[..., :, None, :]  # (..., S, m, m')
+    wins = beats.sum(axis=-1)
+    others = has.sum(axis=-1, keepdims=True) - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(has & (others > 0), wins / np.maximum(others, 1), np.nan)
+    return np.where(present, _nanmean(rate, axis=-2), np.nan)
+
+
+def aggregate_scores(results: ResultsMatrix, how: str) -> np.ndarray:
+    """Return each model's overall score under aggregation `how` (one of ``AGGREGATIONS``)."""
+    scenario_scores = results.scenario_means()
+    if how == "macro mean":
+        return _nanmean(scenario_scores, axis=0)
+    if how == "micro mean":
+        sums = sum(np.nansum(m, axis=0) for m in results.scores)
+        counts = sum(np.sum(~np.isnan(m), axis=0) for m in results.scores)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    if how == "mean win rate":
+        return mean_win_rate(scenario_scores)
+    if how == "mean rank":
+        ranks = np.where(np.isnan(scenario_scores), np.nan, competition_ranks(scenario_scores))
+        return -_nanmean(ranks, axis=0)  # negated so that higher is better, like the others
+    raise ValueError(f"`aggregation` must be one of {', '.join(AGGREGATIONS)}, got {how!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Meta-metrics: reference (n_models,), draws (n_draws, n_models) -> (n_draws,); NaN = model absent
+
+
+def kendall_tau(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b of `reference` with each row of `draws`, over the models present in both."""
+    n_models = reference.shape[0]
+    i, j = np.triu_indices(n_models, 1)
+    ref_sign = np.sign(reference[i] - reference[j])
+    ref_valid = ~np.isnan(ref_sign)
+    ref_sign = np.nan_to_num(ref_sign)
+    out = np.empty(draws.shape[0])
+    block = max(1, _MAX_PAIR_ENTRIES // max(len(i), 1))
+    for start in range(0, draws.shape[0], block):
+        chunk = draws[start:start + block]
+        sign = np.sign(chunk[:, i] - chunk[:, j])
+        valid = ref_valid & ~np.isnan(sign)
+        sign = np.where(valid, sign, 0.0)
+        n_pairs = valid.sum(axis=1)
+        ties_ref = (valid & (ref_sign == 0)).sum(axis=1)
+        ties_draw = (valid & (sign == 0)).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[start:start + block] = (sign * ref_sign).sum(axis=1) / np.sqrt(
+                (n_pairs - ties_ref) * (n_pairs - ties_draw))
+    return out
+
+
+def weighted_tau(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Top-weighted tau of `reference` with each draw: equal to ``scipy.stats.weightedtau(x, y)``
+    (hyperbolic weigher, additive pair weights, ranks by importance from both sides, averaged), over
+    the models present in both, computed for all draws at once."""
+    n_models = reference.shape[0]
+    i, j = np.triu_indices(n_models, 1)
+    out = np.empty(draws.shape[0])
+    block = max(1, _MAX_PAIR_ENTRIES // max(len(i), 1))
+    for start in range(0, draws.shape[0], block):
+        y = draws[start:start + block]
+        x = np.broadcast_to(reference, y.shape)
+        present = ~np.isnan(x) & ~np.isnan(y)
+        # Absent models sort last, so the present ones take importance ranks 0, 1, ... among themselves.
+        x, y = np.where(present, x, -np.inf), np.where(present, y, -np.inf)
+        valid = present[:, i] & present[:, j]
+        with np.errstate(invalid="ignore"):
+            sx = np.where(valid, np.sign(x[:, i] - x[:, j]), 0.0)
+            sy = np.where(valid, np.sign(y[:, i] - y[:, j]), 0.0)
+        halves = []
+        for primary, secondary in ((x, y), (y, x)):
+            order = np.lexsort((-secondary, -primary), axis=-1)
+            rank = np.empty_like(order)
+            np.put_along_axis(rank, order, np.arange(n_models)[None, :], axis=1)
+            weight = 1.0 / (rank + 1)
+            pair_weight = weight[:, i] + weight[:, j]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                halves.append((pair_weight * sx * sy).sum(axis=1) / np.sqrt(
+                    (pair_weight * (sx != 0)).sum(axis=1) * (pair_weight * (sy != 0)).sum(axis=1)))
+        out[start:start + block] = (halves[0] + halves[1]) / 2
+    return out
+
+
+def top1_agreement(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """1 where the draw's best model (among those present) is the reference's best, else 0."""
+    present = ~np.isnan(draws)
+    ref = np.where(present, reference, -np.inf)
+    return (np.argmax(ref, axis=1) == np.argmax(np.where(present, draws, -np.inf), axis=1)).astype(float)
+
+
+def tier_agreement(reference: np.ndarray, draws: np.ndarray, tiers: Sequence[Tier] = DEFAULT_TIERS) -> np.ndarray:
+    """Share of present models whose rank in the draw is within their full-data tier's resolution."""
+    present = ~np.isnan(draws) & ~np.isnan(reference)
+    ref_ranks = competition_ranks(np.where(present, reference, np.nan))
+    draw_ranks = competition_ranks(np.where(present, draws, np.nan))
+    within = np.abs(draw_ranks - ref_ranks) <= tier_resolution(ref_ranks, tiers)
+    return (within & present).sum(axis=1) / present.sum(axis=1)
+
+
+def score_change(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """1 - the mean absolute score change over the models present in both."""
+    return 1 - _nanmean(np.abs(draws - reference), axis=1)
+
+
+_METRIC_FUNCTIONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "kendall_tau": kendall_tau, "weighted_tau": weighted_tau, "top1": top1_agreement,
+    "tier_agreement": tier_agreement, "score_change": score_change,
+}
+
+
+def summarise(values: np.ndarray, metric: str, confidence_level: float) -> tuple[float, float, float, float]:
+    """Return (mean, lo, hi, dior) of the per-draw meta-metric `values` (see the module docstring)."""
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return (math.nan,) * 4
+    mean = float(values.mean())
+    if values.size == 1:  # one fixed alternative (an aggregation): no distribution to summarise
+        return mean, mean, mean, mean
+    if metric == "top1":
+        lo, hi = wilson_interval(mean, values.size, confidence_level)
+        return mean, lo, hi, mean
+    tail = (1 - confidence_level) / 2
+    lo, hi = np.quantile(values, [tail, 1 - tail])
+    return mean, float(lo), float(hi), float(lo)
+
+
+def wilson_interval(rate: float, n: int, confidence_level: float) -> tuple[float, float]:
+    """Return the Wilson score interval of a proportion `rate` observed in `n` trials."""
+    z = scipy_stats.norm.ppf(1 - (1 - confidence_level) / 2)
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions: each returns (level label, compute fraction, aggregation, scores of every draw)
+
+
+@dataclass(frozen=True)
+class _Instantiations:
+    level: str
+    compute_fraction: float
+    aggregation: str
+    reference: np.ndarray  # (n_models,)
+    draws: np.ndarray  # (n_draws, n_models)
+    same_scale: bool = True  # whether score_change is meaningful
+
+
+class _Prepared:
+    """Per-scenario arrays shared by the decisions: values with NaN as 0, and 0/1 'scored' masks."""
+
+    def __init__(self, results: ResultsMatrix) -> None:
+        self.results = results
+        self.values = [np.where(np.isnan(m), 0.0, m) for m in results.scores]
+        self.scored = [(~np.isnan(m)).astype(float) for m in results.scores]
+        self.sizes = np.array([m.shape[0] for m in results.scores])
+        self.scenario_scores = results.scenario_means()
+        self.reference = _nanmean(self.scenario_scores, axis=0)
+
+    def item_orders(self, n_draws: int, rng: np.random.Generator) -> list[np.ndarray]:
+        """Return, per scenario, each draw's random position of every item (``(n_draws, n_items)``).
+
+        The items at positions < n are a uniform sample of n without replacement; samples of
+        different n from one order are nested, which makes the curves smooth.
+        """
+        orders = []
+        for size, resampled in zip(self.sizes, self.results.resampled, strict=True):
+            if not resampled:
+                orders.append(np.zeros((n_draws, size), dtype=np.int64))
+                continue
+            idx = np.argsort(rng.random((n_draws, size)), axis=1)
+            position = np.empty_like(idx)
+            np.put_along_axis(position, idx, np.arange(size)[None, :], axis=1)
+            orders.append(position)
+        return orders
+
+    def scenario_means_with(self, orders: list[np.ndarray], n: int | None) -> np.ndarray:
+        """Return ``(n_draws, n_scenarios, n_models)`` means over each draw's first `n` items (all if None)."""
+        out = []
+        for s, position in enumerate(orders):
+            weights = (position < (n if n is not None else position.shape[1])).astype(float)
+            counts = weights @ self.scored[s]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out.append(np.where(counts > 0, (weights @ self.values[s]) / counts, np.nan))
+        return np.stack(out, axis=1)
+
+
+def _examples(prep: _Prepared, orders: list[np.ndarray]) -> list[_Instantiations]:
+    total = prep.sizes.sum()
+    largest = int(prep.sizes[np.array(prep.results.resampled)].max()) if any(prep.results.resampled) else 0
+    out = []
+    for n in [level for level in EXAMPLE_LEVELS if level < largest] + [None]:
+        draws = _nanmean(prep.scenario_means_with(orders, n), axis=1)
+        used = np.minimum(prep.sizes, n).sum() if n is not None else total
+        out.append(_Instantiations("all" if n is None else str(n), used / total, DEFAULT_AGGREGATION,
+                                   prep.reference, draws))
+    return out
+
+
+def _scenarios(prep: _Prepared, n_draws: int, rng: np.random.Generator) -> list[_Instantiations]:
+    n_scenarios = len(prep.sizes)
+    scores = np.nan_to_num(prep.scenario_scores)
+    has = (~np.isnan(prep.scenario_scores)).astype(float)
+    out = []
+    for k in range(1, n_scenarios + 1):
+        counts = rng.multinomial(k, np.full(n_scenarios, 1 / n_scenarios), size=n_draws).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            draws = (counts @ scores) / (counts @ has)
+        used = ((counts > 0) * prep.sizes).sum(axis=1).mean() / prep.sizes.sum()
+        out.append(_Instantiations(str(k), float(used), DEFAULT_AGGREGATION, prep.reference, draws))
+    return out
+
+
+def _aggregation(prep: _Prepared) -> list[_Instantiations]:
+    return [
+        _Instantiations(how, 1.0, how, prep.reference, aggregate_scores(prep.results, how)[None, :],
+                        same_scale=how in ("macro mean", "micro mean"))
+        for how in AGGREGATIONS if how != DEFAULT_AGGREGATION
+    ]
+
+
+def _models(prep: _Prepared, n_draws: int, rng: np.random.Generator) -> list[_Instantiations]:
+    n_models = len(prep.results.models)
+    mwr_reference = mean_win_rate(prep.scenario_scores)
+    out = []
+    for k in (1, 2, 5, 10):
+        if k > n_models - 3:
+            break
+        keys = rng.random((n_draws, n_models))
+        present = keys > np.partition(keys, k - 1, axis=1)[:, k - 1:k]  # drop the k smallest keys
+        macro = np.where(present, prep.reference, np.nan)
+        out.append(_Instantiations(str(k), 1.0, DEFAULT_AGGREGATION, prep.reference, macro))
+        # Mean win rate compares every pair in every scenario: blocks of draws bound the memory.
+        block = max(1, (1 << 24) // (prep.scenario_scores.size * n_models))
+        mwr = np.concatenate([
+            mean_win_rate(np.broadcast_to(prep.scenario_scores, (len(chunk), *prep.scenario_scores.shape)), chunk)
+            for chunk in (present[i:i + block] for i in range(0, n_draws, block))
+        ])
+        out.append(_Instantiations(str(k), 1.0, "mean win rate", mwr_reference, mwr))
+    return out
+
+
+def _prompts(prep: _Prepared, prompt_scores: Sequence[np.ndarray], n_draws: int,
+             rng: np.random.Generator) -> list[_Instantiations]:
+    """Same budget, two designs: K items x every prompt, or K x P (item, prompt) pairs drawn uniformly."""
+    n_prompts = prompt_scores[0].shape[1]
+    cells = [m.reshape(-1, m.shape[2]) for m in prompt_scores]  # (items * prompts, models), item-major
+    values = [np.where(np.isnan(c), 0.0, c) for c in cells]
+    scored = [(~np.isnan(c)).astype(float) for c in cells]
+    reference = _nanmean(np.stack([_nanmean(c, axis=0) for c in cells]), axis=0)
+    sizes = np.array([m.shape[0] for m in prompt_scores])
+    out = []
+    for k in [level for level in EXAMPLE_LEVELS if level < sizes.max()]:
+        for design in ("cross-product", "uniform pairs"):
+            means = []
+            for s, matrix in enumerate(prompt_scores):
+                n_items = matrix.shape[0]
+                if design == "cross-product":
+                    keys = rng.random((n_draws, n_items))
+                    kth = min(k, n_items) - 1
+                    take = keys <= np.partition(keys, kth, axis=1)[:, kth:kth + 1]
+                    weights = np.repeat(take, n_prompts, axis=1).astype(float)
+                else:
+                    budget = min(k, n_items) * n_prompts
+                    keys = rng.random((n_draws, n_items * n_prompts))
+                    weights = (keys <= np.partition(keys, budget - 1, axis=1)[:, budget - 1:budget]).astype(float)
+                counts = weights @ scored[s]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    means.append(np.where(counts > 0, (weights @ values[s]) / counts, np.nan))
+            draws = _nanmean(np.stack(means, axis=1), axis=1)
+            fraction = np.minimum(sizes, k).sum() / sizes.sum()
+            out.append(_Instantiations(f"{k} items: {design}", fraction, DEFAULT_AGGREGATION, reference, draws))
+    return out
+
+
+def _allocation(prep: _Prepared, orders: list[np.ndarray], n_draws: int,
+                rng: np.random.Generator) -> list[_Instantiations]:
+    """At a fixed number of evaluations per model, many scenarios x few items or few x many.
+
+    Budgets are 10, 50 and 200 items per scenario's worth; a split is kept only where every
+    scenario has enough items for it, so that each split spends the whole budget."""
+    n_scenarios = len(prep.sizes)
+    total = prep.sizes.sum()
+    counts_of_scenarios = sorted({k for k in (1, 2, 4, 8, n_scenarios // 2, n_scenarios) if 1 <= k <= n_scenarios})
+    out = []
+    smallest = int(prep.sizes.min())
+    for budget in (10 * n_scenarios, 50 * n_scenarios, 200 * n_scenarios):
+        if budget >= total:
+            continue
+        for k in counts_of_scenarios:
+            n = budget // k
+            if not 1 <= n <= smallest:  # a split that no scenario can fill would spend less than the budget
+                continue
+            means = prep.scenario_means_with(orders, n)  # (draws, S, M)
+            keys = rng.random((n_draws, n_scenarios))
+            chosen = keys <= np.partition(keys, k - 1, axis=1)[:, k - 1:k]
+            has = chosen[:, :, None] & ~np.isnan(means)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                draws = np.where(has, means, 0.0).sum(axis=1) / has.sum(axis=1)
+            used = (chosen * np.minimum(prep.sizes, n)).sum(axis=1).mean() / total
+            label = f"{budget} evaluations: {k} scenario{'s' if k > 1 else ''} x {n} items"
+            out.append(_Instantiations(label, float(used), DEFAULT_AGGREGATION, prep.reference, draws))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The analysis
+
+
+def dior(
+    results: ResultsMatrix,
+    *,
+    decisions: Sequence[str] = DECISIONS,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    prompt_scores: Sequence[np.ndarray] | None = None,
+    n_draws: int = 1000,
+    confidence_level: float = 0.95,
+    target: float = 0.9,
+    rng: int | np.random.Generator = 0,
+) -> ReliabilityResult:
+    """Return the DIoR of each design decision at each level, for each meta-metric.
+
+    Parameters
+    ----------
+    results : ResultsMatrix
+        Per-item results; the full data is the reference design c0.
+    decisions : sequence of str
+        Any of ``DECISIONS``. ``prompts`` needs `prompt_scores` and is skipped without them.
+    metrics : sequence of str
+        Any of ``META_METRICS``.
+    prompt_scores : sequence of ndarray, optional
+        Per scenario, ``(n_items, n_prompts, n_models)`` scores (NaN = not evaluated).
+    n_draws : int, default 1000
+        Random instantiations per level.
+    confidence_level : float, default 0.95
+        The DIoR is the lower end of this central interval of the meta-metric.
+    target : float, default 0.9
+        The DIoR that the recommendations call reliable.
+    rng : int or numpy.random.Generator, default 0
+
+    Returns
+    -------
+    ReliabilityResult
+    """
+    _validate(decisions, metrics, n_draws, confidence_level, target, rng)
+    seed = int(rng) if isinstance(rng, int | np.integer) else None
+    generator = np.random.default_rng(rng)
+    prep = _Prepared(results)
+    orders = prep.item_orders(n_draws, generator) if {"examples", "allocation"} & set(decisions) else []
+
+    rows, resolution = [], []
+    for decision in DECISIONS:
+        if decision not in decisions:
+            continue
+        if decision == "examples":
+            levels = _examples(prep, orders)
+            resolution = [_rank_resolution(inst) for inst in levels]
+        elif decision == "scenarios":
+            levels = _scenarios(prep, n_draws, generator)
+        elif decision == "aggregation":
+            levels = _aggregation(prep)
+        elif decision == "models":
+            levels = _models(prep, n_draws, generator)
+        elif decision == "prompts":
+            if not prompt_scores:
+                continue
+            levels = _prompts(prep, prompt_scores, n_draws, generator)
+        else:
+            levels = _allocation(prep, orders, n_draws, generator)
+        for order, inst in enumerate(levels):
+            for metric in metrics:
+                if metric == "score_change" and not inst.same_scale:
+                    continue
+                values = _METRIC_FUNCTIONS[metric](inst.reference, inst.draws)
+                mean, lo, hi, value = summarise(values, metric, confidence_level)
+                rows.append(DiorRow(decision, inst.level, metric, mean, lo, hi, value, float(inst.compute_fraction),
+                                    inst.draws.shape[0], seed, METRIC_RANGES[metric], inst.aggregation, order))
+
+    agreement = scenario_agreement(prep.scenario_scores)
+    instability = mwr_instability(results) if "aggregation" in decisions else ()
+    return ReliabilityResult(
+        rows=tuple(rows), rank_resolution=tuple(resolution), mwr_instability=instability,
+        scenario_agreement=agreement, scenarios=results.scenarios,
+        recommendations=recommend(rows, resolution, target), n_draws=n_draws,
+        confidence_level=confidence_level, seed=seed, target=target,
+    )
+
+
+def _rank_resolution(inst: _Instantiations) -> RankResolution:
+    """95th percentile, over draws and models, of |rank on the sample - rank on all items|."""
+    ref_ranks = competition_ranks(inst.reference)
+    moves = np.abs(competition_ranks(inst.draws) - ref_ranks)
+    return RankResolution(inst.level, int(np.quantile(moves, 0.95, method="inverted_cdf")), inst.compute_fraction)
+
+
+def scenario_agreement(scenario_scores: np.ndarray) -> np.ndarray:
+    """Return the ``(S, S)`` Kendall tau between every two scenarios' scores, over models with both."""
+    return np.stack([kendall_tau(row, scenario_scores) for row in scenario_scores])
+
+
+def mwr_instability(results: ResultsMatrix) -> tuple[MwrInstability, ...]:
+    """Remove each model in turn and list the other models whose mean-win-rate order changes.
+
+    A model "changes" when its order relative to some other remaining model flips against the
+    ranking with every model on the board. Means do not depend on the other models, so under the
+    macro mean this list would always be empty.
+    """
+    scenario_scores = results.scenario_means()
+    n_models = len(results.models)
+    full = mean_win_rate(scenario_scores)
+    present = ~np.eye(n_models, dtype=bool)
+    without = mean_win_rate(np.broadcast_to(scenario_scores, (n_models, *scenario_scores.shape)), present)
+    leader_pair = np.argsort(-full, kind="stable")[:2]
+    out = []
+    for removed in range(n_models):
+        keep = present[removed]
+        before = np.sign(full[:, None] - full[None, :])
+        after = np.sign(without[removed][:, None] - without[removed][None, :])
+        flipped = (before != after) & keep[:, None] & keep[None, :]
+        changed = tuple(results.models[m] for m in np.nonzero(flipped.any(axis=1))[0])
+        top_swapped = removed not in leader_pair and bool(flipped[leader_pair[0], leader_pair[1]])
+        out.append(MwrInstability(results.models[removed], changed, top_swapped))
+    return tuple(out)
+
+
+def disagreements(intervals: RankIntervals, confidence_level: float | None = None) -> tuple[Disagreement, ...]:
+    """Return pairs of models whose overall scores are within noise (the paired bootstrap interval
+    of their difference holds 0) although each is clearly better in some scenario (the interval of
+    that scenario's difference excludes 0) - the warning against averaging disagreement away.
+
+    Only pairs whose rank intervals overlap are examined (others are not within noise).
+    """
+    level = intervals.confidence_level if confidence_level is None else confidence_level
+    if not intervals.has_intervals:
+        return ()
+    tail = (1 - level) / 2
+    boot, boot_scen = intervals.resampled_scores, intervals.resampled_scenario_scores
+    order = np.argsort(intervals.rank, kind="stable")
+    out = []
+    for x, a in enumerate(order):
+        for b in order[x + 1:]:
+            if intervals.rank_lo[b] > intervals.rank_hi[a]:
+                continue
+            lo, hi = np.nanquantile(boot[:, a] - boot[:, b], [tail, 1 - tail])
+            if not lo <= 0 <= hi:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                scen_lo, scen_hi = np.nanquantile(boot_scen[:, :, a] - boot_scen[:, :, b], [tail, 1 - tail], axis=0)
+            a_better = tuple(s for s, v in zip(intervals.scenarios, scen_lo, strict=True) if v > 0)
+            b_better = tuple(s for s, v in zip(intervals.scenarios, scen_hi, strict=True) if v < 0)
+            if a_better and b_better:
+                out.append(Disagreement(intervals.models[a], intervals.models[b], a_better, b_better))
+    return tuple(out)
+
+
+def recommend(rows: Sequence[DiorRow], resolution: Sequence[RankResolution], target: float) -> tuple[str, ...]:
+    """Return plain-words advice from the curves: how few examples suffice, what is unreliable now,
+    and whether scenarios or items buy more reliability per evaluation."""
+    advice = []
+    tau = {(r.decision, r.level, r.aggregation): r for r in rows if r.meta_metric == "kendall_tau"}
+    examples = [r for r in rows if r.decision == "examples" and r.meta_metric == "kendall_tau"]
+    reaching = [r for r in examples if r.dior >= target and r.level != "all"]
+    if reaching:
+        best = min(reaching, key=lambda r: r.compute_fraction)
+        advice.append(
+            f"{best.level} examples per scenario keep the ranking at Kendall-tau DIoR {best.dior:.2f} "
+            f"(target {target:.2f}) with {best.compute_fraction:.1%} of the evaluations: "
+            f"x{1 / best.compute_fraction:.0f} less compute."
+        )
+    elif examples:
+        advice.append(f"No reduced number of examples per scenario reaches Kendall-tau DIoR {target:.2f}: "
+                      "every example counts for this ranking; adding examples would make it more reliable.")
+    tops = [r for r in rows if r.decision == "examples" and r.meta_metric == "top1" and r.level != "all"]
+    reliable_top = [r for r in tops if r.mean >= 0.95]
+    if reliable_top:
+        best = min(reliable_top, key=lambda r: r.compute_fraction)
+        advice.append(f"The leader is the same in {best.mean:.0%} of draws from {best.level} examples per scenario.")
+    unreliable = []
+    scenarios = [r for r in rows if r.decision == "scenarios" and r.meta_metric == "kendall_tau"]
+    if scenarios:
+        full = max(scenarios, key=lambda r: int(r.level))
+        if full.dior < target:
+            unreliable.append(f"the choice of scenarios (DIoR {full.dior:.2f} when the {full.level} scenarios are "
+                              "drawn again with replacement)")
+    for how in AGGREGATIONS:
+        row = tau.get(("aggregation", how, how))
+        if row is not None and row.dior < target:
+            unreliable.append(f"the aggregation ({how} gives Kendall tau {row.dior:.2f} against the macro mean)")
+    mwr = tau.get(("models", "1", "mean win rate"))
+    if mwr is not None and mwr.dior < target:
+        unreliable.append(f"the set of models under mean win rate (dropping one model: DIoR {mwr.dior:.2f}); the "
+                          "macro mean does not depend on the other models")
+    if unreliable:
+        advice.append("Unreliable at the current design: " + "; ".join(unreliable) + ".")
+    allocation = [r for r in rows if r.decision == "allocation" and r.meta_metric == "kendall_tau"]
+    budgets = sorted({r.level.split(":")[0] for r in allocation}, key=lambda b: int(b.split()[0]))
+    for budget in budgets:
+        options = [r for r in allocation if r.level.startswith(budget + ":")]
+        best = max(options, key=lambda r: (r.mean, -r.order))
+        many = max(options, key=lambda r: r.order)
+        verdict = ("spreading it over more scenarios buys more reliability than more items per scenario"
+                   if best is many else "the best split is " + best.level.split(": ")[1])
+        advice.append(f"At {budget} per model, {verdict} (mean Kendall tau {best.mean:.2f}).")
+    return tuple(advice)
+
+
+def _validate(decisions, metrics, n_draws, confidence_level, target, rng) -> None:
+    unknown = sorted(set(decisions) - set(DECISIONS))
+    if unknown:
+        raise ValueError(f"`decisions` must be among {', '.join(DECISIONS)}; unknown: {', '.join(unknown)}")
+    unknown = sorted(set(metrics) - set(META_METRICS))
+    if unknown:
+        raise ValueError(f"`metrics` must be among {', '.join(META_METRICS)}; unknown: {', '.join(unknown)}")
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 2:
+        raise ValueError(f"`n_draws` must be an integer >= 2, got {n_draws!r}")
+    if not 0 < confidence_level < 1:
+        raise ValueError(f"`confidence_level` must be in (0, 1), got {confidence_level!r}")
+    if not -1 <= target <= 1:
+        raise ValueError(f"`target` must be in [-1, 1], got {target!r}")
+    if not isinstance(rng, int | np.integer | np.random.Generator) or isinstance(rng, bool):
+        raise TypeError(f"`rng` must be an int seed or a numpy Generator, got {type(rng).__name__}")

@@ -1,0 +1,228 @@
+"""DIoR and the "don't aggregate" checks: references, exact toy cases, invariants, regression values."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import reference
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import stats as scipy_stats
+from typer.testing import CliRunner
+
+from effbench import reliability
+from effbench.cli import app
+from effbench.reliability import (
+    dior,
+    disagreements,
+    kendall_tau,
+    mean_win_rate,
+    mwr_instability,
+    tier_agreement,
+    weighted_tau,
+)
+from effbench.stats import ResultsMatrix, rank_intervals
+
+
+def fixed(scores: list[list[float]], models: str = "ABC") -> ResultsMatrix:
+    """Scenario-level results: `scores[s][m]`, one score per model and scenario."""
+    return ResultsMatrix(tuple(models[:len(scores[0])]), tuple(f"s{i}" for i in range(len(scores))),
+                         tuple(np.array([row]) for row in scores), (False,) * len(scores))
+
+
+def test_examples_dior_matches_an_independent_loop_through_the_cli(example_build):
+    """The issue's check: `effbench dior --decision examples --json` at n = 10, 50, 200 within 0.03 of an
+    independent 1,000-draw computation (tests/reference.py, scipy's kendalltau in a loop)."""
+    db = example_build.out.parent / "effbench.duckdb"
+    result = CliRunner().invoke(app, ["dior", "--decision", "examples", "--metric", "kendall_tau", "--json",
+                                      "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    rows = {r["level"]: r for r in json.loads(result.stdout)}
+    frame = pd.read_csv(reference_path(), usecols=["model", "scenario", "item_id", "score"])
+    for n in (10, 50, 200):
+        assert rows[str(n)]["dior"] == pytest.approx(reference.examples_dior(frame, n), abs=0.03), n
+    for key in ("decision", "level", "meta_metric", "mean", "lo", "hi", "dior", "compute_fraction", "n_draws", "seed"):
+        assert key in rows["10"]
+    assert rows["all"]["dior"] == 1.0 and rows["all"]["compute_fraction"] == 1.0
+
+
+def reference_path():
+    from effbench.examples import EXAMPLES
+
+    return EXAMPLES["mmlu-pro"].results_path
+
+
+def test_mean_win_rate_toy_case_of_the_paper_ties_once_a_third_model_is_added():
+    two = fixed([[10, 12], [10, 12], [10, 8]], "AB")
+    np.testing.assert_allclose(mean_win_rate(two.scenario_means()), [1 / 3, 2 / 3])
+    three = fixed([[10, 12, 9], [10, 12, 9], [10, 8, 9]])
+    rates = mean_win_rate(three.scenario_means())
+    assert rates[0] == rates[1] == pytest.approx(2 / 3)
+    # Removing the low-ranked C changes the order of A and B; the mean would not.
+    removed_c = next(m for m in mwr_instability(three) if m.removed_model == "C")
+    assert set(removed_c.changed_models) == {"A", "B"}
+
+
+def test_aggregations_are_what_they_say():
+    results = ResultsMatrix(("a", "b"), ("big", "small"),
+                            (np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]]), np.array([[0.0, 1.0]])), (True, True))
+    np.testing.assert_allclose(reliability.aggregate_scores(results, "macro mean"), [0.375, 0.625])
+    np.testing.assert_allclose(reliability.aggregate_scores(results, "micro mean"), [0.6, 0.4])
+    np.testing.assert_allclose(reliability.aggregate_scores(results, "mean win rate"), [0.5, 0.5])
+    np.testing.assert_allclose(reliability.aggregate_scores(results, "mean rank"), [-1.5, -1.5])
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, st.integers(2, 15), elements=st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])),
+       st.integers(0, 2**32 - 1))
+def test_vectorised_taus_equal_scipy_with_ties(reference_scores, seed):
+    rng = np.random.default_rng(seed)
+    draws = rng.choice([0.0, 0.5, 1.0, 0.2], size=(4, len(reference_scores)))
+    expected = [scipy_stats.kendalltau(reference_scores, d).statistic for d in draws]
+    np.testing.assert_allclose(kendall_tau(reference_scores, draws), expected, atol=1e-12, equal_nan=True)
+    expected_w = [scipy_stats.weightedtau(reference_scores, d).statistic for d in draws]
+    np.testing.assert_allclose(weighted_tau(reference_scores, draws), expected_w, atol=1e-12, equal_nan=True)
+
+
+def test_taus_leave_out_absent_models():
+    ref = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    draw = np.array([[0.1, np.nan, 0.7, 0.6, 0.5]])
+    keep = ~np.isnan(draw[0])
+    assert kendall_tau(ref, draw)[0] == pytest.approx(scipy_stats.kendalltau(ref[keep], draw[0][keep]).statistic)
+    assert weighted_tau(ref, draw)[0] == pytest.approx(
+        scipy_stats.weightedtau(ref[keep], draw[0][keep]).statistic)
+
+
+def test_tau_of_a_ranking_with_itself_is_one_and_reversed_is_minus_one():
+    x = np.array([0.1, 0.5, 0.3, 0.9])
+    assert kendall_tau(x, x[None, :])[0] == 1.0
+    assert kendall_tau(x, -x[None, :])[0] == -1.0
+    assert weighted_tau(x, x[None, :])[0] == pytest.approx(1.0)
+
+
+def test_tier_agreement_counts_models_within_their_tiers_resolution():
+    ref = np.linspace(1, 0, 25)  # ranks 1..25 in order
+    draw = ref.copy()
+    draw[[0, 1]] = draw[[1, 0]]  # rank 1 (exact) and rank 2 (+-1) swap: rank 1 is out, rank 2 within
+    draw[[20, 24]] = draw[[24, 20]]  # ranks 21 and 25 swap: 4 places, within +-4
+    assert tier_agreement(ref, draw[None, :])[0] == pytest.approx(24 / 25)
+
+
+def test_full_data_level_has_dior_one_for_every_metric(mmlu_small):
+    result = dior(mmlu_small, decisions=["examples"], n_draws=50)
+    for row in result.rows:
+        if row.level == "all":
+            assert row.dior == pytest.approx(1.0), row.meta_metric
+
+
+@pytest.fixture(scope="module")
+def mmlu_small(mmlu_pro_path) -> ResultsMatrix:
+    frame = pd.read_csv(mmlu_pro_path, usecols=["model", "scenario", "item_id", "score"])
+    frame = frame[frame["scenario"].isin(["law", "math", "history", "biology"])]
+    pivots = reference.pivot_by_scenario(frame)
+    models = tuple(sorted(frame["model"].unique()))
+    return ResultsMatrix(models, tuple(pivots), tuple(p.reindex(columns=list(models)).to_numpy(float)
+                                                      for p in pivots.values()), (True,) * len(pivots))
+
+
+def test_more_examples_never_lower_the_mean_similarity_much(mmlu_small):
+    rows = [r for r in dior(mmlu_small, decisions=["examples"], metrics=["kendall_tau"], n_draws=200).rows]
+    means = [r.mean for r in sorted(rows, key=lambda r: r.order)]
+    assert all(b >= a - 0.01 for a, b in zip(means, means[1:], strict=False))
+    fractions = [r.compute_fraction for r in sorted(rows, key=lambda r: r.order)]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_every_decision_runs_and_values_stay_in_their_range(mmlu_small):
+    result = dior(mmlu_small, n_draws=100, rng=3)
+    decisions = {r.decision for r in result.rows}
+    assert decisions == {"examples", "scenarios", "aggregation", "models", "allocation"}  # no prompts in data
+    for row in result.rows:
+        low = -1 if row.metric_range == "[-1, 1]" else 0
+        # (the mean may lie outside a percentile interval when most draws sit at 1)
+        assert low - 1e-9 <= row.lo <= row.hi <= 1 + 1e-9, row
+        assert low - 1e-9 <= row.mean <= 1 + 1e-9, row
+    assert result.scenario_agreement.shape == (4, 4)
+    np.testing.assert_allclose(np.diag(result.scenario_agreement), 1.0)
+    # Under the macro mean, removing models never changes the others' order.
+    assert all(r.dior == 1.0 for r in result.rows if r.decision == "models" and r.aggregation == "macro mean"
+               and r.meta_metric == "kendall_tau")
+
+
+def test_fixed_seed_gives_fixed_values(mmlu_small):
+    a = dior(mmlu_small, decisions=["examples", "scenarios"], metrics=["kendall_tau"], n_draws=100, rng=11)
+    b = dior(mmlu_small, decisions=["examples", "scenarios"], metrics=["kendall_tau"], n_draws=100, rng=11)
+    assert a.rows == b.rows
+    # Regression value (effbench 0.1.0): a change here changes every stored analysis and must be deliberate.
+    ten = next(r for r in a.rows if r.decision == "examples" and r.level == "10")
+    assert ten.dior == pytest.approx(0.6530485831996297, abs=1e-12)
+
+
+def test_prompts_decision_compares_designs_at_equal_budget():
+    rng = np.random.default_rng(0)
+    n_items, n_prompts, n_models = 60, 3, 6
+    ability = np.linspace(0.3, 0.8, n_models)
+    prompt_effect = rng.normal(0, 0.15, (n_items, n_prompts, 1))
+    prompts = (rng.random((n_items, n_prompts, n_models)) < np.clip(ability + prompt_effect, 0, 1)).astype(float)
+    results = ResultsMatrix(tuple("abcdef"), ("s",), (prompts.mean(axis=1),), (True,))
+    result = dior(results, decisions=["prompts"], metrics=["kendall_tau"], prompt_scores=(prompts,), n_draws=200)
+    by_level = {r.level: r for r in result.rows}
+    assert set(by_level) == {f"{k} items: {d}" for k in (5, 10, 20, 50) for d in ("cross-product", "uniform pairs")}
+    for k in (5, 10, 20, 50):
+        cross, uniform = by_level[f"{k} items: cross-product"], by_level[f"{k} items: uniform pairs"]
+        assert cross.compute_fraction == uniform.compute_fraction
+
+
+def test_disagreements_flag_ties_that_average_away_opposite_strengths():
+    # Two benchmarks that both total 1.5 from (1, 0.5) and (0.5, 1): equal on average, opposite per scenario.
+    rng = np.random.default_rng(1)
+    first = np.column_stack([rng.random(400) < 0.9, rng.random(400) < 0.5]).astype(float)
+    second = np.column_stack([rng.random(400) < 0.5, rng.random(400) < 0.9]).astype(float)
+    results = ResultsMatrix(("A", "B"), ("one", "two"), (first, second), (True, True))
+    intervals = rank_intervals(results, n_resamples=500)
+    found = disagreements(intervals)
+    assert len(found) == 1
+    pair = found[0]
+    assert {pair.model_a, pair.model_b} == {"A", "B"}
+    a_side = pair.a_better_in if pair.model_a == "A" else pair.b_better_in
+    assert a_side == ("one",)
+
+
+def test_clear_winner_is_not_flagged():
+    rng = np.random.default_rng(2)
+    scores = np.column_stack([rng.random(500) < 0.9, rng.random(500) < 0.2]).astype(float)
+    assert disagreements(rank_intervals(ResultsMatrix(("A", "B"), ("s",), (scores,), (True,)))) == ()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"decisions": ["vibes"]}, "unknown: vibes"),
+    ({"metrics": ["accuracy"]}, "unknown: accuracy"),
+    ({"n_draws": 1}, "`n_draws` must be an integer >= 2"),
+    ({"confidence_level": 0}, r"`confidence_level` must be in \(0, 1\)"),
+])
+def test_invalid_parameters_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        dior(fixed([[1, 2, 3]]), **kwargs)
+
+
+def test_stored_dior_table_and_reliability_page(example_build):
+    import duckdb
+
+    con = duckdb.connect(str(example_build.out.parent / "effbench.duckdb"), read_only=True)
+    try:
+        decisions = {r[0] for r in con.execute("SELECT DISTINCT decision FROM dior").fetchall()}
+        params = con.execute("SELECT seed, n_resamples, options FROM analyses WHERE analysis = 'dior'").fetchone()
+        resolution = con.execute("SELECT count(*) FROM rank_resolution").fetchone()[0]
+    finally:
+        con.close()
+    assert decisions == {"examples", "scenarios", "aggregation", "models", "allocation"}
+    assert params[:2] == (0, 1000) and json.loads(params[2])["target"] == 0.9
+    assert resolution == 9
+    page = (example_build.out / "reliability.html").read_text()
+    for needle in ("Rank resolution", "examples-curve", "agreement", "What this means for this benchmark"):
+        assert needle in page
+    assert "examples per scenario keep the ranking" in (example_build.out / "index.html").read_text()
