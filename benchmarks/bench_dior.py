@@ -18,6 +18,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import reference  # noqa: E402
+
 from effbench import pipeline, reliability, store  # noqa: E402
 from effbench.examples import EXAMPLES  # noqa: E402
 

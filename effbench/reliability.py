@@ -626,6 +626,9 @@ def recommend(rows: Sequence[DiorRow], resolution: Sequence[RankResolution], tar
                           "macro mean does not depend on the other models")
     if unreliable:
         advice.append("Unreliable at the current design: " + "; ".join(unreliable) + ".")
+    elif scenarios or tau:
+        advice.append(f"At the current design no analysed decision (scenarios drawn again, another aggregation, "
+                      f"other models on the board) brings the Kendall-tau DIoR below {target:.2f}.")
     allocation = [r for r in rows if r.decision == "allocation" and r.meta_metric == "kendall_tau"]
     budgets = sorted({r.level.split(":")[0] for r in allocation}, key=lambda b: int(b.split()[0]))
     for budget in budgets:
