@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from effbench import __version__, pipeline
+from effbench.config import load_config
 from effbench.errors import EffbenchError
 from effbench.examples import EXAMPLES
 from effbench.load import ColumnMap, Source
@@ -93,6 +94,9 @@ def build(
     confidence: Annotated[
         float, typer.Option("--confidence", min=0.5, max=0.999, help="Confidence level of the intervals.")
     ] = 0.95,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Settings file (default: ./effbench.toml when it exists).")
+    ] = None,
 ) -> None:
     """Load results, compute rank intervals and write the static leaderboard site.
 
@@ -109,8 +113,9 @@ def build(
     columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
     parameters = AnalysisParameters(n_resamples=resamples, confidence_level=confidence, seed=seed)
     try:
+        settings = load_config(config)
         report = pipeline.build(db, out, _sources(sources, models, wide, columns), example=example,
-                                parameters=parameters, title=title)
+                                parameters=parameters, flash_config=settings.flash, title=title or settings.title)
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.update.loads)
@@ -133,7 +138,9 @@ def ingest(
 ) -> None:
     """Load result and metadata files into the database and refresh the ranking.
 
-    Loading a file whose bytes are already loaded does nothing. A file that cannot be loaded
+    The reliability analysis and the Flash simulation are refreshed by `effbench build` (or
+    `effbench dior`, `effbench flash simulate`). Loading a file whose bytes are already loaded does
+    nothing. A file that cannot be loaded
     as it is stops the whole call with one line saying why, and the database is left as it was.
 
     Examples:
@@ -149,7 +156,7 @@ def ingest(
     if not loaded:
         raise _fail(EffbenchError("nothing to load; give result files, --wide or --models"))
     try:
-        report = pipeline.update(db, loaded)
+        report = pipeline.update(db, loaded, all_analyses=False)
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.loads)
@@ -230,6 +237,129 @@ def dior(
                    f"{row['lo']:6.3f} {row['hi']:6.3f} {row['dior']:6.3f} {row['compute_fraction']:8.2%}")
     for line in result.recommendations:
         typer.echo(f"- {line}")
+
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Settings file (default: ./effbench.toml when it exists).")
+]
+flash_app = typer.Typer(help="Flash rankings: rank new models with a fraction of the evaluations.",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(flash_app, name="flash")
+
+
+def _flash_config(config: Path | None):
+    return load_config(config).flash
+
+
+@flash_app.command("simulate")
+def flash_simulate(
+    holdout: Annotated[
+        list[str] | None, typer.Option("--holdout", help="Model to treat as new. Repeatable; default every model.")
+    ] = None,
+    newest: Annotated[
+        int | None, typer.Option("--newest", min=1, help="Treat the K most recently released models as new.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print per-model rows and the summary as JSON.")] = False,
+    db: DbOption = Path("effbench.duckdb"),
+    config: ConfigOption = None,
+) -> None:
+    """Replay Flash on complete results to show what it would have cost.
+
+    Each held-out model is treated as new and ranked stage by stage (10, 20, 50, 200, 1000, all
+    items per scenario) against the others' full results, stopping once its rank interval fits its
+    tier's resolution. Reported side by side: the configured variant (informed order, corrected
+    intervals), random order, and random order without the correction for looking after every stage.
+
+    Examples:
+
+      effbench flash simulate
+
+      effbench flash simulate --newest 5 --json
+
+      effbench flash simulate --holdout gemini-1.5-pro-002
+    """
+    if holdout and newest:
+        raise _fail(EffbenchError("give either --holdout or --newest, not both"))
+    try:
+        simulations = pipeline.flash_simulate(db, _flash_config(config), holdout=holdout or (), newest=newest)
+    except EffbenchError as error:
+        raise _fail(error) from None
+    main = simulations[0]
+    if as_json:
+        rows = [{"model": o.model, "stop_stage": o.final.stage, "items_used": o.final.items_used,
+                 "items_full": o.items_full, "saving": o.saving, "flash_rank": o.final.rank,
+                 "rank_lo": o.final.rank_lo, "rank_hi": o.final.rank_hi, "full_rank": o.full_rank,
+                 "abs_error": abs(o.final.rank - o.full_rank), "within_resolution": o.within_resolution,
+                 "covered": o.covered} for o in main.outcomes]
+        typer.echo(json.dumps({"variant": main.variant, "rows": rows, "summary": asdict(main.summary),
+                               "comparison": [asdict(s.summary) for s in simulations]}, indent=1, default=int))
+        return
+    typer.echo(f"{'model':<32} {'stop':>5} {'items':>7} {'saving':>7} {'flash rank':>12} {'full':>5} {'ok':>3}")
+    for o in main.outcomes:
+        interval = f"{o.final.rank} ({o.final.rank_lo}-{o.final.rank_hi})"
+        typer.echo(f"{o.model:<32} {o.final.stage:>5} {o.final.items_used:>7,} {o.saving:>6.1f}x {interval:>12} "
+                   f"{o.full_rank:>5} {'yes' if o.within_resolution else 'NO':>3}")
+    for simulation in simulations:
+        summary = simulation.summary
+        typer.echo(f"{summary.variant}: saving x{summary.saving:.1f}, {summary.within_resolution:.0%} within "
+                   f"resolution, largest error {summary.largest_error}, interval coverage {summary.coverage:.0%}")
+
+
+@flash_app.command("plan")
+def flash_plan(
+    model: Annotated[str, typer.Argument(help="The model being evaluated (need not have results yet).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the next items: .csv or .jsonl (model, scenario, item_id).")
+    ] = Path("next.csv"),
+    db: DbOption = Path("effbench.duckdb"),
+    config: ConfigOption = None,
+) -> None:
+    """Say where MODEL stands and write the items it should be evaluated on next.
+
+    Run your evaluation harness on exactly the written items, load its results with
+    `effbench ingest`, and plan again. Once the rank interval fits the tier's resolution the plan
+    says so and writes a file with the header only.
+
+    Examples:
+
+      effbench flash plan my-new-model --out next.csv
+
+      effbench ingest my-new-model-results.csv && effbench flash plan my-new-model
+    """
+    try:
+        plan, items = pipeline.flash_plan(db, model, _flash_config(config))
+        pipeline.write_plan(items, model, out)
+    except EffbenchError as error:
+        raise _fail(error) from None
+    tiers = _flash_config(config).tiers
+    if plan.rank is None:
+        typer.echo(f"{model}: no stage completed yet")
+    else:
+        typer.echo(f"{model}: after stage {plan.completed_stage} ({plan.items_evaluated:,} items): rank "
+                   f"{plan.rank} ({plan.rank_lo}-{plan.rank_hi}); {tiers[plan.tier].describe()}")
+    if plan.resolution_met:
+        typer.echo(f"resolution met: nothing more to evaluate; wrote an empty plan to {out}")
+    else:
+        typer.echo(f"next: stage {plan.next_stage}, {len(items):,} items written to {out}")
+
+
+@flash_app.command("status")
+def flash_status(db: DbOption = Path("effbench.duckdb"), config: ConfigOption = None) -> None:
+    """Show every model's Flash stage, rank interval and whether its tier's resolution is met.
+
+    Examples:
+
+      effbench flash status
+    """
+    try:
+        plans = pipeline.flash_status(db, _flash_config(config))
+    except EffbenchError as error:
+        raise _fail(error) from None
+    typer.echo(f"{'model':<32} {'stage':>6} {'items':>7} {'rank':>12} {'met':>4} {'next':>6}")
+    for plan in plans:
+        rank = "-" if plan.rank is None else f"{plan.rank} ({plan.rank_lo}-{plan.rank_hi})"
+        typer.echo(f"{plan.model:<32} {plan.completed_stage or '-':>6} {plan.items_evaluated:>7,} {rank:>12} "
+                   f"{'yes' if plan.resolution_met else 'no':>4} {plan.next_stage or '-':>6}")
 
 
 def _version(value: bool) -> None:

@@ -6,13 +6,16 @@ available from Python.
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
-from effbench import reliability, render, stats, store
+from effbench import flash, reliability, render, stats, store
 from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
 from effbench.load import Source, file_sha256
@@ -20,6 +23,7 @@ from effbench.store import AnalysisParameters, DiorParameters, LoadReport
 
 DEFAULT_PARAMETERS = AnalysisParameters()
 DEFAULT_DIOR = DiorParameters()
+DEFAULT_FLASH = flash.FlashConfig()
 
 
 @dataclass(frozen=True)
@@ -53,12 +57,16 @@ def update(
     example: str | None = None,
     parameters: AnalysisParameters = DEFAULT_PARAMETERS,
     dior_parameters: DiorParameters = DEFAULT_DIOR,
+    flash_config: flash.FlashConfig = DEFAULT_FLASH,
     default_example: bool = False,
+    all_analyses: bool = True,
 ) -> UpdateReport:
     """Load `sources` (or a bundled example) into the database at `db` and refresh the analyses.
 
     With `default_example`, an empty database gets the MMLU-Pro example. A database that did not
     exist before and could not be loaded is removed again, so a failed first call leaves nothing.
+    Without `all_analyses` only the ranking (the `leaderboard` view) is refreshed, which takes a
+    second; the reliability analysis and the Flash simulation wait for `effbench build`.
     """
     if sources and example:
         raise EffbenchError("give either result files or --example, not both")
@@ -69,7 +77,9 @@ def update(
             if not store.has_results(con):
                 raise EffbenchError(f"{db}: no results loaded yet; give result files or --example")
             recomputed = refresh_ranking(con, parameters)
-            recomputed = refresh_dior(con, dior_parameters) or recomputed
+            if all_analyses:
+                recomputed = refresh_dior(con, dior_parameters) or recomputed
+                recomputed = refresh_flash(con, flash_config) or recomputed
             n_models = con.execute("SELECT count(*) FROM rank_intervals").fetchone()[0]
     except BaseException:
         if not existed:
@@ -155,6 +165,108 @@ def dior(db: Path, parameters: DiorParameters) -> reliability.ReliabilityResult:
     return result
 
 
+def _flash_results(con: duckdb.DuckDBPyConnection) -> stats.ResultsMatrix:
+    results = flash.item_level(store.results_matrix(con))
+    if not results.scenarios:
+        raise EffbenchError("Flash needs per-item results; these results are per scenario only")
+    return results
+
+
+def simulate_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig,
+                   holdout: Sequence[str] | None = None) -> tuple[flash.FlashSimulation, ...]:
+    """Return the Flash replay of the configured variant and the comparison variants."""
+    results = _flash_results(con)
+    configured = flash.simulate(results, holdout=holdout, config=config)
+    others = [s for s in flash.simulate_variants(results, holdout=holdout, config=config)
+              if (s.config.order, s.config.correction) != (config.order, config.correction)]
+    return (configured, *others)
+
+
+def refresh_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig) -> bool:
+    """Recompute and store the leave-one-out Flash simulation unless it is current; return whether it did."""
+    if store.analysis_is_current(con, store.FLASH_ANALYSIS, config):
+        return False
+    if not any(flash.item_level(store.results_matrix(con)).scenarios):
+        return False  # nothing to sample: per-scenario results only
+    simulations = simulate_flash(con, config)
+    store.save_flash(con, simulations, config, simulations[0].variant)
+    return True
+
+
+def newest_models(con: duckdb.DuckDBPyConnection, count: int) -> list[str]:
+    """Return the `count` most recently released models with results (release_date in the metadata)."""
+    columns = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE models)").fetchall()}
+    if "release_date" not in columns:
+        raise EffbenchError("--newest needs a release_date column in the model metadata (load it with --models)")
+    rows = con.execute(
+        "SELECT model FROM models WHERE release_date IS NOT NULL AND model IN (SELECT model FROM rank_intervals)"
+        " ORDER BY release_date DESC, model LIMIT ?", [count]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def flash_simulate(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str] = (),
+                   newest: int | None = None) -> tuple[flash.FlashSimulation, ...]:
+    """Replay Flash on complete data: the held-out models (default every model, leave-one-out) or the
+    `newest` released ones are treated as new. The full leave-one-out run is stored for the site."""
+    with store.open_store(db) as con:
+        chosen = list(holdout) or (newest_models(con, newest) if newest else None)
+        try:
+            simulations = simulate_flash(con, config, chosen)
+        except ValueError as error:
+            raise EffbenchError(str(error).replace("`", "")) from None
+        if chosen is None and not store.analysis_is_current(con, store.FLASH_ANALYSIS, config):
+            store.save_flash(con, simulations, config, simulations[0].variant)
+    return simulations
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    scenario: str
+    item_id: str
+
+
+def flash_plan(db: Path, model: str, config: flash.FlashConfig) -> tuple[flash.Plan, tuple[PlannedItem, ...]]:
+    """Return `model`'s Flash plan against the other models, and the items of its next stage."""
+    with store.open_store(db, read_only=True) as con:
+        results = _flash_results(con)
+    return _plan_one(results, model, config)
+
+
+def _plan_one(results: stats.ResultsMatrix, model: str, config: flash.FlashConfig
+              ) -> tuple[flash.Plan, tuple[PlannedItem, ...]]:
+    others = results.without(model)
+    if not others.models:
+        raise EffbenchError("Flash ranks a model against others; the database holds no other model")
+    if model in results.models:
+        index = results.models.index(model)
+        have = [m[:, index] for m in results.scores]
+    else:
+        have = [np.full(m.shape[0], np.nan) for m in results.scores]
+    result = flash.plan(model, have, flash.board_of(others), config)
+    items = tuple(PlannedItem(results.scenarios[s], results.item_ids[s][i]) for s, i in result.next_items)
+    return result, items
+
+
+def flash_status(db: Path, config: flash.FlashConfig) -> list[flash.Plan]:
+    """Return the Flash plan of every model with results."""
+    with store.open_store(db, read_only=True) as con:
+        results = _flash_results(con)
+    return [_plan_one(results, model, config)[0] for model in results.models]
+
+
+def write_plan(items: Sequence[PlannedItem], model: str, out: Path) -> None:
+    """Write the planned items as CSV (or JSON lines for .jsonl): model, scenario, item_id."""
+    if out.suffix == ".jsonl":
+        out.write_text("".join(json.dumps({"model": model, "scenario": i.scenario, "item_id": i.item_id}) + "\n"
+                               for i in items), encoding="utf-8")
+        return
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["model", "scenario", "item_id"])
+        writer.writerows([model, i.scenario, i.item_id] for i in items)
+
+
 def site_title(con: duckdb.DuckDBPyConnection) -> str:
     """Return the default title: the bundled example's name where the data is one, else a plain one."""
     loaded = _loaded_hashes(con)
@@ -172,11 +284,12 @@ def build(
     example: str | None = None,
     parameters: AnalysisParameters = DEFAULT_PARAMETERS,
     dior_parameters: DiorParameters = DEFAULT_DIOR,
+    flash_config: flash.FlashConfig = DEFAULT_FLASH,
     title: str | None = None,
 ) -> BuildReport:
     """Load, analyse and write the site into `out`; with nothing loaded, use the MMLU-Pro example."""
     report = update(db, sources, example=example, parameters=parameters, dior_parameters=dior_parameters,
-                    default_example=True)
+                    flash_config=flash_config, default_example=True)
     with store.open_store(db, read_only=True) as con:
         data = store.site_data(con)
         plan = render.site_pages(data, title=title or site_title(con))

@@ -219,7 +219,7 @@ def line_chart(
         x_ticks = nice_ticks(x0, x1)
     for tick in x_ticks:
         parts.append(f'<line class="plot-grid" x1="{px(tick):.1f}" y1="{top}" x2="{px(tick):.1f}" y2="{bottom}"/>')
-        label = f"{tick:.0%}" if log_x and tick < 1 else _fmt_tick(tick)
+        label = f"{tick:.0%}" if log_x and tick <= 1 else _fmt_tick(tick)
         parts.append(f'<text class="plot-text" x="{px(tick):.1f}" y="{bottom + 14}" text-anchor="middle">'
                      f"{escape(label)}</text>")
     if target is not None and y0 <= target <= y1:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
-from effbench.stats import RankIntervals, ResultsMatrix, competition_ranks
+from effbench.stats import RankIntervals, ResultsMatrix, competition_ranks, nanmean
 from effbench.tiers import DEFAULT_TIERS, Tier, tier_resolution
 
 DECISIONS = ("examples", "scenarios", "aggregation", "models", "prompts", "allocation")
@@ -111,12 +111,6 @@ class ReliabilityResult:
 # Aggregations: (n_scenarios, n_models) scenario scores -> (n_models,) scores, higher = better
 
 
-def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(values, axis=axis)
-
-
 def mean_win_rate(scenario_scores: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
     """Return HELM's mean win rate: over the scenarios where a model has a score, the share of the
     other models (present, with a score there) it beats strictly, averaged.
@@ -134,14 +128,14 @@ def mean_win_rate(scenario_scores: np.ndarray, present: np.ndarray | None = None
     others = has.sum(axis=-1, keepdims=True) - 1
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(has & (others > 0), wins / np.maximum(others, 1), np.nan)
-    return np.where(present, _nanmean(rate, axis=-2), np.nan)
+    return np.where(present, nanmean(rate, axis=-2), np.nan)
 
 
 def aggregate_scores(results: ResultsMatrix, how: str) -> np.ndarray:
     """Return each model's overall score under aggregation `how` (one of ``AGGREGATIONS``)."""
     scenario_scores = results.scenario_means()
     if how == "macro mean":
-        return _nanmean(scenario_scores, axis=0)
+        return nanmean(scenario_scores, axis=0)
     if how == "micro mean":
         sums = sum(np.nansum(m, axis=0) for m in results.scores)
         counts = sum(np.sum(~np.isnan(m), axis=0) for m in results.scores)
@@ -151,7 +145,7 @@ def aggregate_scores(results: ResultsMatrix, how: str) -> np.ndarray:
         return mean_win_rate(scenario_scores)
     if how == "mean rank":
         ranks = np.where(np.isnan(scenario_scores), np.nan, competition_ranks(scenario_scores))
-        return -_nanmean(ranks, axis=0)  # negated so that higher is better, like the others
+        return -nanmean(ranks, axis=0)  # negated so that higher is better, like the others
     raise ValueError(f"`aggregation` must be one of {', '.join(AGGREGATIONS)}, got {how!r}")
 
 
@@ -232,7 +226,7 @@ def tier_agreement(reference: np.ndarray, draws: np.ndarray, tiers: Sequence[Tie
 
 def score_change(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """1 - the mean absolute score change over the models present in both."""
-    return 1 - _nanmean(np.abs(draws - reference), axis=1)
+    return 1 - nanmean(np.abs(draws - reference), axis=1)
 
 
 _METRIC_FUNCTIONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -288,7 +282,7 @@ class _Prepared:
         self.scored = [(~np.isnan(m)).astype(float) for m in results.scores]
         self.sizes = np.array([m.shape[0] for m in results.scores])
         self.scenario_scores = results.scenario_means()
-        self.reference = _nanmean(self.scenario_scores, axis=0)
+        self.reference = nanmean(self.scenario_scores, axis=0)
 
     def item_orders(self, n_draws: int, rng: np.random.Generator) -> list[np.ndarray]:
         """Return, per scenario, each draw's random position of every item (``(n_draws, n_items)``).
@@ -323,7 +317,7 @@ def _examples(prep: _Prepared, orders: list[np.ndarray]) -> list[_Instantiations
     largest = int(prep.sizes[np.array(prep.results.resampled)].max()) if any(prep.results.resampled) else 0
     out = []
     for n in [level for level in EXAMPLE_LEVELS if level < largest] + [None]:
-        draws = _nanmean(prep.scenario_means_with(orders, n), axis=1)
+        draws = nanmean(prep.scenario_means_with(orders, n), axis=1)
         used = np.minimum(prep.sizes, n).sum() if n is not None else total
         out.append(_Instantiations("all" if n is None else str(n), used / total, DEFAULT_AGGREGATION,
                                    prep.reference, draws))
@@ -380,7 +374,7 @@ def _prompts(prep: _Prepared, prompt_scores: Sequence[np.ndarray], n_draws: int,
     cells = [m.reshape(-1, m.shape[2]) for m in prompt_scores]  # (items * prompts, models), item-major
     values = [np.where(np.isnan(c), 0.0, c) for c in cells]
     scored = [(~np.isnan(c)).astype(float) for c in cells]
-    reference = _nanmean(np.stack([_nanmean(c, axis=0) for c in cells]), axis=0)
+    reference = nanmean(np.stack([nanmean(c, axis=0) for c in cells]), axis=0)
     sizes = np.array([m.shape[0] for m in prompt_scores])
     out = []
     for k in [level for level in EXAMPLE_LEVELS if level < sizes.max()]:
@@ -400,7 +394,7 @@ def _prompts(prep: _Prepared, prompt_scores: Sequence[np.ndarray], n_draws: int,
                 counts = weights @ scored[s]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     means.append(np.where(counts > 0, (weights @ values[s]) / counts, np.nan))
-            draws = _nanmean(np.stack(means, axis=1), axis=1)
+            draws = nanmean(np.stack(means, axis=1), axis=1)
             fraction = np.minimum(sizes, k).sum() / sizes.sum()
             out.append(_Instantiations(f"{k} items: {design}", fraction, DEFAULT_AGGREGATION, reference, draws))
     return out

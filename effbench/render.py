@@ -28,11 +28,13 @@ from effbench.examples import EXAMPLES, data_path
 from effbench.load import file_sha256
 from effbench.plots import IntervalPoint, Series, bar_chart, interval_plot, line_chart, matrix_chart, rank_bar
 from effbench.store import SiteData
+from effbench.tiers import DEFAULT_TIERS, Tier, tier_index
 from effbench.urls import relative_url, unique_slugs
 from effbench.writer import SiteWriter
 
 DATABASE_DOWNLOAD = "data/effbench.duckdb"
 RELIABILITY_PAGE = "reliability.html"
+FLASH_PAGE = "flash.html"
 STYLESHEET = "static/style.css"
 
 
@@ -109,6 +111,7 @@ class Page:
     home: str
     guide: str
     reliability: str
+    flash: str  # "" when there is no Flash page
     credits: tuple[Credit, ...]
     downloads: tuple[Link, ...]
     parameters: str
@@ -126,14 +129,24 @@ class LeaderboardRow:
     score_interval: str
     scenario_cells: tuple[Cell, ...]
     coverage: Cell
+    flash_cost: Cell
     notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TierGroup:
+    """The rows of one tier, with its rank resolution in words."""
+
+    description: str
+    rows: tuple[LeaderboardRow, ...]
 
 
 @dataclass(frozen=True)
 class IndexPage:
     page: Page
     scenarios: tuple[Link, ...]
-    rows: tuple[LeaderboardRow, ...]
+    groups: tuple[TierGroup, ...]
+    has_flash: bool
     summary: tuple[str, ...]
     coverage_policy: str
     chart: Markup
@@ -164,6 +177,7 @@ class ModelPage:
     weakest: tuple[Link, ...]
     distribution_chart: Markup
     scenario_chart: Markup
+    flash_text: str
 
 
 @dataclass(frozen=True)
@@ -229,6 +243,38 @@ class ReliabilityPage:
 
 
 @dataclass(frozen=True)
+class FlashVariantRow:
+    variant: str
+    saving: str
+    within_resolution: str
+    largest_error: int
+    coverage: str
+
+
+@dataclass(frozen=True)
+class FlashModelRow:
+    model: Link
+    full_rank: str
+    flash_rank: str
+    stop_stage: str
+    items: str
+    saving: str
+    within: str
+
+
+@dataclass(frozen=True)
+class FlashPage:
+    page: Page
+    variant: str
+    method: tuple[str, ...]
+    variants: tuple[FlashVariantRow, ...]
+    tiers: tuple[str, ...]
+    chart: Markup
+    stops: tuple[tuple[str, int], ...]  # stage, models that stopped there
+    rows: tuple[FlashModelRow, ...]
+
+
+@dataclass(frozen=True)
 class GuidePage:
     page: Page
     n_resamples: int
@@ -242,7 +288,7 @@ class GuidePage:
 class SitePlan:
     """Every page of the site, computed before any file is written."""
 
-    pages: tuple[IndexPage | ModelPage | ScenarioPage | ReliabilityPage | GuidePage, ...]
+    pages: tuple[IndexPage | ModelPage | ScenarioPage | ReliabilityPage | FlashPage | GuidePage, ...]
     downloads: tuple[Download, ...]
     licenses: tuple[tuple[str, Path], ...]  # (site path, bundled file)
     extra_files: dict[str, str] = field(default_factory=dict)
@@ -323,12 +369,15 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
     n_models = len(models)
     overall_rank = dict(zip(board["model"], board["rank"], strict=True))
 
+    has_flash_page = data.flash_analysis is not None and not data.flash.empty
+
     def page(path: str, page_title: str, template: str, downloads: Sequence[Download]) -> Page:
         return Page(
             path=path, title=page_title, site_title=title, template=template,
             stylesheet=relative_url(path, STYLESHEET), home=relative_url(path, "index.html"),
             guide=relative_url(path, "how-to-read.html"),
             reliability=relative_url(path, RELIABILITY_PAGE),
+            flash=relative_url(path, FLASH_PAGE) if has_flash_page else "",
             credits=tuple(
                 Credit(c.text, c.license_name, relative_url(path, c.license_href), c.homepage) for c in credits
             ),
@@ -344,6 +393,9 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
     downloads: list[Download] = list(board_downloads)
     cells = {(r.model, r.scenario): r for r in per_scenario.itertuples(index=False)}
     disagreement_notes = _disagreement_notes(data.disagreements)
+    default_flash = data.flash[data.flash["variant"].isin(
+        data.flash_summary.loc[data.flash_summary["is_default"], "variant"])]
+    flash_rows = {r.model: r for r in default_flash.itertuples(index=False)}
     rows = []
     for rec in board.itertuples(index=False):
         scenario_cells = tuple(
@@ -366,12 +418,20 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
             score_interval=format_interval(rec.score_lo, rec.score_hi),
             scenario_cells=scenario_cells,
             coverage=Cell(_float(rec.coverage), "" if _missing(rec.coverage) else f"{rec.coverage:.1%}"),
+            flash_cost=_flash_cost(flash_rows.get(rec.model)),
             notes=tuple(notes),
         ))
+    tiers = _tiers(data)
+    tier_of = tier_index(np.array([row.rank for row in rows]), tiers) if rows else np.zeros(0, int)
+    groups = tuple(
+        TierGroup(tiers[t].describe(), tuple(row for row, k in zip(rows, tier_of, strict=True) if k == t))
+        for t in sorted(set(tier_of.tolist()))
+    )
     pages.append(IndexPage(
         page=page("index.html", title, "index.html", board_downloads),
         scenarios=tuple(Link(relative_url("index.html", scenario_paths[s]), s) for s in scenarios),
-        rows=tuple(rows),
+        groups=groups,
+        has_flash=bool(flash_rows),
         summary=_summary(board, confidence) + tuple(data.recommendations["text"][:1]),
         coverage_policy=_coverage_policy(board),
         chart=interval_plot(
@@ -420,6 +480,7 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
             strongest=tuple(Link(relative_url(path, scenario_paths[s]), s) for s in by_rank["scenario"][:3]),
             weakest=tuple(Link(relative_url(path, scenario_paths[s]), s)
                           for s in reversed(list(by_rank["scenario"][-3:]))),
+            flash_text=_flash_text(flash_rows.get(rec.model)),
             distribution_chart=Markup("") if _missing(rec.rank_lo) else bar_chart(
                 [(str(r), s) for r, s in zip(shares["rank"], shares["share"], strict=True)],
                 title=f"How often {rec.model} took each rank over the bootstrap resamples",
@@ -475,6 +536,16 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
         pages.append(_reliability_page(data, page(RELIABILITY_PAGE, "Reliability", "reliability.html",
                                                   reliability_downloads)))
 
+    # Flash
+    if has_flash_page:
+        flash_downloads = [
+            *_table_downloads("data/flash", _frame_table("flash", data.flash)),
+            *_table_downloads("data/flash_summary", _frame_table("flash_summary", data.flash_summary)),
+        ]
+        downloads += flash_downloads
+        pages.append(_flash_page(data, page(FLASH_PAGE, "Flash rankings", "flash.html", flash_downloads),
+                                 {m: relative_url(FLASH_PAGE, p) for m, p in model_paths.items()}))
+
     # How to read this
     first = board.iloc[min(2, len(board) - 1)]
     pages.append(GuidePage(
@@ -488,7 +559,8 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
 
 
 def _table_downloads(stem: str, table: Table) -> list[Download]:
-    return [Download(f"{stem}.csv", "CSV", table), Download(f"{stem}.json", "JSON", table)]
+    return [Download(f"{stem}.csv", f"{table.name} (CSV)", table),
+            Download(f"{stem}.json", f"{table.name} (JSON)", table)]
 
 
 def _frame_table(name: str, frame: pd.DataFrame) -> Table:
@@ -590,14 +662,84 @@ def _metadata_items(metadata: pd.DataFrame, model: str) -> tuple[tuple[str, str]
     return tuple(items)
 
 
+def _flash_page(data: SiteData, page: Page, model_links: dict[str, str]) -> FlashPage:
+    summary = data.flash_summary
+    default = summary[summary["is_default"]].iloc[0]
+    mine = data.flash[data.flash["variant"] == default["variant"]].sort_values(["full_rank", "model"])
+    options = json.loads((data.flash_analysis or {}).get("options") or "{}")
+    stages = ["all" if s is None else str(s) for s in options.get("stages", [])]
+    level = float(options.get("confidence_level", 0.95))
+    early = max(len(stages) - 1, 1)
+    corrected = options.get("correction") != "none"
+    method = (
+        f"Each model is treated as new in turn and ranked against the others' full results after "
+        f"{', '.join(stages)} items per scenario; the items of each stage contain the previous stage's.",
+        ("Order: items spread evenly over difficulty (the other models' mean score on the item), and a regression "
+         "estimator that uses that difficulty to correct the model's sampled mean."
+         if options.get("order") == "informed" else "Order: a random permutation of each scenario's items."),
+        (f"Error control: each of the {early} stages that can stop early uses a {1 - (1 - level) / early:.1%} "
+         f"interval (Bonferroni), so the whole procedure keeps {level:.0%}." if corrected else
+         f"No correction: each stage uses a {level:.0%} interval, so looking after every stage inflates the error."),
+        "A model stops at the first stage where its rank interval lies within its tier's resolution of its "
+        "estimated rank; the tier is that of the interval's most optimistic rank, so no model is under-examined.",
+    )
+    variants = tuple(
+        FlashVariantRow(r.variant, f"x{r.saving:.1f}", f"{r.within_resolution:.0%}", int(r.largest_error),
+                        f"{r.coverage:.0%}")
+        for r in summary.itertuples(index=False)
+    )
+    resolution = data.rank_resolution
+    chart = line_chart(
+        [Series("95% of ranks within ±", tuple((float(r.compute_fraction), float(r.half_width),
+                                                  f"{r.examples_per_scenario} examples per scenario")
+                                                 for r in resolution.itertuples(index=False)))],
+        title="Rank resolution against compute: how far ranks move with n examples per scenario",
+        x_label="share of all evaluations (log scale)", y_label="rank resolution (± ranks)", chart_id="flash-curve",
+        log_x=True, y_domain=(0.0, max(1.0, float(resolution["half_width"].max()) if len(resolution) else 1.0)),
+    ) if len(resolution) else Markup("")
+    counts = mine["stop_stage"].value_counts()
+    stops = tuple((stage, int(counts.get(stage, 0))) for stage in stages)
+    rows = tuple(
+        FlashModelRow(Link(model_links.get(r.model, ""), r.model), str(r.full_rank),
+                      f"{r.flash_rank} ({r.rank_lo}–{r.rank_hi})", r.stop_stage, f"{int(r.items_used):,}",
+                      f"x{r.saving:.1f}", "yes" if r.within_resolution else "no")
+        for r in mine.itertuples(index=False)
+    )
+    return FlashPage(page=page, variant=str(default["variant"]), method=method, variants=variants,
+                     tiers=tuple(t.describe() for t in _tiers(data)), chart=chart, stops=stops, rows=rows)
+
+
+def _tiers(data: SiteData) -> tuple[Tier, ...]:
+    """The tiers of the stored Flash configuration, else the defaults."""
+    options = json.loads((data.flash_analysis or {}).get("options") or "{}")
+    if "tiers" not in options:
+        return DEFAULT_TIERS
+    return tuple(Tier(t["first"], t["last"], t["resolution"]) for t in options["tiers"])
+
+
+def _flash_text(row) -> str:
+    if row is None:
+        return ""
+    return (f"Ranked as a new model with Flash, it would have stopped after {row.stop_stage} items per scenario: "
+            f"{int(row.items_used):,} of {int(row.items_full):,} evaluations (x{row.saving:.1f} less), at rank "
+            f"{row.flash_rank} ({row.rank_lo}–{row.rank_hi}) against {row.full_rank} on all items.")
+
+
+def _flash_cost(row) -> Cell:
+    if row is None:
+        return Cell(None, "")
+    return Cell(float(row.items_used), f"{int(row.items_used):,} (x{row.saving:.0f} less)" if row.saving >= 1.5
+                else f"{int(row.items_used):,} (all)")
+
+
 def _disagreement_notes(pairs: pd.DataFrame) -> dict[str, list[str]]:
     notes: dict[str, list[str]] = {}
     for pair in pairs.itertuples(index=False):
         for me, other, mine, theirs in ((pair.model_a, pair.model_b, pair.a_better_in, pair.b_better_in),
                                         (pair.model_b, pair.model_a, pair.b_better_in, pair.a_better_in)):
             notes.setdefault(me, []).append(
-                f"tied with {other} overall, yet clearly better in {len(mine)} scenario(s) and worse in "
-                f"{len(theirs)}: the average hides a disagreement")
+                f"within noise of {other} overall, but better in {len(mine)} and worse in {len(theirs)} "
+                f"scenario{'s' if len(theirs) > 1 else ''}")
     return notes
 
 

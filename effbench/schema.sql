@@ -141,6 +141,47 @@ CREATE TABLE IF NOT EXISTS recommendations (
 );
 COMMENT ON TABLE recommendations IS 'Advice in plain words drawn from the dior curves.';
 
+CREATE TABLE IF NOT EXISTS flash (
+    variant VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    stop_stage VARCHAR NOT NULL,
+    items_used BIGINT NOT NULL,
+    items_full BIGINT NOT NULL,
+    saving DOUBLE NOT NULL,
+    flash_rank INTEGER NOT NULL,
+    rank_lo INTEGER NOT NULL,
+    rank_hi INTEGER NOT NULL,
+    tier VARCHAR NOT NULL,
+    full_rank INTEGER,
+    abs_error INTEGER,
+    within_resolution BOOLEAN,
+    covered BOOLEAN
+);
+COMMENT ON TABLE flash IS 'Flash simulation: each model treated as new (leave-one-out) and ranked stage by stage against the others'' full results. Per model and variant: the stage it stopped at, items used against a full run (saving = items_full / items_used), its Flash rank and interval, its full-data rank, and whether it ended within its tier''s resolution and inside its interval.';
+
+CREATE TABLE IF NOT EXISTS flash_stages (
+    variant VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    stage VARCHAR NOT NULL,
+    items_used BIGINT NOT NULL,
+    rank INTEGER NOT NULL,
+    rank_lo INTEGER NOT NULL,
+    rank_hi INTEGER NOT NULL,
+    resolution_met BOOLEAN NOT NULL
+);
+COMMENT ON TABLE flash_stages IS 'Every stage each simulated model went through, up to the one it stopped at.';
+
+CREATE TABLE IF NOT EXISTS flash_summary (
+    variant VARCHAR NOT NULL,
+    saving DOUBLE NOT NULL,
+    within_resolution DOUBLE NOT NULL,
+    largest_error INTEGER NOT NULL,
+    coverage DOUBLE NOT NULL,
+    n_models INTEGER NOT NULL,
+    is_default BOOLEAN NOT NULL
+);
+COMMENT ON TABLE flash_summary IS 'Flash simulation per variant (order and error control): total compute saving (x), share of models within their tier''s resolution of their full-data rank, largest rank error, observed interval coverage. is_default marks the configured variant.';
+
 CREATE OR REPLACE VIEW coverage AS
 SELECT s.model, s.scenario,
        count(s.score) AS n_scored,

@@ -38,12 +38,15 @@ class ResultsMatrix:
     resampled : tuple of bool
         False for a scenario known only by one score per model (a wide table): it is one "item"
         that the bootstrap holds fixed.
+    item_ids : tuple of tuple of str, optional
+        The id of each row of each scenario's matrix, where known.
     """
 
     models: tuple[str, ...]
     scenarios: tuple[str, ...]
     scores: tuple[np.ndarray, ...]
     resampled: tuple[bool, ...]
+    item_ids: tuple[tuple[str, ...], ...] = ()  # per scenario, the id of each row (optional)
 
     def __post_init__(self) -> None:
         if not (len(self.scenarios) == len(self.scores) == len(self.resampled)):
@@ -55,9 +58,15 @@ class ResultsMatrix:
                     f"got {matrix.shape}"
                 )
 
+    def without(self, model: str) -> ResultsMatrix:
+        """Return these results without `model`."""
+        keep = [i for i, m in enumerate(self.models) if m != model]
+        return ResultsMatrix(tuple(self.models[i] for i in keep), self.scenarios,
+                             tuple(m[:, keep] for m in self.scores), self.resampled, self.item_ids)
+
     def scenario_means(self) -> np.ndarray:
         """Return the ``(n_scenarios, n_models)`` mean scores; NaN where a model has no item."""
-        return np.stack([_nanmean(matrix, axis=0) for matrix in self.scores])
+        return np.stack([nanmean(matrix, axis=0) for matrix in self.scores])
 
     def items_scored(self) -> np.ndarray:
         """Return the ``(n_scenarios, n_models)`` number of items each model has a score on."""
@@ -111,7 +120,7 @@ class RankIntervals:
 def aggregate(scenario_scores: np.ndarray) -> np.ndarray:
     """Return the mean over the scenario axis (second to last) of ``(..., n_scenarios, n_models)``
     scores, leaving out scenarios where a model has none; NaN for a model with none at all."""
-    return _nanmean(scenario_scores, axis=-2)
+    return nanmean(scenario_scores, axis=-2)
 
 
 def competition_ranks(scores: np.ndarray) -> np.ndarray:
@@ -161,7 +170,7 @@ def rank_intervals(
 
     boot_scenario = np.stack(
         [_resampled_means(matrix, n_resamples, generator) if resampled
-         else np.broadcast_to(_nanmean(matrix, axis=0), (n_resamples, matrix.shape[1]))
+         else np.broadcast_to(nanmean(matrix, axis=0), (n_resamples, matrix.shape[1]))
          for matrix, resampled in zip(results.scores, results.resampled, strict=True)],
         axis=1,
     )  # (n_resamples, n_scenarios, n_models)
@@ -238,7 +247,8 @@ def _percentile_interval(samples: np.ndarray, tail: float, method: str) -> tuple
     return lo, hi
 
 
-def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
+def nanmean(values: np.ndarray, axis: int) -> np.ndarray:
+    """Return np.nanmean along `axis`, NaN (without a warning) where there is nothing to average."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # mean of nothing is NaN, as intended
         return np.nanmean(values, axis=axis)

@@ -21,16 +21,18 @@ import pandas as pd
 
 from effbench import __version__
 from effbench.errors import EffbenchError
+from effbench.flash import FlashConfig, FlashSimulation
 from effbench.load import STAGED_TABLE, Source, Staged, drop_staging, file_sha256, stage
 from effbench.reliability import DECISIONS, DEFAULT_METRICS, Disagreement, ReliabilityResult
 from effbench.sql import quote_ident
 from effbench.stats import RankIntervals, ResultsMatrix
 
-SCHEMA_VERSION = "2"  # schema.sql is idempotent: older files are brought up to date by running it
+SCHEMA_VERSION = "3"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
 STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"
 DIOR_ANALYSIS = "dior"
+FLASH_ANALYSIS = "flash"
 
 
 @dataclass(frozen=True)
@@ -264,11 +266,15 @@ def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
         rows = s_index == s
         matrix[i_index[rows], m_index[rows]] = values[rows]
         matrices.append(matrix)
+    ids = con.execute(
+        f"SELECT scenario, list(DISTINCT item_id ORDER BY item_id) FROM ({cells}) GROUP BY scenario ORDER BY scenario"
+    ).fetchall()
     return ResultsMatrix(
         models=models,
         scenarios=tuple(row[0] for row in shape),
         scores=tuple(matrices),
         resampled=tuple(row[2] == "item" for row in shape),
+        item_ids=tuple(tuple(str(i) for i in items if i is not None) for _, items in ids),
     )
 
 
@@ -387,6 +393,39 @@ def save_dior(con: duckdb.DuckDBPyConnection, result: ReliabilityResult, paramet
     })
 
 
+def save_flash(con: duckdb.DuckDBPyConnection, simulations: Sequence[FlashSimulation], config: FlashConfig,
+               default_variant: str) -> None:
+    """Replace the stored Flash simulation with `simulations`, recording the configuration."""
+    per_model, stages, summaries = [], [], []
+    for simulation in simulations:
+        tiers = simulation.config.tiers
+        for outcome in simulation.outcomes:
+            final = outcome.final
+            per_model.append({
+                "variant": simulation.variant, "model": outcome.model, "stop_stage": final.stage,
+                "items_used": final.items_used, "items_full": outcome.items_full, "saving": outcome.saving,
+                "flash_rank": final.rank, "rank_lo": final.rank_lo, "rank_hi": final.rank_hi,
+                "tier": tiers[final.tier].label, "full_rank": outcome.full_rank,
+                "abs_error": None if outcome.full_rank is None else abs(final.rank - outcome.full_rank),
+                "within_resolution": outcome.within_resolution, "covered": outcome.covered,
+            })
+            stages.extend({"variant": simulation.variant, "model": outcome.model, "stage": st.stage,
+                           "items_used": st.items_used, "rank": st.rank, "rank_lo": st.rank_lo,
+                           "rank_hi": st.rank_hi, "resolution_met": st.resolution_met} for st in outcome.stages)
+        summary = simulation.summary
+        summaries.append({"variant": summary.variant, "saving": summary.saving,
+                          "within_resolution": summary.within_resolution, "largest_error": summary.largest_error,
+                          "coverage": summary.coverage, "n_models": summary.n_models,
+                          "is_default": summary.variant == default_variant})
+    frames = {"flash": pd.DataFrame(per_model), "flash_stages": pd.DataFrame(stages),
+              "flash_summary": pd.DataFrame(summaries)}
+    _replace_analysis(con, FLASH_ANALYSIS, frames, {
+        "method": "leave-one-out replay of Flash rankings", "seed": config.seed, "n_resamples": config.n_resamples,
+        "confidence_level": config.confidence_level, "aggregation": "macro mean of scenario means",
+        "options": _options_json(config),
+    })
+
+
 def prompt_matrix(con: duckdb.DuckDBPyConnection, models: Sequence[str], scenarios: Sequence[str]
                   ) -> tuple[str, tuple[np.ndarray, ...]] | None:
     """Return (key column, per scenario ``(n_items, n_prompts, n_models)`` scores) for data loaded with a
@@ -438,8 +477,12 @@ class SiteData:
     scenario_agreement: pd.DataFrame
     mwr_instability: pd.DataFrame
     recommendations: pd.DataFrame
+    flash: pd.DataFrame
+    flash_stages: pd.DataFrame
+    flash_summary: pd.DataFrame
     analysis: dict
     dior_analysis: dict | None
+    flash_analysis: dict | None
 
 
 SITE_QUERIES = {
@@ -455,6 +498,9 @@ SITE_QUERIES = {
     "scenario_agreement": "SELECT * FROM scenario_agreement ORDER BY scenario_a, scenario_b",
     "mwr_instability": "SELECT * FROM mwr_instability ORDER BY removed_model",
     "recommendations": "SELECT * FROM recommendations ORDER BY position",
+    "flash": "SELECT * FROM flash ORDER BY variant, full_rank, model",
+    "flash_stages": "SELECT * FROM flash_stages ORDER BY variant, model, items_used",
+    "flash_summary": "SELECT * FROM flash_summary ORDER BY is_default DESC, variant",
 }
 
 
@@ -464,7 +510,7 @@ def site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
     if frames["leaderboard"].empty:
         raise EffbenchError("the database has no ranking yet; run `effbench build`")
     analyses = {name: con.execute("SELECT * FROM analyses WHERE analysis = ?", [name]).df()
-                for name in (RANKING_ANALYSIS, DIOR_ANALYSIS)}
-    dior_analysis = analyses[DIOR_ANALYSIS]
-    return SiteData(**frames, analysis=analyses[RANKING_ANALYSIS].iloc[0].to_dict(),
-                    dior_analysis=None if dior_analysis.empty else dior_analysis.iloc[0].to_dict())
+                for name in (RANKING_ANALYSIS, DIOR_ANALYSIS, FLASH_ANALYSIS)}
+    optional = {name: None if frame.empty else frame.iloc[0].to_dict() for name, frame in analyses.items()}
+    return SiteData(**frames, analysis=optional[RANKING_ANALYSIS], dior_analysis=optional[DIOR_ANALYSIS],
+                    flash_analysis=optional[FLASH_ANALYSIS])

@@ -25,9 +25,9 @@ def commands() -> list[str]:
 
 
 def test_every_command_has_help_text_and_examples():
-    assert commands() == ["build", "dior", "ingest"]
-    for name in commands():
-        result = runner.invoke(app, [name, "--help"])
+    assert commands() == ["build", "dior", "flash", "ingest"]
+    for name in ["build", "dior", "ingest", "flash simulate", "flash plan", "flash status"]:
+        result = runner.invoke(app, [*name.split(), "--help"])
         assert result.exit_code == 0, result.output
         assert "Examples:" in result.output, name
         assert re.search(r"effbench " + name, result.output), name
