@@ -15,6 +15,9 @@ from effbench.config import load_config
 from effbench.errors import EffbenchError
 from effbench.examples import EXAMPLES
 from effbench.load import ColumnMap, Source
+from effbench.publish import init as init_project
+from effbench.publish import preview_server
+from effbench.publish import publish as publish_site
 from effbench.store import AnalysisParameters, DiorParameters, LoadReport
 
 app = typer.Typer(
@@ -360,6 +363,84 @@ def flash_status(db: DbOption = Path("effbench.duckdb"), config: ConfigOption = 
         rank = "-" if plan.rank is None else f"{plan.rank} ({plan.rank_lo}-{plan.rank_hi})"
         typer.echo(f"{plan.model:<32} {plan.completed_stage or '-':>6} {plan.items_evaluated:>7,} {rank:>12} "
                    f"{'yes' if plan.resolution_met else 'no':>4} {plan.next_stage or '-':>6}")
+
+
+@app.command()
+def publish(
+    out: Annotated[Path, typer.Option("--out", help="The built site folder.")] = Path("site"),
+    remote: Annotated[str, typer.Option("--remote", help="Git remote to push to.")] = "origin",
+    branch: Annotated[str, typer.Option("--branch", help="Branch that holds the site.")] = "gh-pages",
+    no_push: Annotated[bool, typer.Option("--no-push", help="Commit to the branch but do not push.")] = False,
+    message: Annotated[str | None, typer.Option("--message", help="Commit message.")] = None,
+) -> None:
+    """Commit the built site to a branch of this git repository (history kept) and push it.
+
+    GitHub Pages then serves the branch (Settings > Pages > Deploy from a branch: gh-pages, / (root)).
+    Your working tree, current branch and staged changes are not touched.
+
+    Examples:
+
+      effbench build && effbench publish
+
+      effbench publish --remote upstream --branch gh-pages
+    """
+    try:
+        report = publish_site(out, remote=None if no_push else remote, branch=branch, message=message)
+    except EffbenchError as error:
+        raise _fail(error) from None
+    where = f", pushed to {report.pushed_to}" if report.pushed_to else ""
+    typer.echo(f"{out}/ committed to {report.branch} as {report.commit[:12]}{where}")
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    install: Annotated[
+        str, typer.Option("--install", help="What the workflow installs with pip (a version, a git URL).")
+    ] = "effbench",
+    sources: Annotated[str, typer.Option("--sources", help="Arguments of `effbench build` in the workflow.")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Replace files that exist.")] = False,
+) -> None:
+    """Write effbench.toml and a GitHub Actions workflow that builds the site and deploys it to Pages.
+
+    Examples:
+
+      effbench init
+
+      effbench init --sources "results/*.parquet --models models.csv"
+    """
+    try:
+        written = init_project(folder, install=install, sources=sources, force=force)
+    except EffbenchError as error:
+        raise _fail(error) from None
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def serve(
+    out: Annotated[Path, typer.Option("--out", help="The built site folder.")] = Path("site"),
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")] = 8000,
+) -> None:
+    """Preview the built site at http://127.0.0.1:PORT/ (Ctrl-C stops it).
+
+    Examples:
+
+      effbench serve
+
+      effbench serve --port 8080
+    """
+    try:
+        server = preview_server(out, port=port)
+    except EffbenchError as error:
+        raise _fail(error) from None
+    typer.echo(f"serving {out}/ at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def _version(value: bool) -> None:

@@ -102,22 +102,18 @@ def interval_plot(
     return Markup("".join(parts))
 
 
-def rank_bar(rank: int, lo: float, hi: float, n_models: int, *, width: int = 110) -> Markup:
-    """Return a small inline SVG of one model's rank interval on the scale 1..n_models."""
-    pad = 5
+def rank_bar(rank: int, lo: float, hi: float, n_models: int) -> Markup:
+    """Return a small inline picture of one model's rank interval on the scale 1..n_models: a bar for
+    the interval and a dot for the rank, drawn with CSS (``.rank-bar`` in style.css) to stay light."""
 
-    def x(value: float) -> float:
-        return pad + (value - 1) / max(n_models - 1, 1) * (width - 2 * pad)
+    def at(value: float) -> str:
+        return f"{(value - 1) / max(n_models - 1, 1) * 100:.1f}%"
 
     label = f"rank {rank}" + (f", 95% interval {int(lo)} to {int(hi)}" if math.isfinite(lo) else "")
-    bar = (f'<line class="plot-bar" x1="{x(lo):.1f}" y1="7" x2="{x(hi):.1f}" y2="7"/>'
+    bar = (f'<i style="left:{at(lo)};width:{(hi - lo) / max(n_models - 1, 1) * 100:.1f}%"></i>'
            if math.isfinite(lo) and math.isfinite(hi) else "")
-    return Markup(
-        f'<svg class="rank-bar" role="img" viewBox="0 0 {width} 14" width="{width}" height="14" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>'
-        f'<line class="plot-axis" x1="{pad}" y1="7" x2="{width - pad}" y2="7"/>{bar}'
-        f'<circle class="plot-dot" cx="{x(rank):.1f}" cy="7" r="3.5"/></svg>'
-    )
+    return Markup(f'<span class="rank-bar" role="img" aria-label="{escape(label)}" title="{escape(label)}">'
+                  f'{bar}<b style="left:{at(rank)}"></b></span>')
 
 
 def bar_chart(
@@ -285,5 +281,62 @@ def matrix_chart(labels: Sequence[str], values: Sequence[Sequence[float]], *, ti
                          f"<title>{escape(labels[i])} vs {escape(labels[j])}: {text}</title></rect>")
             parts.append(f'<text x="{x + cell / 2 - 0.5:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" '
                          f'fill="{"#ffffff" if dark else "#1b1f24"}">{text}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def scatter_chart(
+    points: Sequence[tuple[float, float, float, float, str]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    chart_id: str,
+    width: int = 680,
+    height: int = 360,
+) -> Markup:
+    """Return an SVG scatter of (x, y, y_lo, y_hi, label) points, x on a log scale, with vertical
+    interval bars and each point's label in its tooltip."""
+    left, right, top, bottom = 56, width - 16, 16, height - 48
+    xs = [math.log10(p[0]) for p in points]
+    ys = [v for p in points for v in p[1:4] if math.isfinite(v)]
+    x0, x1 = min(xs) - 0.1, max(xs) + 0.1
+    y0, y1 = min(ys), max(ys)
+    pad = (y1 - y0) * 0.05 or 0.05
+    y0, y1 = y0 - pad, y1 + pad
+
+    def px(v: float) -> float:
+        return left + (math.log10(v) - x0) / (x1 - x0) * (right - left)
+
+    def py(v: float) -> float:
+        return bottom - (v - y0) / (y1 - y0) * (bottom - top)
+
+    parts = [
+        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{chart_id}-title">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+    ]
+    for tick in nice_ticks(y0, y1):
+        parts.append(f'<line class="plot-grid" x1="{left}" y1="{py(tick):.1f}" x2="{right}" y2="{py(tick):.1f}"/>')
+        parts.append(f'<text class="plot-text" x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end">'
+                     f"{escape(_fmt_tick(tick))}</text>")
+    for exponent in range(math.ceil(x0), math.floor(x1) + 1):
+        for mantissa in (1, 3):
+            value = mantissa * 10.0 ** exponent
+            if x0 <= math.log10(value) <= x1:
+                parts.append(f'<line class="plot-grid" x1="{px(value):.1f}" y1="{top}" x2="{px(value):.1f}" '
+                             f'y2="{bottom}"/>')
+                parts.append(f'<text class="plot-text" x="{px(value):.1f}" y="{bottom + 14}" text-anchor="middle">'
+                             f"{escape(_fmt_tick(value))}</text>")
+    for x, y, lo, hi, label in points:
+        if math.isfinite(lo) and math.isfinite(hi):
+            parts.append(f'<line class="plot-bar" x1="{px(x):.1f}" y1="{py(lo):.1f}" x2="{px(x):.1f}" '
+                         f'y2="{py(hi):.1f}"/>')
+        parts.append(f'<circle class="plot-dot" cx="{px(x):.1f}" cy="{py(y):.1f}" r="4">'
+                     f"<title>{escape(label)}: {y:.3f} at {x:g}B parameters</title></circle>")
+    parts.append(f'<text class="plot-label" x="{(left + right) / 2:.1f}" y="{height - 12}" '
+                 f'text-anchor="middle">{escape(x_label)}</text>')
+    parts.append(f'<text class="plot-label" x="14" y="{(top + bottom) / 2:.1f}" text-anchor="middle" '
+                 f'transform="rotate(-90 14 {(top + bottom) / 2:.1f})">{escape(y_label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

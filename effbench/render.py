@@ -11,12 +11,14 @@ import csv
 import io
 import json
 import math
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import jinja2
 import numpy as np
 import pandas as pd
@@ -26,7 +28,17 @@ from scipy import stats as scipy_stats
 from effbench import __version__
 from effbench.examples import EXAMPLES, data_path
 from effbench.load import file_sha256
-from effbench.plots import IntervalPoint, Series, bar_chart, interval_plot, line_chart, matrix_chart, rank_bar
+from effbench.plots import (
+    IntervalPoint,
+    Series,
+    bar_chart,
+    interval_plot,
+    line_chart,
+    matrix_chart,
+    rank_bar,
+    scatter_chart,
+)
+from effbench.sql import quote_literal
 from effbench.store import SiteData
 from effbench.tiers import DEFAULT_TIERS, Tier, tier_index
 from effbench.urls import relative_url, unique_slugs
@@ -36,6 +48,7 @@ DATABASE_DOWNLOAD = "data/effbench.duckdb"
 RELIABILITY_PAGE = "reliability.html"
 FLASH_PAGE = "flash.html"
 STYLESHEET = "static/style.css"
+SCRIPT = "static/leaderboard.js"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -48,6 +61,26 @@ class Cell:
 
     value: float | None
     text: str
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """A score cell coloured by its place in its column (colour-blind-safe blues), value printed in it."""
+
+    value: float | None
+    text: str
+    style: str  # the CSS class of its colour step
+
+
+@dataclass(frozen=True)
+class Column:
+    """A sortable leaderboard column: `key` names it in the page (and the URL hash), `first` is the
+    direction of the first click (desc for scores, where higher is better)."""
+
+    key: str
+    label: str
+    first: str = "asc"
+    href: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +104,21 @@ class Table:
         for record in self.records:
             writer.writerow({key: "" if _missing(value) else value for key, value in record.items()})
         return buffer.getvalue()
+
+    def to_parquet(self) -> bytes:
+        """Return the table as Parquet bytes, written by DuckDB (the same bytes for the same rows)."""
+        frame = pd.DataFrame.from_records(
+            [{key: None if _missing(value) else value for key, value in record.items()} for record in self.records],
+            columns=list(self.columns))
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / "table.parquet"
+            con = duckdb.connect()
+            try:
+                con.register("table_rows", frame)
+                con.execute(f"COPY table_rows TO {quote_literal(str(target))} (FORMAT parquet)")
+            finally:
+                con.close()
+            return target.read_bytes()
 
     def to_json(self) -> str:
         clean = [{key: None if _missing(value) else value for key, value in record.items()}
@@ -108,12 +156,14 @@ class Page:
     site_title: str
     template: str
     stylesheet: str
+    script: str
     home: str
     guide: str
     reliability: str
     flash: str  # "" when there is no Flash page
     credits: tuple[Credit, ...]
     downloads: tuple[Link, ...]
+    query: str  # a "query it yourself" command for this page's first table, or ""
     parameters: str
     confidence: str
     version: str
@@ -127,10 +177,14 @@ class LeaderboardRow:
     rank_bar: Markup
     score: Cell
     score_interval: str
-    scenario_cells: tuple[Cell, ...]
+    scenario_cells: tuple[HeatCell, ...]
+    metadata_cells: tuple[Cell, ...]
     coverage: Cell
     flash_cost: Cell
     notes: tuple[str, ...]
+    tier: str  # 1-based tier number, for the tier filter
+    organisation: str
+    open_weights: str  # "yes", "no" or "" (unknown)
 
 
 @dataclass(frozen=True)
@@ -144,9 +198,15 @@ class TierGroup:
 @dataclass(frozen=True)
 class IndexPage:
     page: Page
-    scenarios: tuple[Link, ...]
+    scenario_columns: tuple[Column, ...]
+    metadata_columns: tuple[Column, ...]
     groups: tuple[TierGroup, ...]
+    n_columns: int
     has_flash: bool
+    tier_options: tuple[tuple[str, str], ...]  # (value, label)
+    organisations: tuple[str, ...]
+    has_open_weights: bool
+    params_chart: Markup
     summary: tuple[str, ...]
     coverage_policy: str
     chart: Markup
@@ -374,7 +434,8 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
     def page(path: str, page_title: str, template: str, downloads: Sequence[Download]) -> Page:
         return Page(
             path=path, title=page_title, site_title=title, template=template,
-            stylesheet=relative_url(path, STYLESHEET), home=relative_url(path, "index.html"),
+            stylesheet=relative_url(path, STYLESHEET), script=relative_url(path, SCRIPT),
+            home=relative_url(path, "index.html"),
             guide=relative_url(path, "how-to-read.html"),
             reliability=relative_url(path, RELIABILITY_PAGE),
             flash=relative_url(path, FLASH_PAGE) if has_flash_page else "",
@@ -382,6 +443,7 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
                 Credit(c.text, c.license_name, relative_url(path, c.license_href), c.homepage) for c in credits
             ),
             downloads=tuple(Link(relative_url(path, d.path), d.label) for d in downloads),
+            query=_query_snippet(downloads),
             parameters=parameters, confidence=confidence, version=__version__,
         )
 
@@ -392,6 +454,19 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
     board_downloads = [*_table_downloads("data/leaderboard", _frame_table("leaderboard", board)), database]
     downloads: list[Download] = list(board_downloads)
     cells = {(r.model, r.scenario): r for r in per_scenario.itertuples(index=False)}
+    column_range = {s: (float(g["score"].min()), float(g["score"].max()))
+                    for s, g in per_scenario.groupby("scenario")}
+    column_range.update({s: (math.nan, math.nan) for s in scenarios if s not in column_range})
+    tiers = _tiers(data)
+    meta = {m: {k: v for k, v in row.items() if not _missing(v)}
+            for m, row in data.models.set_index("model").to_dict("index").items()}
+    organisation_column = next((c for c in ("organization", "organisation", "org") if c in data.models.columns), "")
+    metadata_columns = tuple(
+        Column(f"meta-{name}", label, first)
+        for name, label, first in ((organisation_column, "Organisation", "asc"), ("params_b", "Parameters (B)", "desc"),
+                                   ("open_weights", "Open weights", "desc"), ("release_date", "Released", "desc"))
+        if name and name in data.models.columns and any(name in v for m, v in meta.items() if m in set(models))
+    )
     disagreement_notes = _disagreement_notes(data.disagreements)
     default_flash = data.flash[data.flash["variant"].isin(
         data.flash_summary.loc[data.flash_summary["is_default"], "variant"])]
@@ -399,8 +474,8 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
     rows = []
     for rec in board.itertuples(index=False):
         scenario_cells = tuple(
-            Cell(_float(cells[(rec.model, s)].score), format_score(cells[(rec.model, s)].score))
-            if (rec.model, s) in cells else Cell(None, "–")
+            _heat_cell(_float(cells[(rec.model, s)].score), column_range[s])
+            if (rec.model, s) in cells else HeatCell(None, "–", "")
             for s in scenarios
         )
         notes = []
@@ -414,14 +489,17 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
             rank=int(rec.rank),
             rank_text=format_rank(int(rec.rank), rec.rank_lo, rec.rank_hi),
             rank_bar=rank_bar(int(rec.rank), _float(rec.rank_lo), _float(rec.rank_hi), n_models),
-            score=Cell(float(rec.score), format_score(rec.score)),
+            score=Cell(round(float(rec.score), 6), format_score(rec.score)),
             score_interval=format_interval(rec.score_lo, rec.score_hi),
             scenario_cells=scenario_cells,
-            coverage=Cell(_float(rec.coverage), "" if _missing(rec.coverage) else f"{rec.coverage:.1%}"),
+            coverage=Cell(round(_float(rec.coverage), 6), "" if _missing(rec.coverage) else f"{rec.coverage:.1%}"),
             flash_cost=_flash_cost(flash_rows.get(rec.model)),
             notes=tuple(notes),
+            metadata_cells=tuple(_metadata_cell(meta.get(rec.model, {}).get(c.key[5:])) for c in metadata_columns),
+            tier=str(int(tier_index(np.array([int(rec.rank)]), tiers)[0]) + 1),
+            organisation=str(meta.get(rec.model, {}).get(organisation_column) or ""),
+            open_weights=_yes_no(meta.get(rec.model, {}).get("open_weights")),
         ))
-    tiers = _tiers(data)
     tier_of = tier_index(np.array([row.rank for row in rows]), tiers) if rows else np.zeros(0, int)
     groups = tuple(
         TierGroup(tiers[t].describe(), tuple(row for row, k in zip(rows, tier_of, strict=True) if k == t))
@@ -429,9 +507,16 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
     )
     pages.append(IndexPage(
         page=page("index.html", title, "index.html", board_downloads),
-        scenarios=tuple(Link(relative_url("index.html", scenario_paths[s]), s) for s in scenarios),
+        scenario_columns=tuple(Column(f"scenario-{i}", s, "desc", relative_url("index.html", scenario_paths[s]))
+                               for i, s in enumerate(scenarios)),
+        metadata_columns=metadata_columns,
         groups=groups,
+        n_columns=5 + len(scenarios) + len(metadata_columns) + (1 if flash_rows else 0),
         has_flash=bool(flash_rows),
+        tier_options=tuple((str(t + 1), tiers[t].label) for t in sorted(set(tier_of.tolist()))),
+        organisations=tuple(sorted({row.organisation for row in rows if row.organisation})),
+        has_open_weights=any(row.open_weights for row in rows),
+        params_chart=_params_chart(board, meta, confidence),
         summary=_summary(board, confidence) + tuple(data.recommendations["text"][:1]),
         coverage_policy=_coverage_policy(board),
         chart=interval_plot(
@@ -559,8 +644,16 @@ def site_pages(data: SiteData, *, title: str) -> SitePlan:
 
 
 def _table_downloads(stem: str, table: Table) -> list[Download]:
-    return [Download(f"{stem}.csv", f"{table.name} (CSV)", table),
-            Download(f"{stem}.json", f"{table.name} (JSON)", table)]
+    return [Download(f"{stem}.{kind}", f"{table.name} ({label})", table)
+            for kind, label in (("csv", "CSV"), ("json", "JSON"), ("parquet", "Parquet"))]
+
+
+def _query_snippet(downloads: Sequence[Download]) -> str:
+    parquet = next((d for d in downloads if d.path.endswith(".parquet")), None)
+    if parquet is None:
+        return ""
+    name = parquet.path.rsplit("/", 1)[-1]
+    return f"duckdb -c \"SELECT * FROM '{name}' LIMIT 10\""
 
 
 def _frame_table(name: str, frame: pd.DataFrame) -> Table:
@@ -717,6 +810,49 @@ def _tiers(data: SiteData) -> tuple[Tier, ...]:
     return tuple(Tier(t["first"], t["last"], t["resolution"]) for t in options["tiers"])
 
 
+HEAT_STEPS = 9  # classes h0 (lowest in its column) .. h8 (highest); colours in style.css
+
+
+def _heat_cell(value: float, column: tuple[float, float]) -> HeatCell:
+    """Return a cell shaded by its place in its column: class h0 (lowest) to h8 (highest), light to dark
+    blue (ColorBrewer Blues, safe for colour-vision deficiencies); style.css gives each step a text
+    colour with at least 4.5:1 contrast."""
+    if math.isnan(value):
+        return HeatCell(None, "–", "")
+    low, high = column
+    share = 0.5 if not high > low else (value - low) / (high - low)
+    return HeatCell(round(value, 6), format_score(value), f"h{min(int(share * HEAT_STEPS), HEAT_STEPS - 1)}")
+
+
+def _metadata_cell(value: Any) -> Cell:
+    if value is None or _missing(value):
+        return Cell(None, "")
+    plain = _plain(value)
+    if isinstance(plain, bool):
+        return Cell(1.0 if plain else 0.0, "yes" if plain else "no")
+    if isinstance(plain, int | float):
+        return Cell(float(plain), f"{plain:g}")
+    return Cell(None, str(plain)) if not isinstance(plain, str) else Cell(None, plain)
+
+
+def _yes_no(value: Any) -> str:
+    if value is None or _missing(value):
+        return ""
+    return "yes" if bool(value) else "no"
+
+
+def _params_chart(board: pd.DataFrame, meta: dict[str, dict], confidence: str) -> Markup:
+    points = [(float(meta[m]["params_b"]), float(score), float(lo) if not _missing(lo) else math.nan,
+               float(hi) if not _missing(hi) else math.nan, m)
+              for m, score, lo, hi in zip(board["model"], board["score"], board["score_lo"], board["score_hi"],
+                                          strict=True)
+              if "params_b" in meta.get(m, {}) and float(meta[m]["params_b"]) > 0]
+    if len(points) < 3:
+        return Markup("")
+    return scatter_chart(points, title=f"Score against parameters (billions, log scale), with {confidence} intervals",
+                         x_label="parameters (billions, log scale)", y_label="score", chart_id="params")
+
+
 def _flash_text(row) -> str:
     if row is None:
         return ""
@@ -733,14 +869,13 @@ def _flash_cost(row) -> Cell:
 
 
 def _disagreement_notes(pairs: pd.DataFrame) -> dict[str, list[str]]:
-    notes: dict[str, list[str]] = {}
+    """One note per model: the models it is tied with overall although they differ scenario by scenario."""
+    tied: dict[str, list[str]] = {}
     for pair in pairs.itertuples(index=False):
-        for me, other, mine, theirs in ((pair.model_a, pair.model_b, pair.a_better_in, pair.b_better_in),
-                                        (pair.model_b, pair.model_a, pair.b_better_in, pair.a_better_in)):
-            notes.setdefault(me, []).append(
-                f"within noise of {other} overall, but better in {len(mine)} and worse in {len(theirs)} "
-                f"scenario{'s' if len(theirs) > 1 else ''}")
-    return notes
+        tied.setdefault(pair.model_a, []).append(pair.model_b)
+        tied.setdefault(pair.model_b, []).append(pair.model_a)
+    return {model: [f"within noise of {' and '.join(others)} overall, yet each is clearly better in different "
+                    "scenarios"] for model, others in tied.items()}
 
 
 METRIC_NAMES = {"kendall_tau": "Kendall tau", "weighted_tau": "top-weighted tau", "top1": "same leader",
@@ -904,6 +1039,8 @@ def write_site(plan: SitePlan, out: Path, database: Path) -> list[str]:
                 writer.copy_file(download.path, database)
             elif download.path.endswith(".csv"):
                 writer.write_text(download.path, download.table.to_csv())
+            elif download.path.endswith(".parquet"):
+                writer.write_bytes(download.path, download.table.to_parquet())
             else:
                 writer.write_text(download.path, download.table.to_json())
         for site_path, source in plan.licenses:

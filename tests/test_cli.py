@@ -25,8 +25,9 @@ def commands() -> list[str]:
 
 
 def test_every_command_has_help_text_and_examples():
-    assert commands() == ["build", "dior", "flash", "ingest"]
-    for name in ["build", "dior", "ingest", "flash simulate", "flash plan", "flash status"]:
+    assert commands() == ["build", "dior", "flash", "ingest", "init", "publish", "serve"]
+    for name in ["build", "dior", "ingest", "init", "publish", "serve", "flash simulate", "flash plan",
+                 "flash status"]:
         result = runner.invoke(app, [*name.split(), "--help"])
         assert result.exit_code == 0, result.output
         assert "Examples:" in result.output, name
@@ -91,7 +92,7 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_its_test_command():
     assert commands_[1] in ci
 
 
-@pytest.mark.parametrize("name", ["build", "dior", "ingest"])
+@pytest.mark.parametrize("name", ["build", "dior", "ingest", "publish", "init", "serve"])
 def test_python_m_effbench_runs_the_same_commands(name):
     result = subprocess.run([sys.executable, "-m", "effbench", name, "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "Examples:" in result.stdout
