@@ -47,6 +47,34 @@ def _fmt_tick(value: float) -> str:
     return f"{value:g}"
 
 
+def _svg_start(width: int, height: int, title: str, chart_id: str) -> list[str]:
+    """Return the opening of a chart: the svg element, labelled by its <title> for screen readers."""
+    return [
+        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{chart_id}-title">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+    ]
+
+
+def _y_grid(y0: float, y1: float, left: float, right: float, py) -> list[str]:
+    """Return horizontal grid lines with their labels at round values between y0 and y1."""
+    parts = []
+    for tick in nice_ticks(y0, y1):
+        parts.append(f'<line class="plot-grid" x1="{left}" y1="{py(tick):.1f}" x2="{right}" y2="{py(tick):.1f}"/>')
+        parts.append(f'<text class="plot-text" x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end">'
+                     f"{escape(_fmt_tick(tick))}</text>")
+    return parts
+
+
+def _axis_labels(x_label: str, y_label: str, left: float, right: float, top: float, bottom: float,
+                 height: float) -> list[str]:
+    middle = (top + bottom) / 2
+    return [f'<text class="plot-label" x="{(left + right) / 2:.1f}" y="{height - 12}" '
+            f'text-anchor="middle">{escape(x_label)}</text>',
+            f'<text class="plot-label" x="14" y="{middle:.1f}" text-anchor="middle" '
+            f'transform="rotate(-90 14 {middle:.1f})">{escape(y_label)}</text>']
+
+
 def interval_plot(
     points: Sequence[IntervalPoint],
     *,
@@ -71,11 +99,7 @@ def interval_plot(
             return (plot_left + plot_right) / 2
         return plot_left + (value - left) / (right - left) * (plot_right - plot_left)
 
-    parts = [
-        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{chart_id}-title">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-    ]
+    parts = _svg_start(width, height, title, chart_id)
     bottom = _MARGIN + _ROW * len(points)
     low, high = sorted((left, right))
     ticks = nice_ticks(low, high)
@@ -199,15 +223,7 @@ def line_chart(
     def py(v: float) -> float:
         return bottom - (v - y0) / (y1 - y0) * (bottom - top)
 
-    parts = [
-        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{chart_id}-title">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-    ]
-    for tick in nice_ticks(y0, y1):
-        parts.append(f'<line class="plot-grid" x1="{left}" y1="{py(tick):.1f}" x2="{right}" y2="{py(tick):.1f}"/>')
-        parts.append(f'<text class="plot-text" x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end">'
-                     f"{escape(_fmt_tick(tick))}</text>")
+    parts = _svg_start(width, height, title, chart_id) + _y_grid(y0, y1, left, right, py)
     if log_x:
         x_ticks = [10.0 ** e for e in range(math.floor(x0), math.ceil(x1) + 1) if x0 - 1e-9 <= e <= x1 + 1e-9]
         x_ticks = x_ticks or [min(xs), max(xs)]
@@ -235,10 +251,7 @@ def line_chart(
         ly = 14 + 18 * index
         parts.append(f'<line class="plot-line {css}" x1="{left}" y1="{ly}" x2="{left + 22}" y2="{ly}"/>')
         parts.append(f'<text class="plot-text" x="{left + 28}" y="{ly + 4}">{escape(line.name)}</text>')
-    parts.append(f'<text class="plot-label" x="{(left + right) / 2:.1f}" y="{height - 12}" '
-                 f'text-anchor="middle">{escape(x_label)}</text>')
-    parts.append(f'<text class="plot-label" x="14" y="{(top + bottom) / 2:.1f}" text-anchor="middle" '
-                 f'transform="rotate(-90 14 {(top + bottom) / 2:.1f})">{escape(y_label)}</text>')
+    parts += _axis_labels(x_label, y_label, left, right, top, bottom, height)
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -258,11 +271,7 @@ def matrix_chart(labels: Sequence[str], values: Sequence[Sequence[float]], *, ti
     n = len(labels)
     cell, label_width = 40, 150
     width, height = label_width + cell * n + 8, label_width + cell * n + 8
-    parts = [
-        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{chart_id}-title">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-    ]
+    parts = _svg_start(width, height, title, chart_id)
     for i, label in enumerate(labels):
         y = label_width + cell * i + cell / 2
         parts.append(f'<text class="plot-text" x="{label_width - 6}" y="{y + 4:.1f}" text-anchor="end">'
@@ -311,15 +320,7 @@ def scatter_chart(
     def py(v: float) -> float:
         return bottom - (v - y0) / (y1 - y0) * (bottom - top)
 
-    parts = [
-        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{chart_id}-title">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-    ]
-    for tick in nice_ticks(y0, y1):
-        parts.append(f'<line class="plot-grid" x1="{left}" y1="{py(tick):.1f}" x2="{right}" y2="{py(tick):.1f}"/>')
-        parts.append(f'<text class="plot-text" x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end">'
-                     f"{escape(_fmt_tick(tick))}</text>")
+    parts = _svg_start(width, height, title, chart_id) + _y_grid(y0, y1, left, right, py)
     for exponent in range(math.ceil(x0), math.floor(x1) + 1):
         for mantissa in (1, 3):
             value = mantissa * 10.0 ** exponent
@@ -334,9 +335,6 @@ def scatter_chart(
                          f'y2="{py(hi):.1f}"/>')
         parts.append(f'<circle class="plot-dot" cx="{px(x):.1f}" cy="{py(y):.1f}" r="4">'
                      f"<title>{escape(label)}: {y:.3f} at {x:g}B parameters</title></circle>")
-    parts.append(f'<text class="plot-label" x="{(left + right) / 2:.1f}" y="{height - 12}" '
-                 f'text-anchor="middle">{escape(x_label)}</text>')
-    parts.append(f'<text class="plot-label" x="14" y="{(top + bottom) / 2:.1f}" text-anchor="middle" '
-                 f'transform="rotate(-90 14 {(top + bottom) / 2:.1f})">{escape(y_label)}</text>')
+    parts += _axis_labels(x_label, y_label, left, right, top, bottom, height)
     parts.append("</svg>")
     return Markup("".join(parts))

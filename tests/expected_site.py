@@ -1,0 +1,70 @@
+"""A small site built from made-up results, and the committed copy of it that the tests compare with.
+
+Regenerate the copy after a deliberate change to the templates or the analyses (never in CI):
+
+    python tests/expected_site.py
+
+then review `git diff tests/expected_site/` like any other change.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+EXPECTED = HERE / "expected_site"
+# Binary downloads whose bytes depend on the DuckDB version (the writer's name is in the file) or on
+# a random file identifier: compared by content in the tests, not byte for byte.
+NOT_COMPARED = ("data/effbench.duckdb",)
+# Copied verbatim from templates/static: compared with their source, not kept twice in the repository.
+STATIC = "static/"
+BINARY_SUFFIXES = (".parquet",)
+
+# Three models on two scenarios of eight items: a clear leader, two close followers.
+RESULTS = {
+    "alpha": {"reading": [1, 1, 1, 1, 1, 1, 0, 1], "maths": [1, 1, 1, 0, 1, 1, 1, 1]},
+    "beta": {"reading": [1, 0, 1, 1, 0, 1, 0, 1], "maths": [0, 1, 1, 0, 1, 0, 1, 1]},
+    "gamma": {"reading": [0, 1, 1, 0, 1, 1, 0, 0], "maths": [1, 0, 1, 1, 0, 1, 0, 1]},
+}
+
+
+def build_small_site(folder: Path) -> Path:
+    """Build the small site into `folder`/site and return that path."""
+    sys.path.insert(0, str(HERE.parent))
+    from effbench import pipeline
+    from effbench.load import Source
+    from effbench.store import AnalysisParameters, DiorParameters
+
+    results = folder / "results.csv"
+    with open(results, "w") as handle:
+        handle.write("model,scenario,item_id,score\n")
+        for model, by_scenario in RESULTS.items():
+            for scenario, scores in by_scenario.items():
+                for i, score in enumerate(scores):
+                    handle.write(f"{model},{scenario},{scenario}-{i},{score}\n")
+    models = folder / "models.csv"
+    models.write_text("model,organization,params_b,open_weights\nalpha,Lab A,70,true\nbeta,Lab B,8,false\n"
+                      "gamma,Lab A,7,true\n")
+    pipeline.build(folder / "small.duckdb", folder / "site", [Source(results), Source(models, "models")],
+                   parameters=AnalysisParameters(n_resamples=200), dior_parameters=DiorParameters(n_draws=100),
+                   title="Small benchmark")
+    return folder / "site"
+
+
+def site_files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        site = build_small_site(Path(folder))
+        shutil.rmtree(EXPECTED, ignore_errors=True)
+        shutil.copytree(site, EXPECTED, ignore=shutil.ignore_patterns("effbench.duckdb", "*.parquet", "static"))
+    print(f"wrote {EXPECTED} ({len(site_files(EXPECTED))} files)")
+
+
+if __name__ == "__main__":
+    main()
