@@ -28,6 +28,7 @@ Choices (documented in the README):
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from collections.abc import Sequence
@@ -91,7 +92,7 @@ class Board:
     scores: np.ndarray  # (n_models,) overall (macro) scores on all their items
     items: tuple[np.ndarray, ...]  # per scenario (n_items, n_models), NaN = not evaluated
 
-    @property
+    @functools.cached_property
     def difficulty(self) -> tuple[np.ndarray, ...]:
         """Per scenario, the board's mean score on each item (NaN where no board model has it)."""
         return tuple(nanmean(m, axis=1) if m.shape[1] else np.full(m.shape[0], np.nan) for m in self.items)
@@ -160,10 +161,9 @@ def model_seed(seed: int, model: str) -> int:
 def item_order(difficulty: np.ndarray, available: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
     """Return the indices of the `available` items of one scenario in the order they are evaluated.
 
-    ``random``: a random permutation. ``informed``: items sorted by difficulty into as many strata as
-    the first stage has items... generalised: a random item from each of 2, 4, 8, ... equal difficulty
-    strata in turn (bit-reversal order of difficulty quantiles), so that every prefix spreads over
-    the whole difficulty range.
+    ``random``: a random permutation. ``informed``: the items sorted by difficulty (ties broken at
+    random), then visited in bit-reversed order of their position, so that every prefix of the
+    order spreads evenly over the whole difficulty range (a nested, difficulty-stratified sample).
     """
     items = np.flatnonzero(available)
     if kind == "random" or items.size < 3:
