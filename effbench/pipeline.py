@@ -20,6 +20,7 @@ from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
 from effbench.load import Source, file_sha256
 from effbench.store import AnalysisParameters, DiorParameters, LoadReport
+from effbench.writer import check_replaceable
 
 DEFAULT_PARAMETERS = AnalysisParameters()
 DEFAULT_DIOR = DiorParameters()
@@ -154,6 +155,7 @@ def refresh_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters) -> 
 def dior(db: Path, parameters: DiorParameters) -> reliability.ReliabilityResult:
     """Return the reliability analysis of the database at `db` with `parameters`; store it when it is
     the full analysis (every decision and the default meta-metrics), which the site shows."""
+    _require_database(db)
     with store.open_store(db) as con:
         if not store.has_results(con):
             raise EffbenchError(f"{db}: no results loaded yet; run `effbench build` or `effbench ingest` first")
@@ -163,6 +165,12 @@ def dior(db: Path, parameters: DiorParameters) -> reliability.ReliabilityResult:
         if parameters == full and not store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters):
             store.save_dior(con, result, parameters)
     return result
+
+
+def _require_database(db: Path) -> None:
+    """Refuse to analyse a database that does not exist (rather than create an empty one)."""
+    if not db.exists():
+        raise EffbenchError(f"{db}: no such database; run `effbench build` or `effbench ingest` first")
 
 
 def _flash_results(con: duckdb.DuckDBPyConnection) -> stats.ResultsMatrix:
@@ -209,6 +217,7 @@ def flash_simulate(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str
                    newest: int | None = None) -> tuple[flash.FlashSimulation, ...]:
     """Replay Flash on complete data: the held-out models (default every model, leave-one-out) or the
     `newest` released ones are treated as new. The full leave-one-out run is stored for the site."""
+    _require_database(db)
     with store.open_store(db) as con:
         chosen = list(holdout) or (newest_models(con, newest) if newest else None)
         try:
@@ -288,6 +297,7 @@ def build(
     title: str | None = None,
 ) -> BuildReport:
     """Load, analyse and write the site into `out`; with nothing loaded, use the MMLU-Pro example."""
+    check_replaceable(out.resolve())  # before any work: a folder we may not replace stops the build now
     report = update(db, sources, example=example, parameters=parameters, dior_parameters=dior_parameters,
                     flash_config=flash_config, default_example=True)
     with store.open_store(db, read_only=True) as con:

@@ -22,7 +22,7 @@ class SiteWriter:
 
     def __init__(self, out: Path) -> None:
         self.out = out.resolve()
-        _check_replaceable(self.out)
+        check_replaceable(self.out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self._root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}-", dir=self.out.parent))
         self._written: set[str] = set()
@@ -67,7 +67,8 @@ class SiteWriter:
         shutil.rmtree(self._root, ignore_errors=True)
 
 
-def _check_replaceable(out: Path) -> None:
+def check_replaceable(out: Path) -> None:
+    """Raise EffbenchError unless `out` is absent, empty, or a folder an earlier build wrote."""
     if out.exists() and not out.is_dir():
         raise EffbenchError(f"{out}: exists and is not a folder; choose another --out")
     if out.is_dir() and any(out.iterdir()) and not (out / SITE_MARKER).exists():

@@ -96,3 +96,20 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_its_test_command():
 def test_python_m_effbench_runs_the_same_commands(name):
     result = subprocess.run([sys.executable, "-m", "effbench", name, "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "Examples:" in result.stdout
+
+
+def test_analysis_commands_do_not_create_a_database(tmp_path):
+    db = tmp_path / "absent.duckdb"
+    for args in (["dior"], ["flash", "simulate"], ["flash", "status"], ["flash", "plan", "m"]):
+        result = runner.invoke(app, [*args, "--db", str(db)])
+        assert result.exit_code == 1 and "no such database" in result.output, args
+    assert not db.exists()
+
+
+def test_build_refuses_a_foreign_output_folder_before_any_work(tmp_path):
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "notes.md").write_text("mine")
+    result = runner.invoke(app, ["build", "--db", str(tmp_path / "e.duckdb"), "--out", str(out)])
+    assert result.exit_code == 1 and "not built by effbench" in result.output
+    assert not (tmp_path / "e.duckdb").exists()
