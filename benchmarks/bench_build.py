@@ -17,10 +17,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import reference  # noqa: E402  (the independent loop used by the tests)
-
 from effbench import pipeline, render, stats, store  # noqa: E402
 from effbench.examples import EXAMPLES  # noqa: E402
+
+import reference  # noqa: E402  (the independent loop used by the tests)
 
 
 def main() -> None:

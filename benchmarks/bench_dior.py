@@ -17,10 +17,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import reference  # noqa: E402
-
 from effbench import pipeline, reliability, store  # noqa: E402
 from effbench.examples import EXAMPLES  # noqa: E402
+
+import reference  # noqa: E402
 
 
 def main() -> None:

@@ -555,12 +555,16 @@ def disagreements(intervals: RankIntervals, confidence_level: float | None = Non
     of their difference holds 0) although each is clearly better in some scenario (the interval of
     that scenario's difference excludes 0) - the warning against averaging disagreement away.
 
-    Only pairs whose rank intervals overlap are examined (others are not within noise).
+    The per-scenario intervals are Bonferroni-corrected over the scenarios (level 1 - alpha/S), so
+    that two models alike in every scenario are flagged with probability at most alpha, however
+    many scenarios there are. Only pairs whose rank intervals overlap are examined (others are not
+    within noise).
     """
     level = intervals.confidence_level if confidence_level is None else confidence_level
     if not intervals.has_intervals:
         return ()
     tail = (1 - level) / 2
+    scenario_tail = tail / len(intervals.scenarios)
     boot, boot_scen = intervals.resampled_scores, intervals.resampled_scenario_scores
     order = np.argsort(intervals.rank, kind="stable")
     out = []
@@ -573,7 +577,8 @@ def disagreements(intervals: RankIntervals, confidence_level: float | None = Non
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                scen_lo, scen_hi = np.nanquantile(boot_scen[:, :, a] - boot_scen[:, :, b], [tail, 1 - tail], axis=0)
+                scen_lo, scen_hi = np.nanquantile(boot_scen[:, :, a] - boot_scen[:, :, b],
+                                                  [scenario_tail, 1 - scenario_tail], axis=0)
             a_better = tuple(s for s, v in zip(intervals.scenarios, scen_lo, strict=True) if v > 0)
             b_better = tuple(s for s, v in zip(intervals.scenarios, scen_hi, strict=True) if v < 0)
             if a_better and b_better:

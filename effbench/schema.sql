@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS analyses (
     effbench_version VARCHAR NOT NULL
 );
 ALTER TABLE analyses ADD COLUMN IF NOT EXISTS options JSON;
-COMMENT ON TABLE analyses IS 'The parameters of every stored analysis (rank_intervals, dior): method, seed, number of resamples or draws, confidence level, aggregation, a fingerprint of the sources it was computed from, and other options (JSON).';
+COMMENT ON TABLE analyses IS 'The parameters of every stored analysis (rank_intervals, dior): method, seed, number of resamples or draws, confidence level, aggregation, a fingerprint of the sources it was computed from, the effbench version (with a hash of its analysis code), and other options (JSON).';
 
 CREATE TABLE IF NOT EXISTS rank_intervals (
     model VARCHAR NOT NULL,

@@ -7,6 +7,7 @@ Every change is made inside one transaction, so a failed load leaves the databas
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -278,13 +279,23 @@ def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
     )
 
 
+@functools.cache
+def analysis_version() -> str:
+    """Return effbench's version with a hash of the code that computes the analyses, so that stored
+    analyses are recomputed after any change to that code, released or not."""
+    digest = hashlib.sha256()
+    for module in ("stats.py", "reliability.py", "flash.py", "tiers.py", "store.py", "pipeline.py"):
+        digest.update((resources.files("effbench") / module).read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
 def analysis_is_current(con: duckdb.DuckDBPyConnection, name: str, parameters: object) -> bool:
     """Return whether analysis `name` was stored from the loaded data with `parameters` (a dataclass)."""
     row = con.execute(
         "SELECT CAST(options AS VARCHAR), data_fingerprint, effbench_version FROM analyses WHERE analysis = ?",
         [name],
     ).fetchone()
-    return row == (_options_json(parameters), data_fingerprint(con), __version__)
+    return row == (_options_json(parameters), data_fingerprint(con), analysis_version())
 
 
 def _options_json(parameters: object) -> str:
@@ -307,7 +318,7 @@ def _replace_analysis(
             " ? AS confidence_level, ? AS aggregation, ? AS data_fingerprint, ? AS effbench_version,"
             " CAST(? AS JSON) AS options",
             [name, record["method"], record["seed"], record["n_resamples"], record["confidence_level"],
-             record["aggregation"], data_fingerprint(con), __version__, record["options"]],
+             record["aggregation"], data_fingerprint(con), analysis_version(), record["options"]],
         )
     con.execute("CHECKPOINT")
 

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import long_rows, table_counts, write_csv
 from typer.testing import CliRunner
 
 from effbench.cli import app
+
+from conftest import long_rows, table_counts, write_csv
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -6,6 +6,7 @@ After a deliberate change, regenerate the copy with `python tests/expected_site.
 from __future__ import annotations
 
 import duckdb
+
 from expected_site import BINARY_SUFFIXES, EXPECTED, NOT_COMPARED, STATIC, build_small_site, site_files
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import long_rows, table_counts, write_csv
 
 from effbench import pipeline, store
 from effbench.errors import EffbenchError
 from effbench.load import ColumnMap, Source
+
+from conftest import long_rows, table_counts, write_csv
 
 DATA = Path(__file__).resolve().parent.parent / "effbench" / "data"
 HELM_LITE = Path(__file__).resolve().parent / "data" / "helm_lite_leaderboard.tsv"

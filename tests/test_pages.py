@@ -11,10 +11,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import write_csv
 
 from effbench import pipeline
 from effbench.load import Source
+
+from conftest import write_csv
 
 PAGE_TYPES = ["index.html", "reliability.html", "flash.html", "how-to-read.html", "models/yi-34b.html",
               "scenarios/law.html"]

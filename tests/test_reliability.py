@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats as scipy_stats
 from typer.testing import CliRunner
 
-from effbench import reliability
+from effbench import pipeline, reliability, store
 from effbench.cli import app
+from effbench.load import ColumnMap, Source
 from effbench.reliability import (
     dior,
     disagreements,
@@ -26,6 +27,9 @@ from effbench.reliability import (
     weighted_tau,
 )
 from effbench.stats import ResultsMatrix, rank_intervals
+
+import reference
+from conftest import write_csv
 
 
 def fixed(scores: list[list[float]], models: str = "ABC") -> ResultsMatrix:
@@ -210,8 +214,6 @@ def test_invalid_parameters_are_named(kwargs, message):
 
 
 def test_stored_dior_table_and_reliability_page(example_build):
-    import duckdb
-
     con = duckdb.connect(str(example_build.out.parent / "effbench.duckdb"), read_only=True)
     try:
         decisions = {r[0] for r in con.execute("SELECT DISTINCT decision FROM dior").fetchall()}
@@ -226,3 +228,30 @@ def test_stored_dior_table_and_reliability_page(example_build):
     for needle in ("Rank resolution", "examples-curve", "agreement", "What this means for this benchmark"):
         assert needle in page
     assert "examples per scenario keep the ranking" in (example_build.out / "index.html").read_text()
+
+
+def test_prompts_decision_runs_from_data_loaded_with_a_key_column(tmp_path):
+    rng = np.random.default_rng(5)
+    rows = [{"model": f"m{m}", "scenario": s, "item_id": f"{s}{i}", "prompt": f"p{p}",
+             "score": int(rng.random() < 0.3 + 0.1 * m)}
+            for m in range(5) for s in ("a", "b") for i in range(30) for p in range(3)]
+    path = write_csv(tmp_path / "prompts.csv", rows)
+    db = tmp_path / "e.duckdb"
+    pipeline.update(db, [Source(path, columns=ColumnMap(keys=("prompt",)))], all_analyses=False)
+    result = pipeline.dior(db, store.DiorParameters(n_draws=50, decisions=("prompts",), metrics=("kendall_tau",)))
+    levels = {r.level for r in result.rows}
+    assert {"5 items: cross-product", "5 items: uniform pairs", "20 items: uniform pairs"} <= levels
+
+
+def test_models_alike_in_every_scenario_are_rarely_flagged():
+    """Many scenarios must not manufacture disagreements: with the correction over scenarios, pairs of
+    identical models are flagged in at most a few percent of simulated boards."""
+    rng = np.random.default_rng(8)
+    flagged = 0
+    for _ in range(40):
+        scenarios = tuple(f"s{i}" for i in range(14))
+        matrices = tuple((rng.random((100, 2)) < 0.6).astype(float) for _ in scenarios)
+        result = rank_intervals(ResultsMatrix(("A", "B"), scenarios, matrices, (True,) * 14), n_resamples=400,
+                                rng=int(rng.integers(1 << 30)))
+        flagged += bool(disagreements(result))
+    assert flagged <= 3

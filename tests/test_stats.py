@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats as scipy_stats
 
 from effbench.stats import ResultsMatrix, aggregate, competition_ranks, rank_intervals
+
+import reference
 
 
 def matrix_from_frame(frame: pd.DataFrame) -> ResultsMatrix:
