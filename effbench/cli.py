@@ -23,7 +23,7 @@ from effbench.store import AnalysisParameters, DiorParameters, LoadReport
 app = typer.Typer(
     name="effbench",
     help="Honest, efficient language-model leaderboards: rank intervals and a static site from raw results.",
-    no_args_is_help=False,
+    no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
