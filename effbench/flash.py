@@ -322,10 +322,12 @@ def simulate(
     results. Its full-data rank (among all models) is the truth its Flash rank is judged against.
     """
     names = list(results.models)
-    unknown = sorted(set(holdout or ()) - set(names))
+    # Only a model with per-item results can be replayed item by item.
+    replayable = [m for i, m in enumerate(names) if any(np.isfinite(s[:, i]).any() for s in results.scores)]
+    unknown = sorted(set(holdout or ()) - set(replayable))
     if unknown:
-        raise ValueError(f"`holdout` names models without results: {', '.join(unknown)}")
-    held = list(holdout) if holdout else names
+        raise ValueError(f"`holdout` names models without per-item results: {', '.join(unknown)}")
+    held = list(holdout) if holdout else replayable
     scenario_scores = results.scenario_means()
     overall = aggregate(scenario_scores)
     full_rank = competition_ranks(overall)

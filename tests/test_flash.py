@@ -226,3 +226,14 @@ def test_flash_page_and_leaderboard_tiers(example_build):
     with duckdb.connect(str(site.parent / "effbench.duckdb"), read_only=True) as con:
         rows = con.execute("SELECT count(*), count(DISTINCT variant) FROM flash").fetchone()
     assert rows == (3 * 29, 3)
+
+
+def test_models_known_only_by_aggregated_scores_are_not_replayed():
+    rng = np.random.default_rng(6)
+    items = (rng.random((60, 4)) < np.array([0.2, 0.4, 0.6, 0.8])).astype(float)
+    items[:, 3] = np.nan  # "d" has no per-item result
+    results = ResultsMatrix(tuple("abcd"), ("s",), (items,), (True,))
+    simulation = flash.simulate(results, config=flash.FlashConfig(n_resamples=100))
+    assert [o.model for o in simulation.outcomes] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="without per-item results: d"):
+        flash.simulate(results, holdout=["d"])
