@@ -1,0 +1,16 @@
+"""The static site: typed page contexts from the stored analyses, rendered by Jinja templates.
+
+`site_pages` computes every page (context, template, downloads) before anything is written;
+`write_site` renders and writes them with the strict `SiteWriter`. Templates only display what a
+context holds: every number arrives formatted, every link arrives relative.
+
+Modules: `values` (cells, links, tables and their CSV/JSON/Parquet twins, formatting), `contexts`
+(one dataclass per page type), `pages` (leaderboard, model, scenario and guide pages; `site_pages`),
+`analyses` (Reliability and Flash pages), `write` (templates and files).
+"""
+
+from effbench.render.contexts import SitePlan
+from effbench.render.pages import site_pages
+from effbench.render.write import template_environment, templates_dir, write_site
+
+__all__ = ["SitePlan", "site_pages", "template_environment", "templates_dir", "write_site"]

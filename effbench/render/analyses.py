@@ -1,0 +1,228 @@
+"""The pages and notes drawn from the analyses: Reliability (DIoR) and Flash, the tiers, the Flash
+cost of each model and the disagreement notes of the leaderboard."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+from markupsafe import Markup
+
+from effbench.plots import Series, line_chart, matrix_chart
+from effbench.render.contexts import (
+    DiorTable,
+    DiorTableRow,
+    FlashModelRow,
+    FlashPage,
+    FlashVariantRow,
+    Page,
+    ReliabilityPage,
+    ResolutionRow,
+)
+from effbench.render.values import Cell, Link
+from effbench.store import SiteData
+from effbench.tiers import DEFAULT_TIERS, Tier
+
+
+def flash_page(data: SiteData, page: Page, model_links: dict[str, str]) -> FlashPage:
+    summary = data.flash_summary
+    default = summary[summary["is_default"]].iloc[0]
+    mine = data.flash[data.flash["variant"] == default["variant"]].sort_values(["full_rank", "model"])
+    options = json.loads((data.flash_analysis or {}).get("options") or "{}")
+    stages = ["all" if s is None else str(s) for s in options.get("stages", [])]
+    level = float(options.get("confidence_level", 0.95))
+    early = max(len(stages) - 1, 1)
+    corrected = options.get("correction") != "none"
+    method = (
+        f"Each model is treated as new in turn and ranked against the others' full results after "
+        f"{', '.join(stages)} items per scenario; the items of each stage contain the previous stage's.",
+        ("Order: items spread evenly over difficulty (the other models' mean score on the item), and a regression "
+         "estimator that uses that difficulty to correct the model's sampled mean."
+         if options.get("order") == "informed" else "Order: a random permutation of each scenario's items."),
+        (f"Error control: each of the {early} stages that can stop early uses a {1 - (1 - level) / early:.1%} "
+         f"interval (Bonferroni), so the whole procedure keeps {level:.0%}." if corrected else
+         f"No correction: each stage uses a {level:.0%} interval, so looking after every stage inflates the error."),
+        "A model stops at the first stage where its rank interval lies within its tier's resolution of its "
+        "estimated rank; the tier is that of the interval's most optimistic rank, so no model is under-examined.",
+    )
+    variants = tuple(
+        FlashVariantRow(r.variant, f"x{r.saving:.1f}", f"{r.within_resolution:.0%}", int(r.largest_error),
+                        f"{r.coverage:.0%}")
+        for r in summary.itertuples(index=False)
+    )
+    resolution = data.rank_resolution
+    chart = line_chart(
+        [Series("95% of ranks within ±", tuple((float(r.compute_fraction), float(r.half_width),
+                                                  f"{r.examples_per_scenario} examples per scenario")
+                                                 for r in resolution.itertuples(index=False)))],
+        title="Rank resolution against compute: how far ranks move with n examples per scenario",
+        x_label="share of all evaluations (log scale)", y_label="rank resolution (± ranks)", chart_id="flash-curve",
+        log_x=True, y_domain=(0.0, max(1.0, float(resolution["half_width"].max()) if len(resolution) else 1.0)),
+    ) if len(resolution) else Markup("")
+    counts = mine["stop_stage"].value_counts()
+    stops = tuple((stage, int(counts.get(stage, 0))) for stage in stages)
+    rows = tuple(
+        FlashModelRow(Link(model_links.get(r.model, ""), r.model), str(r.full_rank),
+                      f"{r.flash_rank} ({r.rank_lo}–{r.rank_hi})", r.stop_stage, f"{int(r.items_used):,}",
+                      f"x{r.saving:.1f}", "yes" if r.within_resolution else "no")
+        for r in mine.itertuples(index=False)
+    )
+    return FlashPage(page=page, variant=str(default["variant"]), method=method, variants=variants,
+                     tiers=tuple(t.describe() for t in tiers_of(data)), chart=chart, stops=stops, rows=rows)
+
+
+def tiers_of(data: SiteData) -> tuple[Tier, ...]:
+    """The tiers of the stored Flash configuration, else the defaults."""
+    options = json.loads((data.flash_analysis or {}).get("options") or "{}")
+    if "tiers" not in options:
+        return DEFAULT_TIERS
+    return tuple(Tier(t["first"], t["last"], t["resolution"]) for t in options["tiers"])
+
+
+def flash_text(row) -> str:
+    if row is None:
+        return ""
+    return (f"Ranked as a new model with Flash, it would have stopped after {row.stop_stage} items per scenario: "
+            f"{int(row.items_used):,} of {int(row.items_full):,} evaluations (x{row.saving:.1f} less), at rank "
+            f"{row.flash_rank} ({row.rank_lo}–{row.rank_hi}) against {row.full_rank} on all items.")
+
+
+def flash_cost(row) -> Cell:
+    if row is None:
+        return Cell(None, "")
+    return Cell(float(row.items_used), f"{int(row.items_used):,} (x{row.saving:.0f} less)" if row.saving >= 1.5
+                else f"{int(row.items_used):,} (all)")
+
+
+def disagreement_notes(pairs: pd.DataFrame) -> dict[str, list[str]]:
+    """One note per model: the models it is tied with overall although they differ scenario by scenario."""
+    tied: dict[str, list[str]] = {}
+    for pair in pairs.itertuples(index=False):
+        tied.setdefault(pair.model_a, []).append(pair.model_b)
+        tied.setdefault(pair.model_b, []).append(pair.model_a)
+    return {model: [f"within noise of {' and '.join(others)} overall, yet each is clearly better in different "
+                    "scenarios"] for model, others in tied.items()}
+
+
+METRIC_NAMES = {"kendall_tau": "Kendall tau", "weighted_tau": "top-weighted tau", "top1": "same leader",
+                "tier_agreement": "within tier", "score_change": "1 - score change"}
+
+DECISION_TEXT = {
+    "examples": ("Examples per scenario",
+                 "Each scenario keeps a random sample of this many items (without replacement), the same "
+                 "sample for every model."),
+    "scenarios": ("Which scenarios",
+                  "This many scenarios are drawn with replacement from the benchmark's, as in the paper; the "
+                  "score is the mean over the drawn ones."),
+    "aggregation": ("How scores are combined",
+                    "Each alternative to the mean of scenario means, on all the data: the mean over all items "
+                    "(micro), HELM's mean win rate, and the mean rank within scenarios."),
+    "models": ("Which other models are on the board",
+               "This many random models are removed and the others' order compared. The mean score of a model "
+               "does not depend on the others; mean win rate does."),
+    "prompts": ("Prompts or seeds",
+                "At the same number of evaluations: every prompt on fewer items (cross-product), or item and "
+                "prompt pairs drawn uniformly."),
+    "allocation": ("Budget allocation",
+                   "A fixed number of evaluations per model spread over few scenarios with many items, or many "
+                   "scenarios with few items."),
+}
+
+
+def _dior_value(row) -> str:
+    if row.meta_metric == "top1" or row.lo == row.hi:
+        return f"{row.dior:.2f}"
+    return f"{row.dior:.2f} (mean {row.mean:.2f})"
+
+
+def reliability_page(data: SiteData, page: Page) -> ReliabilityPage:
+    dior = data.dior
+    analysis = data.dior_analysis or {}
+    options = json.loads(analysis.get("options") or "{}")
+    target = float(options.get("target", 0.9))
+    confidence = f"{analysis.get('confidence_level', 0.95):.0%}"
+    tables = []
+    for decision, (title, explanation) in DECISION_TEXT.items():
+        part = dior[dior["decision"] == decision]
+        if part.empty:
+            continue
+        metrics = [m for m in METRIC_NAMES if m in set(part["meta_metric"])]
+        rows = []
+        for (aggregation, _, level), group in part.groupby(["aggregation", "level_order", "level"], sort=True):
+            by_metric = {r.meta_metric: r for r in group.itertuples(index=False)}
+            label = level if decision == "aggregation" or aggregation == "macro mean" else f"{level} ({aggregation})"
+            compute = next(iter(by_metric.values())).compute_fraction
+            rows.append(DiorTableRow(label, (f"{compute:.1%}",) + tuple(
+                _dior_value(by_metric[m]) if m in by_metric else "" for m in metrics)))
+        tables.append(DiorTable(decision, title, explanation,
+                                ("compute",) + tuple(METRIC_NAMES[m] for m in metrics), tuple(rows)))
+
+    def curve(decision: str, x_of) -> list[Series]:
+        part = dior[(dior["decision"] == decision) & (dior["aggregation"] == "macro mean")]
+        return [Series(METRIC_NAMES[m], tuple((x_of(r), r.dior, r.level) for r in
+                                              part[part["meta_metric"] == m].itertuples(index=False)))
+                for m in METRIC_NAMES if m in set(part["meta_metric"]) and m != "score_change"]
+
+    examples_chart = line_chart(
+        curve("examples", lambda r: r.compute_fraction),
+        title=f"DIoR against the share of evaluations kept, by examples per scenario (target {target:g})",
+        x_label="share of all evaluations (log scale); points: 5, 10, 20, ... examples per scenario, all",
+        y_label="DIoR", chart_id="examples-curve", log_x=True, target=target,
+        y_domain=(_y_floor(dior[dior["decision"] == "examples"], target), 1.0),
+    )
+    scenarios_chart = line_chart(
+        curve("scenarios", lambda r: float(r.level)),
+        title="DIoR against the number of scenarios drawn (with replacement)",
+        x_label="scenarios drawn", y_label="DIoR", chart_id="scenarios-curve",
+        y_domain=(_y_floor(dior[dior["decision"] == "scenarios"], target), 1.0), target=target,
+    )
+    allocation = dior[(dior["decision"] == "allocation") & (dior["meta_metric"] == "kendall_tau")]
+    budgets: dict[str, list] = {}
+    for r in allocation.itertuples(index=False):
+        budget, split = r.level.split(": ")
+        budgets.setdefault(budget, []).append((float(split.split(" scenario")[0]), r.dior, split))
+    allocation_chart = line_chart(
+        [Series(f"{budget} per model", tuple(points)) for budget, points in budgets.items()],
+        title="Kendall-tau DIoR at a fixed number of evaluations, spread over more or fewer scenarios",
+        x_label="scenarios the budget is spread over", y_label="DIoR (Kendall tau)", chart_id="allocation-curve",
+        y_domain=(_y_floor(allocation, target), 1.0), target=target,
+    ) if budgets else Markup("")
+    scenarios = list(data.scenarios["scenario"])
+    matrix = data.scenario_agreement.pivot(index="scenario_a", columns="scenario_b", values="kendall_tau")
+    matrix = matrix.reindex(index=scenarios, columns=scenarios)
+    agreement_chart = matrix_chart(scenarios, matrix.to_numpy(dtype=float),
+                                   title="Kendall tau between the model rankings of every two scenarios",
+                                   chart_id="agreement")
+    resolution = tuple(
+        ResolutionRow(r.examples_per_scenario, f"±{int(r.half_width)}", f"{r.compute_fraction:.1%}",
+                      f"x{r.compute_saved:.0f}" if r.compute_saved >= 1.5 else "–")
+        for r in data.rank_resolution.itertuples(index=False)
+    )
+    mwr_changes = tuple(
+        f"Removing {r.removed_model} changes the order of {', '.join(r.changed_models)}"
+        + (" (and swaps the top two)" if r.top_pair_swapped else "") + "."
+        for r in data.mwr_instability.itertuples(index=False) if len(r.changed_models)
+    )
+    disagreements = tuple(
+        f"{p.model_a} and {p.model_b}: tied overall; {p.model_a} is clearly better in {', '.join(p.a_better_in)}; "
+        f"{p.model_b} in {', '.join(p.b_better_in)}."
+        for p in data.disagreements.itertuples(index=False)
+    )
+    parameters_text = (f"{int(analysis.get('n_resamples', 0)):,} random draws per level, seed "
+                       f"{int(analysis.get('seed', 0))}; DIoR = the lower end of the central {confidence} interval "
+                       "of the meta-metric over the draws (for 'same leader': the share of draws with the same "
+                       "leader). Kendall and top-weighted tau are on their own range, -1 to 1.")
+    return ReliabilityPage(
+        page=page, parameters_text=parameters_text, recommendations=tuple(data.recommendations["text"]),
+        examples_chart=examples_chart, scenarios_chart=scenarios_chart, allocation_chart=allocation_chart,
+        agreement_chart=agreement_chart, resolution=resolution, tables=tuple(tables), mwr_changes=mwr_changes,
+        disagreements=disagreements,
+    )
+
+
+def _y_floor(frame: pd.DataFrame, target: float) -> float:
+    """Return the bottom of a DIoR axis: just below the lowest value and the target, in steps of 0.1."""
+    values = frame["dior"].dropna()
+    lowest = min(float(values.min()) if len(values) else 0.0, target)
+    return math.floor(lowest * 10 - 1e-9) / 10

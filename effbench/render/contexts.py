@@ -1,0 +1,232 @@
+"""The typed context of every page type: templates use these names and no others.
+
+Each page gets one frozen dataclass; the shared parts of every page live in `Page`. A template that
+asks for a name a context does not have fails the build (the environment is strict).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markupsafe import Markup
+
+from effbench.render.values import Cell, Column, Download, HeatCell, Link
+
+# ---------------------------------------------------------------------------------------------
+# Page contexts
+
+
+@dataclass(frozen=True)
+class Credit:
+    text: str
+    license_name: str
+    license_href: str
+    homepage: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """What every page has. `links` are relative to this page."""
+
+    path: str
+    title: str
+    site_title: str
+    template: str
+    stylesheet: str
+    script: str
+    home: str
+    guide: str
+    reliability: str
+    flash: str  # "" when there is no Flash page
+    credits: tuple[Credit, ...]
+    downloads: tuple[Link, ...]
+    query: str  # a "query it yourself" command for this page's first table, or ""
+    parameters: str
+    confidence: str
+    version: str
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    model: Link
+    rank: int
+    rank_text: str
+    rank_bar: Markup
+    score: Cell
+    score_interval: str
+    scenario_cells: tuple[HeatCell, ...]
+    metadata_cells: tuple[Cell, ...]
+    coverage: Cell
+    flash_cost: Cell
+    notes: tuple[str, ...]
+    tier: str  # 1-based tier number, for the tier filter
+    organisation: str
+    open_weights: str  # "yes", "no" or "" (unknown)
+
+
+@dataclass(frozen=True)
+class TierGroup:
+    """The rows of one tier, with its rank resolution in words."""
+
+    description: str
+    rows: tuple[LeaderboardRow, ...]
+
+
+@dataclass(frozen=True)
+class IndexPage:
+    page: Page
+    scenario_columns: tuple[Column, ...]
+    metadata_columns: tuple[Column, ...]
+    groups: tuple[TierGroup, ...]
+    n_columns: int
+    has_flash: bool
+    tier_options: tuple[tuple[str, str], ...]  # (value, label)
+    organisations: tuple[str, ...]
+    has_open_weights: bool
+    params_chart: Markup
+    summary: tuple[str, ...]
+    coverage_policy: str
+    chart: Markup
+
+
+@dataclass(frozen=True)
+class ScenarioResultRow:
+    """One scenario as seen from a model's page."""
+
+    scenario: Link
+    score: Cell
+    score_interval: str
+    rank_text: str
+    items: str
+    coverage: Cell
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    page: Page
+    model: str
+    rank_text: str
+    score_text: str
+    coverage_text: str
+    metadata: tuple[tuple[str, str], ...]
+    rows: tuple[ScenarioResultRow, ...]
+    strongest: tuple[Link, ...]
+    weakest: tuple[Link, ...]
+    distribution_chart: Markup
+    scenario_chart: Markup
+    flash_text: str
+
+
+@dataclass(frozen=True)
+class ModelResultRow:
+    """One model as seen from a scenario's page."""
+
+    model: Link
+    rank_text: str
+    score: Cell
+    score_interval: str
+    overall_rank: int
+    items: str
+
+
+@dataclass(frozen=True)
+class ScenarioPage:
+    page: Page
+    scenario: str
+    description: str
+    agreement: str
+    rows: tuple[ModelResultRow, ...]
+    chart: Markup
+
+
+@dataclass(frozen=True)
+class DiorTableRow:
+    level: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DiorTable:
+    """The DIoR of one decision at each of its levels, one column per meta-metric."""
+
+    decision: str
+    title: str
+    explanation: str
+    columns: tuple[str, ...]
+    rows: tuple[DiorTableRow, ...]
+
+
+@dataclass(frozen=True)
+class ResolutionRow:
+    examples: str
+    half_width: str
+    compute: str
+    saved: str
+
+
+@dataclass(frozen=True)
+class ReliabilityPage:
+    page: Page
+    parameters_text: str
+    recommendations: tuple[str, ...]
+    examples_chart: Markup
+    scenarios_chart: Markup
+    allocation_chart: Markup
+    agreement_chart: Markup
+    resolution: tuple[ResolutionRow, ...]
+    tables: tuple[DiorTable, ...]
+    mwr_changes: tuple[str, ...]
+    disagreements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FlashVariantRow:
+    variant: str
+    saving: str
+    within_resolution: str
+    largest_error: int
+    coverage: str
+
+
+@dataclass(frozen=True)
+class FlashModelRow:
+    model: Link
+    full_rank: str
+    flash_rank: str
+    stop_stage: str
+    items: str
+    saving: str
+    within: str
+
+
+@dataclass(frozen=True)
+class FlashPage:
+    page: Page
+    variant: str
+    method: tuple[str, ...]
+    variants: tuple[FlashVariantRow, ...]
+    tiers: tuple[str, ...]
+    chart: Markup
+    stops: tuple[tuple[str, int], ...]  # stage, models that stopped there
+    rows: tuple[FlashModelRow, ...]
+
+
+@dataclass(frozen=True)
+class GuidePage:
+    page: Page
+    n_resamples: int
+    confidence: str
+    seed: int
+    example_model: str
+    example_rank: str
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """Every page of the site, computed before any file is written."""
+
+    pages: tuple[IndexPage | ModelPage | ScenarioPage | ReliabilityPage | FlashPage | GuidePage, ...]
+    downloads: tuple[Download, ...]
+    licenses: tuple[tuple[str, Path], ...]  # (site path, bundled file)
+    extra_files: dict[str, str] = field(default_factory=dict)

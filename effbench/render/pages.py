@@ -1,0 +1,489 @@
+"""The leaderboard's own pages (index, models, scenarios, how to read) and `site_pages`, which
+computes every page of the site before anything is written."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+from scipy import stats as scipy_stats
+
+from effbench import __version__
+from effbench.examples import EXAMPLES, data_path
+from effbench.load import file_sha256
+from effbench.plots import IntervalPoint, bar_chart, interval_plot, rank_bar, scatter_chart
+from effbench.render.analyses import (
+    disagreement_notes,
+    flash_cost,
+    flash_page,
+    flash_text,
+    reliability_page,
+    tiers_of,
+)
+from effbench.render.contexts import (
+    Credit,
+    GuidePage,
+    IndexPage,
+    LeaderboardRow,
+    ModelPage,
+    ModelResultRow,
+    Page,
+    ScenarioPage,
+    ScenarioResultRow,
+    SitePlan,
+    TierGroup,
+)
+from effbench.render.values import (
+    DATABASE_DOWNLOAD,
+    FLASH_PAGE,
+    RELIABILITY_PAGE,
+    SCRIPT,
+    STYLESHEET,
+    Cell,
+    Column,
+    Download,
+    HeatCell,
+    Link,
+    as_float,
+    format_interval,
+    format_rank,
+    format_score,
+    frame_table,
+    missing,
+    plain,
+    query_snippet,
+    table_downloads,
+)
+from effbench.store import SiteData
+from effbench.tiers import tier_index
+from effbench.urls import relative_url, unique_slugs
+
+
+@dataclass(frozen=True)
+class SiteIndex:
+    """What every page builder looks up: where each page lives, the shared figures and parameters."""
+
+    data: SiteData
+    title: str
+    models: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    model_slug: dict[str, str]
+    scenario_slug: dict[str, str]
+    model_paths: dict[str, str]
+    scenario_paths: dict[str, str]
+    confidence: str
+    parameters: str
+    credits: tuple[Credit, ...]
+    items_total: dict[str, int]
+    levels: dict[str, str]
+    overall_rank: dict[str, int]
+    flash_rows: dict[str, Any]  # the configured Flash variant's row of each model
+    has_flash_page: bool
+
+    @classmethod
+    def of(cls, data: SiteData, title: str, credits: tuple[Credit, ...]) -> SiteIndex:
+        board = data.leaderboard
+        models = tuple(board["model"])
+        scenarios = tuple(data.scenarios["scenario"])
+        model_slug, scenario_slug = unique_slugs(models), unique_slugs(scenarios)
+        analysis = data.analysis
+        confidence = f"{analysis['confidence_level']:.0%}"
+        default_flash = data.flash[data.flash["variant"].isin(
+            data.flash_summary.loc[data.flash_summary["is_default"], "variant"])]
+        return cls(
+            data=data, title=title, models=models, scenarios=scenarios, model_slug=model_slug,
+            scenario_slug=scenario_slug,
+            model_paths={m: f"models/{model_slug[m]}.html" for m in models},
+            scenario_paths={s: f"scenarios/{scenario_slug[s]}.html" for s in scenarios},
+            confidence=confidence,
+            parameters=(f"{confidence} intervals from a paired bootstrap over items: "
+                        f"{int(analysis['n_resamples']):,} resamples, seed {int(analysis['seed'])}; "
+                        f"score = {analysis['aggregation']}."),
+            credits=credits,
+            items_total=dict(zip(data.scenarios["scenario"], data.scenarios["n_items"], strict=True)),
+            levels=dict(zip(data.scenarios["scenario"], data.scenarios["level"], strict=True)),
+            overall_rank=dict(zip(board["model"], board["rank"], strict=True)),
+            flash_rows={r.model: r for r in default_flash.itertuples(index=False)},
+            has_flash_page=data.flash_analysis is not None and not data.flash.empty,
+        )
+
+    def page(self, path: str, page_title: str, template: str, downloads: Sequence[Download]) -> Page:
+        """Return the shared part of the page at site path `path`, its links relative to it."""
+        return Page(
+            path=path, title=page_title, site_title=self.title, template=template,
+            stylesheet=relative_url(path, STYLESHEET), script=relative_url(path, SCRIPT),
+            home=relative_url(path, "index.html"),
+            guide=relative_url(path, "how-to-read.html"),
+            reliability=relative_url(path, RELIABILITY_PAGE),
+            flash=relative_url(path, FLASH_PAGE) if self.has_flash_page else "",
+            credits=tuple(
+                Credit(c.text, c.license_name, relative_url(path, c.license_href), c.homepage) for c in self.credits
+            ),
+            downloads=tuple(Link(relative_url(path, d.path), d.label) for d in downloads),
+            query=query_snippet(downloads),
+            parameters=self.parameters, confidence=self.confidence, version=__version__,
+        )
+
+
+def site_pages(data: SiteData, *, title: str) -> SitePlan:
+    """Return every page of the site, its downloads and the licence files to ship, from `data`."""
+    credits_and_licenses = _credits(data)
+    site = SiteIndex.of(data, title, tuple(credit for credit, _ in credits_and_licenses))
+    pages: list[Any] = []
+    downloads: list[Download] = []
+    for build in (_index_page, _model_pages, _scenario_pages, _reliability_pages, _flash_pages, _guide_page):
+        built_pages, built_downloads = build(site)
+        pages += built_pages
+        downloads += built_downloads
+    return SitePlan(pages=tuple(pages), downloads=tuple(downloads),
+                    licenses=tuple((credit.license_href, path) for credit, path in credits_and_licenses),
+                    extra_files={".nojekyll": ""})
+
+
+def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
+    data, board, scenarios = site.data, site.data.leaderboard, site.scenarios
+    per_scenario = data.scenario_intervals
+    database = Download(DATABASE_DOWNLOAD, "DuckDB database (all results and analyses)")
+    board_downloads = [*table_downloads("data/leaderboard", frame_table("leaderboard", board)), database]
+    cells = {(r.model, r.scenario): r for r in per_scenario.itertuples(index=False)}
+    column_range = {s: (float(g["score"].min()), float(g["score"].max()))
+                    for s, g in per_scenario.groupby("scenario")}
+    column_range.update({s: (math.nan, math.nan) for s in scenarios if s not in column_range})
+    tiers = tiers_of(data)
+    meta = {m: {k: v for k, v in row.items() if not missing(v)}
+            for m, row in data.models.set_index("model").to_dict("index").items()}
+    organisation_column = next((c for c in ("organization", "organisation", "org") if c in data.models.columns), "")
+    metadata_columns = tuple(
+        Column(f"meta-{name}", label, first)
+        for name, label, first in ((organisation_column, "Organisation", "asc"), ("params_b", "Parameters (B)", "desc"),
+                                   ("open_weights", "Open weights", "desc"), ("release_date", "Released", "desc"))
+        if name and name in data.models.columns and any(name in v for m, v in meta.items() if m in set(site.models))
+    )
+    notes_of = disagreement_notes(data.disagreements)
+    rows = []
+    for rec in board.itertuples(index=False):
+        scenario_cells = tuple(
+            _heat_cell(as_float(cells[(rec.model, s)].score), column_range[s])
+            if (rec.model, s) in cells else HeatCell(None, "–", "")
+            for s in scenarios
+        )
+        notes = []
+        if not missing(rec.coverage) and rec.coverage < 1:
+            notes.append(f"evaluated on {rec.coverage:.1%} of the items")
+        if rec.n_scenarios < len(scenarios):
+            notes.append(f"no results in {len(scenarios) - rec.n_scenarios} of {len(scenarios)} scenarios")
+        notes.extend(notes_of.get(rec.model, ()))
+        rows.append(LeaderboardRow(
+            model=Link(relative_url("index.html", site.model_paths[rec.model]), rec.model),
+            rank=int(rec.rank),
+            rank_text=format_rank(int(rec.rank), rec.rank_lo, rec.rank_hi),
+            rank_bar=rank_bar(int(rec.rank), as_float(rec.rank_lo), as_float(rec.rank_hi), len(site.models)),
+            score=Cell(round(float(rec.score), 6), format_score(rec.score)),
+            score_interval=format_interval(rec.score_lo, rec.score_hi),
+            scenario_cells=scenario_cells,
+            coverage=Cell(round(as_float(rec.coverage), 6), "" if missing(rec.coverage) else f"{rec.coverage:.1%}"),
+            flash_cost=flash_cost(site.flash_rows.get(rec.model)),
+            notes=tuple(notes),
+            metadata_cells=tuple(_metadata_cell(meta.get(rec.model, {}).get(c.key[5:])) for c in metadata_columns),
+            tier=str(int(tier_index(np.array([int(rec.rank)]), tiers)[0]) + 1),
+            organisation=str(meta.get(rec.model, {}).get(organisation_column) or ""),
+            open_weights=_yes_no(meta.get(rec.model, {}).get("open_weights")),
+        ))
+    tier_of = tier_index(np.array([row.rank for row in rows]), tiers) if rows else np.zeros(0, int)
+    groups = tuple(
+        TierGroup(tiers[t].describe(), tuple(row for row, k in zip(rows, tier_of, strict=True) if k == t))
+        for t in sorted(set(tier_of.tolist()))
+    )
+    page = IndexPage(
+        page=site.page("index.html", site.title, "index.html", board_downloads),
+        scenario_columns=tuple(Column(f"scenario-{i}", s, "desc", relative_url("index.html", site.scenario_paths[s]))
+                               for i, s in enumerate(scenarios)),
+        metadata_columns=metadata_columns,
+        groups=groups,
+        n_columns=5 + len(scenarios) + len(metadata_columns) + (1 if site.flash_rows else 0),
+        has_flash=bool(site.flash_rows),
+        tier_options=tuple((str(t + 1), tiers[t].label) for t in sorted(set(tier_of.tolist()))),
+        organisations=tuple(sorted({row.organisation for row in rows if row.organisation})),
+        has_open_weights=any(row.open_weights for row in rows),
+        params_chart=_params_chart(board, meta, site.confidence),
+        summary=_summary(board, site.confidence) + tuple(data.recommendations["text"][:1]),
+        coverage_policy=_coverage_policy(board),
+        chart=interval_plot(
+            [IntervalPoint(m, float(r), as_float(lo), as_float(hi))
+             for m, r, lo, hi in zip(board["model"], board["rank"], board["rank_lo"], board["rank_hi"], strict=True)],
+            title=f"Rank of each model with its {site.confidence} interval (rank 1 = best)",
+            x_label="rank", domain=(1, max(len(site.models), 2)), integer_axis=True, chart_id="ranks",
+        ),
+    )
+    return [page], board_downloads
+
+
+def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
+    data, per_scenario = site.data, site.data.scenario_intervals
+    distribution = data.rank_distribution
+    metadata = data.models.set_index("model")
+    pages, downloads = [], []
+    for rec in data.leaderboard.itertuples(index=False):
+        path = site.model_paths[rec.model]
+        mine = per_scenario[per_scenario["model"] == rec.model].sort_values("scenario")
+        model_downloads = table_downloads(f"data/models/{site.model_slug[rec.model]}",
+                                          frame_table(f"model {rec.model}", mine))
+        downloads += model_downloads
+        result_rows = tuple(
+            ScenarioResultRow(
+                scenario=Link(relative_url(path, site.scenario_paths[r.scenario]), r.scenario),
+                score=Cell(as_float(r.score), format_score(r.score)),
+                score_interval=format_interval(r.score_lo, r.score_hi),
+                rank_text=format_rank(int(r.rank), r.rank_lo, r.rank_hi),
+                items=_items_text(r.n_items, site.items_total[r.scenario], site.levels[r.scenario]),
+                coverage=_coverage_cell(r.n_items, site.items_total[r.scenario], site.levels[r.scenario]),
+            )
+            for r in mine.itertuples(index=False)
+        )
+        by_rank = mine.sort_values(["rank", "score"], ascending=[True, False])
+        shares = distribution[distribution["model"] == rec.model]
+        pages.append(ModelPage(
+            page=site.page(path, rec.model, "model.html", model_downloads),
+            model=rec.model,
+            rank_text=format_rank(int(rec.rank), rec.rank_lo, rec.rank_hi),
+            score_text=format_score(rec.score) + (
+                f" ({site.confidence} interval {format_interval(rec.score_lo, rec.score_hi)})"
+                if not missing(rec.score_lo) else ""),
+            coverage_text=(f"{int(rec.n_scenarios)} scenarios (one aggregated score each, no items)"
+                           if missing(rec.coverage) else
+                           f"{int(rec.n_items):,} items in {int(rec.n_scenarios)} scenarios "
+                           f"({rec.coverage:.1%} of all items)"),
+            metadata=_metadata_items(metadata, rec.model),
+            rows=result_rows,
+            strongest=tuple(Link(relative_url(path, site.scenario_paths[s]), s) for s in by_rank["scenario"][:3]),
+            weakest=tuple(Link(relative_url(path, site.scenario_paths[s]), s)
+                          for s in reversed(list(by_rank["scenario"][-3:]))),
+            flash_text=flash_text(site.flash_rows.get(rec.model)),
+            distribution_chart=Markup("") if missing(rec.rank_lo) else bar_chart(
+                [(str(r), s) for r, s in zip(shares["rank"], shares["share"], strict=True)],
+                title=f"How often {rec.model} took each rank over the bootstrap resamples",
+                x_label="rank", y_label="share of resamples",
+            ),
+            scenario_chart=interval_plot(
+                [IntervalPoint(r.scenario, as_float(r.score), as_float(r.score_lo), as_float(r.score_hi))
+                 for r in mine.itertuples(index=False)],
+                title=f"Score of {rec.model} in each scenario with its {site.confidence} interval",
+                x_label="score", domain=_score_domain(mine), chart_id="scenario-scores",
+            ),
+        ))
+    return pages, downloads
+
+
+def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]]:
+    per_scenario = site.data.scenario_intervals
+    pages, downloads = [], []
+    for s in site.scenarios:
+        path = site.scenario_paths[s]
+        theirs = per_scenario[per_scenario["scenario"] == s].sort_values(["rank", "model"])
+        scenario_downloads = table_downloads(f"data/scenarios/{site.scenario_slug[s]}",
+                                             frame_table(f"scenario {s}", theirs))
+        downloads += scenario_downloads
+        pages.append(ScenarioPage(
+            page=site.page(path, s, "scenario.html", scenario_downloads),
+            scenario=s,
+            description=_scenario_description(site.levels[s], site.items_total[s], len(theirs)),
+            agreement=_agreement_text(theirs, site.overall_rank),
+            rows=tuple(
+                ModelResultRow(
+                    model=Link(relative_url(path, site.model_paths[r.model]), r.model),
+                    rank_text=format_rank(int(r.rank), r.rank_lo, r.rank_hi),
+                    score=Cell(as_float(r.score), format_score(r.score)),
+                    score_interval=format_interval(r.score_lo, r.score_hi),
+                    overall_rank=int(site.overall_rank[r.model]),
+                    items=_items_text(r.n_items, site.items_total[s], site.levels[s]),
+                )
+                for r in theirs.itertuples(index=False)
+            ),
+            chart=interval_plot(
+                [IntervalPoint(r.model, as_float(r.score), as_float(r.score_lo), as_float(r.score_hi))
+                 for r in theirs.itertuples(index=False)],
+                title=f"Score of each model in {s} with its {site.confidence} interval",
+                x_label="score", domain=_score_domain(theirs), chart_id="model-scores",
+            ),
+        ))
+    return pages, downloads
+
+
+def _reliability_pages(site: SiteIndex) -> tuple[list, list[Download]]:
+    data = site.data
+    if data.dior_analysis is None:
+        return [], []
+    downloads = [
+        *table_downloads("data/dior", frame_table("dior", data.dior)),
+        *table_downloads("data/rank_resolution", frame_table("rank_resolution", data.rank_resolution)),
+        *table_downloads("data/scenario_agreement", frame_table("scenario_agreement", data.scenario_agreement)),
+    ]
+    page = reliability_page(data, site.page(RELIABILITY_PAGE, "Reliability", "reliability.html", downloads))
+    return [page], downloads
+
+
+def _flash_pages(site: SiteIndex) -> tuple[list, list[Download]]:
+    data = site.data
+    if not site.has_flash_page:
+        return [], []
+    downloads = [
+        *table_downloads("data/flash", frame_table("flash", data.flash)),
+        *table_downloads("data/flash_summary", frame_table("flash_summary", data.flash_summary)),
+    ]
+    page = flash_page(data, site.page(FLASH_PAGE, "Flash rankings", "flash.html", downloads),
+                      {m: relative_url(FLASH_PAGE, p) for m, p in site.model_paths.items()})
+    return [page], downloads
+
+
+def _guide_page(site: SiteIndex) -> tuple[list[GuidePage], list[Download]]:
+    board, analysis = site.data.leaderboard, site.data.analysis
+    example = board.iloc[min(2, len(board) - 1)]
+    return [GuidePage(
+        page=site.page("how-to-read.html", "How to read this leaderboard", "how-to-read.html", []),
+        n_resamples=int(analysis["n_resamples"]), confidence=site.confidence, seed=int(analysis["seed"]),
+        example_model=example["model"],
+        example_rank=format_rank(int(example["rank"]), example["rank_lo"], example["rank_hi"]),
+    )], []
+
+
+HEAT_STEPS = 9  # classes h0 (lowest in its column) .. h8 (highest); colours in style.css
+
+
+def _heat_cell(value: float, column: tuple[float, float]) -> HeatCell:
+    """Return a cell shaded by its place in its column: class h0 (lowest) to h8 (highest), light to dark
+    blue (ColorBrewer Blues, safe for colour-vision deficiencies); style.css gives each step a text
+    colour with at least 4.5:1 contrast."""
+    if math.isnan(value):
+        return HeatCell(None, "–", "")
+    low, high = column
+    share = 0.5 if not high > low else (value - low) / (high - low)
+    return HeatCell(round(value, 6), format_score(value), f"h{min(int(share * HEAT_STEPS), HEAT_STEPS - 1)}")
+
+
+def _metadata_cell(value: Any) -> Cell:
+    if value is None or missing(value):
+        return Cell(None, "")
+    raw = plain(value)
+    if isinstance(raw, bool):
+        return Cell(1.0 if raw else 0.0, "yes" if raw else "no")
+    if isinstance(raw, int | float):
+        return Cell(float(raw), f"{raw:g}")
+    return Cell(None, str(raw))
+
+
+def _yes_no(value: Any) -> str:
+    if value is None or missing(value):
+        return ""
+    return "yes" if bool(value) else "no"
+
+
+def _params_chart(board: pd.DataFrame, meta: dict[str, dict], confidence: str) -> Markup:
+    points = [(float(meta[m]["params_b"]), float(score), float(lo) if not missing(lo) else math.nan,
+               float(hi) if not missing(hi) else math.nan, m)
+              for m, score, lo, hi in zip(board["model"], board["score"], board["score_lo"], board["score_hi"],
+                                          strict=True)
+              if "params_b" in meta.get(m, {}) and float(meta[m]["params_b"]) > 0]
+    if len(points) < 3:
+        return Markup("")
+    return scatter_chart(points, title=f"Score against parameters (billions, log scale), with {confidence} intervals",
+                         x_label="parameters (billions, log scale)", y_label="score", chart_id="params")
+
+
+def _credits(data: SiteData) -> list[tuple[Credit, Path]]:
+    """Return the credit and licence file of each bundled example the data came from."""
+    loaded = set(data.sources["sha256"])
+    found = []
+    for example in EXAMPLES.values():
+        if file_sha256(example.results_path) in loaded:
+            credit = Credit(example.credit, example.license_name, f"licenses/{example.license_file}",
+                            example.homepage)
+            found.append((credit, data_path(example.license_file)))
+    return found
+
+
+def _summary(board: pd.DataFrame, confidence: str) -> tuple[str, ...]:
+    if board["rank_lo"].isna().all():
+        return ("These results have no per-item data, so the ranks come without intervals: "
+                "effbench cannot tell how much they would move on other items.",)
+    width = (board["rank_hi"] - board["rank_lo"] + 1).astype(int)
+    exact = int((width == 1).sum())
+    lines = [
+        f"{exact} of {len(board)} models have an exact rank: their {confidence} rank interval is a single place.",
+        f"The median rank interval spans {int(np.median(width))} place(s); the widest spans {int(width.max())}.",
+    ]
+    overlaps = sum(
+        1 for a, b in zip(board.itertuples(index=False), board.iloc[1:].itertuples(index=False), strict=False)
+        if not missing(a.rank_hi) and a.rank_hi >= b.rank_lo
+    )
+    if overlaps:
+        lines.append(f"{overlaps} pair(s) of neighbouring models have overlapping rank intervals: "
+                     "their order could change on other items of the same kind.")
+    return tuple(lines)
+
+
+def _coverage_policy(board: pd.DataFrame) -> str:
+    partial = board[board["coverage"].fillna(1) < 1]
+    policy = ("A model's score in a scenario is its mean over the items it was evaluated on; items it was not "
+              "evaluated on are left out, never counted as wrong.")
+    if partial.empty:
+        return policy + " Every model here was evaluated on every item."
+    names = ", ".join(f"{m} ({c:.1%})" for m, c in zip(partial["model"], partial["coverage"], strict=True))
+    return policy + f" Models evaluated on part of the items: {names}."
+
+
+def _items_text(n_items: int, total: int, level: str) -> str:
+    if level == "scenario":
+        return "one score (no items)"
+    return f"{int(n_items):,} of {int(total):,}"
+
+
+def _coverage_cell(n_items: int, total: int, level: str) -> Cell:
+    if level == "scenario" or not total:
+        return Cell(None, "")
+    share = n_items / total
+    return Cell(share, f"{share:.1%}")
+
+
+def _score_domain(frame: pd.DataFrame) -> tuple[float, float]:
+    values = pd.concat([frame["score"], frame["score_lo"], frame["score_hi"]]).dropna()
+    low, high = float(values.min()), float(values.max())
+    if low >= 0 and high <= 1:
+        return (0.0, 1.0)
+    pad = (high - low) * 0.05 or 1.0
+    return (low - pad, high + pad)
+
+
+def _scenario_description(level: str, n_items: int, n_models: int) -> str:
+    if level == "scenario":
+        return (f"{n_models} models, one score each (loaded from an aggregated table: no items, so no "
+                "intervals).")
+    return f"{int(n_items):,} items, {n_models} models with results."
+
+
+def _agreement_text(frame: pd.DataFrame, overall_rank: dict[str, int]) -> str:
+    if len(frame) < 3:
+        return "Too few models to compare this scenario's ranking with the overall one."
+    tau = scipy_stats.kendalltau(frame["score"], [-overall_rank[m] for m in frame["model"]]).statistic
+    strength = "strongly" if tau >= 0.8 else "moderately" if tau >= 0.5 else "weakly" if tau >= 0.2 else "hardly"
+    return (f"Kendall's tau between this scenario's scores and the overall ranking is {tau:.2f} (1 = same order, "
+            f"0 = unrelated): this scenario {strength} agrees with the overall ranking.")
+
+
+def _metadata_items(metadata: pd.DataFrame, model: str) -> tuple[tuple[str, str], ...]:
+    if model not in metadata.index:
+        return ()
+    items = []
+    for column, value in metadata.loc[model].items():
+        if missing(value):
+            continue
+        text = plain(value)
+        if isinstance(text, bool):
+            text = "yes" if text else "no"
+        items.append((str(column).replace("_", " "), str(text)))
+    return tuple(items)

@@ -1,0 +1,177 @@
+"""Values that pages show: cells that keep their raw number apart from its text, links, tables with
+machine-readable twins, and the formatting of scores, intervals and ranks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from effbench.sql import quote_literal
+
+DATABASE_DOWNLOAD = "data/effbench.duckdb"
+RELIABILITY_PAGE = "reliability.html"
+FLASH_PAGE = "flash.html"
+STYLESHEET = "static/style.css"
+SCRIPT = "static/leaderboard.js"
+
+
+# ---------------------------------------------------------------------------------------------
+# Values and tables
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table value: the raw number for sorting and machine-readable twins, and its display text."""
+
+    value: float | None
+    text: str
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """A score cell coloured by its place in its column (colour-blind-safe blues), value printed in it."""
+
+    value: float | None
+    text: str
+    style: str  # the CSS class of its colour step
+
+
+@dataclass(frozen=True)
+class Column:
+    """A sortable leaderboard column: `key` names it in the page (and the URL hash), `first` is the
+    direction of the first click (desc for scores, where higher is better)."""
+
+    key: str
+    label: str
+    first: str = "asc"
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's machine-readable twin: column names and one record per row, raw values only."""
+
+    name: str
+    columns: tuple[str, ...]
+    records: tuple[dict[str, Any], ...]
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
+        writer.writeheader()
+        for record in self.records:
+            writer.writerow({key: "" if missing(value) else value for key, value in record.items()})
+        return buffer.getvalue()
+
+    def to_parquet(self) -> bytes:
+        """Return the table as Parquet bytes, written by DuckDB (the same bytes for the same rows)."""
+        frame = pd.DataFrame.from_records(
+            [{key: None if missing(value) else value for key, value in record.items()} for record in self.records],
+            columns=list(self.columns))
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / "table.parquet"
+            con = duckdb.connect()
+            try:
+                con.register("table_rows", frame)
+                con.execute(f"COPY table_rows TO {quote_literal(str(target))} (FORMAT parquet)")
+            finally:
+                con.close()
+            return target.read_bytes()
+
+    def to_json(self) -> str:
+        clean = [{key: None if missing(value) else value for key, value in record.items()}
+                 for record in self.records]
+        return json.dumps(clean, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file of the site offered for download, with the table it came from (None for the database)."""
+
+    path: str
+    label: str
+    table: Table | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def format_score(value: float | None) -> str:
+    """Return a score as text: three decimals (scores on [0, 1]) or three significant figures."""
+    if missing(value):
+        return "–"
+    if abs(value) < 10:
+        return f"{value:.3f}"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def format_interval(lo: float | None, hi: float | None, formatter=format_score) -> str:
+    if missing(lo) or missing(hi):
+        return ""
+    return f"{formatter(lo)}–{formatter(hi)}"
+
+
+def format_rank(rank: int, lo: float | None, hi: float | None) -> str:
+    """Return ``3 (2–4)``: the rank and its interval, or the rank alone where there is none."""
+    if missing(lo) or missing(hi):
+        return str(rank)
+    return f"{rank} ({int(lo)}–{int(hi)})"
+
+
+def as_float(value: Any) -> float:
+    return math.nan if missing(value) else float(value)
+
+
+def plain(value: Any) -> Any:
+    """Return a JSON-friendly Python value for a cell of a pandas frame."""
+    if missing(value):
+        return None
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, pd.Timestamp):  # DuckDB DATE columns arrive as midnight timestamps
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def table_downloads(stem: str, table: Table) -> list[Download]:
+    return [Download(f"{stem}.{kind}", f"{table.name} ({label})", table)
+            for kind, label in (("csv", "CSV"), ("json", "JSON"), ("parquet", "Parquet"))]
+
+
+def query_snippet(downloads: Sequence[Download]) -> str:
+    parquet = next((d for d in downloads if d.path.endswith(".parquet")), None)
+    if parquet is None:
+        return ""
+    name = parquet.path.rsplit("/", 1)[-1]
+    return f"duckdb -c \"SELECT * FROM '{name}' LIMIT 10\""
+
+
+def frame_table(name: str, frame: pd.DataFrame) -> Table:
+    return Table(name, tuple(frame.columns),
+                 tuple({k: plain(v) for k, v in rec.items()} for rec in frame.to_dict("records")))
