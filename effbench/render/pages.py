@@ -482,8 +482,5 @@ def _metadata_items(metadata: pd.DataFrame, model: str) -> tuple[tuple[str, str]
     for column, value in metadata.loc[model].items():
         if missing(value):
             continue
-        text = plain(value)
-        if isinstance(text, bool):
-            text = "yes" if text else "no"
-        items.append((str(column).replace("_", " "), str(text)))
+        items.append((str(column).replace("_", " "), _metadata_cell(value).text))
     return tuple(items)
