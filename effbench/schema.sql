@@ -205,3 +205,14 @@ LEFT JOIN (
 CROSS JOIN (SELECT sum(n_items) AS total_items FROM scenarios WHERE level = 'item') AS t
 ORDER BY r.rank, r.model;
 COMMENT ON VIEW leaderboard IS 'One row per ranked model, rank 1 = best: rank and score with their bootstrap intervals (see analyses for the parameters), items and scenarios with a score, and coverage = share of all items scored.';
+
+CREATE OR REPLACE VIEW data_fingerprint AS
+SELECT sha256(coalesce(string_agg(sha256 || ':' || kind || ':' || coalesce(CAST(options AS VARCHAR), ''), '|'
+                                  ORDER BY source_id), '')) AS fingerprint
+FROM sources;
+COMMENT ON VIEW data_fingerprint IS 'A hash of every loaded source (its bytes, kind and options); analyses record it.';
+
+CREATE OR REPLACE VIEW analysis_status AS
+SELECT a.analysis, a.data_fingerprint = f.fingerprint AS current, a.effbench_version
+FROM analyses AS a CROSS JOIN data_fingerprint AS f;
+COMMENT ON VIEW analysis_status IS 'Whether each stored analysis was computed from the data loaded now. After effbench ingest, dior and flash stay stale (current = false) until effbench build, effbench dior or effbench flash simulate.';

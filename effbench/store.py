@@ -28,7 +28,7 @@ from effbench.reliability import DECISIONS, DEFAULT_METRICS, Disagreement, Relia
 from effbench.sql import quote_ident
 from effbench.stats import RankIntervals, ResultsMatrix
 
-SCHEMA_VERSION = "3"  # schema.sql is idempotent: older files are brought up to date by running it
+SCHEMA_VERSION = "4"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
 STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"
@@ -234,9 +234,12 @@ def _refresh_scenarios(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """Return a hash of every loaded source (bytes, kind and options): equal fingerprints, equal data."""
-    rows = con.execute("SELECT sha256, kind, CAST(options AS VARCHAR) FROM sources ORDER BY source_id").fetchall()
-    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+    """Return a hash of every loaded source (bytes, kind and options): equal fingerprints, equal data.
+
+    Computed by the `data_fingerprint` view, so that the `analysis_status` view can tell in SQL alone
+    whether a stored analysis is still current.
+    """
+    return con.execute("SELECT fingerprint FROM data_fingerprint").fetchone()[0]
 
 
 def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:

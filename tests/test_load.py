@@ -263,3 +263,14 @@ def test_item_ids_keep_leading_zeros_and_true_false_scores_count_as_one_and_zero
     pipeline.update(db, [Source(path)])
     assert query(db, "SELECT model, item_id, score FROM scores ORDER BY ALL") == [
         ("a", "007", 1.0), ("a", "010", 0.0), ("b", "007", 0.0)]
+
+
+def test_analysis_status_says_which_analyses_are_stale_after_an_ingest(tmp_path, small_results):
+    db = tmp_path / "e.duckdb"
+    pipeline.update(db, [Source(small_results)])
+    assert set(query(db, "SELECT analysis, current FROM analysis_status")) == {
+        ("rank_intervals", True), ("dior", True), ("flash", True)}
+    more = write_csv(tmp_path / "more.csv", long_rows({"delta": {"qa": [1, 0, 1, 1]}}))
+    pipeline.update(db, [Source(more)], all_analyses=False)  # what `effbench ingest` does
+    assert set(query(db, "SELECT analysis, current FROM analysis_status")) == {
+        ("rank_intervals", True), ("dior", False), ("flash", False)}
