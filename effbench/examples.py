@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from effbench.errors import EffbenchError
+from effbench.load import file_sha256
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,11 @@ class Example:
     @property
     def license_path(self) -> Path:
         return data_path(self.license_file)
+
+    @functools.cached_property
+    def results_sha256(self) -> str:
+        """The sha256 of the results file, as `sources` records it: read once per process."""
+        return file_sha256(self.results_path)
 
 
 EXAMPLES: dict[str, Example] = {

@@ -18,7 +18,7 @@ import numpy as np
 from effbench import flash, reliability, render, stats, store
 from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
-from effbench.load import Source, file_sha256
+from effbench.load import Source
 from effbench.store import AnalysisParameters, DiorParameters, LoadReport
 from effbench.writer import check_replaceable
 
@@ -100,7 +100,7 @@ def _sources_to_load(
     if example is None:
         return []
     chosen = get_example(example)
-    if store.has_results(con) and file_sha256(chosen.results_path) not in _loaded_hashes(con):
+    if store.has_results(con) and chosen.results_sha256 not in _loaded_hashes(con):
         raise EffbenchError(
             f"the database already holds other results; build the {example} example into its own "
             "database with --db"
@@ -183,7 +183,11 @@ def _flash_results(con: duckdb.DuckDBPyConnection) -> stats.ResultsMatrix:
 def simulate_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig,
                    holdout: Sequence[str] | None = None) -> tuple[flash.FlashSimulation, ...]:
     """Return the Flash replay of the configured variant and the comparison variants."""
-    results = _flash_results(con)
+    return _simulate_variants(_flash_results(con), config, holdout)
+
+
+def _simulate_variants(results: stats.ResultsMatrix, config: flash.FlashConfig,
+                       holdout: Sequence[str] | None = None) -> tuple[flash.FlashSimulation, ...]:
     configured = flash.simulate(results, holdout=holdout, config=config)
     others = [s for s in flash.simulate_variants(results, holdout=holdout, config=config)
               if (s.config.order, s.config.correction) != (config.order, config.correction)]
@@ -194,9 +198,10 @@ def refresh_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig) -> 
     """Recompute and store the leave-one-out Flash simulation unless it is current; return whether it did."""
     if store.analysis_is_current(con, store.FLASH_ANALYSIS, config):
         return False
-    if not any(flash.item_level(store.results_matrix(con)).scenarios):
+    results = flash.item_level(store.results_matrix(con))
+    if not results.scenarios:
         return False  # nothing to sample: per-scenario results only
-    simulations = simulate_flash(con, config)
+    simulations = _simulate_variants(results, config)
     store.save_flash(con, simulations, config, simulations[0].variant)
     return True
 
@@ -280,7 +285,7 @@ def site_title(con: duckdb.DuckDBPyConnection) -> str:
     """Return the default title: the bundled example's name where the data is one, else a plain one."""
     loaded = _loaded_hashes(con)
     for example in EXAMPLES.values():
-        if file_sha256(example.results_path) in loaded:
+        if example.results_sha256 in loaded:
             return f"{example.title} leaderboard"
     return "Leaderboard"
 

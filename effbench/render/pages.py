@@ -16,7 +16,6 @@ from scipy import stats as scipy_stats
 
 from effbench import __version__
 from effbench.examples import EXAMPLES, data_path
-from effbench.load import file_sha256
 from effbench.plots import IntervalPoint, bar_chart, interval_plot, rank_bar, scatter_chart
 from effbench.render.analyses import (
     disagreement_notes,
@@ -400,7 +399,7 @@ def _credits(data: SiteData) -> list[tuple[Credit, Path]]:
     loaded = set(data.sources["sha256"])
     found = []
     for example in EXAMPLES.values():
-        if file_sha256(example.results_path) in loaded:
+        if example.results_sha256 in loaded:
             credit = Credit(example.credit, example.license_name, f"licenses/{example.license_file}",
                             example.homepage)
             found.append((credit, data_path(example.license_file)))
