@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from effbench import __version__, pipeline
+from effbench import __version__, formats, pipeline
 from effbench.config import load_config
 from effbench.errors import EffbenchError
 from effbench.examples import EXAMPLES
@@ -48,24 +48,66 @@ KeyCol = Annotated[
 ]
 
 
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="Read every path as this format (default: recognised by structure): "
+                 "table, helm, lm-eval, inspect, every-eval-ever, lighteval, opencompass, openeval, alpaca-eval."),
+]
+MetricOption = Annotated[
+    list[str] | None,
+    typer.Option("--metric", help="Metric to take from harness files: SCENARIO=NAME, or NAME for every scenario. "
+                 "Repeatable."),
+]
+PerturbationsOption = Annotated[
+    bool, typer.Option("--perturbations", help="HELM: also load perturbed instances (as key values).")
+]
+PromptScenariosOption = Annotated[
+    bool,
+    typer.Option("--prompts-as-scenarios",
+                 help="lm-eval: load tasks that differ only in their prompt as separate scenarios, "
+                      "not as prompts (key column 'prompt') of one scenario."),
+]
+
+
 def _sources(
-    files: list[Path] | None, models: list[Path] | None, wide: list[Path] | None, columns: ColumnMap
+    paths: list[Path] | None, models: list[Path] | None, wide: list[Path] | None, columns: ColumnMap,
+    format_name: str | None = None, metric: list[str] | None = None, perturbations: bool = False,
+    prompts_as_scenarios: bool = False,
 ) -> list[Source]:
+    read_options = formats.ReadOptions(metrics=formats.parse_metric_flags(metric or ()), perturbations=perturbations,
+                                       prompts_as_key=not prompts_as_scenarios)
+    results = pipeline.result_sources(paths, columns, format_name=format_name, read_options=read_options) if paths \
+        else []
     return (
-        [Source(path, "long", columns) for path in files or []]
+        results
         + [Source(path, "wide", ColumnMap(model=columns.model)) for path in wide or []]
         + [Source(path, "models", ColumnMap(model=columns.model)) for path in models or []]
     )
 
 
 def _print_loads(loads: tuple[LoadReport, ...]) -> None:
+    """Say what was loaded: per harness format the runs, models, scenarios, rows and metrics; per table its rows."""
+    by_format: dict[str, list[LoadReport]] = {}
     for load in loads:
         if load.already_loaded:
             typer.echo(f"{load.path}: already loaded, skipped", err=True)
-        else:
+        elif load.format == "table":
             typer.echo(f"{load.path}: loaded {load.rows:,} rows ({load.kind})", err=True)
+        else:
+            by_format.setdefault(load.format, []).append(load)
         for note in load.notes:
             typer.echo(f"  {note}", err=True)
+    for name, group in by_format.items():
+        metrics = sorted({pair for load in group for pair in load.metrics})
+        typer.echo(
+            f"{name}: {len(group):,} unit(s), {sum(g.runs for g in group):,} run(s), "
+            f"{len({m for g in group for m in g.models}):,} model(s), "
+            f"{len({c for g in group for c in g.scenarios}):,} scenario(s), "
+            f"{sum(g.item_rows for g in group):,} item rows, {sum(g.scenario_rows for g in group):,} aggregate rows",
+            err=True,
+        )
+        if metrics:
+            typer.echo("  metric per scenario: " + "; ".join(f"{s} = {m}" for s, m in metrics), err=True)
 
 
 def _fail(error: EffbenchError) -> typer.Exit:
@@ -76,7 +118,10 @@ def _fail(error: EffbenchError) -> typer.Exit:
 @app.command()
 def build(
     sources: Annotated[
-        list[Path] | None, typer.Argument(help="Per-item result files (CSV, TSV, Parquet, JSON lines; .gz ok).")
+        list[Path] | None,
+        typer.Argument(help="Result files or folders: tables (CSV, TSV, Parquet, JSON lines; .gz ok) or what "
+                       "HELM, lm-evaluation-harness, Inspect, Every Eval Ever, lighteval, OpenCompass, OpenEval "
+                       "or AlpacaEval wrote."),
     ] = None,
     db: DbOption = Path("effbench.duckdb"),
     out: Annotated[Path, typer.Option("--out", help="Folder to write the site into (replaced whole).")] = Path("site"),
@@ -91,6 +136,10 @@ def build(
     item_col: ItemCol = "item_id",
     score_col: ScoreCol = "score",
     key: KeyCol = None,
+    format_name: FormatOption = None,
+    metric: MetricOption = None,
+    perturbations: PerturbationsOption = False,
+    prompts_as_scenarios: PromptScenariosOption = False,
     title: Annotated[str | None, typer.Option("--title", help="Site title.")] = None,
     resamples: Annotated[int, typer.Option("--resamples", min=1, help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
@@ -117,7 +166,8 @@ def build(
     parameters = AnalysisParameters(n_resamples=resamples, confidence_level=confidence, seed=seed)
     try:
         settings = load_config(config)
-        report = pipeline.build(db, out, _sources(sources, models, wide, columns), example=example,
+        loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)
+        report = pipeline.build(db, out, loaded, example=example,
                                 parameters=parameters, flash_config=settings.flash, title=title or settings.title)
     except EffbenchError as error:
         raise _fail(error) from None
@@ -128,7 +178,10 @@ def build(
 @app.command()
 def ingest(
     sources: Annotated[
-        list[Path] | None, typer.Argument(help="Per-item result files (CSV, TSV, Parquet, JSON lines; .gz ok).")
+        list[Path] | None,
+        typer.Argument(help="Result files or folders: tables (CSV, TSV, Parquet, JSON lines; .gz ok) or what "
+                       "HELM, lm-evaluation-harness, Inspect, Every Eval Ever, lighteval, OpenCompass, OpenEval "
+                       "or AlpacaEval wrote."),
     ] = None,
     db: DbOption = Path("effbench.duckdb"),
     models: ModelsOption = None,
@@ -138,6 +191,10 @@ def ingest(
     item_col: ItemCol = "item_id",
     score_col: ScoreCol = "score",
     key: KeyCol = None,
+    format_name: FormatOption = None,
+    metric: MetricOption = None,
+    perturbations: PerturbationsOption = False,
+    prompts_as_scenarios: PromptScenariosOption = False,
 ) -> None:
     """Load result and metadata files into the database and refresh the ranking.
 
@@ -150,15 +207,19 @@ def ingest(
 
       effbench ingest results.csv.gz
 
+      effbench ingest benchmark_output/runs/v1.0 lm_eval_output/
+
+      effbench ingest logs/ --format inspect --metric "arc_easy=choice"
+
       effbench ingest runs.parquet --model-col model_name --score-col acc --key prompt_id
 
       effbench ingest --wide helm_lite.tsv --models models.csv
     """
-    loaded = _sources(sources, models, wide, ColumnMap(model_col, scenario_col, item_col, score_col,
-                                                       tuple(key or ())))
-    if not loaded:
-        raise _fail(EffbenchError("nothing to load; give result files, --wide or --models"))
+    columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
     try:
+        loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)
+        if not loaded:
+            raise EffbenchError("nothing to load; give result files or folders, --wide or --models")
         report = pipeline.update(db, loaded, all_analyses=False)
     except EffbenchError as error:
         raise _fail(error) from None

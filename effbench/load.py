@@ -64,6 +64,10 @@ class Source:
     columns: ColumnMap = ColumnMap()
     credit: str | None = None
     license: str | None = None
+    # A harness format (`effbench.formats`) read by its adapter; None for the tables above, which
+    # DuckDB's own readers stage. `read_options` is the `formats.ReadOptions` given to the adapter.
+    format: str | None = None
+    read_options: object = None
 
 
 @dataclass(frozen=True)
@@ -306,3 +310,37 @@ def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
     """Remove the temporary tables an adapter made."""
     con.execute(f"DROP TABLE IF EXISTS {STAGED_TABLE}")
     con.execute(f"DROP TABLE IF EXISTS {_RAW_TABLE}")
+
+
+def stage_frame(con: duckdb.DuckDBPyConnection, frame, source: Source, *, level: str,
+                keys: Sequence[str] = ()) -> Staged:
+    """Stage rows an adapter read (a pandas frame) with the same checks as a file of that shape.
+
+    `level` is ``item`` (columns model, scenario, item_id, score, the `keys` and extras),
+    ``scenario`` (model, scenario, score and extras: one aggregate result per model x scenario) or
+    ``models`` (model and metadata columns).
+    """
+    adapter_rows = frame  # noqa: F841 - read by DuckDB's scan of Python variables by name
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW_TABLE} AS SELECT * FROM adapter_rows")
+    columns = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {_RAW_TABLE})").fetchall())
+    if level == "models":
+        return _stage_models(con, source, columns)
+    if level == "item":
+        return _stage_long(con, Source(source.path, "long", ColumnMap(keys=tuple(keys))), columns)
+    return _stage_scenario_scores(con, source, columns)
+
+
+def _stage_scenario_scores(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[str, str]) -> Staged:
+    path = source.path
+    _refuse_nulls(con, {"model": "model", "scenario": "scenario"}, path)
+    score_sql = _score_expression(con, "score", columns["score"], path)
+    extras = [(name, type_) for name, type_ in columns.items() if name not in {"model", "scenario", "score"}]
+    extra_sql = "".join(f", {quote_ident(name)}" for name, _ in extras)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS SELECT CAST(model AS VARCHAR) AS model,"
+        f" CAST(scenario AS VARCHAR) AS scenario, CAST(NULL AS VARCHAR) AS item_id, {score_sql} AS score{extra_sql}"
+        f" FROM {_RAW_TABLE}"
+    )
+    _refuse_duplicates(con, ["model", "scenario"], path, "an aggregate result is one per model and scenario")
+    rows = con.execute(f"SELECT count(*) FROM {STAGED_TABLE}").fetchone()[0]
+    return Staged(source=source, rows=rows, extra_columns=tuple(extras))

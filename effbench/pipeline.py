@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from effbench import flash, reliability, render, stats, store
+from effbench import flash, formats, reliability, render, stats, store
 from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
-from effbench.load import Source
+from effbench.load import ColumnMap, Source
 from effbench.store import AnalysisParameters, DiorParameters, LoadReport
 from effbench.writer import check_replaceable
 
@@ -41,6 +41,16 @@ class BuildReport:
     update: UpdateReport
     out: Path
     files: tuple[str, ...]
+
+
+def result_sources(paths: Sequence[Path], columns: ColumnMap = ColumnMap(), *, format_name: str | None = None,
+                   read_options: formats.ReadOptions | None = None) -> list[Source]:
+    """Return what to load from `paths` (files and folders): every unit a format recognises, plain
+    result tables read with `columns`, harness files (HELM, lm-eval, ...) with `read_options`."""
+    options = read_options or formats.ReadOptions()
+    return [Source(unit.path, "long", columns) if unit.format == "table"
+            else Source(unit.path, "long", format=unit.format, read_options=options)
+            for unit in formats.discover(paths, format_name)]
 
 
 def example_sources(example: Example) -> list[Source]:

@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS sources (
     credit VARCHAR,
     license VARCHAR
 );
-COMMENT ON TABLE sources IS 'One row per loaded file: where it came from, its sha256, how many rows it gave and when. kind: long (per-item results), wide (per-scenario results, no items) or models (metadata).';
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS format VARCHAR;
+COMMENT ON TABLE sources IS 'One row per loaded file: where it came from, its sha256, how many rows it gave and when. kind: long (per-item results), wide (per-scenario results, no items) or models (metadata). format: the harness format it was read as (table for plain result tables; helm, lm-eval, inspect, ...), whose choices (metric, keys) are in options.';
 
 CREATE TABLE IF NOT EXISTS models (model VARCHAR NOT NULL);
 COMMENT ON TABLE models IS 'One row per model; metadata files add their columns here (organisation, parameters, release date, ...).';
@@ -25,7 +26,21 @@ CREATE TABLE IF NOT EXISTS scenarios (
     n_items BIGINT NOT NULL,
     n_models BIGINT NOT NULL
 );
-COMMENT ON TABLE scenarios IS 'One row per scenario. level = item (per-item results, resampled by the bootstrap) or scenario (one score per model, no items). n_items: distinct items; n_models: models with a score.';
+ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS metric VARCHAR;
+ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS higher_is_better BOOLEAN;
+ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS tags VARCHAR;
+ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS description VARCHAR;
+COMMENT ON TABLE scenarios IS 'One row per scenario. level = item (per-item results, resampled by the bootstrap) or scenario (one score per model, no items). n_items: distinct items; n_models: models with a score. metric, higher_is_better, tags, description: what the harness files say about it (NULL when loaded from a plain table).';
+
+CREATE TABLE IF NOT EXISTS scenario_metadata (
+    scenario VARCHAR NOT NULL,
+    metric VARCHAR,
+    higher_is_better BOOLEAN,
+    tags VARCHAR,
+    description VARCHAR,
+    source_id INTEGER NOT NULL
+);
+COMMENT ON TABLE scenario_metadata IS 'What each loaded harness source says about a scenario: the metric taken, whether higher is better (NULL = not said), tags (comma-separated, e.g. HELM run groups) and a description. The scenarios table shows the latest source''s value of each.';
 
 CREATE TABLE IF NOT EXISTS scores (
     model VARCHAR NOT NULL,

@@ -20,15 +20,15 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from effbench import __version__
+from effbench import __version__, formats
 from effbench.errors import EffbenchError
 from effbench.flash import FlashConfig, FlashSimulation
-from effbench.load import STAGED_TABLE, Source, Staged, drop_staging, file_sha256, stage
+from effbench.load import STAGED_TABLE, Source, Staged, drop_staging, file_sha256, stage, stage_frame
 from effbench.reliability import DECISIONS, DEFAULT_METRICS, Disagreement, ReliabilityResult
 from effbench.sql import quote_ident
 from effbench.stats import RankIntervals, ResultsMatrix
 
-SCHEMA_VERSION = "4"  # schema.sql is idempotent: older files are brought up to date by running it
+SCHEMA_VERSION = "5"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
 STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"
@@ -38,13 +38,21 @@ FLASH_ANALYSIS = "flash"
 
 @dataclass(frozen=True)
 class LoadReport:
-    """What loading one source did."""
+    """What loading one source did; for a harness format also what it found (runs, models, scenarios,
+    item rows, and the metric taken in each scenario)."""
 
     path: Path
     kind: str
     rows: int
     already_loaded: bool
     notes: tuple[str, ...] = ()
+    format: str = "table"
+    runs: int = 0
+    models: tuple[str, ...] = ()
+    scenarios: tuple[str, ...] = ()
+    item_rows: int = 0
+    scenario_rows: int = 0
+    metrics: tuple[tuple[str, str], ...] = ()  # (scenario, metric)
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,8 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> list[Lo
 
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:
+    if source.format is not None:
+        return _ingest_format(con, source)
     if not source.path.is_file():
         raise EffbenchError(f"{source.path}: no such file")
     sha256 = file_sha256(source.path)
@@ -166,11 +176,80 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:
     else:
         _insert_results(con, staged, source_id)
     options = json.dumps(asdict(source.columns), sort_keys=True)
-    con.execute(
-        "INSERT INTO sources VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?)",
-        [source_id, str(source.path), sha256, source.kind, staged.rows, options, source.credit, source.license],
-    )
+    _record_source(con, source_id, source, sha256, staged.rows, options, "table")
     return LoadReport(source.path, source.kind, staged.rows, already_loaded=False, notes=staged.notes)
+
+
+def _record_source(con: duckdb.DuckDBPyConnection, source_id: int, source: Source, sha256: str, rows: int,
+                   options: str, format_name: str) -> None:
+    con.execute(
+        "INSERT INTO sources BY NAME SELECT ? AS source_id, ? AS path, ? AS sha256, ? AS kind, ? AS rows,"
+        " now() AS loaded_at, CAST(? AS JSON) AS options, ? AS credit, ? AS license, ? AS format",
+        [source_id, str(source.path), sha256, source.kind, rows, options, source.credit, source.license, format_name],
+    )
+
+
+def _ingest_format(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:
+    """Load one unit of a harness format: its item rows, aggregate rows, model and scenario metadata."""
+    read = formats.read(formats.Unit(source.format, source.path), source.read_options or formats.ReadOptions())
+    sha256 = read.sha256()
+    seen = con.execute("SELECT count(*) FROM sources WHERE sha256 = ? AND kind = ?", [sha256, source.kind])
+    if seen.fetchone()[0]:
+        return LoadReport(source.path, source.kind, 0, already_loaded=True, format=read.format)
+    if read.items.empty and read.scenario_scores.empty:
+        raise EffbenchError(f"{source.path}: the {read.format} files hold no scores to load")
+    source_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchone()[0]
+    item_rows = scenario_rows = 0
+    if not read.items.empty:
+        staged = stage_frame(con, read.items, source, level="item", keys=read.keys)
+        _insert_results(con, staged, source_id, level="item", keys=read.keys)
+        item_rows = staged.rows
+    if not read.scenario_scores.empty:
+        staged = stage_frame(con, read.scenario_scores, source, level="scenario")
+        _insert_results(con, staged, source_id, level="scenario")
+        scenario_rows = staged.rows
+    if not read.models.empty:
+        _insert_metadata(con, stage_frame(con, read.models, source, level="models"), replace=False)
+    metrics = _insert_scenario_metadata(con, read.scenarios, source_id)
+    options = json.dumps({"keys": list(read.keys), "read_options": _jsonable(asdict(source.read_options))
+                          if source.read_options is not None else {}, "format_options": _jsonable(read.options)},
+                         sort_keys=True)
+    _record_source(con, source_id, source, sha256, item_rows + scenario_rows, options, read.format)
+    models = set(read.items.get("model", ())) | set(read.scenario_scores.get("model", ()))
+    scenarios = set(read.items.get("scenario", ())) | set(read.scenario_scores.get("scenario", ()))
+    return LoadReport(source.path, source.kind, item_rows + scenario_rows, already_loaded=False, notes=read.notes,
+                      format=read.format, runs=read.runs, models=tuple(sorted(models)),
+                      scenarios=tuple(sorted(scenarios)), item_rows=item_rows, scenario_rows=scenario_rows,
+                      metrics=metrics)
+
+
+def _jsonable(value: object) -> object:
+    """Return `value` with mappings, sequences and paths turned into JSON's types."""
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _insert_scenario_metadata(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source_id: int
+                              ) -> tuple[tuple[str, str], ...]:
+    """Store what an adapter says about each scenario (metric, direction, tags, description); return
+    the (scenario, metric) pairs for the load report."""
+    if frame.empty:
+        return ()
+    columns = ("scenario", "metric", "higher_is_better", "tags", "description")
+    rows = frame.reindex(columns=list(columns)).astype(object).where(frame.reindex(columns=list(columns)).notna(), None)
+    for record in rows.itertuples(index=False):
+        tags = record.tags
+        if isinstance(tags, list | tuple | set):
+            tags = ", ".join(str(t) for t in tags)
+        con.execute("INSERT INTO scenario_metadata VALUES (?, ?, ?, ?, ?, ?)",
+                    [str(record.scenario), record.metric, None if record.higher_is_better is None
+                     else bool(record.higher_is_better), tags, record.description, source_id])
+    return tuple((str(r.scenario), str(r.metric)) for r in rows.itertuples(index=False) if r.metric is not None)
 
 
 def _add_columns(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tuple[str, str]]) -> None:
@@ -180,9 +259,10 @@ def _add_columns(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[t
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(name)} {type_}")
 
 
-def _insert_results(con: duckdb.DuckDBPyConnection, staged: Staged, source_id: int) -> None:
+def _insert_results(con: duckdb.DuckDBPyConnection, staged: Staged, source_id: int, *, level: str | None = None,
+                    keys: Sequence[str] | None = None) -> None:
     path = staged.source.path
-    level = "scenario" if staged.source.kind == "wide" else "item"
+    level = level or ("scenario" if staged.source.kind == "wide" else "item")
     clash = con.execute(
         f"SELECT count(*), any_value(scenario) FROM (SELECT DISTINCT scenario FROM {STAGED_TABLE})"
         " JOIN scenarios USING (scenario) WHERE level <> ?",
@@ -193,7 +273,7 @@ def _insert_results(con: duckdb.DuckDBPyConnection, staged: Staged, source_id: i
         raise EffbenchError(f"{path}: scenario {clash[1]!r} already has {have} results; "
                             "a scenario holds either per-item or per-scenario results, not both")
     _add_columns(con, "scores", staged.extra_columns)
-    keys = ["model", "scenario", "item_id", *staged.source.columns.keys]
+    keys = ["model", "scenario", "item_id", *(staged.source.columns.keys if keys is None else keys)]
     on = " AND ".join(f"s.{quote_ident(k)} IS NOT DISTINCT FROM t.{quote_ident(k)}" for k in keys)
     overlap = con.execute(
         f"SELECT count(*), any_value((t.model, t.scenario, t.item_id)), any_value(src.path)"
@@ -211,11 +291,16 @@ def _insert_results(con: duckdb.DuckDBPyConnection, staged: Staged, source_id: i
     )
 
 
-def _insert_metadata(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
-    """Add the file's columns to `models`; a later file's value replaces an earlier one's."""
+def _insert_metadata(con: duckdb.DuckDBPyConnection, staged: Staged, *, replace: bool = True) -> None:
+    """Add the file's columns to `models`. A metadata file's value replaces an earlier one's; what a
+    harness format says about a model (`replace` false) only fills values that are missing, so the
+    user's own metadata file always wins."""
     _add_columns(con, "models", staged.extra_columns)
     if staged.extra_columns:
-        assignments = ", ".join(f"{quote_ident(name)} = s.{quote_ident(name)}" for name, _ in staged.extra_columns)
+        assignments = ", ".join(
+            f"{quote_ident(name)} = s.{quote_ident(name)}" if replace
+            else f"{quote_ident(name)} = coalesce(models.{quote_ident(name)}, s.{quote_ident(name)})"
+            for name, _ in staged.extra_columns)
         con.execute(f"UPDATE models SET {assignments} FROM {STAGED_TABLE} AS s WHERE models.model = s.model")
     con.execute(
         f"INSERT INTO models BY NAME SELECT * FROM {STAGED_TABLE}"
@@ -225,11 +310,17 @@ def _insert_metadata(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
 
 def _refresh_scenarios(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM scenarios")
+    # What the formats said about a scenario: the latest loaded source's word, value by value.
     con.execute(
-        "INSERT INTO scenarios SELECT scenario,"
-        " CASE WHEN bool_and(item_id IS NULL) THEN 'scenario' ELSE 'item' END,"
-        " count(DISTINCT item_id), count(DISTINCT model) FILTER (WHERE score IS NOT NULL)"
-        " FROM scores GROUP BY scenario ORDER BY scenario"
+        "INSERT INTO scenarios BY NAME SELECT s.*, m.metric, m.higher_is_better, m.tags, m.description FROM ("
+        " SELECT scenario, CASE WHEN bool_and(item_id IS NULL) THEN 'scenario' ELSE 'item' END AS level,"
+        " count(DISTINCT item_id) AS n_items, count(DISTINCT model) FILTER (WHERE score IS NOT NULL) AS n_models"
+        " FROM scores GROUP BY scenario) AS s LEFT JOIN ("
+        " SELECT scenario, arg_max(metric, source_id) FILTER (WHERE metric IS NOT NULL) AS metric,"
+        " arg_max(higher_is_better, source_id) FILTER (WHERE higher_is_better IS NOT NULL) AS higher_is_better,"
+        " arg_max(tags, source_id) FILTER (WHERE tags IS NOT NULL) AS tags,"
+        " arg_max(description, source_id) FILTER (WHERE description IS NOT NULL) AS description"
+        " FROM scenario_metadata GROUP BY scenario) AS m USING (scenario) ORDER BY s.scenario"
     )
 
 

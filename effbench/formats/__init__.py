@@ -1,0 +1,241 @@
+"""Adapters for the folders and files evaluation harnesses write, one small module per format.
+
+Every adapter module defines the same three things and is registered in `FORMATS` below; adding a
+format is adding a module and one line here:
+
+- ``NAME``: the name users give to ``--format`` (``helm``, ``lm-eval``, ...), and ``DESCRIPTION``;
+- ``find(root, files) -> list[Path]``: the units of this format under `root` (a file or folder; a
+  unit is what one ``read`` call takes: a HELM suite folder, an lm-eval results file with its
+  samples, one Inspect log, ...). `files` lists every file under `root`, sorted, so that the
+  formats share one walk of the tree. Detection looks at structure (names, keys, columns), reads
+  as little as it can, and returns ``[]`` for anything it does not recognise;
+- ``read(unit, options) -> FormatRead``: the unit's rows in effbench's terms, or `EffbenchError`
+  with one line naming the file and the field when the unit is not what it claims to be.
+
+Adapters only read: they never touch the database. `store.ingest` checks and loads what they
+return inside one transaction, so a failed read leaves the database as it was. `discover` turns the
+paths a user gives into units, and refuses to guess when two formats claim the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+
+from effbench.errors import EffbenchError
+
+# Columns of `FormatRead.items`, in this order; adapters may add the key columns they declare and
+# the provenance columns below. `score` is a float, NaN = not evaluated (never 0).
+ITEM_COLUMNS = ("model", "scenario", "item_id", "score")
+# Columns of `FormatRead.scenario_scores`: one aggregate result per model x scenario, no items.
+SCENARIO_SCORE_COLUMNS = ("model", "scenario", "score")
+# Where each row came from, kept in the `scores` table: the run (HELM run name, lm-eval task,
+# Inspect task ...), the metric the score is, and the file it was read from.
+PROVENANCE_COLUMNS = ("run", "metric", "file")
+# Model metadata columns with the names the site knows; adapters add others as they find them.
+MODEL_COLUMNS = ("model", "display_name", "organization", "params_b", "release_date")
+# Scenario metadata: the metric taken, whether higher is better (NA = unknown), tags (e.g. HELM
+# run groups, languages; a comma-separated string) and a short description.
+SCENARIO_COLUMNS = ("scenario", "metric", "higher_is_better", "tags", "description")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What the user told the adapters.
+
+    `metrics` maps a scenario (or a run group, a task, ``*`` for every scenario) to the metric to
+    take there (``--metric SCENARIO=NAME``); `perturbations` keeps perturbed instances (HELM) as
+    extra key values instead of the unperturbed ones only; `prompts_as_key` loads tasks that differ
+    only in their prompt (lm-eval ``..._prompt_1``) as prompts of one scenario (key column
+    ``prompt``), so the DIoR prompts decision works on them.
+    """
+
+    metrics: Mapping[str, str] = field(default_factory=dict)
+    perturbations: bool = False
+    prompts_as_key: bool = True
+
+    def metric_for(self, *names: str) -> str | None:
+        """Return the metric the user chose for the first of `names` that has one, else for ``*``."""
+        for name in (*names, "*"):
+            if name in self.metrics:
+                return self.metrics[name]
+        return None
+
+
+def _empty(columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+
+
+@dataclass(frozen=True)
+class FormatRead:
+    """What an adapter read from one unit.
+
+    - `items`: one row per model x scenario x item (x key), columns `ITEM_COLUMNS`, the `keys`,
+      and any of `PROVENANCE_COLUMNS`; item ids are strings.
+    - `scenario_scores`: aggregate results with no items (e.g. an lm-eval results file without
+      samples), columns `SCENARIO_SCORE_COLUMNS` plus provenance. A scenario is in one of the two,
+      never both.
+    - `models`: metadata, one row per model, column ``model`` plus any of `MODEL_COLUMNS` and more.
+    - `scenarios`: one row per scenario, column ``scenario`` plus any of `SCENARIO_COLUMNS`.
+    - `files`: every file the unit was read from (their bytes identify the unit in `sources`).
+    - `runs`: how many runs (run folders, logs, results files) the unit held.
+    - `notes`: what the user should be told: fallbacks taken, metrics skipped and why.
+    """
+
+    format: str
+    unit: Path
+    files: tuple[Path, ...]
+    items: pd.DataFrame = field(default_factory=lambda: _empty(ITEM_COLUMNS))
+    keys: tuple[str, ...] = ()
+    scenario_scores: pd.DataFrame = field(default_factory=lambda: _empty(SCENARIO_SCORE_COLUMNS))
+    models: pd.DataFrame = field(default_factory=lambda: _empty(("model",)))
+    scenarios: pd.DataFrame = field(default_factory=lambda: _empty(("scenario",)))
+    runs: int = 1
+    notes: tuple[str, ...] = ()
+    options: Mapping[str, object] = field(default_factory=dict)  # format-specific choices, stored in `sources`
+
+    def sha256(self) -> str:
+        """Return one hash of every file's name (relative to the unit) and bytes, in a fixed order."""
+        digest = hashlib.sha256(self.format.encode())
+        base = self.unit if self.unit.is_dir() else self.unit.parent
+        for path in sorted(self.files):
+            digest.update(os.fsencode(os.path.relpath(path, base)) + b"\0")
+            digest.update(file_sha256(path).encode())
+        return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hex sha256 of a file's bytes, read in blocks so large files need little memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _registry() -> dict[str, ModuleType]:
+    # Imported here so that each adapter module can import this package's helpers.
+    from effbench.formats import (
+        alpaca_eval,
+        every_eval_ever,
+        helm,
+        inspect_ai,
+        lighteval,
+        lm_eval,
+        opencompass,
+        openeval,
+        table,
+    )
+
+    modules = (helm, lm_eval, inspect_ai, every_eval_ever, lighteval, opencompass, openeval, alpaca_eval, table)
+    return {module.NAME: module for module in modules}
+
+
+FORMATS: dict[str, ModuleType] = {}
+
+
+def formats() -> dict[str, ModuleType]:
+    """Return the registered formats by name, in the order detection tries them."""
+    if not FORMATS:
+        FORMATS.update(_registry())
+    return FORMATS
+
+
+def get_format(name: str) -> ModuleType:
+    """Return the format called `name`, or a one-line error listing the known ones."""
+    known = formats()
+    if name not in known:
+        raise EffbenchError(f"unknown format {name!r}; known formats: {', '.join(known)}")
+    return known[name]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing to read: a path and the format that claimed it."""
+
+    format: str
+    path: Path
+
+
+def list_files(root: Path) -> list[Path]:
+    """Return every file under `root` (or `root` itself), sorted, skipping hidden files and folders."""
+    if root.is_file():
+        return [root]
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        found.extend(Path(folder) / name for name in names if not name.startswith("."))
+    return sorted(found)
+
+
+def discover(paths: Sequence[Path], format_name: str | None = None) -> list[Unit]:
+    """Return the units under `paths` (files or folders) with the format that recognised each.
+
+    With `format_name` only that format is asked, and a path it finds nothing in is an error.
+    Without it every format is asked; a path no format recognises, or a file two formats claim, is
+    an error that says so (detection never guesses).
+    """
+    units: list[Unit] = []
+    for root in paths:
+        if not root.exists():
+            raise EffbenchError(f"{root}: no such file or folder")
+        files = list_files(root)
+        if not files:
+            raise EffbenchError(f"{root}: the folder holds no files")
+        asked = {format_name: get_format(format_name)} if format_name else formats()
+        claims: list[Unit] = []
+        for name, module in asked.items():
+            claims.extend(Unit(name, Path(unit)) for unit in module.find(root, files))
+        if not claims:
+            hint = f"as {format_name}" if format_name else "as any known format"
+            raise EffbenchError(f"{root}: nothing found that can be read {hint} "
+                                f"(known formats: {', '.join(formats())}); name one with --format")
+        claims = _prefer_harness_formats(claims)
+        _refuse_overlaps(claims)
+        units.extend(sorted(claims, key=lambda u: (str(u.path), u.format)))
+    return units
+
+
+def _prefer_harness_formats(claims: Sequence[Unit]) -> list[Unit]:
+    """Drop plain-table claims on files a harness format recognised (an lm-eval samples file is also
+    JSON lines, but it is read as part of its run, never as a table of its own)."""
+    covered = {unit.path for unit in claims if unit.format != "table"}
+    return [unit for unit in claims
+            if unit.format != "table" or not any(path in covered for path in (unit.path, *unit.path.parents))]
+
+
+def parse_metric_flags(flags: Sequence[str]) -> dict[str, str]:
+    """Return {scenario: metric} from ``--metric SCENARIO=NAME`` flags; a bare ``NAME`` applies to every
+    scenario (``*``)."""
+    chosen = {}
+    for flag in flags:
+        scenario, equals, metric = flag.rpartition("=")
+        if not equals:
+            scenario, metric = "*", flag
+        if not metric.strip() or (equals and not scenario.strip()):
+            raise EffbenchError(f"--metric {flag!r}: give SCENARIO=METRIC, or METRIC for every scenario")
+        chosen[scenario.strip()] = metric.strip()
+    return chosen
+
+
+def _refuse_overlaps(claims: Sequence[Unit]) -> None:
+    claimed = {}
+    for unit in claims:
+        claimed.setdefault(unit.path, unit.format)
+    for unit in claims:
+        for path in (unit.path, *unit.path.parents):
+            other = claimed.get(path)
+            if other is not None and other != unit.format:
+                raise EffbenchError(f"{unit.path}: recognised both as {unit.format} and as {other}; "
+                                    "choose one with --format")
+
+
+def read(unit: Unit, options: ReadOptions) -> FormatRead:
+    """Read `unit` with its format's adapter."""
+    return get_format(unit.format).read(unit.path, options)
