@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from effbench import __version__, formats, pipeline
+from effbench import __version__, formats, pipeline, progress
+from effbench import synth as synth_board
 from effbench.config import load_config
 from effbench.errors import EffbenchError
 from effbench.examples import EXAMPLES
@@ -48,6 +49,9 @@ KeyCol = Annotated[
 ]
 
 
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress display (it is shown only on a terminal anyway).")
+]
 FormatOption = Annotated[
     str | None,
     typer.Option("--format", help="Read every path as this format (default: recognised by structure): "
@@ -110,6 +114,13 @@ def _print_loads(loads: tuple[LoadReport, ...]) -> None:
             typer.echo("  metric per scenario: " + "; ".join(f"{s} = {m}" for s, m in metrics), err=True)
 
 
+def _print_times(times: progress.StageTimes, quiet: bool) -> None:
+    """On a terminal, end with one line per stage and its time."""
+    if progress.should_show(quiet):
+        for line in times.summary():
+            typer.echo(line, err=True)
+
+
 def _fail(error: EffbenchError) -> typer.Exit:
     typer.echo(f"effbench: error: {error}", err=True)
     return typer.Exit(code=1)
@@ -140,6 +151,7 @@ def build(
     metric: MetricOption = None,
     perturbations: PerturbationsOption = False,
     prompts_as_scenarios: PromptScenariosOption = False,
+    quiet: QuietOption = False,
     title: Annotated[str | None, typer.Option("--title", help="Site title.")] = None,
     resamples: Annotated[int, typer.Option("--resamples", min=1, help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
@@ -167,11 +179,13 @@ def build(
     try:
         settings = load_config(config)
         loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)
-        report = pipeline.build(db, out, loaded, example=example,
-                                parameters=parameters, flash_config=settings.flash, title=title or settings.title)
+        with progress.reporting(show=progress.should_show(quiet)) as times:
+            report = pipeline.build(db, out, loaded, example=example,
+                                    parameters=parameters, flash_config=settings.flash, title=title or settings.title)
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.update.loads)
+    _print_times(times, quiet)
     typer.echo(f"ranked {report.update.n_models} models; wrote {len(report.files)} files to {out}/", err=True)
 
 
@@ -195,6 +209,7 @@ def ingest(
     metric: MetricOption = None,
     perturbations: PerturbationsOption = False,
     prompts_as_scenarios: PromptScenariosOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Load result and metadata files into the database and refresh the ranking.
 
@@ -220,11 +235,43 @@ def ingest(
         loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)
         if not loaded:
             raise EffbenchError("nothing to load; give result files or folders, --wide or --models")
-        report = pipeline.update(db, loaded, all_analyses=False)
+        with progress.reporting(show=progress.should_show(quiet)) as times:
+            report = pipeline.update(db, loaded, all_analyses=False)
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.loads)
+    _print_times(times, quiet)
     typer.echo(f"{db}: {report.n_models} models ranked", err=True)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="File to write: .parquet, .csv or .jsonl.")],
+    n_models: Annotated[int, typer.Option("--models", min=1, help="Number of models.")] = 100,
+    n_items: Annotated[int, typer.Option("--items", min=1, help="Number of items in all, spread over the scenarios.")
+                       ] = 1000,
+    n_scenarios: Annotated[int, typer.Option("--scenarios", min=1, help="Number of scenarios.")] = 4,
+    missing: Annotated[float, typer.Option("--missing", min=0.0, max=0.99,
+                                           help="Share of results left out at random (not evaluated).")] = 0.0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**63 - 1, help="Random seed.")] = 0,
+) -> None:
+    """Write a synthetic board drawn from a logistic (2PL IRT) model, for tests, benchmarks and planning.
+
+    Model abilities and item difficulties are normal; scenarios shift difficulty and models have
+    scenario-specific skills, so rankings, DIoR and Flash behave as on real data.
+
+    Examples:
+
+      effbench synth --models 4000 --items 30000 --scenarios 6 --seed 0 --out data.parquet
+
+      effbench synth --models 50 --items 2000 --missing 0.05 --out small.csv
+    """
+    try:
+        rows = synth_board.write(synth_board.SynthSpec(n_models, n_items, n_scenarios, missing, seed), out)
+    except EffbenchError as error:
+        raise _fail(error) from None
+    typer.echo(f"wrote {rows:,} rows ({n_models:,} models x {n_items:,} items, {n_scenarios} scenarios) to {out}",
+               err=True)
 
 
 class Decision(StrEnum):

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from effbench import flash, formats, reliability, render, stats, store
+from effbench import flash, formats, progress, reliability, render, stats, store
 from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
 from effbench.load import ColumnMap, Source
@@ -84,13 +84,17 @@ def update(
     existed = db.exists()
     try:
         with store.open_store(db) as con:
-            reports = store.ingest(con, _sources_to_load(con, sources, example, default_example))
+            with progress.stage("load"):
+                reports = store.ingest(con, _sources_to_load(con, sources, example, default_example))
             if not store.has_results(con):
                 raise EffbenchError(f"{db}: no results loaded yet; give result files or --example")
-            recomputed = refresh_ranking(con, parameters)
+            with progress.stage("ranking"):
+                recomputed = refresh_ranking(con, parameters)
             if all_analyses:
-                recomputed = refresh_dior(con, dior_parameters) or recomputed
-                recomputed = refresh_flash(con, flash_config) or recomputed
+                with progress.stage("reliability (DIoR)"):
+                    recomputed = refresh_dior(con, dior_parameters) or recomputed
+                with progress.stage("Flash replay"):
+                    recomputed = refresh_flash(con, flash_config) or recomputed
             n_models = con.execute("SELECT count(*) FROM rank_intervals").fetchone()[0]
     except BaseException:
         if not existed:
@@ -315,8 +319,9 @@ def build(
     check_replaceable(out.resolve())  # before any work: a folder we may not replace stops the build now
     report = update(db, sources, example=example, parameters=parameters, dior_parameters=dior_parameters,
                     flash_config=flash_config, default_example=True)
-    with store.open_store(db, read_only=True) as con:
+    with store.open_store(db, read_only=True) as con, progress.stage("site pages"):
         data = store.site_data(con)
         plan = render.site_pages(data, title=title or site_title(con))
-    files = render.write_site(plan, out, db)
+    with progress.stage("write site"):
+        files = render.write_site(plan, out, db)
     return BuildReport(report, out, tuple(files))
