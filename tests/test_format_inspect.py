@@ -1,0 +1,121 @@
+"""Inspect AI logs: detection, per-model means computed by hand from the real fixture, errors, the CLI."""
+
+import json
+import math
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from effbench.cli import app
+from effbench.errors import EffbenchError
+from effbench.formats import ReadOptions, inspect_ai, list_files
+
+FIXTURE = Path(__file__).parent / "data" / "formats" / "inspect"
+SHARED = Path("/work/shared/formats")
+JSON_LOG = FIXTURE / "data_arc_qwen.json"
+EVAL_LOG = FIXTURE / "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval"
+# Hand counts: data_arc_qwen.json's 3 samples score C, I, I (1 of 3 correct); the .eval's
+# summaries.json scores 10 samples C except ids 3 and 7 (8 of 10 correct).
+EXPECTED = {"ollama/qwen2.5:0.5b": 1 / 3, "openai/gpt-4o-mini": 8 / 10}
+
+
+def test_find_detects_logs_from_folder_parent_and_file():
+    assert inspect_ai.find(FIXTURE, list_files(FIXTURE)) == [EVAL_LOG, JSON_LOG]
+    parent = FIXTURE.parent
+    assert sorted(inspect_ai.find(parent, list_files(parent))) == [EVAL_LOG, JSON_LOG]
+    assert inspect_ai.find(JSON_LOG, [JSON_LOG]) == [JSON_LOG]
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="the shared samples are not on this machine")
+def test_find_claims_no_other_format():
+    others = [p for p in list_files(SHARED) if "inspect" not in p.parts]
+    assert inspect_ai.find(SHARED, others) == []
+
+
+def test_read_gives_hand_computed_means():
+    for log in (JSON_LOG, EVAL_LOG):
+        read = inspect_ai.read(log, ReadOptions())
+        assert read.keys == ("epoch",)
+        means = read.items.groupby("model")["score"].mean().to_dict()
+        for model, mean in means.items():
+            assert mean == pytest.approx(EXPECTED[model])
+    json_read = inspect_ai.read(JSON_LOG, ReadOptions())
+    assert set(json_read.items["scenario"]) == {"inspect_evals/arc_easy"}
+    assert set(json_read.items["metric"]) == {"choice"}
+    assert sorted(json_read.items["item_id"]) == ["1", "2", "3"]
+
+
+def _write_log(path: Path, samples: list, status: str = "success", scorers=("match",)) -> Path:
+    log = {"version": 2, "status": status,
+           "eval": {"task": "toy", "model": "org/model", "scorers": [{"name": s} for s in scorers]},
+           "samples": samples}
+    path.write_text(json.dumps(log))
+    return path
+
+
+def test_epochs_dicts_letters_and_unfinished_logs(tmp_path):
+    samples = [
+        {"id": 1, "epoch": 1, "scores": {"match": {"value": "C"}, "grade": {"value": {"a": 1, "b": 0}}}},
+        {"id": 1, "epoch": 2, "scores": {"match": {"value": "P"}, "grade": {"value": {"a": 0, "b": 0}}}},
+        {"id": 2, "epoch": 1, "scores": {"match": {"value": "N"}, "grade": {"value": {"a": 1, "b": 1}}}},
+        {"id": 2, "epoch": 2, "scores": {"match": {"value": "maybe"}, "grade": {"value": {"a": 1, "b": 1}}}},
+        {"id": 3, "epoch": 1, "error": {"message": "timeout"}},
+    ]
+    log = _write_log(tmp_path / "toy.json", samples, status="cancelled", scorers=("grade", "match"))
+    read = inspect_ai.read(log, ReadOptions())
+    # "grade" has dict values, so the default skips it for "match": C=1, P=0.5, N=0, "maybe" and the
+    # errored sample are not evaluated.
+    assert set(read.items["metric"]) == {"match"}
+    scores = read.items.set_index(["item_id", "epoch"])["score"]
+    assert scores[("1", 1)] == 1.0 and scores[("1", 2)] == 0.5 and scores[("2", 1)] == 0.0
+    assert math.isnan(scores[("2", 2)]) and math.isnan(scores[("3", 1)])
+    assert any("cancelled" in note for note in read.notes)
+    assert any("dicts" in note for note in read.notes)
+    keyed = inspect_ai.read(log, ReadOptions(metrics={"toy": "grade/a"}))
+    # key "a" of grade: item 1 scores 1 then 0, item 2 scores 1 and 1; item 3 errored (not evaluated)
+    assert set(keyed.items["metric"]) == {"grade/a"}
+    assert keyed.items.dropna().groupby("item_id")["score"].mean().to_dict() == {"1": 0.5, "2": 1.0}
+    assert keyed.items.loc[keyed.items["item_id"] == "3", "score"].isna().all()
+    with pytest.raises(EffbenchError, match="no scorer 'nope'"):
+        inspect_ai.read(log, ReadOptions(metrics={"toy": "nope"}))
+
+
+def test_eval_zip_while_running_reads_the_journal(tmp_path):
+    path = tmp_path / "running.eval"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("_journal/start.json", json.dumps({"version": 2, "eval": {"task": "t", "model": "m"}}))
+        archive.writestr("_journal/summaries/1.json", json.dumps([{"id": "a", "epoch": 1,
+                                                                   "scores": {"s": {"value": 1}}}]))
+        archive.writestr("_journal/summaries/2.json", json.dumps([{"id": "b", "epoch": 1,
+                                                                   "scores": {"s": {"value": False}}}]))
+    assert inspect_ai.find(tmp_path, [path]) == [path]
+    read = inspect_ai.read(path, ReadOptions())
+    assert read.items.set_index("item_id")["score"].to_dict() == {"a": 1.0, "b": 0.0}
+    assert any("'started'" in note for note in read.notes)
+
+
+def test_broken_log_is_one_clear_error(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"version": 2, "status": "success", "eval": {"task": "t", "model": "m"}, "samples": [{"id": 1,')
+    assert inspect_ai.find(tmp_path, [broken]) == [broken]
+    with pytest.raises(EffbenchError, match="broken.json: not valid JSON"):
+        inspect_ai.read(broken, ReadOptions())
+    no_model = _write_log(tmp_path / "no_model.json", [])
+    no_model.write_text(no_model.read_text().replace('"model": "org/model"', '"other": 1'))
+    with pytest.raises(EffbenchError, match="eval.model"):
+        inspect_ai.read(no_model, ReadOptions())
+
+
+def test_cli_ingest_loads_the_folder(tmp_path):
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(FIXTURE), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "inspect" in result.output
+    con = duckdb.connect(str(db), read_only=True)
+    means = dict(con.execute("select model, avg(score) from scores group by model").fetchall())
+    assert means == pytest.approx(EXPECTED)
+    sources = con.execute("select format, rows from sources order by path").fetchall()
+    assert sources == [("inspect", 10), ("inspect", 3)]
