@@ -1,0 +1,104 @@
+"""Every Eval Ever: detection, per-model means computed by hand from the real fixture, errors, the CLI."""
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from effbench.cli import app
+from effbench.errors import EffbenchError
+from effbench.formats import ReadOptions, every_eval_ever, list_files
+
+FIXTURE = Path(__file__).parent / "data" / "formats" / "every_eval_ever"
+SHARED = Path("/work/shared/formats")
+RECORD = FIXTURE / "global-mmlu-lite__anthropic__claude-3-5-haiku-20241022__402c8833.json"
+INSTANCES = FIXTURE / "gpt2_mmlu_samples.jsonl"
+PAIR = FIXTURE / "pair_v0.3.0" / "f3a1c0de-4b2e-4c1a-9f6d-1b7e5a2c8d40.json"
+PAIR_SAMPLES = PAIR.with_name("f3a1c0de-4b2e-4c1a-9f6d-1b7e5a2c8d40_samples.jsonl")
+# The 19 evaluation_results scores of the Claude 3.5 Haiku record, copied from the file.
+HAIKU = [0.6114, 0.5834, 0.6394, 0.695, 0.485, 0.675, 0.565, 0.61, 0.6575, 0.5475, 0.48, 0.655, 0.6575, 0.5225,
+         0.485, 0.69, 0.6675, 0.69, 0.7]
+# gpt2: 1 of its 10 mmlu lines has evaluation.score 1 (id222), the others 0; the 0.3.0 pair: 1 line, score 1.
+EXPECTED = {"anthropic/claude-3-5-haiku-20241022": sum(HAIKU) / 19, "openai/gpt2": 0.1, "demo-org/demo-model": 1.0}
+
+
+def test_find_detects_records_and_lone_instance_files():
+    expected = [RECORD, INSTANCES, PAIR]
+    assert every_eval_ever.find(FIXTURE, list_files(FIXTURE)) == expected
+    parent = FIXTURE.parent
+    assert every_eval_ever.find(parent, list_files(parent)) == expected
+    # the 0.3.0 samples file belongs to its record; given alone it is a unit of its own
+    assert every_eval_ever.find(PAIR_SAMPLES, [PAIR_SAMPLES]) == [PAIR_SAMPLES]
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="the shared samples are not on this machine")
+def test_find_claims_no_other_format():
+    others = [p for p in list_files(SHARED) if "every_eval_ever" not in p.parts]
+    assert every_eval_ever.find(SHARED, others) == []
+
+
+def test_read_gives_hand_computed_means():
+    record = every_eval_ever.read(RECORD, ReadOptions())
+    assert record.items.empty and len(record.scenario_scores) == 19
+    assert record.scenario_scores["score"].mean() == pytest.approx(EXPECTED["anthropic/claude-3-5-haiku-20241022"])
+    assert "global-mmlu-lite/Arabic" in set(record.scenario_scores["scenario"])
+    assert "Global MMLU Lite" in set(record.scenario_scores["scenario"])  # the name already holds the dataset
+    model = record.models.iloc[0]
+    assert (model["display_name"], model["organization"]) == ("Claude 3.5 Haiku", "anthropic")
+
+    lone = every_eval_ever.read(INSTANCES, ReadOptions())
+    assert lone.items.groupby("model")["score"].mean().to_dict() == {"openai/gpt2": pytest.approx(0.1)}
+    assert set(lone.items["scenario"]) == {"mmlu"} and len(lone.items) == 10
+
+    pair = every_eval_ever.read(PAIR, ReadOptions())
+    assert pair.files == (PAIR, PAIR_SAMPLES)
+    assert pair.scenario_scores.empty  # the result with instance lines loads as items only
+    assert pair.items[["model", "scenario", "item_id", "score", "metric"]].values.tolist() == [
+        ["demo-org/demo-model", "demo-source.demo_bench", "demo_0001", 1.0, "accuracy"]]
+    assert pair.scenarios["higher_is_better"].tolist() == [True]
+
+
+def test_several_metrics_per_scenario_take_one(tmp_path):
+    record = json.loads(PAIR.read_text())
+    second = json.loads(json.dumps(record["evaluation_results"][0]))
+    second["evaluation_result_id"] = "demo-source.demo_bench.f1"
+    second["metric_config"]["metric_id"] = "f1"
+    second["score_details"]["score"] = 0.5
+    record["evaluation_results"].append(second)
+    del record["detailed_evaluation_results"]
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record))
+    default = every_eval_ever.read(path, ReadOptions())
+    assert default.scenario_scores[["scenario", "score", "metric"]].values.tolist() == [
+        ["demo-source.demo_bench", 0.75, "accuracy"]]
+    assert any("also present: f1" in note for note in default.notes)
+    chosen = every_eval_ever.read(path, ReadOptions(metrics={"demo-source.demo_bench": "f1"}))
+    assert chosen.scenario_scores["score"].tolist() == [0.5]
+
+
+def test_broken_files_are_one_clear_error(tmp_path):
+    record = tmp_path / "record.json"
+    record.write_text('{"schema_version": "0.3.0", "model_info": {"id": "m"}}')
+    assert every_eval_ever.find(tmp_path, [record]) == [record]
+    with pytest.raises(EffbenchError, match="record.json: the Every Eval Ever record lacks 'evaluation_results'"):
+        every_eval_ever.read(record, ReadOptions())
+    lines = INSTANCES.read_text().splitlines()
+    row = json.loads(lines[1])
+    del row["evaluation"]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("\n".join([lines[0], json.dumps(row)]) + "\n")
+    with pytest.raises(EffbenchError, match="broken.jsonl: line 2 lacks 'evaluation'"):
+        every_eval_ever.read(broken, ReadOptions())
+
+
+def test_cli_ingest_loads_the_folder(tmp_path):
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(FIXTURE), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    means = dict(con.execute("select model, avg(score) from scores group by model").fetchall())
+    assert means == pytest.approx(EXPECTED)
+    sources = con.execute("select format, rows from sources order by path").fetchall()
+    assert sources == [("every-eval-ever", 19), ("every-eval-ever", 10), ("every-eval-ever", 1)]
