@@ -41,7 +41,7 @@ DESCRIPTION = "lighteval results/<model>/results_*.json with details/<model>/<da
 _RESULTS_HEAD = re.compile(rb'^\s*\{\s*"config_general"\s*:')
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?")
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-            "FLOAT", "DOUBLE", "BOOLEAN", "REAL")
+            "FLOAT", "DOUBLE", "BOOLEAN", "REAL", "DECIMAL")
 _MEAN_AGGREGATIONS = ("mean", "np.mean", "numpy.mean", "statistics.mean")
 
 
@@ -87,12 +87,15 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     frames, aggregates, scenario_rows, chosen, used = [], [], [], {}, []
     for task in tasks:
         scenario = scenario_of[task]
-        config = configs.get(task) if isinstance(configs.get(task), dict) else {}
+        # Older versions key config_tasks without the few-shot count ("lighteval|mmlu:anatomy").
+        config = configs.get(task) or configs.get(task.rsplit("|", 1)[0]) or {}
+        config = config if isinstance(config, dict) else {}
         declared = _declared_metrics(config)
         wanted = options.metric_for(scenario, task, _task_part(task))
+        explicit = any(name in options.metrics for name in (scenario, task, _task_part(task)))
         path = details.get(task) or details.get(task.replace(":", "_"))
         if path is not None:
-            frame, metric, task_notes = _read_details(path, task, declared, wanted)
+            frame, metric, task_notes = _read_details(path, task, declared, wanted, explicit)
             notes.extend(task_notes)
             if frame is not None:
                 frame.insert(0, "model", model)
@@ -231,7 +234,7 @@ def _declared_metrics(config: dict) -> list[dict]:
     return declared
 
 
-def _read_details(path: Path, task: str, declared: list[dict], wanted: str | None
+def _read_details(path: Path, task: str, declared: list[dict], wanted: str | None, explicit: bool
                   ) -> tuple[pd.DataFrame | None, str, list[str]]:
     """Return a task's per-document scores for one metric, the metric taken and notes."""
     notes: list[str] = []
@@ -247,12 +250,14 @@ def _read_details(path: Path, task: str, declared: list[dict], wanted: str | Non
                 raise EffbenchError(f"{path}: column {metric_column!r} is not a struct of metric values")
             names = [d["name"] for d in declared if d["name"] in fields] + [f for f in fields if f not in
                                                                             {d["name"] for d in declared}]
-            if wanted is not None:
-                if wanted not in fields:
+            if wanted is not None and wanted not in fields:
+                if explicit:
                     raise EffbenchError(f"{path}: task {task!r} has no metric {wanted!r} "
                                         f"(it has {', '.join(fields) or 'none'})")
+                notes.append(f"{path.name}: task {task!r} has no metric {wanted!r}; took its first one")
+            elif wanted is not None:
                 names = [wanted]
-            numeric = [n for n in names if fields[n].upper() in _NUMERIC]
+            numeric = [n for n in names if fields[n].upper().startswith(_NUMERIC)]
             skipped = [n for n in names if n not in numeric]
             if not numeric:
                 notes.append(f"{path.name}: skipped metric(s) {', '.join(skipped) or 'none'} of task {task!r}: no "

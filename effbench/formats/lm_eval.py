@@ -135,6 +135,12 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
         scenario = scenario_of[task]
         metrics = _metric_keys(entry)
         wanted = options.metric_for(scenario, task)
+        if wanted is not None and _aggregate_metric(metrics, wanted) is None:
+            if scenario in options.metrics or task in options.metrics:
+                raise EffbenchError(f"{unit}: task {task!r} has no metric {wanted!r} "
+                                    f"(it has {', '.join(metrics) or 'none'})")
+            notes.append(f"{unit.name}: task {task!r} has no metric {wanted!r}; took its first one")
+            wanted = None
         higher = _higher_is_better(data, task)
         if task in samples:
             frame, metric, task_notes = _read_samples(samples[task], task, metrics, wanted, data, unit)
@@ -266,10 +272,13 @@ def _aggregate_metric(metrics: list[str], wanted: str | None) -> str | None:
 
 
 def _higher_is_better(data: dict, task: str) -> dict[str, bool]:
+    """Return {metric: higher is better} from the results file (0.4.2+), else from the task's metric_list."""
     table = data.get("higher_is_better")
     if isinstance(table, dict) and isinstance(table.get(task), dict):
         return {str(k): bool(v) for k, v in table[task].items() if isinstance(v, bool)}
-    return {}
+    config = (data.get("configs") or {}).get(task) or {}
+    return {str(m["metric"]): m["higher_is_better"] for m in config.get("metric_list") or []
+            if isinstance(m, dict) and isinstance(m.get("higher_is_better"), bool) and isinstance(m.get("metric"), str)}
 
 
 def _scenario_row(scenario: str, metric: str, higher: dict[str, bool], data: dict, task: str) -> dict:
@@ -305,11 +314,6 @@ def _read_samples(path: Path, task: str, metrics: list[str], wanted: str | None,
                  [m for m in metrics if _split(m)[1] not in (None, filters[0])]
     if wanted is not None:
         candidates = [m for m in metrics if m == wanted] or [m for m in metrics if _split(m)[0] == wanted]
-        if not candidates and "," not in wanted:
-            candidates = [f"{wanted},{filters[0]}"]
-        if not candidates:
-            raise EffbenchError(f"{path}: task {task!r} has no metric {wanted!r} "
-                                f"(it has {', '.join(metrics) or 'none'})")
     rows = list(_sample_values(path, task, filters))
     if not rows:
         raise EffbenchError(f"{path}: the samples file holds no documents")
@@ -335,6 +339,10 @@ def _read_samples(path: Path, task: str, metrics: list[str], wanted: str | None,
             frame["doc_hash"] = [h for _, _, h in values]
         if len(filters) > 1:
             notes.append(f"{path.name}: task {task!r} has filters {', '.join(filters)}; took {filter_name}")
+        expected = ((data.get("n-samples") or {}).get(task) or {}).get("effective")
+        if isinstance(expected, int) and expected != len(values):
+            notes.append(f"{path.name}: holds {len(values)} document(s) of task {task!r}; the results file says "
+                         f"{expected} were evaluated")
         return frame, (f"{name},{filter_name}" if "," in metric else metric), notes
     what = ", ".join(skipped or candidates)
     notes.append(f"{path.name}: skipped metric(s) {what} of task {task!r}: no numeric per-sample value "

@@ -1,0 +1,140 @@
+"""The lm-evaluation-harness adapter on real outputs (and one written from the harness's 0.4.0 code)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from effbench.cli import app
+from effbench.errors import EffbenchError
+from effbench.formats import ReadOptions, list_files, lm_eval
+
+FIXTURES = Path(__file__).parent / "data" / "formats" / "lm_eval"
+QWEN = FIXTURES / "qwen3-93m" / "results_2026-01-21T03-44-18.458309.json"
+QWEN_MODEL = "RylanSchaeffer/mem_Qwen3-93M_minerva_math_rep_0_sbst_1.0000_epch_1_ot_1"
+GEMMA = FIXTURES / "google__gemma-2b"
+OLD = FIXTURES / "pythia-14m-v0.4.0" / "results.json"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "formats"
+OTHER_FIXTURES = [p for p in (FIXTURES.parent.iterdir() if FIXTURES.parent.is_dir() else []) if p.name != "lm_eval"]
+
+
+def find(root: Path) -> list[Path]:
+    return lm_eval.find(root, list_files(root))
+
+
+def test_find_from_the_unit_folder_a_parent_and_a_samples_file():
+    assert find(QWEN.parent) == [QWEN]
+    assert find(QWEN) == [QWEN]
+    everything = find(FIXTURES)
+    assert sorted(p.name for p in everything) == [
+        "results.json", "results_2026-01-16T15-23-47.285735.json", "results_2026-01-16T17-17-53.199351.json",
+        "results_2026-01-21T03-44-18.458309.json"]
+    assert find(FIXTURES.parent) == everything  # tests/data/formats, where the other formats' fixtures are
+    samples = next(QWEN.parent.glob("samples_*.jsonl"))
+    assert find(samples) == [QWEN]
+
+
+@pytest.mark.parametrize("folder", [*OTHER_FIXTURES, *(sorted(p for p in SHARED.iterdir() if p.is_dir()
+                                                             and p.name != "lm_eval") if SHARED.is_dir() else [])],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_find_claims_no_other_format(folder: Path):
+    assert find(folder) == []
+
+
+def test_old_layout_filters_groups_and_prompts_by_hand():
+    read = lm_eval.read(OLD, ReadOptions())
+    # Hand computation from the fixture files: gsm8k_tiny under the first filter (strict-match) is
+    # exact_match 1, 0, 0, 1 (2 of 4); arc_tiny prompt_1 acc 1, 0, 1 and prompt_2 acc 0, 0, 1 (3 of 6 rows).
+    assert read.keys == ("prompt",)
+    items = read.items
+    assert set(items["model"]) == {"EleutherAI/pythia-14m"}  # from config.model_args pretrained=...
+    assert set(items["scenario"]) == {"arc_tiny", "gsm8k_tiny"}  # the group "tiny" is not a scenario
+    by_scenario = items.groupby("scenario")["score"].agg(["mean", "count"])
+    assert by_scenario.loc["gsm8k_tiny"].tolist() == [0.5, 4]
+    assert by_scenario.loc["arc_tiny"].tolist() == [0.5, 6]
+    prompts = items[items["scenario"] == "arc_tiny"].groupby("prompt")["score"].sum()
+    assert prompts.to_dict() == {"prompt_1": 2.0, "prompt_2": 1.0}
+    assert items["score"].mean() == 5 / 10
+    assert read.options["metrics"] == {"arc_tiny_prompt_1": "acc,none", "arc_tiny_prompt_2": "acc,none",
+                                       "gsm8k_tiny": "exact_match,strict-match"}
+    assert set(items["run"]) == {"arc_tiny_prompt_1", "arc_tiny_prompt_2", "gsm8k_tiny"}
+    assert read.scenario_scores.empty
+    assert any("group aggregate" in note and "tiny" in note for note in read.notes)
+    assert any("strict-match, flexible-extract; took strict-match" in note for note in read.notes)
+    higher = dict(zip(read.scenarios["scenario"], read.scenarios["higher_is_better"], strict=True))
+    assert higher == {"arc_tiny": True, "gsm8k_tiny": True}  # from the tasks' metric_list
+
+
+def test_metric_option_chooses_metric_and_filter_and_prompts_can_be_scenarios():
+    read = lm_eval.read(OLD, ReadOptions(metrics={"gsm8k_tiny": "exact_match,flexible-extract", "*": "acc_norm"},
+                                         prompts_as_key=False))
+    assert read.keys == ()
+    means = read.items.groupby("scenario")["score"].mean().to_dict()
+    # flexible-extract: 1, 1, 0, 1; acc_norm prompt_1: 1, 1, 0; prompt_2: 0, 1, 1.
+    assert means == {"gsm8k_tiny": 0.75, "arc_tiny_prompt_1": 2 / 3, "arc_tiny_prompt_2": 2 / 3}
+    with pytest.raises(EffbenchError, match="no metric 'bleu'"):
+        lm_eval.read(OLD, ReadOptions(metrics={"gsm8k_tiny": "bleu"}))
+
+
+def test_real_sample_items_and_a_task_without_samples():
+    read = lm_eval.read(QWEN, ReadOptions())
+    # The samples file holds 10 documents of math_perturbed_full, exact_match 0.0 on every line (0 of 10).
+    assert len(read.items) == 10 and read.items["score"].tolist() == [0.0] * 10
+    assert set(read.items["model"]) == {QWEN_MODEL}
+    assert read.items["doc_hash"].str.len().eq(64).all()
+    assert read.items["item_id"].tolist() == [str(i) for i in range(10)]
+    # math_rephrased_full has no samples file: its aggregate 0.0004 loads as a scenario-level result.
+    assert read.scenario_scores[["scenario", "score"]].values.tolist() == [["math_rephrased_full", 0.0004]]
+    assert any("5000" in note for note in read.notes)  # the trimmed samples file is reported
+    assert read.models.loc[0, "params_b"] == pytest.approx(0.09306928)
+
+
+def test_corpus_level_metric_loads_the_aggregate():
+    units = find(GEMMA)
+    reads = [lm_eval.read(unit, ReadOptions()) for unit in units]
+    # f1 is stored per sample as [gold, [pred]]: no per-item score, so the results files' f1 loads.
+    assert all(read.items.empty for read in reads)
+    scores = {row.scenario: row.score for read in reads for row in read.scenario_scores.itertuples()}
+    assert scores == {"masakhaner_luo_prompt_1": 0.0656270305392884, "masakhaner_luo_prompt_3": 0.035071942446013374}
+    assert all(any("f1,flexible-extract" in note and "corpus-level" in note for note in read.notes) for read in reads)
+
+
+def test_broken_samples_line_is_one_clear_error(tmp_path: Path):
+    folder = tmp_path / "run"
+    shutil.copytree(QWEN.parent, folder)
+    samples = next(folder.glob("samples_*.jsonl"))
+    lines = samples.read_text().splitlines()
+    lines[3] = lines[3][:40]
+    samples.write_text("\n".join(lines) + "\n")
+    with pytest.raises(EffbenchError, match=r"samples_math_perturbed_full_.*\.jsonl: line 4 is not valid JSON"):
+        lm_eval.read(folder / QWEN.name, ReadOptions())
+    broken = tmp_path / "results_2026-01-01T00-00-00.000000.json"
+    broken.write_text(json.dumps({"results": [], "versions": {}}))
+    with pytest.raises(EffbenchError, match=r"results_2026-01-01T00-00-00\.000000\.json: field 'results'"):
+        lm_eval.read(broken, ReadOptions())
+
+
+def test_cli_ingest_folder(tmp_path: Path):
+    db = tmp_path / "lm.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(FIXTURES), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "lm-eval" in result.output
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        means = dict(con.execute("SELECT model, avg(score) FROM scores GROUP BY model").fetchall())
+        sources = con.execute("SELECT format, count(*) FROM sources GROUP BY format").fetchall()
+        options = json.loads(con.execute("SELECT options FROM sources WHERE path LIKE '%results.json'").fetchone()[0])
+    finally:
+        con.close()
+    # pythia: 5 of 10 item rows (above); qwen: 10 rows of 0.0 plus the aggregate row 0.0004 -> 0.0004 / 11;
+    # gemma: two aggregate rows, f1 0.0656270305392884 and 0.035071942446013374.
+    assert means["EleutherAI/pythia-14m"] == pytest.approx(0.5)
+    assert means[QWEN_MODEL] == pytest.approx(0.0004 / 11)
+    assert means["google/gemma-2b"] == pytest.approx((0.0656270305392884 + 0.035071942446013374) / 2)
+    assert sources == [("lm-eval", 4)]
+    assert options["format_options"]["metrics"]["gsm8k_tiny"] == "exact_match,strict-match"
