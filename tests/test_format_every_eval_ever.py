@@ -78,6 +78,19 @@ def test_several_metrics_per_scenario_take_one(tmp_path):
     assert chosen.scenario_scores["score"].tolist() == [0.5]
 
 
+def test_results_that_aggregate_the_others_are_skipped(tmp_path):
+    record = json.loads(PAIR.read_text())
+    mean = json.loads(json.dumps(record["evaluation_results"][0]))
+    mean.update(evaluation_name="Mean win rate", evaluation_result_id="mean")
+    record["evaluation_results"].append(mean)
+    del record["detailed_evaluation_results"]
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record))
+    read = every_eval_ever.read(path, ReadOptions())
+    assert read.scenario_scores["scenario"].tolist() == ["demo-source.demo_bench"]
+    assert any("'Mean win rate'" in note for note in read.notes)
+
+
 def test_broken_files_are_one_clear_error(tmp_path):
     record = tmp_path / "record.json"
     record.write_text('{"schema_version": "0.3.0", "model_info": {"id": "m"}}')

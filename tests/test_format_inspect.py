@@ -119,3 +119,15 @@ def test_cli_ingest_loads_the_folder(tmp_path):
     assert means == pytest.approx(EXPECTED)
     sources = con.execute("select format, rows from sources order by path").fetchall()
     assert sources == [("inspect", 10), ("inspect", 3)]
+
+
+@pytest.mark.parametrize("block", [1, 7, 4096])
+def test_json_log_streams_one_sample_at_a_time_whatever_the_block(block):
+    """Values split across reads (numbers, strings, samples) decode as json.load reads them whole."""
+    whole = json.loads(JSON_LOG.read_text())
+    with open(JSON_LOG, encoding="utf-8") as handle:
+        members = list(inspect_ai._top_level(handle, block))
+    samples = [value for key, value in members if key is None]
+    assert samples == whole["samples"]
+    assert {key: value for key, value in members if key is not None} == {
+        key: value for key, value in whole.items() if key != "samples"}

@@ -12,7 +12,8 @@ Scenario = `evaluation_name`, prefixed with the result's `source_data.dataset_na
 does not already contain it (``global-mmlu-lite/Arabic``), so that two leaderboards' "Arabic" stay
 apart; model = `model_info.id` (instance lines: `model_id`). Results with instance lines load as
 items, the others as scenario-level results. Where several results share a scenario (several
-metrics), the first is taken and ``--metric SCENARIO=METRIC_ID`` chooses another. `evaluation_id`
+metrics), the first is taken and ``--metric SCENARIO=METRIC_ID`` chooses another. Results that
+aggregate the others (``Mean win rate``, ``Average``) are skipped, as for wide tables. `evaluation_id`
 is not used: the 0.2.1 converters wrote ``None_samples`` there.
 """
 
@@ -27,6 +28,7 @@ import pandas as pd
 
 from effbench.errors import EffbenchError
 from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions
+from effbench.load import AGGREGATE_COLUMNS
 
 NAME = "every-eval-ever"
 DESCRIPTION = "Every Eval Ever aggregate records (.json) and instance-level files (.jsonl), schema 0.2-0.3"
@@ -116,6 +118,12 @@ def _scenario_name(name: str, dataset: object) -> str:
     return name
 
 
+def _aggregates_others(name: str) -> bool:
+    # HELM leaderboards converted to Every Eval Ever carry a "Mean win rate" result per model.
+    lowered = name.strip().lower()
+    return lowered in AGGREGATE_COLUMNS or lowered.startswith("mean win rate")
+
+
 def _metric_id(result: dict) -> str:
     config = result.get("metric_config") or {}
     return str(config.get("metric_id") or config.get("metric_name") or result.get("evaluation_result_id") or "score")
@@ -130,6 +138,10 @@ def _read_record(unit: Path, options: ReadOptions) -> FormatRead:
     for position, result in enumerate(record["evaluation_results"]):
         if not isinstance(result, dict) or not isinstance(result.get("evaluation_name"), str):
             raise EffbenchError(f"{unit}: evaluation_results[{position}] has no 'evaluation_name'")
+        if _aggregates_others(result["evaluation_name"]):
+            notes.append(f"skipped result {result['evaluation_name']!r}: it aggregates the others "
+                         "(effbench computes its own)")
+            continue
         source = result.get("source_data") if isinstance(result.get("source_data"), dict) else {}
         results.append({"result": result, "metric": _metric_id(result),
                         "scenario": _scenario_name(result["evaluation_name"], source.get("dataset_name"))})

@@ -339,10 +339,10 @@ _WHITESPACE = re.compile(r"\s*")
 _DECODER = json.JSONDecoder()
 
 
-def _top_level(handle) -> Iterator[tuple[str | None, object]]:
+def _top_level(handle, block: int = 1 << 20) -> Iterator[tuple[str | None, object]]:
     """Yield (key, value) for each member of the JSON object in `handle`, but each element of its
     ``samples`` array on its own as (None, sample), so that a large log is never held whole."""
-    reader = _StreamReader(handle)
+    reader = _StreamReader(handle, block)
     reader.expect("{")
     if reader.peek() == "}":
         return
@@ -369,11 +369,11 @@ def _top_level(handle) -> Iterator[tuple[str | None, object]]:
 class _StreamReader:
     """Decode one JSON value at a time from a text stream, reading more only as needed."""
 
-    def __init__(self, handle) -> None:
+    def __init__(self, handle, block: int) -> None:
         self.handle = handle
         self.buffer = ""
         self.pos = 0
-        self.block = 1 << 20
+        self.block = block
 
     def _more(self) -> bool:
         chunk = self.handle.read(max(self.block, len(self.buffer) - self.pos))

@@ -34,7 +34,7 @@ DESCRIPTION = "OpenEval items (JSON/JSONL, schema v0.1.0) and its Parquet tables
 
 _TABLE_FOLDERS = {"bench", "item", "items", "response", "responses"}
 _RESPONSE_ID = re.compile(r"^(?P<item>.+)_(?P<model>[^_]+)_(?P<n>\d+)$")
-_HEAD_CHARS = 16384
+_HEAD_CHARS = 1 << 18  # item contents come first and can be long
 _COLUMNS = [*ITEM_COLUMNS, "response", "metric", "file"]
 
 
@@ -55,13 +55,18 @@ def find(root: Path, files: list[Path]) -> list[Path]:
 def _is_item_file(path: Path) -> bool:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
+            if path.suffix == ".jsonl":  # an item per line: the first line tells
+                try:
+                    first = json.loads(handle.readline())
+                except ValueError:
+                    return False
+                return isinstance(first, dict) and {"item_id", "item_metadata", "responses"} <= first.keys()
             head = handle.read(_HEAD_CHARS)
     except OSError:
         return False
     head = head.lstrip()
-    if not head.startswith(("{", "[")):
-        return False
-    return re.search(r'^[\[\s]*\{\s*"item_id"\s*:', head) is not None and '"item_metadata"' in head
+    return (head.startswith(("{", "[")) and re.search(r'"item_id"\s*:', head) is not None
+            and '"item_metadata"' in head)
 
 
 def _table_kind(path: Path) -> str | None:
@@ -248,7 +253,8 @@ def _query_tables(con: duckdb.DuckDBPyConnection, unit: Path, tables: dict[str, 
         value_list = "list_transform(scores, lambda s: s.value)"
     else:
         raise EffbenchError(f"{unit}: the response table's 'scores' column has an unknown type {types['scores']}")
-    item_sql = "regexp_extract(response_id, '^(.+)_[^_]+_[0-9]+$', 1)"
+    item_sql = ("CAST(item_id AS VARCHAR)" if "item_id" in types
+                else "regexp_extract(response_id, '^(.+)_[^_]+_[0-9]+$', 1)")
     key_sql = "regexp_extract(response_id, '_([0-9]+)$', 1)"
     con.execute(
         f"CREATE TEMP TABLE scored AS SELECT response_id, CAST({model_name} AS VARCHAR) AS model,"

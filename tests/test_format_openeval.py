@@ -1,0 +1,112 @@
+"""OpenEval: item files and Parquet tables, per-model means computed by hand, errors, ingest and build."""
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from effbench.cli import app
+from effbench.errors import EffbenchError
+from effbench.formats import ReadOptions, list_files, openeval
+
+FIXTURE = Path(__file__).parent / "data" / "formats" / "openeval"
+SHARED = Path("/work/shared/formats")
+ITEMS = FIXTURE / "items" / "items.jsonl"
+TABLES = FIXTURE / "hf"
+# Hand computation from RESPONSES in make_fixture.py, metric exact_match for TruthfulQA (its first
+# listed metric) and wildbench_score_rescaled for WildBench, one row per response:
+# Model-A: TruthfulQA 1, 1 (True), 0; WildBench 0.75, 0.25 -> 3.0 / 5 rows = 0.6
+# Model-B: TruthfulQA 0 and 1 (two responses to item 0), 0, not evaluated (no exact_match on item 2);
+#          WildBench 0.5, 1.0 -> 2.5 / 5 scored rows = 0.5
+EXPECTED = {"Model-A": 0.6, "Model-B": 0.5}
+# Per model and benchmark, over items (an item's score is the mean over its responses):
+# Model-B TruthfulQA: item 0 (0 + 1) / 2 = 0.5, item 1 0 -> 0.25 over the 2 evaluated items.
+EXPECTED_SCENARIO = {("Model-A", "TruthfulQA"): 2 / 3, ("Model-A", "WildBench"): 0.5,
+                     ("Model-B", "TruthfulQA"): 0.25, ("Model-B", "WildBench"): 0.75}
+
+
+def test_find_detects_items_and_tables_from_folder_and_parent():
+    assert openeval.find(FIXTURE, list_files(FIXTURE)) == [TABLES, ITEMS]
+    parent = FIXTURE.parent
+    assert openeval.find(parent, list_files(parent)) == [TABLES, ITEMS]
+    assert openeval.find(TABLES, list_files(TABLES)) == [TABLES]
+    assert openeval.find(ITEMS, [ITEMS]) == [ITEMS]
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="the shared samples are not on this machine")
+def test_find_claims_no_other_format():
+    assert openeval.find(SHARED, list_files(SHARED)) == []
+
+
+@pytest.mark.parametrize("unit", [ITEMS, TABLES], ids=["items", "tables"])
+def test_read_gives_hand_computed_means(unit):
+    read = openeval.read(unit, ReadOptions())
+    assert read.keys == ("response",)
+    assert read.items.groupby("model")["score"].mean().to_dict() == pytest.approx(EXPECTED)
+    per_item = read.items.groupby(["model", "scenario", "item_id"])["score"].mean()
+    assert per_item.groupby(["model", "scenario"]).mean().to_dict() == pytest.approx(EXPECTED_SCENARIO)
+    assert dict(zip(read.scenarios["scenario"], read.scenarios["metric"], strict=True)) == {
+        "TruthfulQA": "exact_match", "WildBench": "wildbench_score_rescaled"}
+    assert any("also present: bleu" in note for note in read.notes)
+    assert read.models.set_index("model")["params_b"].to_dict()["Model-A"] == 7.0
+    bleu = openeval.read(unit, ReadOptions(metrics={"TruthfulQA": "bleu"}))
+    truthful = bleu.items[bleu.items["scenario"] == "TruthfulQA"]
+    # bleu of every TruthfulQA response in make_fixture.py: 0.8 0.1 0.9 0.7 0.2 0.4 0.3
+    assert truthful["score"].sum() == pytest.approx(3.4) and truthful["score"].notna().all()
+
+
+def test_tables_with_scores_as_a_list_of_structs_and_no_item_table(tmp_path):
+    """The other way Parquet can hold `scores`; without an item table the benchmark comes from the ids."""
+    con = duckdb.connect()
+    (tmp_path / "response").mkdir()
+    shutil.copytree(TABLES / "bench", tmp_path / "bench")
+    source = str(TABLES / "response" / "*.parquet")
+    con.execute(
+        "COPY (SELECT response_id, model, list_transform(list_zip(scores.metric, scores.value),"
+        " lambda p: {'metric': p[1], 'value': p[2]}) AS scores FROM read_parquet(?))"
+        f" TO '{tmp_path / 'response' / 'part.parquet'}' (FORMAT parquet)", [source])
+    read = openeval.read(tmp_path, ReadOptions())
+    assert read.items.groupby("model")["score"].mean().to_dict() == pytest.approx(EXPECTED)
+    assert set(read.items["scenario"]) == {"TruthfulQA", "WildBench"}
+    assert any("not in an item table" in note for note in read.notes)
+
+
+def test_broken_files_are_one_clear_error(tmp_path):
+    lines = ITEMS.read_text().splitlines()
+    item = json.loads(lines[0])
+    del item["item_metadata"]["source"]["benchmark_name"]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps(item) + "\n")
+    assert openeval.find(tmp_path, [broken]) == [broken]
+    with pytest.raises(EffbenchError, match="broken.jsonl: item .* lacks 'item_metadata.source.benchmark_name'"):
+        openeval.read(broken, ReadOptions())
+    item = json.loads(lines[0])
+    del item["responses"][0]["model"]["name"]
+    broken.write_text(json.dumps(item) + "\n")
+    with pytest.raises(EffbenchError, match=r"responses\[0\] lacks 'model.name'"):
+        openeval.read(broken, ReadOptions())
+
+
+@pytest.mark.parametrize("unit", [ITEMS.parent, TABLES], ids=["items", "tables"])
+def test_cli_ingest_loads_the_folder(tmp_path, unit):
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(unit), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    means = dict(con.execute("select model, avg(score) from scores group by model").fetchall())
+    assert means == pytest.approx(EXPECTED)
+    assert con.execute("select format, rows from sources").fetchall() == [("openeval", 11)]
+
+
+def test_cli_build_on_the_tables_folder(tmp_path):
+    db, out = tmp_path / "t.duckdb", tmp_path / "site"
+    result = CliRunner().invoke(app, ["build", str(TABLES), "--db", str(db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file()
+    con = duckdb.connect(str(db), read_only=True)
+    ranks = dict(con.execute("select model, rank from leaderboard").fetchall())
+    # macro mean over benchmarks: Model-A (2/3 + 0.5) / 2 = 0.583, Model-B (0.25 + 0.75) / 2 = 0.5
+    assert ranks == {"Model-A": 1, "Model-B": 2}
