@@ -1,18 +1,634 @@
-"""Placeholder: the helm adapter is being written; it recognises nothing yet."""
+"""HELM: a suite folder (``benchmark_output/runs/<suite>/``) or a single run folder.
+
+A run folder holds ``run_spec.json`` (the run's name, ``adapter_spec.model``, its run ``groups``),
+``per_instance_stats.json`` (a list of ``{instance_id, train_trial_index, [perturbation], stats}``,
+each stat named by ``{name, split, [sub_split], [perturbation]}``) and ``stats.json`` (the run's
+aggregates, from which HELM's published tables are made). ``helm-summarize`` writes the suite's
+``schema.json`` next to the runs (``--suite``) or into ``releases/<release>/`` (``--release``): it
+names each run group's main metric (``run_groups[].environment.main_name`` and ``main_split``),
+says which metrics are lower-is-better and carries the models' metadata.
+
+In effbench's terms: model = ``adapter_spec.model``; scenario = the run name without the model's
+own arguments (`MODEL_ARGUMENTS`), so that every model's run of one scenario meets in one scenario;
+item = ``instance_id``; ``train_trial_index`` (and, with ``perturbations``, the perturbation) are key
+columns when an item has several rows. The score is the run group's main metric where it exists per
+instance; where it exists only as an aggregate (BBQ's ``bbq_accuracy``), the first of
+`FALLBACK_METRICS` that does exist per instance is taken, preferring one whose mean reproduces the
+aggregate in ``stats.json``, and a note says which and whether it does. ``--metric`` overrides.
+A run without ``per_instance_stats.json`` (HELM before 2023) gives its ``stats.json`` aggregate as a
+scenario-level result.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from effbench.errors import EffbenchError
+from effbench.formats import FormatRead, ReadOptions
 
 NAME = "helm"
-DESCRIPTION = "helm (not yet supported)"
+DESCRIPTION = "HELM suites (runs/<suite>/ with schema.json) and run folders (run_spec.json, per_instance_stats.json)"
+
+RUN_SPEC = "run_spec.json"
+PER_INSTANCE = "per_instance_stats.json"
+STATS = "stats.json"
+SCHEMA = "schema.json"
+SCENARIO = "scenario.json"
+
+# Run-name arguments that name the model rather than the scenario: the model and its deployment, and
+# what HELM's run_spec_factory adds for some models only (`stop=hash` for models that strip newlines,
+# `stop=none` for MedLM, `global_prefix=nlg` for NLG-prefix models). None = any value.
+MODEL_ARGUMENTS: dict[str, frozenset[str] | None] = {
+    "model": None,
+    "model_deployment": None,
+    "stop": frozenset({"hash", "none"}),
+    "global_prefix": frozenset({"nlg"}),
+}
+# Taken, in this order, when the main metric is not recorded per instance (or the suite has no schema).
+FALLBACK_METRICS = ("exact_match", "quasi_exact_match", "prefix_exact_match", "quasi_prefix_exact_match",
+                    "f1_score", "rouge_l")
+UNPERTURBED = "none"  # key value of unperturbed instances when perturbations are kept
+_HEAD_BYTES = 4096
+_BLANK = " \t\r\n"
 
 
 def find(root: Path, files: list[Path]) -> list[Path]:
-    return []
+    """Return the HELM units under `root`: suite folders (the folder holding run folders), or the run
+    folder itself when `root` is a run folder or a file inside one."""
+    if root.is_file():
+        return [root.parent] if root.name in (RUN_SPEC, PER_INSTANCE, STATS) and _is_run(root.parent) else []
+    listed = set(files)
+    units: list[Path] = []
+    for path in files:
+        if path.name != RUN_SPEC:
+            continue
+        run = path.parent
+        if (run / PER_INSTANCE not in listed and run / STATS not in listed) or not _looks_like_run_spec(path):
+            continue
+        unit = run if run == root else run.parent
+        if unit not in units:
+            units.append(unit)
+    return units
 
 
-def read(unit: Path, options) -> None:
-    raise EffbenchError(f"{unit}: the {NAME} format is not supported yet")
+def _is_run(folder: Path) -> bool:
+    spec = folder / RUN_SPEC
+    return spec.is_file() and ((folder / PER_INSTANCE).is_file() or (folder / STATS).is_file()) \
+        and _looks_like_run_spec(spec)
+
+
+def _looks_like_run_spec(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and (b'"adapter_spec"' in head or b'"scenario_spec"' in head)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """What a suite's schema says about a run group."""
+
+    main_name: str | None
+    main_split: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class _Schema:
+    path: Path | None
+    groups: dict[str, _Group] = field(default_factory=dict)
+    lower_is_better: dict[str, bool] = field(default_factory=dict)
+    models: dict[str, dict] = field(default_factory=dict)
+
+
+@dataclass
+class _Run:
+    folder: Path
+    name: str
+    model: str
+    deployment: str | None
+    groups: tuple[str, ...]
+    scenario: str
+    description: str | None
+
+
+def read(unit: Path, options: ReadOptions) -> FormatRead:
+    """Return the items, aggregates, model and scenario metadata of a HELM suite or run folder."""
+    unit = Path(unit)
+    if (unit / RUN_SPEC).is_file():
+        folders, suite = [unit], unit.parent
+    else:
+        folders = sorted(p for p in unit.iterdir() if p.is_dir() and (p / RUN_SPEC).is_file())
+        suite = unit
+    if not folders:
+        raise EffbenchError(f"{unit}: no HELM run folder (one with {RUN_SPEC}) in it")
+    notes: list[str] = []
+    schema = _read_schema(_schema_path(suite))
+    if schema.path is None:
+        notes.append(f"{unit.name}: no {SCHEMA} found (helm-summarize writes it), so no run group's main metric "
+                     f"is known: took the first per-instance metric of {', '.join(FALLBACK_METRICS)}")
+    runs, files = [], [] if schema.path is None else [schema.path]
+    for folder in folders:
+        if not (folder / PER_INSTANCE).is_file() and not (folder / STATS).is_file():
+            notes.append(f"{folder.name}: skipped, it has neither {PER_INSTANCE} nor {STATS}")
+            continue
+        runs.append(_read_run_spec(folder))
+        files.extend(folder / name for name in (RUN_SPEC, PER_INSTANCE, STATS, SCENARIO) if (folder / name).is_file())
+    _disambiguate_models(runs, notes)
+
+    by_scenario: dict[str, list[_Run]] = defaultdict(list)
+    for run in runs:
+        by_scenario[run.scenario].append(run)
+    item_frames, aggregate_rows, scenario_rows = [], [], []
+    for scenario, scenario_runs in sorted(by_scenario.items()):
+        choice = _read_scenario(unit, scenario, scenario_runs, schema, options, notes)
+        if choice is None:
+            continue
+        if choice.items is not None:
+            item_frames.append(choice.items)
+        aggregate_rows.extend(choice.aggregates)
+        scenario_rows.append(choice.metadata)
+
+    items = pd.concat(item_frames, ignore_index=True) if item_frames else None
+    keys = _keys(items, options)
+    if items is not None and "perturbation" not in keys:
+        items = items.drop(columns="perturbation")
+    aggregates = pd.DataFrame(aggregate_rows, columns=["model", "scenario", "score", "run", "metric", "file"])
+    if items is not None and not aggregates.empty:
+        clash = aggregates["scenario"].isin(set(items["scenario"]))
+        for scenario in sorted(set(aggregates.loc[clash, "scenario"])):
+            notes.append(f"{scenario}: some runs have no {PER_INSTANCE}; only the runs with per-instance results "
+                         "are loaded (a scenario holds either per-item or per-scenario results)")
+        aggregates = aggregates[~clash]
+    read_result = FormatRead(
+        format=NAME, unit=unit, files=tuple(files), keys=keys,
+        models=_models_frame(runs, schema),
+        scenarios=pd.DataFrame(scenario_rows, columns=["scenario", "metric", "higher_is_better", "tags",
+                                                      "description"]),
+        runs=len(runs), notes=tuple(notes),
+        options={"schema": None if schema.path is None else _relative(schema.path, unit),
+                 "perturbations": options.perturbations, "fallback_metrics": list(FALLBACK_METRICS),
+                 "model_arguments": sorted(MODEL_ARGUMENTS)},
+        **({"items": items} if items is not None else {}),
+        **({"scenario_scores": aggregates.reset_index(drop=True)} if not aggregates.empty else {}),
+    )
+    return read_result
+
+
+# --- the suite's schema ---------------------------------------------------------------------------
+
+def _schema_path(suite: Path) -> Path | None:
+    """Return the schema.json describing `suite`: its own, or that of a release that lists it."""
+    own = suite / SCHEMA
+    if own.is_file():
+        return own
+    releases = suite.parent.parent / "releases"
+    if suite.parent.name != "runs" or not releases.is_dir():
+        return None
+    found = []
+    for release in releases.iterdir():
+        summary, schema = release / "summary.json", release / SCHEMA
+        if not (summary.is_file() and schema.is_file()):
+            continue
+        listed = _load_json(summary)
+        if isinstance(listed, dict) and suite.name in (listed.get("suites") or [listed.get("suite")]):
+            found.append((str(listed.get("date") or ""), release.name, schema))
+    return max(found)[2] if found else None
+
+
+def _read_schema(path: Path | None) -> _Schema:
+    if path is None:
+        return _Schema(None)
+    raw = _load_json(path)
+    if not isinstance(raw, dict):
+        raise EffbenchError(f"{path}: not a HELM schema (expected a JSON object with run_groups)")
+    groups = {}
+    for group in raw.get("run_groups") or []:
+        if not isinstance(group, dict) or "name" not in group:
+            raise EffbenchError(f"{path}: a run_groups entry has no field name")
+        environment = group.get("environment") or {}
+        groups[group["name"]] = _Group(environment.get("main_name"), environment.get("main_split"),
+                                       group.get("description") or group.get("display_name"))
+    lower = {m["name"]: bool(m["lower_is_better"]) for m in raw.get("metrics") or []
+             if isinstance(m, dict) and "name" in m and m.get("lower_is_better") is not None}
+    models = {m["name"]: m for m in raw.get("models") or [] if isinstance(m, dict) and "name" in m}
+    return _Schema(path, groups, lower, models)
+
+
+def _models_frame(runs: list[_Run], schema: _Schema) -> pd.DataFrame:
+    rows = []
+    for model in sorted({run.model for run in runs}):
+        meta = schema.models.get(model)
+        if meta is None:
+            continue
+        params = meta.get("num_parameters")
+        rows.append({"model": model, "display_name": meta.get("display_name"),
+                     "organization": meta.get("creator_organization"),
+                     "params_b": float(params) / 1e9 if isinstance(params, int | float) else None,
+                     "release_date": meta.get("release_date")})
+    frame = pd.DataFrame(rows, columns=["model", "display_name", "organization", "params_b", "release_date"])
+    frame["params_b"] = frame["params_b"].astype("Float64")
+    return frame
+
+
+# --- runs -----------------------------------------------------------------------------------------
+
+def scenario_name(run_name: str) -> tuple[str, tuple[str, ...]]:
+    """Return (the run name without the model's own arguments, the arguments removed).
+
+    ``bbq:subject=all,method=multiple_choice_joint,model=openai_gpt-4o-2024-05-13`` ->
+    ``bbq:subject=all,method=multiple_choice_joint``. Run names are ``group:key=value,key=value``;
+    a piece without ``=`` belongs to the previous value (values may hold commas).
+    """
+    head, colon, arguments = run_name.partition(":")
+    if not colon:
+        return run_name, ()
+    pieces: list[str] = []
+    for piece in arguments.split(","):
+        if "=" in piece or not pieces:
+            pieces.append(piece)
+        else:
+            pieces[-1] += "," + piece
+    kept, removed = [], []
+    for piece in pieces:
+        key, _, value = piece.partition("=")
+        values = MODEL_ARGUMENTS.get(key, frozenset())
+        (removed if key in MODEL_ARGUMENTS and (values is None or value in values) else kept).append(piece)
+    return (f"{head}:{','.join(kept)}" if kept else head), tuple(removed)
+
+
+def _read_run_spec(folder: Path) -> _Run:
+    path = folder / RUN_SPEC
+    spec = _load_json(path)
+    if not isinstance(spec, dict):
+        raise EffbenchError(f"{path}: not a HELM run spec (expected a JSON object)")
+    adapter = spec.get("adapter_spec")
+    if not isinstance(adapter, dict):
+        raise EffbenchError(f"{path}: no field adapter_spec")
+    model = adapter.get("model") or adapter.get("model_deployment")
+    if not isinstance(model, str) or not model:
+        raise EffbenchError(f"{path}: no field adapter_spec.model")
+    name = spec.get("name") or folder.name
+    groups = spec.get("groups") or []
+    if not isinstance(groups, list):
+        raise EffbenchError(f"{path}: field groups is not a list")
+    scenario_file = folder / SCENARIO
+    description = None
+    if scenario_file.is_file():
+        described = _load_json(scenario_file)
+        description = described.get("description") if isinstance(described, dict) else None
+    return _Run(folder, str(name), model, adapter.get("model_deployment"), tuple(str(g) for g in groups),
+                scenario_name(str(name))[0], description)
+
+
+def _disambiguate_models(runs: list[_Run], notes: list[str]) -> None:
+    """Two runs of one model in one scenario (through two deployments) become two models, named by deployment."""
+    seen: dict[tuple[str, str], list[_Run]] = defaultdict(list)
+    for run in runs:
+        seen[(run.scenario, run.model)].append(run)
+    for (scenario, model), clashing in seen.items():
+        if len(clashing) < 2:
+            continue
+        deployments = [run.deployment for run in clashing]
+        if None in deployments or len(set(deployments)) < len(deployments):
+            raise EffbenchError(f"{clashing[1].folder / RUN_SPEC}: run {clashing[1].name!r} repeats model {model!r} "
+                                f"in scenario {scenario!r} (also run {clashing[0].name!r})")
+        for run in clashing:
+            run.model = str(run.deployment)
+        notes.append(f"{scenario}: {model} was run through {len(clashing)} deployments; each is loaded as its own "
+                     f"model ({', '.join(sorted(str(d) for d in deployments))})")
+
+
+# --- per-instance stats ---------------------------------------------------------------------------
+
+@dataclass
+class _RunValues:
+    """One run's per-instance values of the candidate metrics, and what else it records per instance."""
+
+    rows: dict[str, list[tuple]] = field(default_factory=lambda: defaultdict(list))
+    names: set[str] = field(default_factory=set)
+    aggregates: dict[tuple[str, str | None], float] = field(default_factory=dict)
+    has_instances: bool = True
+
+
+def _perturbation_key(description: object) -> str:
+    if not isinstance(description, dict):
+        return UNPERTURBED
+    extra = {k: v for k, v in description.items() if k not in ("name", "robustness", "fairness", "computed_on")}
+    name = str(description.get("name", "perturbation"))
+    return name + (f"({', '.join(f'{k}={extra[k]}' for k in sorted(extra))})" if extra else "")
+
+
+def _stat_value(stat: dict) -> float:
+    count = stat.get("count") or 0
+    if not count:
+        return math.nan
+    mean = stat.get("mean")
+    if isinstance(mean, int | float):
+        return float(mean)
+    total = stat.get("sum")
+    return float(total) / count if isinstance(total, int | float) else math.nan
+
+
+def _read_values(run: _Run, candidates: set[str]) -> _RunValues:
+    values = _RunValues()
+    per_instance = run.folder / PER_INSTANCE
+    if per_instance.is_file():
+        for index, entry in enumerate(iter_json_array(per_instance)):
+            if not isinstance(entry, dict) or "instance_id" not in entry:
+                raise EffbenchError(f"{per_instance}: entry {index} has no field instance_id")
+            stats = entry.get("stats")
+            if not isinstance(stats, list):
+                raise EffbenchError(f"{per_instance}: entry {index} has no field stats")
+            perturbation = _perturbation_key(entry.get("perturbation"))
+            trial = entry.get("train_trial_index", 0)
+            for stat in stats:
+                name = stat.get("name") if isinstance(stat, dict) else None
+                if not isinstance(name, dict) or "name" not in name:
+                    raise EffbenchError(f"{per_instance}: entry {index} has a stat without field name.name")
+                metric = name["name"]
+                if perturbation == UNPERTURBED:
+                    values.names.add(metric)
+                if metric in candidates:
+                    values.rows[metric].append((str(entry["instance_id"]), trial, perturbation, name.get("split"),
+                                                name.get("sub_split"), _stat_value(stat)))
+    else:
+        values.has_instances = False
+    stats_path = run.folder / STATS
+    if stats_path.is_file():
+        sums: dict[tuple[str, str | None], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        stats = _load_json(stats_path)
+        if not isinstance(stats, list):
+            raise EffbenchError(f"{stats_path}: not a HELM stats file (expected a JSON list of stats)")
+        for stat in stats:
+            name = stat.get("name") if isinstance(stat, dict) else None
+            if not isinstance(name, dict) or name.get("perturbation") is not None or name.get("name") not in candidates:
+                continue
+            if stat.get("count"):
+                # HELM's tables merge the sub-splits of a metric (summarize.get_unique_stat_by_matcher).
+                total = sums[(name["name"], name.get("split"))]
+                total[0] += float(stat.get("sum", 0.0))
+                total[1] += float(stat["count"])
+        values.aggregates = {key: total / count for key, (total, count) in sums.items() if count}
+    return values
+
+
+@dataclass
+class _ScenarioRead:
+    items: pd.DataFrame | None
+    aggregates: list[tuple]
+    metadata: tuple
+
+
+def _read_scenario(unit: Path, scenario: str, runs: list[_Run], schema: _Schema, options: ReadOptions,
+                   notes: list[str]) -> _ScenarioRead | None:
+    groups = tuple(dict.fromkeys(g for run in runs for g in run.groups))
+    described = [schema.groups[g] for g in groups if g in schema.groups and schema.groups[g].main_name]
+    main = described[0] if described else None
+    chosen = options.metric_for(scenario, *groups)
+    candidates = set(FALLBACK_METRICS) | set(options.metrics.values())
+    if main is not None:
+        candidates.add(main.main_name)
+    values = {run.name: _read_values(run, candidates) for run in runs}
+    split = main.main_split if main is not None else None
+    tags = ", ".join(groups) or None
+    description = (main.description if main is not None else None) or next(
+        (run.description for run in runs if run.description), None)
+
+    def present(metric: str) -> bool:
+        return any(_split_rows(values[run.name].rows.get(metric, ()), split) for run in runs)
+
+    reason = None
+    if chosen is not None:
+        metric = chosen
+        if not present(metric) and any(v.has_instances for v in values.values()):
+            available = sorted(set().union(*(v.names for v in values.values())))
+            notes.append(f"{scenario}: metric {metric!r} (chosen with --metric) is not recorded per instance; "
+                         f"scenario skipped. Per-instance metrics: {', '.join(available) or 'none'}")
+            return None
+    elif main is not None and present(main.main_name):
+        metric = main.main_name
+    elif main is not None and main.main_name == "quasi_exact_match" and present("exact_match"):
+        metric, reason = "exact_match", "HELM's own summary does the same"
+    else:
+        metric = _fallback(runs, values, split, main.main_name if main is not None else None, present)
+        if metric is None:
+            if any(v.has_instances for v in values.values()):
+                available = sorted(set().union(*(v.names for v in values.values())))
+                notes.append(f"{scenario}: none of {', '.join(FALLBACK_METRICS)} is recorded per instance; scenario "
+                             f"skipped (choose one with --metric). Per-instance metrics: {', '.join(available)}")
+                return None
+            # Only aggregates (runs without per_instance_stats.json): the main metric, else the first fallback.
+            named = [main.main_name] if main is not None else list(FALLBACK_METRICS)
+            metric = next((m for m in named if any(_aggregate(values[r.name], m, split) is not None for r in runs)),
+                          None)
+            if metric is None:
+                notes.append(f"{scenario}: no per-instance results and no aggregate of {', '.join(named)}; skipped")
+                return None
+        elif main is not None and metric != main.main_name:
+            reason = _agreement(runs, values, split, main.main_name, metric)
+    if reason is not None:
+        main_name = main.main_name if main is not None else None
+        notes.append(f"{scenario}: run group {groups[0] if groups else '?'}'s main metric {main_name} is not "
+                     f"recorded per instance; took {metric} ({reason})")
+
+    frames, aggregates = [], []
+    for run in runs:
+        run_values = values[run.name]
+        if run_values.has_instances:
+            rows = _split_rows(run_values.rows.get(metric, ()), split)
+            if not rows:
+                notes.append(f"{run.name}: no per-instance {metric}; {run.model} has no results in {scenario}")
+                continue
+            frames.append(_item_frame(unit, run, scenario, metric, rows, options, notes))
+        else:
+            aggregate = _aggregate(run_values, metric, split)
+            if aggregate is None:
+                notes.append(f"{run.name}: no {PER_INSTANCE} and no aggregate {metric} in {STATS}; skipped")
+                continue
+            aggregates.append((run.model, scenario, aggregate, run.name, metric,
+                               _relative(run.folder / STATS, unit)))
+            notes.append(f"{run.name}: no {PER_INSTANCE}; loaded its aggregate {metric} as a scenario-level result")
+    items = pd.concat(frames, ignore_index=True) if frames else None
+    if items is not None and items["sub_split"].notna().any():
+        sub_splits = ", ".join(sorted(str(s) for s in items["sub_split"].dropna().unique()))
+        notes.append(f"{scenario}: instances fall into sub-splits ({sub_splits}); HELM's tables average the "
+                     "sub-split means, effbench the items")
+    elif items is not None:
+        items = items.drop(columns="sub_split")
+    higher = schema.lower_is_better.get(metric)
+    return _ScenarioRead(items, aggregates, (scenario, metric, None if higher is None else not higher, tags,
+                                             description))
+
+
+def _split_rows(rows, split: str | None) -> list[tuple]:
+    """Return the rows of the main split: `split` (``__all__`` = every split), else ``test`` if any, else all."""
+    if split == "__all__":
+        return list(rows)
+    if split is None:
+        splits = {row[3] for row in rows}
+        if len(splits) <= 1:
+            return list(rows)
+        split = "test" if "test" in splits else None
+        if split is None:
+            return list(rows)
+    return [row for row in rows if row[3] == split]
+
+
+def _run_mean(rows: list[tuple]) -> float | None:
+    """Return the run's mean as HELM computes it: per train trial over unperturbed instances, then over trials."""
+    by_trial: dict[int, list[float]] = defaultdict(list)
+    for _, trial, perturbation, _, _, value in rows:
+        if perturbation == UNPERTURBED and not math.isnan(value):
+            by_trial[trial].append(value)
+    means = [sum(v) / len(v) for v in by_trial.values() if v]
+    return sum(means) / len(means) if means else None
+
+
+def _aggregate(values: _RunValues, metric: str, split: str | None) -> float | None:
+    found = {s: v for (m, s), v in values.aggregates.items() if m == metric}
+    if split in found:
+        return found[split]
+    if split is None and len(found) == 1:
+        return next(iter(found.values()))
+    return found.get("test") if split is None else None
+
+
+def _fallback(runs, values, split, main_name, present) -> str | None:
+    """Return the first fallback metric recorded per instance whose mean equals the main metric's aggregate in
+    every run, else the first recorded per instance at all."""
+    recorded = [metric for metric in FALLBACK_METRICS if present(metric)]
+    if main_name is not None:
+        for metric in recorded:
+            if _matches_everywhere(runs, values, split, main_name, metric):
+                return metric
+    return recorded[0] if recorded else None
+
+
+def _matches_everywhere(runs, values, split, main_name, metric) -> bool:
+    checked = 0
+    for run in runs:
+        aggregate = _aggregate(values[run.name], main_name, split)
+        mean = _run_mean(_split_rows(values[run.name].rows.get(metric, ()), split))
+        if aggregate is None or mean is None:
+            continue
+        if not math.isclose(aggregate, mean, rel_tol=1e-9, abs_tol=1e-9):
+            return False
+        checked += 1
+    return checked > 0
+
+
+def _agreement(runs, values, split, main_name, metric) -> str:
+    matched = total = 0
+    for run in runs:
+        aggregate = _aggregate(values[run.name], main_name, split)
+        mean = _run_mean(_split_rows(values[run.name].rows.get(metric, ()), split))
+        if aggregate is None or mean is None:
+            continue
+        total += 1
+        matched += math.isclose(aggregate, mean, rel_tol=1e-9, abs_tol=1e-9)
+    if total == 0:
+        return f"the fallback; {main_name} has no aggregate in {STATS} to compare with"
+    return f"the fallback; its mean equals the aggregate {main_name} in {matched} of {total} runs"
+
+
+def _item_frame(unit: Path, run: _Run, scenario: str, metric: str, rows: list[tuple], options: ReadOptions,
+                notes: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["item_id", "train_trial_index", "perturbation", "split", "sub_split",
+                                        "score"])
+    perturbed = frame["perturbation"] != UNPERTURBED
+    if perturbed.any() and not options.perturbations:
+        notes.append(f"{run.name}: left out {int(perturbed.sum())} rows of perturbed instances "
+                     "(--perturbations loads them as key values)")
+        frame = frame[~perturbed]
+    duplicated = frame.duplicated(["item_id", "train_trial_index", "perturbation"])
+    if duplicated.any():
+        notes.append(f"{run.name}: {int(duplicated.sum())} repeated per-instance {metric} entries; kept the first")
+        frame = frame[~duplicated]
+    frame.insert(0, "scenario", scenario)
+    frame.insert(0, "model", run.model)
+    frame["score"] = frame["score"].astype(float)
+    frame["train_trial_index"] = frame["train_trial_index"].astype("int64")
+    frame["run"] = run.name
+    frame["metric"] = metric
+    frame["file"] = _relative(run.folder / PER_INSTANCE, unit)
+    return frame.drop(columns="split")
+
+
+def _keys(items: pd.DataFrame | None, options: ReadOptions) -> tuple[str, ...]:
+    """Return the key columns: train trials when an item has several, perturbations when they are kept."""
+    if items is None:
+        return ()
+    keys = []
+    if items.groupby(["model", "scenario", "item_id"])["train_trial_index"].nunique().max() > 1:
+        keys.append("train_trial_index")
+    if options.perturbations and (items["perturbation"] != UNPERTURBED).any():
+        keys.append("perturbation")
+    return tuple(keys)
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+def _relative(path: Path, unit: Path) -> str:
+    """Return `path` relative to the unit's folder (``../..`` for a release's schema), as stored in `scores.file`."""
+    return Path(os.path.relpath(path, unit if unit.is_dir() else unit.parent)).as_posix()
+
+
+def _load_json(path: Path) -> object:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise EffbenchError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise EffbenchError(f"{path}: cannot be read ({error})") from None
+
+
+def iter_json_array(path: Path, chunk_size: int = 1 << 20) -> Iterator[object]:
+    """Yield the elements of the JSON list in `path` one at a time, holding about one chunk in memory."""
+    decoder = json.JSONDecoder()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            buffer, position, at_end, opened = "", 0, False, False
+            while True:
+                while position < len(buffer) and (buffer[position] in _BLANK or opened and buffer[position] == ","):
+                    position += 1
+                if position >= len(buffer):
+                    if at_end:
+                        raise EffbenchError(f"{path}: not valid JSON (the list is not closed)")
+                    chunk = handle.read(chunk_size)
+                    buffer, position, at_end = buffer[position:] + chunk, 0, not chunk
+                    continue
+                if not opened:
+                    if buffer[position] != "[":
+                        raise EffbenchError(f"{path}: not a JSON list")
+                    opened, position = True, position + 1
+                    continue
+                if buffer[position] == "]":
+                    return
+                try:
+                    element, end = decoder.raw_decode(buffer, position)
+                except json.JSONDecodeError as error:
+                    if at_end:
+                        raise EffbenchError(f"{path}: not valid JSON ({error.msg})") from None
+                    chunk = handle.read(chunk_size)
+                    buffer, position, at_end = buffer[position:] + chunk, 0, not chunk
+                    continue
+                if end == len(buffer) and not at_end:  # a number cut at the chunk's end: read on
+                    chunk = handle.read(chunk_size)
+                    buffer, position, at_end = buffer[position:] + chunk, 0, not chunk
+                    continue
+                yield element
+                position = end
+    except UnicodeDecodeError as error:
+        raise EffbenchError(f"{path}: cannot be read ({error})") from None
