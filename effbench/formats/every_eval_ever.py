@@ -8,9 +8,8 @@ the aggregate result the line belongs to). A record and its instance file (named
 ``<record>_samples.jsonl``, or as its `detailed_evaluation_results.file_path` says) are one unit;
 an instance file alone is a unit too.
 
-Scenario = `evaluation_name`, prefixed with the result's `source_data.dataset_name` when the name
-does not already contain it (``global-mmlu-lite/Arabic``), so that two leaderboards' "Arabic" stay
-apart; model = `model_info.id` (instance lines: `model_id`). Results with instance lines load as
+Scenario = `evaluation_name` (the schema asks it to be unique; its `source_data.dataset_name` is
+kept as the scenario's tag); model = `model_info.id` (instance lines: `model_id`). Results with instance lines load as
 items, the others as scenario-level results. Where several results share a scenario (several
 metrics), the first is taken and ``--metric SCENARIO=METRIC_ID`` chooses another. Results that
 aggregate the others (``Mean win rate``, ``Average``) are skipped, as for wide tables. `evaluation_id`
@@ -108,16 +107,6 @@ def _load_record(unit: Path) -> dict:
     return record
 
 
-def _scenario_name(name: str, dataset: object) -> str:
-    """Return `name`, prefixed with its dataset unless the name already contains it."""
-    def squash(text: str) -> str:
-        return re.sub(r"[^0-9a-z]", "", text.lower())
-
-    if isinstance(dataset, str) and dataset and squash(dataset) not in squash(name):
-        return f"{dataset}/{name}"
-    return name
-
-
 def _aggregates_others(name: str) -> bool:
     # HELM leaderboards converted to Every Eval Ever carry a "Mean win rate" result per model.
     lowered = name.strip().lower()
@@ -142,9 +131,7 @@ def _read_record(unit: Path, options: ReadOptions) -> FormatRead:
             notes.append(f"skipped result {result['evaluation_name']!r}: it aggregates the others "
                          "(effbench computes its own)")
             continue
-        source = result.get("source_data") if isinstance(result.get("source_data"), dict) else {}
-        results.append({"result": result, "metric": _metric_id(result),
-                        "scenario": _scenario_name(result["evaluation_name"], source.get("dataset_name"))})
+        results.append({"result": result, "metric": _metric_id(result), "scenario": result["evaluation_name"]})
     chosen = _choose_metrics(unit, results, options, notes)
 
     # Instance lines join their result by evaluation_result_id (0.3.0) or, failing that, by name.
@@ -161,8 +148,7 @@ def _read_record(unit: Path, options: ReadOptions) -> FormatRead:
                          "took 'evaluation.is_correct' (1 or 0)")
         resolved = [by_id.get(rid) or by_name.get(name) for rid, name in zip(rows["result_id"], rows["name"],
                                                                                  strict=True)]
-        rows["scenario"] = [r["scenario"] if r else _scenario_name(name, None)
-                            for r, name in zip(resolved, rows["name"], strict=True)]
+        rows["scenario"] = [r["scenario"] if r else name for r, name in zip(resolved, rows["name"], strict=True)]
         rows["metric"] = [r["metric"] if r else (rid or "score")
                           for r, rid in zip(resolved, rows["result_id"], strict=True)]
         frames.append(rows)
@@ -171,13 +157,25 @@ def _read_record(unit: Path, options: ReadOptions) -> FormatRead:
         items = _one_metric_per_scenario(items, chosen, options, notes, unit)
 
     item_scenarios = set(items["scenario"]) if items is not None else set()
-    aggregate = [r for r in results if r["scenario"] not in item_scenarios and chosen.get(r["scenario"]) == r["metric"]]
+    aggregate, taken = [], set()
+    for r in results:
+        if r["scenario"] in item_scenarios or chosen.get(r["scenario"]) != r["metric"]:
+            continue
+        if r["scenario"] in taken:  # the same name and metric twice: one result per model and scenario
+            notes.append(f"{unit.name}: {r['scenario']!r} has more than one {r['metric']!r} result; took the first")
+            continue
+        taken.add(r["scenario"])
+        aggregate.append(r)
     scenario_scores = pd.DataFrame({
         "model": model, "scenario": [r["scenario"] for r in aggregate],
         "score": [_number(r["result"].get("score_details", {}).get("score")) for r in aggregate],
         "run": unit.stem, "metric": [r["metric"] for r in aggregate], "file": unit.name,
     }, columns=[*SCENARIO_SCORE_COLUMNS, "run", "metric", "file"])
-    scenarios = _scenarios_frame([r for r in results if chosen.get(r["scenario"]) == r["metric"]])
+    described: dict[str, dict] = {}
+    for r in results:
+        if chosen.get(r["scenario"]) == r["metric"]:
+            described.setdefault(r["scenario"], r)
+    scenarios = _scenarios_frame(list(described.values()))
     read_kwargs = {}
     if items is not None and not items.empty:
         items, keys = _finish_items(items, unit.stem, notes)
