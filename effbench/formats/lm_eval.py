@@ -369,7 +369,19 @@ def _sample_values(path: Path, task: str, filters: list[str]) -> Iterator[tuple[
         names = record.get("metrics")
         if not isinstance(names, list):
             names = [k for k in record if k not in _SAMPLE_FIELDS]
-        yield doc_id, filter_name, {name: record.get(name) for name in names}, record.get("doc_hash")
+        # Keep numbers only: a corpus-level metric's per-sample value (texts) is marked, not held.
+        yield doc_id, filter_name, {name: _compact(record.get(name)) for name in names}, record.get("doc_hash")
+
+
+class _NotANumber:
+    """Marks a per-sample metric value that is not a number (a corpus-level metric's inputs)."""
+
+
+_NOT_A_NUMBER = _NotANumber()
+
+
+def _compact(value: object) -> object:
+    return value if value is None or _is_number(value) else _NOT_A_NUMBER
 
 
 # Fields of a samples line that are not metric values.
