@@ -104,6 +104,55 @@ def test_corpus_level_metric_loads_the_aggregate():
     assert all(any("f1,flexible-extract" in note and "corpus-level" in note for note in read.notes) for read in reads)
 
 
+def test_new_layout_with_nested_groups_and_two_filters_per_line_file(tmp_path: Path):
+    # The 0.4.2+ shape: group_subtasks nests groups; a samples line per document and filter.
+    date = "2024-06-25T10-51-02.111516"
+    folder = tmp_path / "EleutherAI__pythia-160m"
+    folder.mkdir()
+    results = {
+        "results": {"suite": {"alias": "suite", "exact_match,strict-match": 0.5},
+                    "suite_math": {"alias": " - suite_math", "exact_match,strict-match": 0.5},
+                    "gsm8k": {"alias": "  - gsm8k", "exact_match,strict-match": 0.5,
+                              "exact_match_stderr,strict-match": "N/A", "exact_match,flexible-extract": 1.0}},
+        "group_subtasks": {"suite": ["suite_math"], "suite_math": ["gsm8k"], "gsm8k": []},
+        "configs": {"gsm8k": {"task": "gsm8k",
+                              "filter_list": [{"name": "strict-match"}, {"name": "flexible-extract"}]}},
+        "higher_is_better": {"gsm8k": {"exact_match": True}},
+        "n-samples": {"gsm8k": {"original": 2, "effective": 2}},
+        "config": {"model": "hf", "model_args": {"pretrained": "EleutherAI/pythia-160m"}},
+        "model_name": "EleutherAI/pythia-160m",
+    }
+    (folder / f"results_{date}.json").write_text(json.dumps(results, indent=2))
+    lines = [{"doc_id": doc, "doc_hash": f"h{doc}", "filter": name, "metrics": ["exact_match"], "exact_match": value}
+             for name, values in (("strict-match", [1.0, 0.0]), ("flexible-extract", [1.0, 1.0]))
+             for doc, value in enumerate(values)]
+    (folder / f"samples_gsm8k_{date}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    [unit] = find(tmp_path)
+    read = lm_eval.read(unit, ReadOptions())
+    # strict-match (the task's first filter): 1, 0; the groups suite and suite_math are not scenarios.
+    assert read.items[["scenario", "item_id", "score", "doc_hash"]].values.tolist() == [
+        ["gsm8k", "0", 1.0, "h0"], ["gsm8k", "1", 0.0, "h1"]]
+    assert any("suite, suite_math" in note for note in read.notes)
+    flexible = lm_eval.read(unit, ReadOptions(metrics={"gsm8k": "exact_match,flexible-extract"}))
+    assert flexible.items["score"].tolist() == [1.0, 1.0]
+
+
+def test_v03_results_without_samples_load_as_scenario_results(tmp_path: Path):
+    # The shape lm-eval 0.3 wrote with --output_path: values named without a filter, no samples.
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({
+        "results": {"hellaswag": {"acc": 0.25, "acc_stderr": 0.01, "acc_norm": 0.3, "acc_norm_stderr": 0.01},
+                    "lambada_openai": {"ppl": 12.5, "ppl_stderr": 0.4, "acc": 0.5, "acc_stderr": 0.007}},
+        "versions": {"hellaswag": 0, "lambada_openai": 0},
+        "config": {"model": "hf-causal", "model_args": "pretrained=EleutherAI/pythia-70m,revision=step3000",
+                   "num_fewshot": 0, "batch_size": None, "limit": None}}, indent=1))
+    assert find(tmp_path) == [path]
+    read = lm_eval.read(path, ReadOptions(metrics={"lambada_openai": "acc"}))
+    assert read.items.empty
+    assert read.scenario_scores[["model", "scenario", "score", "metric"]].values.tolist() == [
+        ["EleutherAI/pythia-70m", "hellaswag", 0.25, "acc"], ["EleutherAI/pythia-70m", "lambada_openai", 0.5, "acc"]]
+
+
 def test_broken_samples_line_is_one_clear_error(tmp_path: Path):
     folder = tmp_path / "run"
     shutil.copytree(QWEN.parent, folder)
