@@ -217,6 +217,7 @@ def _read_tables(unit: Path, options: ReadOptions) -> FormatRead:
     if not tables["response"]:
         raise EffbenchError(f"{unit}: no OpenEval response table (Parquet with response_id, model, scores)")
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         return _query_tables(con, unit, tables, options)
     except duckdb.Error as error:
