@@ -126,11 +126,12 @@ def test_train_trials_are_a_key_and_perturbed_and_valid_instances_are_left_out_b
     # make_suite.py: davinci's trials give id1 1,1  id2 0,1  id3 0,0 -> items 1, 0.5, 0 -> 0.5;
     # bloom's give id1 1,0  id2 1,1  id3 1,0 -> items 0.5, 1, 0.5 -> 2/3.
     assert scenario_means == pytest.approx({"openai/davinci": 0.5, "together/bloom": 2 / 3})
-    assert any("no schema.json found" in note for note in read.notes)
+    assert any("no schema.json found" in note and "schema_classic.yaml" in note for note in read.notes)
     assert any("left out 6 rows of perturbed instances" in note for note in read.notes)
-    # A run from before per_instance_stats.json: its aggregate is a scenario-level result.
+    # A run from before per_instance_stats.json: its aggregate of BoolQ's main metric in HELM Classic
+    # (quasi_exact_match on the valid split) is a scenario-level result.
     assert read.scenario_scores[["model", "scenario", "score", "metric"]].values.tolist() == [
-        ["openai/davinci", "boolq", 0.625, "exact_match"]]
+        ["openai/davinci", "boolq", 0.625, "quasi_exact_match"]]
 
 
 def test_perturbations_can_be_kept_as_key_values() -> None:
@@ -195,3 +196,23 @@ def _provenance(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
     columns = {row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE scores)").fetchall()}
     expression = name if name in columns else f"extra->>'{name}'"
     return {row[0] for row in con.execute(f"SELECT DISTINCT {expression} FROM scores").fetchall()}
+
+
+def test_a_run_folder_alone_uses_its_suites_schema_or_helm_classics_main_metric(tmp_path: Path) -> None:
+    run = SUITE / f"{BBQ},model=openai_gpt-4o-2024-05-13"
+    read = helm.read(run, ReadOptions())
+    assert read.options["schema"] == "../schema.json" and set(read.items["model"]) == {GPT4O}
+    # A Classic-era run without any schema.json: NarrativeQA's main metric there is f1_score, not exact_match.
+    folder = tmp_path / "narrative_qa:model=openai_davinci"
+    folder.mkdir()
+    (folder / "run_spec.json").write_text(json.dumps({"name": folder.name, "groups": ["narrative_qa"],
+                                                      "adapter_spec": {"model": "openai/davinci"}}))
+    stats = [[{"name": {"name": "exact_match", "split": "test"}, "count": 1, "sum": e, "mean": e},
+              {"name": {"name": "f1_score", "split": "test"}, "count": 1, "sum": f, "mean": f}]
+             for e, f in ((0, 0.5), (1, 1.0), (0, 0.25))]
+    (folder / "per_instance_stats.json").write_text(json.dumps(
+        [{"instance_id": f"id{i}", "train_trial_index": 0, "stats": s} for i, s in enumerate(stats)]))
+    assert _find(folder) == [folder]
+    read = helm.read(folder, ReadOptions())
+    assert set(read.items["metric"]) == {"f1_score"} and read.items["scenario"].iloc[0] == "narrative_qa"
+    assert read.items["score"].mean() == pytest.approx((0.5 + 1.0 + 0.25) / 3)

@@ -55,6 +55,45 @@ MODEL_ARGUMENTS: dict[str, frozenset[str] | None] = {
 # Taken, in this order, when the main metric is not recorded per instance (or the suite has no schema).
 FALLBACK_METRICS = ("exact_match", "quasi_exact_match", "prefix_exact_match", "quasi_prefix_exact_match",
                     "f1_score", "rouge_l")
+# Suites from before helm-summarize wrote schema.json (HELM Classic, 2022-23) were described by the
+# schema_classic.yaml packaged with HELM: each run group's main metric and split, copied from it
+# (stanford-crfm/helm @ 63754d05, src/helm/benchmark/static/schema_classic.yaml).
+CLASSIC_MAIN_METRICS: dict[tuple[str, str], str] = {
+    ("NDCG@10", "valid"): "msmarco_trec",
+    ("RR@10", "valid"): "msmarco_regular",
+    ("bits_per_byte", "test"): "ice the_pile twitter_aae twitter_aae_aa twitter_aae_white cleva_language_modeling",
+    ("bleu_4", "test"): "wmt_14",
+    ("chinese_bleu_1", "test"): "cleva_data_to_text_generation cleva_dialogue_generation cleva_pinyin_transliteration",
+    ("chinese_ibleu", "test"): "cleva_paraphrase_generation",
+    ("chinese_rouge_2", "test"): "cleva_summarization",
+    ("classification_macro_f1", "test"): "lextreme lex_glue",
+    ("cleva_machine_translation_bleu", "test"): "cleva_translation",
+    ("cleva_math_result_match", "test"): "cleva_mathematical_reasoning",
+    ("cleva_top1_accuracy", "test"): "cleva_conceptual_generalization",
+    ("exact_match", "test"): "openbookqa mmlu blimp cleva_closed_book_question_answering cleva_text_classification "
+    "cleva_opinion_mining cleva_paraphrase_identification cleva_reading_comprehension cleva_sentiment_analysis "
+    "cleva_classical_chinese_understanding cleva_coreference_resolution cleva_intent_understanding "
+    "cleva_subject_knowledge cleva_cultural_knowledge cleva_reasoning_primitive cleva_deductive_reasoning "
+    "cleva_inductive_reasoning cleva_code_synthesis cleva_commonsense_reasoning cleva_toxicity_detection cleva_bias "
+    "cleva_fact_checking cleva_instruction_following cleva_mathematical_calculation thai_exam",
+    ("exact_match", "valid"): "hellaswag truthful_qa",
+    ("exact_match_indicator", "test"): "dyck_language gsm",
+    ("f1_score", "test"): "narrative_qa",
+    ("f1_score", "valid"): "natural_qa_closedbook natural_qa_openbook_longans quac",
+    ("f1_set_match", "test"): "synthetic_reasoning_natural",
+    ("math_equiv", "test"): "math_regular",
+    ("math_equiv_chain_of_thought", "test"): "math_chain_of_thought",
+    ("pass", "test"): "code_humaneval",
+    ("quasi_exact_match", "test"): "raft civil_comments wikifact babi_qa synthetic_reasoning legalbench legal_support "
+    "lsat_qa med_qa entity_data_imputation entity_matching bbq decodingtrust_adv_robustness "
+    "decodingtrust_adv_demonstration decodingtrust_ood_robustness decodingtrust_fairness decodingtrust_privacy "
+    "decodingtrust_machine_ethics",
+    ("quasi_exact_match", "valid"): "boolq imdb",
+    ("rouge_2", "test"): "summarization_cnndm summarization_xsum billsum_legal_summarization "
+    "multilexsum_legal_summarization eurlexsum_legal_summarization",
+    ("test_avg", "test"): "code_apps",
+}
+CLASSIC_LOWER_IS_BETTER = frozenset({"bits_per_byte"})
 UNPERTURBED = "none"  # key value of unperturbed instances when perturbations are kept
 _HEAD_BYTES = 4096
 _BLANK = " \t\r\n"
@@ -135,8 +174,9 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     notes: list[str] = []
     schema = _read_schema(_schema_path(suite))
     if schema.path is None:
-        notes.append(f"{unit.name}: no {SCHEMA} found (helm-summarize writes it), so no run group's main metric "
-                     f"is known: took the first per-instance metric of {', '.join(FALLBACK_METRICS)}")
+        notes.append(f"{unit.name}: no {SCHEMA} found (helm-summarize writes it): took each run group's main metric "
+                     "from HELM Classic's schema_classic.yaml, and for groups it does not name the first per-instance "
+                     f"metric of {', '.join(FALLBACK_METRICS)}")
     runs, files = [], [] if schema.path is None else [schema.path]
     for folder in folders:
         if not (folder / PER_INSTANCE).is_file() and not (folder / STATS).is_file():
@@ -176,7 +216,8 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
         scenarios=pd.DataFrame(scenario_rows, columns=["scenario", "metric", "higher_is_better", "tags",
                                                       "description"]),
         runs=len(runs), notes=tuple(notes),
-        options={"schema": None if schema.path is None else _relative(schema.path, unit),
+        options={"schema": "schema_classic.yaml (HELM Classic)" if schema.path is None
+                 else _relative(schema.path, unit),
                  "perturbations": options.perturbations, "fallback_metrics": list(FALLBACK_METRICS),
                  "model_arguments": sorted(MODEL_ARGUMENTS)},
         **({"items": items} if items is not None else {}),
@@ -208,7 +249,9 @@ def _schema_path(suite: Path) -> Path | None:
 
 def _read_schema(path: Path | None) -> _Schema:
     if path is None:
-        return _Schema(None)
+        groups = {group: _Group(metric, split, None) for (metric, split), names in CLASSIC_MAIN_METRICS.items()
+                  for group in names.split()}
+        return _Schema(None, groups, dict.fromkeys(CLASSIC_LOWER_IS_BETTER, True))
     raw = _load_json(path)
     if not isinstance(raw, dict):
         raise EffbenchError(f"{path}: not a HELM schema (expected a JSON object with run_groups)")
