@@ -79,6 +79,38 @@ def test_old_columns_by_hand():
     assert read.models.loc[0, "model_sha"] == "607a30d7"
 
 
+def _run_with_details(tmp_path: Path, task: str, select: str) -> Path:
+    """Copy the real results file into a fresh output folder with one details file made by `select`."""
+    date = "2026-08-10T17-22-11.385681"
+    (tmp_path / "results").mkdir()
+    (tmp_path / "details").mkdir()
+    data = json.loads(SMOKE.read_text())
+    data["results"] = {task: {"acc": 0.5}}
+    (tmp_path / "results" / SMOKE.name).write_text(json.dumps(data))
+    target = tmp_path / "details" / f"details_{task}_{date}.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY ({select}) TO '{target}' (FORMAT parquet)")
+    return tmp_path / "results" / SMOKE.name
+
+
+def test_metrics_written_as_text(tmp_path: Path):
+    # lighteval falls back to writing every column as text; the metrics are then a dict's repr.
+    unit = _run_with_details(tmp_path, "lighteval|piqa|0", "SELECT * FROM (VALUES ('Q1', '{''acc'': 1.0}'), "
+                             "('Q2', '{''acc'': 0.0}'), ('Q3', '{''acc'': 1}')) AS t(example, metrics)")
+    read = lighteval.read(unit, ReadOptions())
+    assert read.items["score"].tolist() == [1.0, 0.0, 1.0]  # 2 of 3
+
+
+def test_repeated_documents_become_a_key(tmp_path: Path):
+    # Two few-shot seeds: each document twice; doc 0 scores 1 then 0, doc 1 scores 1 and 1.
+    unit = _run_with_details(tmp_path, "anli:r1|0", "SELECT {'id': id} AS doc, {'acc': acc} AS metric FROM "
+                             "(VALUES ('0', 1), ('1', 1), ('0', 0), ('1', 1)) AS t(id, acc)")
+    read = lighteval.read(unit, ReadOptions())
+    assert read.keys == ("fewshot_seed",)
+    assert read.items[["item_id", "fewshot_seed", "score"]].values.tolist() == [
+        ["0", 0, 1.0], ["1", 0, 1.0], ["0", 1, 0.0], ["1", 1, 1.0]]
+
+
 def test_metric_option():
     read = lighteval.read(SMOL, ReadOptions(metrics={"arc:easy": "acc_norm"}))
     # acc_norm 1, 1, 1, 0 (3 of 4)

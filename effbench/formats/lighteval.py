@@ -23,6 +23,7 @@ result. The model is ``config_general.model_config.model_name`` (or, earlier,
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import re
@@ -126,6 +127,8 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     extra = {}
     if frames:
         extra["items"] = pd.concat(frames, ignore_index=True)
+        if "fewshot_seed" in extra["items"]:
+            extra["keys"] = ("fewshot_seed",)
     if aggregates:
         extra["scenario_scores"] = pd.DataFrame(aggregates)
     if scenario_rows:
@@ -246,8 +249,13 @@ def _read_details(path: Path, task: str, declared: list[dict], wanted: str | Non
             if metric_column is None:
                 raise EffbenchError(f"{path}: no column 'metric' (or 'metrics', before lighteval 0.10)")
             fields = _struct_fields(con, path, metric_column)
-            if fields is None:
+            if fields is None and columns[metric_column].upper() == "VARCHAR":
+                # lighteval writes every column as text when a nested value defeats its Parquet writer.
+                frame, fields = _text_metrics(con, path, _item_expression(columns, path), metric_column)
+            elif fields is None:
                 raise EffbenchError(f"{path}: column {metric_column!r} is not a struct of metric values")
+            else:
+                frame = None
             names = [d["name"] for d in declared if d["name"] in fields] + [f for f in fields if f not in
                                                                             {d["name"] for d in declared}]
             if wanted is not None and wanted not in fields:
@@ -268,10 +276,13 @@ def _read_details(path: Path, task: str, declared: list[dict], wanted: str | Non
             if skipped and names.index(skipped[0]) < names.index(metric):
                 notes.append(f"{path.name}: skipped metric(s) {', '.join(skipped)} of task {task!r}: the "
                              f"per-document value is not a number (a corpus-level metric); took {metric}")
-            item_sql = _item_expression(columns, path)
-            frame = con.execute(
-                f"SELECT {item_sql} AS item_id, CAST({quote_ident(metric_column)}.{quote_ident(metric)} AS DOUBLE)"
-                " AS score FROM read_parquet(?)", [str(path)]).df()
+            if frame is not None:
+                frame = pd.DataFrame({"item_id": frame["item_id"], "score": frame[metric]})
+            else:
+                item_sql = _item_expression(columns, path)
+                frame = con.execute(
+                    f"SELECT {item_sql} AS item_id, CAST({quote_ident(metric_column)}.{quote_ident(metric)} AS DOUBLE)"
+                    " AS score FROM read_parquet(?)", [str(path)]).df()
     except duckdb.Error as exc:
         raise EffbenchError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
     if frame["item_id"].isna().any():
@@ -281,13 +292,42 @@ def _read_details(path: Path, task: str, declared: list[dict], wanted: str | Non
         frame["item_id"] = frame["item_id"] + frame.groupby("item_id").cumcount().map(
             lambda n: "" if n == 0 else f"#{n}")
     elif frame["item_id"].duplicated().any():
-        raise EffbenchError(f"{path}: doc.id {frame['item_id'][frame['item_id'].duplicated()].iloc[0]!r} repeats")
+        # A document evaluated several times (num_fewshot_seeds > 1): the occurrences become a key.
+        frame["fewshot_seed"] = frame.groupby("item_id").cumcount()
+        notes.append(f"{path.name}: documents of task {task!r} appear {frame['fewshot_seed'].max() + 1} times "
+                     "(few-shot seeds); they load as key column 'fewshot_seed'")
     aggregation = next((d.get("aggregation") for d in declared if d["name"] == metric), None)
     if isinstance(aggregation, str) and aggregation not in _MEAN_AGGREGATIONS:
         notes.append(f"{path.name}: lighteval aggregates {metric} of task {task!r} with {aggregation}, not a mean;"
                      " effbench's scenario score is the mean of the per-document values")
     frame["score"] = frame["score"].astype(float)
     return frame, metric, notes
+
+
+def _text_metrics(con: duckdb.DuckDBPyConnection, path: Path, item_sql: str, column: str
+                  ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Return (item_id and one column per metric, {metric: type}) from a metrics column written as text
+    (a Python dict's repr); a metric with any value that is not a number gets the type ``TEXT``."""
+    rows = con.execute(f"SELECT {item_sql} AS item_id, {quote_ident(column)} AS metrics FROM read_parquet(?)",
+                       [str(path)]).fetchall()
+    parsed = []
+    for number, (item_id, text) in enumerate(rows, start=1):
+        try:
+            value = ast.literal_eval(text) if text else {}
+        except (ValueError, SyntaxError):
+            value = None
+        if not isinstance(value, dict):
+            raise EffbenchError(f"{path}: row {number}: column {column!r} is not a dict of metric values")
+        parsed.append((item_id, value))
+    names = list(dict.fromkeys(name for _, value in parsed for name in value))
+    frame = pd.DataFrame({"item_id": [item_id for item_id, _ in parsed]})
+    types = {}
+    for name in names:
+        values = [value.get(name) for _, value in parsed]
+        numeric = all(v is None or _is_number(v) for v in values)
+        types[name] = "DOUBLE" if numeric else "TEXT"
+        frame[name] = [float(v) if numeric and v is not None else math.nan for v in values]
+    return frame, types
 
 
 def _struct_fields(con: duckdb.DuckDBPyConnection, path: Path, column: str) -> dict[str, str] | None:
