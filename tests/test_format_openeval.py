@@ -74,6 +74,15 @@ def test_tables_with_scores_as_a_list_of_structs_and_no_item_table(tmp_path):
     assert any("not in an item table" in note for note in read.notes)
 
 
+@pytest.mark.parametrize("unit", [ITEMS, TABLES], ids=["items", "tables"])
+def test_metric_for_every_benchmark_applies_where_it_exists(unit):
+    read = openeval.read(unit, ReadOptions(metrics={"*": "bleu"}))
+    assert dict(zip(read.scenarios["scenario"], read.scenarios["metric"], strict=True)) == {
+        "TruthfulQA": "bleu", "WildBench": "wildbench_score_rescaled"}
+    with pytest.raises(EffbenchError, match="benchmark 'WildBench' has no metric 'bleu'"):
+        openeval.read(unit, ReadOptions(metrics={"WildBench": "bleu"}))
+
+
 def test_broken_files_are_one_clear_error(tmp_path):
     lines = ITEMS.read_text().splitlines()
     item = json.loads(lines[0])

@@ -151,13 +151,20 @@ def _read_items(unit: Path, options: ReadOptions) -> FormatRead:
             if values:
                 names = list(values)
                 if benchmark not in chosen:
-                    chosen[benchmark] = options.metric_for(benchmark) or names[0]
-                others.setdefault(benchmark, {}).update(dict.fromkeys(n for n in names if n != chosen[benchmark]))
+                    wanted = options.metric_for(benchmark)
+                    if benchmark not in options.metrics and wanted not in names:
+                        wanted = None  # a metric asked for every benchmark ("*") applies where it exists
+                    chosen[benchmark] = wanted or names[0]
+                others.setdefault(benchmark, {}).update(dict.fromkeys(names))
             columns["model"].append(str(model))
             columns["scenario"].append(benchmark)
             columns["item_id"].append(item_id)
             columns["score"].append(values.get(chosen.get(benchmark), math.nan))
             columns["response"].append(_response_key(str(response.get("response_id") or ""), item_id, position))
+    for benchmark, metric in chosen.items():
+        if benchmark in options.metrics and metric not in others.get(benchmark, {}):
+            raise EffbenchError(f"{unit}: benchmark {benchmark!r} has no metric {metric!r} "
+                                f"(it has: {', '.join(others.get(benchmark, {}))})")
     frame = pd.DataFrame(columns)
     frame["metric"] = frame["scenario"].map(chosen)
     frame["file"] = unit.name
