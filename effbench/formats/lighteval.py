@@ -40,7 +40,8 @@ NAME = "lighteval"
 DESCRIPTION = "lighteval results/<model>/results_*.json with details/<model>/<date>/details_*.parquet"
 
 _RESULTS_HEAD = re.compile(rb'^\s*\{\s*"config_general"\s*:')
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?")
+# The run's date id: isoformat with ":" made "-" (early files kept the ":").
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}[-:]\d{2}[-:]\d{2}(?:\.\d+)?")
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
             "FLOAT", "DOUBLE", "BOOLEAN", "REAL", "DECIMAL")
 _MEAN_AGGREGATIONS = ("mean", "np.mean", "numpy.mean", "statistics.mean")

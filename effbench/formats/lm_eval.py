@@ -40,7 +40,8 @@ DESCRIPTION = "lm-evaluation-harness results_*.json with samples_<task>_*.jsonl 
 
 # The first bytes of every results file the harness wrote: `results` is the first key it dumps.
 _RESULTS_HEAD = re.compile(rb'^\s*\{\s*"results"\s*:')
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?")
+# The run's date id: isoformat with ":" made "-" (early files kept the ":").
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}[-:]\d{2}[-:]\d{2}(?:\.\d+)?")
 _PROMPT = re.compile(r"(?P<base>.+?)_prompt_?(?P<prompt>\d+)(?P<rest>(?:_.+)?)")
 # Keys of a results entry that are not metrics.
 _NOT_METRICS = {"alias", "samples", "name", "sample_len", "sample_count"}
