@@ -96,8 +96,12 @@ def test_older_results_notes_and_field_choice(tmp_path: Path) -> None:
     _write(run / "results" / "m" / "judged.json", {"score": 40.0, "details": [
         {"example_abbr": "judged_0", "pred": ["x"], "score": [0.5]}, {"example_abbr": "judged_1", "pred": ["y"],
                                                                      "score": [0.3]}]})
+    # Another evaluator version names the flag is_correct: siqa takes "correct", and the load says m2 has none.
+    _write(run / "results" / "m2" / "siqa.json", {"accuracy": 100.0, "details": {"0": {"is_correct": True}}})
     read = opencompass.read(run, ReadOptions())
     means = read.items.groupby("scenario")["score"].mean().to_dict()
+    assert any("m2/siqa.json: its details have no per-item correct; m2 has no results in siqa" in note
+               for note in read.notes)
     # siqa: 2 of 3 correct; judged: per-item scores 0.5 and 0.3.
     assert means == pytest.approx({"siqa": 2 / 3, "judged": 0.4})
     assert read.keys == () and "replica" not in read.items

@@ -100,11 +100,12 @@ def is_results_file(path: Path) -> bool:
     if path.suffix != ".json" or len(path.parents) < 3 or path.parents[1].name != "results" \
             or path.name.startswith("results_"):
         return False
-    match = _FIRST_KEY.match(_head(path))
+    head = _head(path)
+    match = _FIRST_KEY.match(head)
     if match is None or match.group(1) in _OTHER_FIRST_KEYS:
         return False
     key, value = match.groups()
-    return key in ("details", "error", "type") or value in "-0123456789NI"
+    return key in ("details", "error", "type") or value in "-0123456789NI" or '"details":' in head
 
 
 def is_predictions_file(path: Path) -> bool:
@@ -158,6 +159,10 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
                               ", ".join(modes) or None, None))
         for result in dataset_results:
             frame = _item_frame(result, field)
+            if frame.empty:
+                notes.append(f"{result.file}: its details have no per-item {field}; {result.model} has no results "
+                             f"in {dataset}")
+                continue
             _compare_with_headline(result, field, frame, notes)
             frames.append(frame)
     items = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
