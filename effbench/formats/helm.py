@@ -14,9 +14,10 @@ item = ``instance_id``; ``train_trial_index`` (and, with ``perturbations``, the 
 columns when an item has several rows. The score is the run group's main metric where it exists per
 instance; where it exists only as an aggregate (BBQ's ``bbq_accuracy``), the first of
 `FALLBACK_METRICS` that does exist per instance is taken, preferring one whose mean reproduces the
-aggregate in ``stats.json``, and a note says which and whether it does. ``--metric`` overrides.
-A run without ``per_instance_stats.json`` (HELM before 2023) gives its ``stats.json`` aggregate as a
-scenario-level result.
+aggregate in ``stats.json``, and a note says which and whether it does. ``--metric`` overrides. A
+suite without any schema.json (HELM Classic) takes each run group's main metric from HELM Classic's
+packaged schema (`CLASSIC_MAIN_METRICS`). A run without ``per_instance_stats.json`` gives its
+``stats.json`` aggregate as a scenario-level result.
 """
 
 from __future__ import annotations
