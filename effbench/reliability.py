@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
-from effbench.stats import RankIntervals, ResultsMatrix, competition_ranks, nanmean
+from effbench.stats import RankIntervals, ResultsMatrix, competition_ranks, mean_of_ratios, nanmean, score_unit
 from effbench.tiers import DEFAULT_TIERS, Tier, tier_resolution
 
 DECISIONS = ("examples", "scenarios", "aggregation", "models", "prompts", "allocation")
@@ -116,7 +116,10 @@ def mean_win_rate(scenario_scores: np.ndarray, present: np.ndarray | None = None
     other models (present, with a score there) it beats strictly, averaged.
 
     `scenario_scores` is ``(..., n_scenarios, n_models)``; `present` (``(..., n_models)`` bool)
-    leaves models out of the board. Absent models get NaN.
+    leaves models out of the board. Absent models get NaN. Wins are counted as integers and their
+    rates averaged exactly (`effbench.stats.mean_of_ratios`): two models with the same rational win
+    rate tie exactly, and pass `scenario_scores` from ``ResultsMatrix.canonical_scenario_means`` so
+    that equal scenario means compare as equal.
     """
     scores = np.asarray(scenario_scores, dtype=float)
     if present is None:
@@ -126,26 +129,28 @@ def mean_win_rate(scenario_scores: np.ndarray, present: np.ndarray | None = None
     beats = (filled[..., :, :, None] > filled[..., :, None, :]) & has[..., :, None, :]  # (..., S, m, m')
     wins = beats.sum(axis=-1)
     others = has.sum(axis=-1, keepdims=True) - 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(has & (others > 0), wins / np.maximum(others, 1), np.nan)
-    return np.where(present, nanmean(rate, axis=-2), np.nan)
+    rate = mean_of_ratios(wins, np.where(has & (others > 0), others, 0))
+    return np.where(present, rate, np.nan)
 
 
 def aggregate_scores(results: ResultsMatrix, how: str) -> np.ndarray:
-    """Return each model's overall score under aggregation `how` (one of ``AGGREGATIONS``)."""
-    scenario_scores = results.scenario_means()
+    """Return each model's overall score under aggregation `how` (one of ``AGGREGATIONS``), computed
+    exactly (equal rational scores are equal floats), over the scenarios each model has."""
+    scenario_scores = results.canonical_scenario_means()
     if how == "macro mean":
-        return nanmean(scenario_scores, axis=0)
+        exact = results.exact_scenario_means()
+        means = [[cell for cell in column if cell is not None] for column in zip(*exact, strict=True)]
+        return np.array([float(sum(cells) / len(cells)) if cells else np.nan for cells in means])
     if how == "micro mean":
-        sums = sum(np.nansum(m, axis=0) for m in results.scores)
-        counts = sum(np.sum(~np.isnan(m), axis=0) for m in results.scores)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        cells = [[cell for cell in column if cell is not None] for column in zip(*results.exact_sums(), strict=True)]
+        return np.array([float(sum(c[0] for c in column) / sum(c[1] for c in column)) if column else np.nan
+                         for column in cells])
     if how == "mean win rate":
         return mean_win_rate(scenario_scores)
     if how == "mean rank":
-        ranks = np.where(np.isnan(scenario_scores), np.nan, competition_ranks(scenario_scores))
-        return -nanmean(ranks, axis=0)  # negated so that higher is better, like the others
+        has = ~np.isnan(scenario_scores)
+        ranks = np.where(has, competition_ranks(scenario_scores), 0)
+        return -mean_of_ratios(ranks, has.astype(float))  # negated so that higher is better, like the others
     raise ValueError(f"`aggregation` must be one of {', '.join(AGGREGATIONS)}, got {how!r}")
 
 
@@ -221,7 +226,8 @@ def tier_agreement(reference: np.ndarray, draws: np.ndarray, tiers: Sequence[Tie
     ref_ranks = competition_ranks(np.where(present, reference, np.nan))
     draw_ranks = competition_ranks(np.where(present, draws, np.nan))
     within = np.abs(draw_ranks - ref_ranks) <= tier_resolution(ref_ranks, tiers)
-    return (within & present).sum(axis=1) / present.sum(axis=1)
+    with np.errstate(invalid="ignore"):  # a draw with no model present (one-model board): NaN, not a warning
+        return (within & present).sum(axis=1) / present.sum(axis=1)
 
 
 def score_change(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
@@ -278,11 +284,33 @@ class _Prepared:
 
     def __init__(self, results: ResultsMatrix) -> None:
         self.results = results
-        self.values = [np.where(np.isnan(m), 0.0, m) for m in results.scores]
+        units = [score_unit(m) for m in results.scores]
+        # Where every score is a whole multiple of 1/unit, sums are exact integers in units and means
+        # are averaged exactly, so that equal means tie exactly (see `mean_of_ratios`).
+        self.exact = all(u is not None for u in units)
+        self.units = np.array([u or 1 for u in units], dtype=float)
+        self.values = [np.where(np.isnan(m), 0.0, np.rint(m * u) if self.exact else m)
+                       for m, u in zip(results.scores, self.units, strict=True)]
         self.scored = [(~np.isnan(m)).astype(float) for m in results.scores]
         self.sizes = np.array([m.shape[0] for m in results.scores])
-        self.scenario_scores = results.scenario_means()
-        self.reference = nanmean(self.scenario_scores, axis=0)
+        self.scenario_scores = results.canonical_scenario_means()
+        full_sums = np.stack([v.sum(axis=0) for v in self.values])
+        full_counts = np.stack([s.sum(axis=0) for s in self.scored])
+        self.full_sums, self.full_denominators = full_sums, full_counts * self.units[:, None]
+        self.reference = self.macro(full_sums, self.full_denominators)
+
+    def macro(self, sums: np.ndarray, denominators: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Return the (weighted) mean over scenarios (axis -2) of ``sums / denominators`` (0 = absent)."""
+        if self.exact:
+            return mean_of_ratios(sums, denominators, weights)
+        present = denominators > 0
+        if weights is not None:
+            present = present & (np.broadcast_to(weights, present.shape) > 0)
+        w = np.where(present, 1.0 if weights is None else weights, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(present, sums / np.where(present, denominators, 1.0), 0.0)
+            total = w.sum(axis=-2)
+            return np.where(total > 0, (w * ratio).sum(axis=-2) / total, np.nan)
 
     def item_orders(self, n_draws: int, rng: np.random.Generator) -> list[np.ndarray]:
         """Return, per scenario, each draw's random position of every item (``(n_draws, n_items)``).
@@ -301,15 +329,15 @@ class _Prepared:
             orders.append(position)
         return orders
 
-    def scenario_means_with(self, orders: list[np.ndarray], n: int | None) -> np.ndarray:
-        """Return ``(n_draws, n_scenarios, n_models)`` means over each draw's first `n` items (all if None)."""
-        out = []
+    def scenario_sums_with(self, orders: list[np.ndarray], n: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(n_draws, n_scenarios, n_models)`` sums over each draw's first `n` items (all if None)
+        and their denominators (items scored, in score units); divide them with `macro`."""
+        sums, denominators = [], []
         for s, position in enumerate(orders):
             weights = (position < (n if n is not None else position.shape[1])).astype(float)
-            counts = weights @ self.scored[s]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out.append(np.where(counts > 0, (weights @ self.values[s]) / counts, np.nan))
-        return np.stack(out, axis=1)
+            sums.append(weights @ self.values[s])
+            denominators.append((weights @ self.scored[s]) * self.units[s])
+        return np.stack(sums, axis=1), np.stack(denominators, axis=1)
 
 
 def _examples(prep: _Prepared, orders: list[np.ndarray]) -> list[_Instantiations]:
@@ -317,7 +345,7 @@ def _examples(prep: _Prepared, orders: list[np.ndarray]) -> list[_Instantiations
     largest = int(prep.sizes[np.array(prep.results.resampled)].max()) if any(prep.results.resampled) else 0
     out = []
     for n in [level for level in EXAMPLE_LEVELS if level < largest] + [None]:
-        draws = nanmean(prep.scenario_means_with(orders, n), axis=1)
+        draws = prep.macro(*prep.scenario_sums_with(orders, n))
         used = np.minimum(prep.sizes, n).sum() if n is not None else total
         out.append(_Instantiations("all" if n is None else str(n), used / total, DEFAULT_AGGREGATION,
                                    prep.reference, draws))
@@ -326,13 +354,10 @@ def _examples(prep: _Prepared, orders: list[np.ndarray]) -> list[_Instantiations
 
 def _scenarios(prep: _Prepared, n_draws: int, rng: np.random.Generator) -> list[_Instantiations]:
     n_scenarios = len(prep.sizes)
-    scores = np.nan_to_num(prep.scenario_scores)
-    has = (~np.isnan(prep.scenario_scores)).astype(float)
     out = []
     for k in range(1, n_scenarios + 1):
         counts = rng.multinomial(k, np.full(n_scenarios, 1 / n_scenarios), size=n_draws).astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            draws = (counts @ scores) / (counts @ has)
+        draws = prep.macro(prep.full_sums[None], prep.full_denominators[None], counts[:, :, None])
         used = ((counts > 0) * prep.sizes).sum(axis=1).mean() / prep.sizes.sum()
         out.append(_Instantiations(str(k), float(used), DEFAULT_AGGREGATION, prep.reference, draws))
     return out
@@ -418,12 +443,10 @@ def _allocation(prep: _Prepared, orders: list[np.ndarray], n_draws: int,
             n = budget // k
             if not 1 <= n <= smallest:  # a split that no scenario can fill would spend less than the budget
                 continue
-            means = prep.scenario_means_with(orders, n)  # (draws, S, M)
+            sums, denominators = prep.scenario_sums_with(orders, n)  # (draws, S, M)
             keys = rng.random((n_draws, n_scenarios))
             chosen = keys <= np.partition(keys, k - 1, axis=1)[:, k - 1:k]
-            has = chosen[:, :, None] & ~np.isnan(means)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                draws = np.where(has, means, 0.0).sum(axis=1) / has.sum(axis=1)
+            draws = prep.macro(sums, denominators, chosen[:, :, None].astype(float))
             used = (chosen * np.minimum(prep.sizes, n)).sum(axis=1).mean() / total
             label = f"{budget} evaluations: {k} scenario{'s' if k > 1 else ''} x {n} items"
             out.append(_Instantiations(label, float(used), DEFAULT_AGGREGATION, prep.reference, draws))
@@ -532,7 +555,7 @@ def mwr_instability(results: ResultsMatrix) -> tuple[MwrInstability, ...]:
     ranking with every model on the board. Means do not depend on the other models, so under the
     macro mean this list would always be empty.
     """
-    scenario_scores = results.scenario_means()
+    scenario_scores = results.canonical_scenario_means()
     n_models = len(results.models)
     full = mean_win_rate(scenario_scores)
     present = ~np.eye(n_models, dtype=bool)
@@ -567,23 +590,36 @@ def disagreements(intervals: RankIntervals, confidence_level: float | None = Non
     scenario_tail = tail / len(intervals.scenarios)
     boot, boot_scen = intervals.resampled_scores, intervals.resampled_scenario_scores
     order = np.argsort(intervals.rank, kind="stable")
+    pairs = [(a, b) for x, a in enumerate(order) for b in order[x + 1:]
+             if not intervals.rank_lo[b] > intervals.rank_hi[a]]
     out = []
-    for x, a in enumerate(order):
-        for b in order[x + 1:]:
-            if intervals.rank_lo[b] > intervals.rank_hi[a]:
-                continue
-            lo, hi = np.nanquantile(boot[:, a] - boot[:, b], [tail, 1 - tail])
-            if not lo <= 0 <= hi:
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                scen_lo, scen_hi = np.nanquantile(boot_scen[:, :, a] - boot_scen[:, :, b],
-                                                  [scenario_tail, 1 - scenario_tail], axis=0)
-            a_better = tuple(s for s, v in zip(intervals.scenarios, scen_lo, strict=True) if v > 0)
-            b_better = tuple(s for s, v in zip(intervals.scenarios, scen_hi, strict=True) if v < 0)
+    block = max(1, (1 << 22) // max(1, boot_scen.shape[0] * boot_scen.shape[1]))
+    for start in range(0, len(pairs), block):
+        chunk = pairs[start:start + block]
+        first, second = np.array([p[0] for p in chunk]), np.array([p[1] for p in chunk])
+        lo, hi = _quantiles(boot[:, first] - boot[:, second], tail)
+        tied = (lo <= 0) & (hi >= 0)
+        if not tied.any():
+            continue
+        first, second = first[tied], second[tied]
+        scen_lo, scen_hi = _quantiles(boot_scen[:, :, first] - boot_scen[:, :, second], scenario_tail)  # (S, P)
+        for p, (a, b) in enumerate(zip(first, second, strict=True)):
+            a_better = tuple(s for s, v in zip(intervals.scenarios, scen_lo[:, p], strict=True) if v > 0)
+            b_better = tuple(s for s, v in zip(intervals.scenarios, scen_hi[:, p], strict=True) if v < 0)
             if a_better and b_better:
                 out.append(Disagreement(intervals.models[a], intervals.models[b], a_better, b_better))
     return tuple(out)
+
+
+def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the `tail` and ``1 - tail`` quantiles over axis 0 (NaN ignored; np.quantile when there is none)."""
+    if not np.isnan(samples).any():
+        lo, hi = np.quantile(samples, [tail, 1 - tail], axis=0)
+        return lo, hi
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanquantile(samples, [tail, 1 - tail], axis=0)
+    return lo, hi
 
 
 def recommend(rows: Sequence[DiorRow], resolution: Sequence[RankResolution], target: float) -> tuple[str, ...]:

@@ -7,6 +7,8 @@ Run as a script to print the reference rank intervals and examples-DIoR of the b
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 
@@ -30,28 +32,79 @@ def ranks_of(scores: pd.Series) -> pd.Series:
 
 
 def bootstrap_rank_intervals(
-    results: pd.DataFrame, n_resamples: int = 1000, confidence_level: float = 0.95, seed: int = 12345
+    results: pd.DataFrame, n_resamples: int = 1000, confidence_level: float = 0.95, seed: int = 12345,
+    simultaneous: bool = False,
 ) -> pd.DataFrame:
-    """Loop over resamples: draw each scenario's items with replacement (the same draw for every
-    model), recompute overall scores and ranks; return each model's rank and percentile interval."""
+    """Loop over resamples: give each scenario's items Dirichlet(1, ..., 1) weights plus pseudo-items
+    scoring 1 and 0 with Gamma(1/2) weights (the same weights for every model), recompute the overall
+    scores; then, pair by pair, call model k clearly better than j when their score difference exceeds
+    the critical value times the bootstrap standard deviation of the difference. The critical value
+    is the `confidence_level` quantile of the largest studentised deviation over j's comparisons (or
+    over all pairs when `simultaneous`). Return each model's rank and interval: 1 + the models
+    clearly better, and the number of models not clearly worse."""
     rng = np.random.default_rng(seed)
     matrices = pivot_by_scenario(results)
     models = sorted(results["model"].unique())
-    point = ranks_of(overall_scores(matrices)).reindex(models)
+    point = overall_scores(matrices).reindex(models)
+    arrays = [matrix.reindex(columns=models).to_numpy(dtype=float) for matrix in matrices.values()]
     draws = []
     for _ in range(n_resamples):
-        resampled = {}
-        for scenario, matrix in matrices.items():
-            rows = rng.integers(0, len(matrix), size=len(matrix))
-            resampled[scenario] = matrix.iloc[rows]
-        draws.append(ranks_of(overall_scores(resampled)).reindex(models).to_numpy())
+        scenario_means = []
+        for matrix in arrays:
+            weights = rng.standard_exponential(len(matrix))
+            pseudo_one, pseudo_zero = rng.standard_gamma(0.5, size=2)
+            scored = ~np.isnan(matrix)
+            sums = (np.where(scored, matrix, 0) * weights[:, None]).sum(axis=0) + pseudo_one
+            scenario_means.append(sums / ((scored * weights[:, None]).sum(axis=0) + pseudo_one + pseudo_zero))
+        draws.append(np.mean(scenario_means, axis=0))
     draws = np.array(draws)
-    tail = (1 - confidence_level) / 2
-    return pd.DataFrame({
-        "rank": point.to_numpy(),
-        "rank_lo": np.quantile(draws, tail, axis=0, method="inverted_cdf"),
-        "rank_hi": np.quantile(draws, 1 - tail, axis=0, method="inverted_cdf"),
-    }, index=models)
+    n = len(models)
+    se = np.zeros((n, n))
+    deviation = np.zeros((n_resamples, n, n))
+    for j in range(n):
+        for k in range(n):
+            if j != k:
+                difference = draws[:, j] - draws[:, k]
+                se[j, k] = difference.std()
+                if se[j, k] > 0:
+                    deviation[:, j, k] = np.abs(difference - (point.iloc[j] - point.iloc[k])) / se[j, k]
+    if simultaneous:
+        critical = np.full(n, np.quantile(deviation.max(axis=(1, 2)), confidence_level))
+    else:
+        critical = np.array([np.quantile(deviation[:, j, :].max(axis=1), confidence_level) for j in range(n)])
+    lo, hi = [], []
+    for j in range(n):
+        better = sum(point.iloc[k] - point.iloc[j] > critical[j] * se[j, k] for k in range(n) if k != j)
+        worse = sum(point.iloc[j] - point.iloc[k] > critical[j] * se[j, k] for k in range(n) if k != j)
+        lo.append(1 + better)
+        hi.append(n - worse)
+    return pd.DataFrame({"rank": ranks_of(point).to_numpy(), "rank_lo": lo, "rank_hi": hi}, index=models)
+
+
+def exact_mean_win_rates(scenario_scores: list[list[Fraction]], present: list[bool] | None = None
+                         ) -> list[Fraction | None]:
+    """HELM's mean win rate with fractions: `scenario_scores[s][m]`, every model scored everywhere."""
+    n_models = len(scenario_scores[0])
+    present = present or [True] * n_models
+    rates = []
+    for m in range(n_models):
+        if not present[m]:
+            rates.append(None)
+            continue
+        others = [k for k in range(n_models) if present[k] and k != m]
+        per_scenario = [Fraction(sum(row[m] > row[k] for k in others), len(others)) for row in scenario_scores]
+        rates.append(sum(per_scenario) / len(per_scenario))
+    return rates
+
+
+def exact_scenario_scores(results: pd.DataFrame) -> tuple[list[str], list[list[Fraction]]]:
+    """Return (models, [scenario][model] mean scores as fractions) for 0/1 scores, every model complete."""
+    models = sorted(results["model"].unique())
+    table = []
+    for _, group in results.groupby("scenario", sort=True):
+        sums = group.groupby("model")["score"].agg(["sum", "count"]).reindex(models)
+        table.append([Fraction(int(a), int(b)) for a, b in zip(sums["sum"], sums["count"], strict=True)])
+    return models, table
 
 
 def examples_dior(

@@ -71,6 +71,57 @@ def test_mean_win_rate_toy_case_of_the_paper_ties_once_a_third_model_is_added():
     assert set(removed_c.changed_models) == {"A", "B"}
 
 
+def test_equal_win_counts_are_exact_ties_in_mean_win_rate(mmlu_pro_path):
+    """Mixtral-8x7B-v0.1 and mathstral-7B both win 213 of their 14 x 28 comparisons on MMLU-Pro; averaged
+    as floats their win rates were 0.5433673469387755 and 0.5433673469387754."""
+    frame = pd.read_csv(mmlu_pro_path, usecols=["model", "scenario", "item_id", "score"])
+    results = matrix_from_frame(frame)
+    rates = mean_win_rate(results.canonical_scenario_means())
+    a, b = results.models.index("Mixtral-8x7B-v0.1"), results.models.index("mathstral-7B")
+    assert rates[a] == rates[b] == 213 / (14 * 28)
+    # Every removal agrees with an independent computation in fractions (tests/reference.py).
+    models, exact_scores = reference.exact_scenario_scores(frame)
+    assert tuple(models) == results.models
+    full = reference.exact_mean_win_rates(exact_scores)
+    found = {m.removed_model: set(m.changed_models) for m in mwr_instability(results)}
+    for removed, name in enumerate(models):
+        present = [k != removed for k in range(len(models))]
+        after = reference.exact_mean_win_rates(exact_scores, present)
+        changed = {models[i] for i in range(len(models)) for j in range(len(models))
+                   if present[i] and present[j] and sign(full[i] - full[j]) != sign(after[i] - after[j])}
+        assert found[name] == changed, name
+
+
+def sign(value) -> int:
+    return (value > 0) - (value < 0)
+
+
+def test_six_by_six_example_reorders_nothing_when_win_rates_stay_exactly_one_half():
+    """A and B have mean win rate exactly 1/2 with all six models and after removing D. Summing their
+    per-scenario rates as floats gave 0.5000000000000001 and 0.5 on the full board, which was
+    reported as a reordering of A and B when D is removed."""
+    scores = [[2, 2, 0, 1, 2, 0], [2, 1, 0, 0, 0, 0], [2, 0, 1, 1, 2, 0],
+              [0, 1, 0, 1, 0, 0], [1, 0, 0, 1, 1, 0], [0, 2, 2, 0, 0, 1]]
+    results = fixed(scores, "ABCDEF")
+    rates = mean_win_rate(results.canonical_scenario_means())
+    assert rates[0] == rates[1] == 0.5
+    present = np.array([True, True, True, False, True, True])
+    after = mean_win_rate(results.canonical_scenario_means(), present)
+    assert after[0] == after[1] == 0.5
+    # The trap is real: the plain float mean of the per-scenario rates splits the tie on the full board.
+    table = np.array(scores, dtype=float)
+    naive = [np.mean([(row[i] > np.delete(row, i)).sum() / 5 for row in table]) for i in (0, 1)]
+    assert naive[0] != naive[1]
+    assert next(m for m in mwr_instability(results) if m.removed_model == "D").changed_models == ()
+
+
+def matrix_from_frame(frame: pd.DataFrame) -> ResultsMatrix:
+    pivots = reference.pivot_by_scenario(frame)
+    models = tuple(sorted(frame["model"].unique()))
+    return ResultsMatrix(models, tuple(pivots), tuple(p.reindex(columns=list(models)).to_numpy(float)
+                                                      for p in pivots.values()), (True,) * len(pivots))
+
+
 def test_aggregations_are_what_they_say():
     results = ResultsMatrix(("a", "b"), ("big", "small"),
                             (np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]]), np.array([[0.0, 1.0]])), (True, True))
@@ -161,9 +212,10 @@ def test_fixed_seed_gives_fixed_values(mmlu_small):
     a = dior(mmlu_small, decisions=["examples", "scenarios"], metrics=["kendall_tau"], n_draws=100, rng=11)
     b = dior(mmlu_small, decisions=["examples", "scenarios"], metrics=["kendall_tau"], n_draws=100, rng=11)
     assert a.rows == b.rows
-    # Regression value (effbench 0.1.0): a change here changes every stored analysis and must be deliberate.
+    # Regression value (effbench 0.1.0, exact ties since issue 11): a change here changes every stored
+    # analysis and must be deliberate.
     ten = next(r for r in a.rows if r.decision == "examples" and r.level == "10")
-    assert ten.dior == pytest.approx(0.6530485831996297, abs=1e-12)
+    assert ten.dior == pytest.approx(0.6590218040824599, abs=1e-12)
 
 
 def test_prompts_decision_compares_designs_at_equal_budget():
