@@ -111,6 +111,14 @@ def test_repeated_documents_become_a_key(tmp_path: Path):
         ["0", 0, 1.0], ["1", 0, 1.0], ["0", 1, 0.0], ["1", 1, 1.0]]
 
 
+def test_blank_document_ids_fall_back_to_the_query(tmp_path: Path):
+    unit = _run_with_details(tmp_path, "anli:r1|0", "SELECT {'id': '', 'query': q} AS doc, {'acc': acc} AS metric "
+                             "FROM (VALUES ('first?', 1), ('second?', 0)) AS t(q, acc)")
+    items = lighteval.read(unit, ReadOptions()).items
+    assert items["item_id"].nunique() == 2 and items["score"].tolist() == [1.0, 0.0]
+    assert "fewshot_seed" not in items
+
+
 def test_metric_option():
     read = lighteval.read(SMOL, ReadOptions(metrics={"arc:easy": "acc_norm"}))
     # acc_norm 1, 1, 1, 0 (3 of 4)

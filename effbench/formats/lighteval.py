@@ -367,7 +367,11 @@ def _parse_struct(type_text: str) -> dict[str, str]:
 
 
 def _item_expression(columns: dict[str, str], path: Path) -> str:
-    if "doc" in columns:
+    """Return the SQL of a document's id: ``doc.id``, else (blank ids, old columns) a hash of its query."""
+    doc = _parse_struct(columns["doc"]) if columns.get("doc", "").upper().startswith("STRUCT(") else {}
+    if "id" in doc:
+        if "query" in doc:
+            return "coalesce(nullif(CAST(doc.id AS VARCHAR), ''), substr(sha256(CAST(doc.query AS VARCHAR)), 1, 16))"
         return "CAST(doc.id AS VARCHAR)"
     for name in ("example", "full_prompt"):
         if name in columns:
