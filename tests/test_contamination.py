@@ -1,0 +1,104 @@
+"""Contamination signals: before/after differences, the difficulty adjustment with controls, flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from effbench.contamination import binned_means, contamination_signals
+
+N_ITEMS = 400
+DAYS = np.linspace(0.0, 300.0, N_ITEMS)  # items published over 300 days
+
+
+def board(seed: int = 0, *, drop: float = 0.25, harder_later: float = 0.3):
+    """Six models on items that get harder over time; model "leaky" (date: day 150) saw the early items.
+
+    Models: two controls dated before every item, one after every item, "leaky" and "honest" dated
+    inside the range, "undated" without a date.
+    """
+    rng = np.random.default_rng(seed)
+    base = np.array([0.6, 0.5, 0.7, 0.55, 0.55, 0.5])
+    difficulty = harder_later * DAYS / DAYS.max()
+    p = np.clip(base[None, :] - difficulty[:, None], 0.02, 0.98)
+    p[DAYS < 150, 3] += drop  # the leaky model knows the early items
+    scores = (rng.random((N_ITEMS, 6)) < np.clip(p, 0, 1)).astype(float)
+    models = ("control-a", "control-b", "control-late", "leaky", "honest", "undated")
+    dates = np.array([-30.0, -10.0, 400.0, 150.0, 150.0, np.nan])
+    return scores, models, dates
+
+
+def test_a_model_that_saw_the_early_items_is_flagged_and_an_honest_one_is_not():
+    scores, models, dates = board()
+    result = contamination_signals(scores, DAYS, dates, models=models, n_resamples=500)
+    tested = {t.model: t for t in result.tested}
+    assert set(tested) == {"leaky", "honest"}
+    assert result.controls == ("control-a", "control-b", "control-late")
+    assert result.untested == (("undated", "no date"),)
+    assert tested["leaky"].flagged and not tested["honest"].flagged
+    # the adjustment takes out the items getting harder: the honest model's raw drop mostly disappears
+    assert tested["honest"].raw_difference < -0.05
+    assert abs(tested["honest"].adjusted_difference) < abs(tested["honest"].raw_difference)
+    assert tested["leaky"].adjusted_lo <= tested["leaky"].adjusted_difference <= tested["leaky"].adjusted_hi
+    assert tested["leaky"].adjusted_hi < 0
+
+
+def test_point_values_match_a_direct_computation():
+    scores, models, dates = board(seed=1)
+    result = contamination_signals(scores, DAYS, dates, models=models, n_resamples=20)
+    leaky = next(t for t in result.tested if t.model == "leaky")
+    after = DAYS >= 150
+    controls = scores[:, :3].mean(axis=1)
+    raw = scores[after, 3].mean() - scores[~after, 3].mean()
+    adjusted = raw - (controls[after].mean() - controls[~after].mean())
+    assert (leaky.n_before, leaky.n_after) == (int((~after).sum()), int(after.sum()))
+    assert leaky.raw_difference == pytest.approx(raw, abs=1e-12)
+    assert leaky.adjusted_difference == pytest.approx(adjusted, abs=1e-12)
+
+
+def test_without_a_real_effect_flags_are_rare():
+    flags = 0
+    for seed in range(30):
+        scores, models, dates = board(seed=seed, drop=0.0)
+        result = contamination_signals(scores, DAYS, dates, models=models, n_resamples=200, rng=seed)
+        flags += len(result.flagged)
+    assert flags <= 3  # 60 tests at a family-wise 5% per board
+
+
+def test_without_controls_the_other_models_stand_in():
+    scores, models, dates = board(seed=2)
+    inside = np.array([150.0, 150.0, 150.0, 150.0, 150.0, 150.0])
+    result = contamination_signals(scores, DAYS, inside, models=models, n_resamples=100)
+    assert result.controls == () and result.adjustment == "other models"
+    assert {t.model for t in result.tested} == set(models)
+    assert all(np.isfinite(t.adjusted_difference) for t in result.tested)
+
+
+def test_models_with_too_few_items_on_one_side_are_not_tested():
+    scores, models, dates = board()
+    dates = dates.copy()
+    dates[3] = 5.0  # only a handful of items before day 5
+    result = contamination_signals(scores, DAYS, dates, models=models, n_resamples=20, min_items=20)
+    assert "leaky" in dict(result.untested) and "needed on each side" in dict(result.untested)["leaky"]
+
+
+def test_binned_means_by_hand():
+    means, counts = binned_means(np.array([1.0, 0.0, np.nan, 1.0]), np.array([0.0, 1.0, 1.5, 2.0]),
+                                 np.array([0.0, 1.0, 2.0]))
+    assert counts.tolist() == [1, 2] and means.tolist() == [1.0, 0.5]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"item_dates": DAYS[:3]}, "`item_dates` must have one entry per item"),
+    ({"model_dates": np.zeros(2)}, "`model_dates` must have one entry per model"),
+    ({"n_resamples": 1}, "`n_resamples`"),
+    ({"confidence_level": 0}, "`confidence_level`"),
+    ({"min_items": 0}, "`min_items`"),
+    ({"item_dates": np.full(N_ITEMS, np.nan)}, "`item_dates` holds no date"),
+])
+def test_bad_arguments_name_the_parameter(kwargs, message):
+    scores, models, dates = board()
+    arguments = {"item_dates": DAYS, "model_dates": dates, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        contamination_signals(scores, arguments["item_dates"], arguments["model_dates"], models=models,
+                              **{k: v for k, v in kwargs.items() if k not in ("item_dates", "model_dates")})
