@@ -242,7 +242,10 @@ def _schema_path(suite: Path) -> Path | None:
         summary, schema = release / "summary.json", release / SCHEMA
         if not (summary.is_file() and schema.is_file()):
             continue
-        listed = _load_json(summary)
+        try:
+            listed = _load_json(summary)
+        except EffbenchError:  # another release's broken summary is no reason to refuse this suite
+            continue
         if isinstance(listed, dict) and suite.name in (listed.get("suites") or [listed.get("suite")]):
             found.append((str(listed.get("date") or ""), release.name, schema))
     return max(found)[2] if found else None
