@@ -158,6 +158,9 @@ def build(
     confidence: Annotated[
         float, typer.Option("--confidence", min=0.5, max=0.999, help="Confidence level of the intervals.")
     ] = 0.95,
+    simultaneous: Annotated[bool, typer.Option(
+        "--simultaneous", help="Rank intervals that hold for every model at once (default: each model's own).")
+    ] = False,
     config: Annotated[
         Path | None, typer.Option("--config", help="Settings file (default: ./effbench.toml when it exists).")
     ] = None,
@@ -175,7 +178,8 @@ def build(
       effbench build results.parquet --models models.csv --title "My benchmark"
     """
     columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
-    parameters = AnalysisParameters(n_resamples=resamples, confidence_level=confidence, seed=seed)
+    parameters = AnalysisParameters(n_resamples=resamples, confidence_level=confidence, seed=seed,
+                                    rank_method="simultaneous" if simultaneous else "marginal")
     try:
         settings = load_config(config)
         loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)

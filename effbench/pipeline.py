@@ -138,6 +138,7 @@ def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParamete
         store.results_matrix(con),
         n_resamples=parameters.n_resamples,
         confidence_level=parameters.confidence_level,
+        rank_method=parameters.rank_method,
         rng=parameters.seed,
     )
     store.save_ranking(con, result, reliability.disagreements(result), parameters)

@@ -76,7 +76,29 @@ CREATE TABLE IF NOT EXISTS rank_intervals (
     score_hi DOUBLE,
     analysis VARCHAR NOT NULL
 );
-COMMENT ON TABLE rank_intervals IS 'Overall rank (1 = best) and score of each model with their bootstrap percentile intervals; parameters in analyses. Intervals are NULL where no scenario has per-item results.';
+COMMENT ON TABLE rank_intervals IS 'Overall rank (1 = best) and score of each model with their intervals (score: percentile of a paired Bayesian bootstrap; rank: from paired differences to every other model); parameters in analyses. Intervals are NULL where no scenario has per-item results.';
+ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS partial BOOLEAN;
+ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS missing_scenarios INTEGER;
+ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS micro_score DOUBLE;
+ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS micro_score_lo DOUBLE;
+ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS micro_score_hi DOUBLE;
+ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS micro_rank INTEGER;
+ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS micro_rank_lo INTEGER;
+ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS micro_rank_hi INTEGER;
+ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS rank_method VARCHAR;
+COMMENT ON COLUMN rank_intervals.partial IS 'True for a model without results in some scenario: each missing scenario counts at the lowest score any model has there, so skipping a scenario never raises a score.';
+COMMENT ON COLUMN rank_intervals.rank_method IS 'marginal: each model''s rank interval holds its rank with the confidence level; simultaneous: all models'' intervals at once.';
+COMMENT ON COLUMN rank_intervals.micro_rank IS 'Rank when every item weighs the same (scenario means weighted by their numbers of items), with micro_rank_lo/hi and micro_score.';
+
+CREATE TABLE IF NOT EXISTS scenario_weights (
+    scenario VARCHAR NOT NULL,
+    n_items BIGINT NOT NULL,
+    macro_weight DOUBLE NOT NULL,
+    micro_weight DOUBLE NOT NULL,
+    variance_share DOUBLE,
+    tiny BOOLEAN NOT NULL
+);
+COMMENT ON TABLE scenario_weights IS 'Each scenario''s weight in the overall score: macro (every scenario the same, as ranked) and micro (by items); variance_share: its median share, over models, of the bootstrap variance of the overall score; tiny: fewer items than a tenth of the median scenario, too few to weigh like the others.';
 
 CREATE TABLE IF NOT EXISTS scenario_intervals (
     model VARCHAR NOT NULL,
@@ -209,7 +231,7 @@ COMMENT ON VIEW coverage IS 'For each model and scenario: results with a score, 
 CREATE OR REPLACE VIEW leaderboard AS
 SELECT r.model, r.rank, r.rank_lo, r.rank_hi, r.score, r.score_lo, r.score_hi,
        coalesce(c.n_items, 0) AS n_items, coalesce(c.n_scenarios, 0) AS n_scenarios,
-       c.n_items / nullif(t.total_items, 0) AS coverage
+       c.n_items / nullif(t.total_items, 0) AS coverage, coalesce(r.partial, false) AS partial
 FROM rank_intervals AS r
 LEFT JOIN (
     SELECT model,
@@ -219,7 +241,7 @@ LEFT JOIN (
 ) AS c USING (model)
 CROSS JOIN (SELECT sum(n_items) AS total_items FROM scenarios WHERE level = 'item') AS t
 ORDER BY r.rank, r.model;
-COMMENT ON VIEW leaderboard IS 'One row per ranked model, rank 1 = best: rank and score with their bootstrap intervals (see analyses for the parameters), items and scenarios with a score, and coverage = share of all items scored.';
+COMMENT ON VIEW leaderboard IS 'One row per ranked model, rank 1 = best: rank and score with their bootstrap intervals (see analyses for the parameters), items and scenarios with a score, coverage = share of all items scored, and partial = the model lacks some scenario, which counts at the board''s lowest score there.';
 
 CREATE OR REPLACE VIEW data_fingerprint AS
 SELECT sha256(coalesce(string_agg(sha256 || ':' || kind || ':' || coalesce(CAST(options AS VARCHAR), ''), '|'

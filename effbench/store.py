@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -74,8 +74,10 @@ class AnalysisParameters:
     n_resamples: int = 1000
     confidence_level: float = 0.95
     seed: int = 0
-    aggregation: str = "macro mean of scenario means"
-    method: str = "paired bootstrap over items within scenarios, percentile intervals"
+    aggregation: str = "macro mean of scenario means; a missing scenario counts at the board's lowest score there"
+    method: str = ("paired Bayesian bootstrap over items within scenarios with Jeffreys pseudo-items; "
+                   "rank intervals from paired differences")
+    rank_method: str = "marginal"  # or "simultaneous": every model's rank interval at once
 
 
 @contextmanager
@@ -429,6 +431,16 @@ def save_ranking(
         "model": models, "rank": result.rank, "rank_lo": _int_or_null(result.rank_lo),
         "rank_hi": _int_or_null(result.rank_hi), "score": result.score, "score_lo": result.score_lo,
         "score_hi": result.score_hi, "analysis": RANKING_ANALYSIS,
+        "partial": result.partial, "missing_scenarios": result.missing_scenarios,
+        "micro_score": result.micro_score, "micro_score_lo": result.micro_score_lo,
+        "micro_score_hi": result.micro_score_hi, "micro_rank": result.micro_rank,
+        "micro_rank_lo": _int_or_null(result.micro_rank_lo), "micro_rank_hi": _int_or_null(result.micro_rank_hi),
+        "rank_method": result.rank_method,
+    })
+    weights = pd.DataFrame({
+        "scenario": list(result.scenarios), "n_items": result.scenario_items,
+        "macro_weight": 1 / len(result.scenarios), "micro_weight": result.scenario_items / result.scenario_items.sum(),
+        "variance_share": result.scenario_variance_share, "tiny": result.tiny_scenarios,
     })
     n_scenarios = len(result.scenarios)
     per_scenario = pd.DataFrame({
@@ -456,7 +468,7 @@ def save_ranking(
         "analysis": RANKING_ANALYSIS,
     }).astype({"model_a": object, "model_b": object, "a_better_in": object, "b_better_in": object})
     frames = {"rank_intervals": overall, "scenario_intervals": per_scenario[per_scenario["score"].notna()],
-              "rank_distribution": distribution, "disagreements": pairs}
+              "rank_distribution": distribution, "disagreements": pairs, "scenario_weights": weights}
     _replace_analysis(con, RANKING_ANALYSIS, frames, {
         "method": parameters.method, "seed": parameters.seed, "n_resamples": parameters.n_resamples,
         "confidence_level": parameters.confidence_level, "aggregation": parameters.aggregation,
@@ -588,6 +600,8 @@ class SiteData:
     analysis: dict
     dior_analysis: dict | None
     flash_analysis: dict | None
+    # One row per scenario: items, macro and micro weights, share of the score's variance, tiny or not.
+    scenario_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 SITE_QUERIES = {
@@ -606,6 +620,7 @@ SITE_QUERIES = {
     "flash": "SELECT * FROM flash ORDER BY variant, full_rank, model",
     "flash_stages": "SELECT * FROM flash_stages ORDER BY variant, model, items_used",
     "flash_summary": "SELECT * FROM flash_summary ORDER BY is_default DESC, variant",
+    "scenario_weights": "SELECT * FROM scenario_weights ORDER BY scenario",
 }
 
 
