@@ -36,7 +36,20 @@ STAGED_TABLE = "_effbench_staged"
 _RAW_TABLE = "_effbench_raw"
 
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                 "UBIGINT", "FLOAT", "DOUBLE", "BOOLEAN")
+                 "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "BOOLEAN", "BIGNUM", "VARINT")
+
+# The name policy (`apply_name_policy`): names longer than this are refused, as are names of these types.
+MAX_NAME_LENGTH = 1000
+_NON_SCALAR_TYPES = ("STRUCT", "MAP", "UNION", "[]", "JSON")
+# Surrounding whitespace (ASCII and Unicode spaces) is stripped; control characters left inside are refused.
+_SURROUNDING_SPACE = r"^[\s\p{Z}]+|[\s\p{Z}]+$"
+_CONTROL_CHARACTER = r"\p{Cc}"
+
+# Extra columns of result files are kept in one JSON column of `scores`, so that a file with many
+# extra columns adds no column to a table of millions of rows; metadata files add real columns to
+# the small `models` table, at most this many per file.
+EXTRA_COLUMN = "extra"
+MAX_METADATA_COLUMNS = 200
 
 
 @dataclass(frozen=True)
@@ -110,9 +123,10 @@ def stage(con: duckdb.DuckDBPyConnection, source: Source) -> Staged:
     return adapters[source.kind](con, source, columns)
 
 
-def _reader_sql(path: Path, text_columns: Sequence[str] = ()) -> tuple[str, str]:
+def _reader_sql(path: Path, text_columns: Sequence[str] = (), *, header: bool = True) -> tuple[str, str]:
     """Return (DuckDB table function call, format name) for the file at `path`; in CSV files the
-    `text_columns` are read as VARCHAR rather than as the type the reader would guess."""
+    `text_columns` are read as VARCHAR rather than as the type the reader would guess, and without
+    `header` the first line is read as a row of text."""
     name = path.name.lower()
     for suffix in (".gz", ".zst"):
         name = name.removesuffix(suffix)
@@ -125,6 +139,8 @@ def _reader_sql(path: Path, text_columns: Sequence[str] = ()) -> tuple[str, str]
         markers = ", ".join(quote_literal(m) for m in MISSING_MARKERS)
         types = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in text_columns)
         typed = f", types = {{{types}}}" if text_columns else ""
+        if not header:
+            return f"read_csv({literal}, header = false, all_varchar = true)", "CSV"
         return f"read_csv({literal}, header = true, nullstr = [{markers}]{typed})", "CSV"
     raise EffbenchError(
         f"{path}: unknown file type; use .csv, .tsv, .parquet or .jsonl (optionally .gz)"
@@ -135,9 +151,24 @@ def _describe(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
     """Return {column: type} as the reader sees the file, without reading it all."""
     reader, format_name = _reader_sql(path)
     try:
-        return dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {reader})").fetchall())
+        described = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {reader})")
+        columns = dict(described.fetchall())
+        if format_name == "CSV":
+            _refuse_repeated_header(con, path)
     except duckdb.Error as error:
-        raise EffbenchError(f"{path}: cannot be read as {format_name}: {_first_line(error)}") from None
+        raise EffbenchError(f"{path}: cannot be read as {format_name}: {reader_failure(error)}") from None
+    return columns
+
+
+def _refuse_repeated_header(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a CSV header that names a column twice, which DuckDB's reader would rename to `x_1`."""
+    header = con.execute(f"SELECT * FROM {_reader_sql(path, header=False)[0]} LIMIT 1").fetchone() or ()
+    seen: dict[str, str] = {}
+    for name in header:
+        folded = (name or "").strip().lower()
+        if folded in seen:
+            raise EffbenchError(f"{path}: line 1: column {name!r} appears more than once in the header")
+        seen[folded] = name
 
 
 def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, text_columns: Sequence[str]) -> None:
@@ -145,12 +176,27 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, text_columns: Sequence
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW_TABLE} AS SELECT * FROM {reader}")
     except duckdb.Error as error:
-        raise EffbenchError(f"{path}: cannot be read as {format_name}: {_first_line(error)}") from None
+        raise EffbenchError(f"{path}: cannot be read as {format_name}: {reader_failure(error)}") from None
 
 
-def _first_line(error: Exception) -> str:
+def reader_failure(error: Exception, limit: int = 200) -> str:
+    """Return the reason a DuckDB reader gave, in one line of at most `limit` characters.
+
+    DuckDB's CSV errors put the line number first, then the offending line, then the reason; the
+    reason is the part worth reading ("CSV Error on Line: 2" alone says nothing), so it is kept.
+    """
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
+    if not lines:
+        return type(error).__name__
+    text = lines[0]
+    if "CSV Error on Line:" in text:
+        number = text.rsplit(":", 1)[1].strip()
+        reason = next((line for line in lines[1:] if not line.startswith(("Original Line:", "Possible Solution:"))),
+                      "malformed line")
+        text = f"line {number}: {reason}"
+        if "not utf-8 encoded" in reason.lower():
+            text += " (convert it to UTF-8, e.g. with iconv)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _find_column(columns: dict[str, str], wanted: str) -> str | None:
@@ -185,7 +231,7 @@ def _score_expression(con: duckdb.DuckDBPyConnection, column: str, column_type: 
     """Return SQL that turns `column` into DOUBLE scores, NULL where not evaluated; refuse text that is
     neither a number nor a missing marker, and infinities."""
     quoted = quote_ident(column)
-    if column_type.upper() in NUMERIC_TYPES:
+    if is_numeric(column_type):
         as_double = f"CAST({quoted} AS DOUBLE)"
     elif column_type.upper() == "VARCHAR":
         markers = ", ".join(quote_literal(m) for m in MISSING_MARKERS)
@@ -207,6 +253,93 @@ def _score_expression(con: duckdb.DuckDBPyConnection, column: str, column_type: 
         raise EffbenchError(f"{path}: column {column!r} has {infinite} infinite value(s)")
     # NaN is how some writers spell "not evaluated"; store it as NULL like a blank cell.
     return f"CASE WHEN isnan({as_double}) THEN NULL ELSE {as_double} END"
+
+
+def is_numeric(column_type: str) -> bool:
+    """Return whether a DuckDB column type holds numbers (every integer, float and DECIMAL type)."""
+    upper = column_type.upper()
+    return upper in NUMERIC_TYPES or upper.startswith("DECIMAL")
+
+
+def _show(value: object, limit: int = 60) -> str:
+    """Return `value` for a message: its repr (control characters escaped), cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def apply_name_policy(con: duckdb.DuckDBPyConnection, path: Path, raw_types: dict[str, str],
+                      fields: dict[str, str | None]) -> tuple[str, ...]:
+    """Apply effbench's policy for names to the staged rows; return the warnings for the load report.
+
+    `fields` maps each name column of `STAGED_TABLE` (model, scenario, item_id) to the column of the
+    raw table it came from (None when it came from a header). Every staging path calls this, so every
+    format gets the same policy: names are stripped of surrounding whitespace; names that are not
+    scalar (a JSON object or list), empty, longer than `MAX_NAME_LENGTH` or holding control
+    characters are refused; models and scenarios whose names differ only in case, among themselves
+    or from names already in the database, are kept apart with a warning.
+    """
+    notes = []
+    for field_name, raw in fields.items():
+        label = field_name.replace("_id", "")
+        if raw is not None and any(token in raw_types[raw].upper() for token in _NON_SCALAR_TYPES):
+            raise EffbenchError(f"{path}: column {raw!r} holds {raw_types[raw]}, not {label} names; "
+                                "a name must be text or a number")
+        quoted = quote_ident(field_name)
+        stripped = _stripped_sql("v")
+        control = f"regexp_matches(s, {quote_literal(_CONTROL_CHARACTER)})"
+        row = con.execute(
+            f"SELECT count(*) FILTER ({control}), any_value(v) FILTER ({control}),"
+            f" count(*) FILTER (s = ''), any_value(v) FILTER (s = ''),"
+            f" count(*) FILTER (length(s) > {MAX_NAME_LENGTH}), any_value(s) FILTER (length(s) > {MAX_NAME_LENGTH}),"
+            f" count(*) FILTER (s <> v)"
+            f" FROM (SELECT v, {stripped} AS s FROM (SELECT DISTINCT {quoted} AS v FROM {STAGED_TABLE})"
+            f" WHERE v IS NOT NULL)"
+        ).fetchone()
+        where = f"column {raw!r}" if raw is not None else "the header"
+        if row[0]:
+            raise EffbenchError(f"{path}: {where}: {row[0]} {label} name(s) hold control characters, e.g. "
+                                f"{_show(row[1])}; names must be printable text")
+        if row[2]:
+            raise EffbenchError(f"{path}: {where}: {row[2]} {label} name(s) are empty or only spaces, "
+                                f"e.g. {_show(row[3])}")
+        if row[4]:
+            raise EffbenchError(f"{path}: {where}: {row[4]} {label} name(s) are longer than {MAX_NAME_LENGTH:,} "
+                                f"characters, e.g. {_show(row[5])}")
+        if row[6]:
+            con.execute(f"UPDATE {STAGED_TABLE} SET {quoted} = {_stripped_sql(quoted)}"
+                        f" WHERE {quoted} <> {_stripped_sql(quoted)}")
+            notes.append(f"stripped the spaces around {row[6]} {label} name(s)")
+        if field_name in ("model", "scenario"):
+            notes.extend(_names_equal_up_to_case(con, field_name))
+    return tuple(notes)
+
+
+def _stripped_sql(expression: str) -> str:
+    return f"regexp_replace({expression}, {quote_literal(_SURROUNDING_SPACE)}, '', 'g')"
+
+
+def _names_equal_up_to_case(con: duckdb.DuckDBPyConnection, field_name: str) -> list[str]:
+    """Return a warning for each group of staged (or staged and stored) names that differ only in case."""
+    table = "models" if field_name == "model" else "scenarios"
+    stored = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?", [table]
+    ).fetchone()[0]
+    union = f" UNION SELECT {quote_ident(field_name)} FROM {table}" if stored else ""
+    groups = con.execute(
+        f"SELECT list(v ORDER BY v) FROM (SELECT DISTINCT {quote_ident(field_name)} AS v FROM {STAGED_TABLE}{union})"
+        f" WHERE v IS NOT NULL GROUP BY lower(v) HAVING count(*) > 1 ORDER BY lower(v)"
+    ).fetchall()
+    return [f"{field_name}s {', '.join(_show(name) for name in names)} differ only in case; "
+            f"they are kept as {len(names)} {field_name}s" for (names,) in groups[:5]] + (
+        [f"... and {len(groups) - 5} more such groups"] if len(groups) > 5 else [])
+
+
+def _extra_json_sql(extras: Sequence[tuple[str, str]]) -> str:
+    """Return SQL for the one JSON column (`EXTRA_COLUMN`) that holds a row's extra columns."""
+    if not extras:
+        return ""
+    pairs = ", ".join(f"{quote_literal(name)}, {quote_ident(name)}" for name, _ in extras)
+    return f", json_object({pairs}) AS {EXTRA_COLUMN}"
 
 
 def _refuse_nulls(con: duckdb.DuckDBPyConnection, columns: dict[str, str], path: Path) -> None:
@@ -239,24 +372,31 @@ def _stage_long(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[st
     score_sql = _score_expression(con, score, columns[score], path)
 
     standard = {model, scenario, item, score}
-    extras = [(name, type_) for name, type_ in columns.items() if name not in standard]
     reserved = {"model", "scenario", "item_id", "score", "source_id"}
-    clashing = [name for name, _ in extras if name.lower() in reserved]
+    clashing = [name for name in columns if name not in standard and name.lower() in reserved]
+    clashing += [key for key in keys if key.lower() == EXTRA_COLUMN]
     if clashing:
         raise EffbenchError(f"{path}: extra column(s) {', '.join(clashing)} clash with effbench's own names; "
                             "rename them or map them with --model-col/--scenario-col/--item-col/--score-col")
-    extra_sql = "".join(f", {quote_ident(name)}" for name, _ in extras)
+    # Key columns (prompt, seed) identify rows, so they are columns of `scores`; every other extra
+    # column goes into the one JSON column, whatever their number.
+    key_columns = [(key, columns[key]) for key in keys]
+    extras = [(name, type_) for name, type_ in columns.items() if name not in standard and name not in keys]
+    key_sql = "".join(f", {quote_ident(name)}" for name, _ in key_columns)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS SELECT"
         f" CAST({quote_ident(model)} AS VARCHAR) AS model, CAST({quote_ident(scenario)} AS VARCHAR) AS scenario,"
-        f" CAST({quote_ident(item)} AS VARCHAR) AS item_id, {score_sql} AS score{extra_sql} FROM {_RAW_TABLE}"
+        f" CAST({quote_ident(item)} AS VARCHAR) AS item_id, {score_sql} AS score{key_sql}{_extra_json_sql(extras)}"
+        f" FROM {_RAW_TABLE}"
     )
+    notes = apply_name_policy(con, path, columns, {"model": model, "scenario": scenario, "item_id": item})
     _refuse_duplicates(
         con, ["model", "scenario", "item_id", *keys], path,
         "if rows differ by prompt or seed, name that column with --key",
     )
     rows = con.execute(f"SELECT count(*) FROM {STAGED_TABLE}").fetchone()[0]
-    return Staged(source=source, rows=rows, extra_columns=tuple(extras))
+    kept = key_columns + ([(EXTRA_COLUMN, "JSON")] if extras else [])
+    return Staged(source=source, rows=rows, extra_columns=tuple(kept), notes=notes)
 
 
 def _stage_wide(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[str, str]) -> Staged:
@@ -269,7 +409,7 @@ def _stage_wide(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[st
             continue
         if name.strip().lower() in AGGREGATE_COLUMNS:
             notes.append(f"skipped column {name!r}: it aggregates the others (effbench computes its own)")
-        elif type_.upper() not in NUMERIC_TYPES:
+        elif not is_numeric(type_):
             notes.append(f"skipped column {name!r}: it holds {type_}, not scores")
         else:
             scenarios.append(name)
@@ -284,6 +424,7 @@ def _stage_wide(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[st
         f" FROM (SELECT CAST({quote_ident(model)} AS VARCHAR) AS model, {casts} FROM {_RAW_TABLE})"
         f" UNPIVOT INCLUDE NULLS (score FOR scenario IN ({listed}))"
     )
+    notes += apply_name_policy(con, path, columns, {"model": model, "scenario": None})
     _refuse_duplicates(con, ["model", "scenario"], path, "a wide table has one row per model")
     rows = con.execute(f"SELECT count(*) FROM {STAGED_TABLE}").fetchone()[0]
     return Staged(source=source, rows=rows, extra_columns=(), notes=tuple(notes))
@@ -296,14 +437,38 @@ def _stage_models(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[
     extras = [(name, type_) for name, type_ in columns.items() if name != model]
     if any(name.lower() == "model" for name, _ in extras):
         raise EffbenchError(f"{path}: a second column named like 'model' besides {model!r}")
+    if len(extras) > MAX_METADATA_COLUMNS:
+        raise EffbenchError(f"{path}: {len(extras):,} metadata columns; a metadata file may have at most "
+                            f"{MAX_METADATA_COLUMNS} besides the model's name")
     extra_sql = "".join(f", {quote_ident(name)}" for name, _ in extras)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS"
         f" SELECT CAST({quote_ident(model)} AS VARCHAR) AS model{extra_sql} FROM {_RAW_TABLE}"
     )
+    notes = apply_name_policy(con, path, columns, {"model": model})
     _refuse_duplicates(con, ["model"], path, "a metadata file has one row per model")
     rows = con.execute(f"SELECT count(*) FROM {STAGED_TABLE}").fetchone()[0]
-    return Staged(source=source, rows=rows, extra_columns=tuple(extras))
+    return Staged(source=source, rows=rows, extra_columns=tuple(extras), notes=notes)
+
+
+def check_fits(con: duckdb.DuckDBPyConnection, table: str, staged: Staged) -> None:
+    """Refuse staged columns whose values the column of the same name in `table` (made by an earlier
+    load, with another type) cannot take, naming the file and the column."""
+    existing = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())
+    for name, type_ in staged.extra_columns:
+        target = existing.get(name)
+        if target is None or target == type_:
+            continue
+        quoted = quote_ident(name)
+        row = con.execute(
+            f"SELECT count(*), any_value({quoted}) FROM {STAGED_TABLE}"
+            f" WHERE {quoted} IS NOT NULL AND TRY_CAST({quoted} AS {target}) IS NULL"
+        ).fetchone()
+        if row[0]:
+            raise EffbenchError(
+                f"{staged.source.path}: column {name!r} holds {type_} values such as {_show(row[1])}, which the "
+                f"database's {table}.{name} column ({target}, from files loaded before) cannot take; "
+                "rename the column or use a new --db")
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
@@ -335,12 +500,12 @@ def _stage_scenario_scores(con: duckdb.DuckDBPyConnection, source: Source, colum
     _refuse_nulls(con, {"model": "model", "scenario": "scenario"}, path)
     score_sql = _score_expression(con, "score", columns["score"], path)
     extras = [(name, type_) for name, type_ in columns.items() if name not in {"model", "scenario", "score"}]
-    extra_sql = "".join(f", {quote_ident(name)}" for name, _ in extras)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS SELECT CAST(model AS VARCHAR) AS model,"
-        f" CAST(scenario AS VARCHAR) AS scenario, CAST(NULL AS VARCHAR) AS item_id, {score_sql} AS score{extra_sql}"
-        f" FROM {_RAW_TABLE}"
+        f" CAST(scenario AS VARCHAR) AS scenario, CAST(NULL AS VARCHAR) AS item_id, {score_sql} AS score"
+        f"{_extra_json_sql(extras)} FROM {_RAW_TABLE}"
     )
+    notes = apply_name_policy(con, path, columns, {"model": "model", "scenario": "scenario"})
     _refuse_duplicates(con, ["model", "scenario"], path, "an aggregate result is one per model and scenario")
     rows = con.execute(f"SELECT count(*) FROM {STAGED_TABLE}").fetchone()[0]
-    return Staged(source=source, rows=rows, extra_columns=tuple(extras))
+    return Staged(source=source, rows=rows, extra_columns=((EXTRA_COLUMN, "JSON"),) if extras else (), notes=notes)

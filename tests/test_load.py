@@ -91,7 +91,7 @@ def test_extra_columns_are_kept_and_item_ids_are_text(tmp_path):
     path = write_csv(tmp_path / "x.csv", long_rows({"a": {"s": [1, 0]}, "b": {"s": [0, 0]}}, difficulty="hard"))
     db = tmp_path / "e.duckdb"
     pipeline.update(db, [Source(path)])
-    assert query(db, "SELECT DISTINCT difficulty FROM scores") == [("hard",)]
+    assert query(db, "SELECT DISTINCT extra->>'difficulty' FROM scores") == [("hard",)]
     assert query(db, "SELECT data_type FROM duckdb_columns() WHERE table_name = 'scores'"
                      " AND column_name = 'item_id'") == [("VARCHAR",)]
 
