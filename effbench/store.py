@@ -551,7 +551,9 @@ def prompt_matrix(con: duckdb.DuckDBPyConnection, models: Sequence[str], scenari
             .fetchall() for k in json.loads(options).get("keys", [])]
     if not keys:
         return None
-    key = quote_ident(keys[0])
+    # The prompts decision is about prompts: prefer a key named so over seeds, epochs or trials.
+    chosen = next((k for k in keys if "prompt" in k.lower()), keys[0])
+    key = quote_ident(chosen)
     frame = con.execute(
         f"SELECT model, scenario, item_id, CAST({key} AS VARCHAR) AS variant, avg(score) AS score FROM scores"
         f" WHERE score IS NOT NULL AND item_id IS NOT NULL AND {key} IS NOT NULL GROUP BY ALL"
@@ -563,14 +565,15 @@ def prompt_matrix(con: duckdb.DuckDBPyConnection, models: Sequence[str], scenari
     variant_index = {v: i for i, v in enumerate(variants)}
     matrices = []
     for scenario in scenarios:
-        part = frame[frame["scenario"] == scenario]
+        part = frame[(frame["scenario"] == scenario) & frame["model"].isin(model_index)]
         items = sorted(part["item_id"].unique())
         matrix = np.full((max(len(items), 1), len(variants), len(models)), np.nan)
         item_index = {item: i for i, item in enumerate(items)}
-        matrix[part["item_id"].map(item_index).to_numpy(), part["variant"].map(variant_index).to_numpy(),
-               part["model"].map(model_index).to_numpy()] = part["score"].to_numpy()
+        if not part.empty:  # a scenario without this key (or per-scenario only) stays all missing
+            matrix[part["item_id"].map(item_index).to_numpy(), part["variant"].map(variant_index).to_numpy(),
+                   part["model"].map(model_index).to_numpy()] = part["score"].to_numpy()
         matrices.append(matrix)
-    return keys[0], tuple(matrices)
+    return chosen, tuple(matrices)
 
 
 def _int_or_null(values: np.ndarray) -> pd.Series:

@@ -196,16 +196,19 @@ def discover(paths: Sequence[Path], format_name: str | None = None) -> list[Unit
             hint = f"as {format_name}" if format_name else "as any known format"
             raise EffbenchError(f"{root}: nothing found that can be read {hint} "
                                 f"(known formats: {', '.join(formats())}); name one with --format")
-        claims = _prefer_harness_formats(claims)
+        claims = _prefer_harness_formats(claims, named_file=root.is_file())
         _refuse_overlaps(claims)
         units.extend(sorted(claims, key=lambda u: (str(u.path), u.format)))
     return units
 
 
-def _prefer_harness_formats(claims: Sequence[Unit]) -> list[Unit]:
+def _prefer_harness_formats(claims: Sequence[Unit], *, named_file: bool) -> list[Unit]:
     """Drop plain-table claims on files a harness format recognised (an lm-eval samples file is also
-    JSON lines, but it is read as part of its run, never as a table of its own)."""
+    JSON lines, but it is read as part of its run, never as a table of its own). A file named on its
+    own that a harness format recognised (as itself or as part of a run) is never also a table."""
     covered = {unit.path for unit in claims if unit.format != "table"}
+    if named_file and covered:
+        return [unit for unit in claims if unit.format != "table"]
     return [unit for unit in claims
             if unit.format != "table" or not any(path in covered for path in (unit.path, *unit.path.parents))]
 
