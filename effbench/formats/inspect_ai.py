@@ -89,14 +89,13 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     status = header.get("status", "success")
     run = str(spec.get("run_id") or spec.get("eval_id") or task)
     notes: list[str] = []
-    if status != "success":
-        notes.append(f"{unit.name}: the log's status is {status!r} (the run did not finish); "
-                     f"loaded the {len(samples)} sample(s) it holds")
-
     per_epoch = bool(samples)
     if not samples and reductions:
         samples = reductions
         notes.append(f"{unit.name}: the log holds no samples; loaded its per-sample reduced scores (one per sample)")
+    if status != "success":
+        notes.append(f"{unit.name}: the log's status is {status!r} (the run did not finish); "
+                     f"loaded the {len(samples)} sample(s) it holds")
     # Scorers in the order the task declares them, but only those some sample was scored by.
     seen: dict[str, None] = {}
     for _, _, scores, _ in samples:
