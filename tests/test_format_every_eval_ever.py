@@ -29,8 +29,17 @@ def test_find_detects_records_and_lone_instance_files():
     assert every_eval_ever.find(FIXTURE, list_files(FIXTURE)) == expected
     parent = FIXTURE.parent
     assert every_eval_ever.find(parent, list_files(parent)) == expected
-    # the 0.3.0 samples file belongs to its record; given alone it is a unit of its own
-    assert every_eval_ever.find(PAIR_SAMPLES, [PAIR_SAMPLES]) == [PAIR_SAMPLES]
+    # the 0.3.0 samples file belongs to its record, even when given alone; without it, it is a unit of its own
+    assert every_eval_ever.find(PAIR_SAMPLES, [PAIR_SAMPLES]) == [PAIR]
+
+
+def test_lone_samples_file_without_its_record(tmp_path):
+    alone = tmp_path / PAIR_SAMPLES.name
+    alone.write_bytes(PAIR_SAMPLES.read_bytes())
+    assert every_eval_ever.find(alone, [alone]) == [alone]
+    read = every_eval_ever.read(alone, ReadOptions())
+    assert read.items[["model", "scenario", "item_id", "score", "metric"]].values.tolist() == [
+        ["demo-org/demo-model", "demo-source.demo_bench", "demo_0001", 1.0, "demo-source.demo_bench"]]
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="the shared samples are not on this machine")

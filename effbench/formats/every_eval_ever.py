@@ -43,7 +43,12 @@ def find(root: Path, files: list[Path]) -> list[Path]:
     companions = {companion for record in records for companion in _companions(record)}
     instances = [path for path in files
                  if path.suffix == ".jsonl" and path not in companions and _is_instance_file(path)]
-    return sorted(records + instances)
+    # An instance file given on its own whose record lies next to it is read with that record.
+    for position, path in enumerate(instances):
+        record = path.with_name(path.name.removesuffix("_samples.jsonl") + ".json")
+        if path.name.endswith("_samples.jsonl") and record.is_file() and _is_record(record):
+            instances[position] = record
+    return sorted(set(records + instances))
 
 
 def _head(path: Path) -> str:
