@@ -112,7 +112,7 @@ def test_cli_ingest_loads_the_folder(tmp_path, unit):
 
 def test_cli_build_on_the_tables_folder(tmp_path):
     db, out = tmp_path / "t.duckdb", tmp_path / "site"
-    result = CliRunner().invoke(app, ["build", str(TABLES), "--db", str(db), "--out", str(out)])
+    result = CliRunner().invoke(app, ["build", str(TABLES), "--db", str(db), "--out", str(out), "--resamples", "100"])
     assert result.exit_code == 0, result.output
     assert (out / "index.html").is_file()
     con = duckdb.connect(str(db), read_only=True)
