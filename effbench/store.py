@@ -637,3 +637,81 @@ def site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
     optional = {name: None if frame.empty else frame.iloc[0].to_dict() for name, frame in analyses.items()}
     return SiteData(**frames, analysis=optional[RANKING_ANALYSIS], dior_analysis=optional[DIOR_ANALYSIS],
                     flash_analysis=optional[FLASH_ANALYSIS])
+
+
+# Columns the trend pages read, first match wins: an item's publication date in `scores`, a model's
+# training cutoff or release date in `models`.
+ITEM_DATE_COLUMNS = ("contest_date_ms", "item_date", "publication_date", "published", "contest_date", "date")
+MODEL_DATE_COLUMNS = ("cutoff_date", "training_cutoff", "knowledge_cutoff", "release_date")
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return {r[0]: r[1] for r in con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall()}
+
+
+def _as_days(value: str, name: str, type_: str) -> str | None:
+    """Return SQL that turns the SQL expression `value` (named `name`, of DuckDB type `type_`) into days
+    since 1970, or None for a type we cannot read as a date (a bare number has no unit)."""
+    numeric = type_ in ("BIGINT", "INTEGER", "DOUBLE", "HUGEINT", "UBIGINT", "FLOAT", "DECIMAL")
+    if type_.startswith(("DATE", "TIMESTAMP")):
+        return f"epoch({value}) / 86400.0"
+    if name.endswith("_ms") and numeric:
+        return f"CAST({value} AS DOUBLE) / 86400000.0"
+    if type_ == "VARCHAR":
+        return f"epoch(TRY_CAST({value} AS DATE)) / 86400.0"
+    return None
+
+
+def _item_date_candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Return (name, SQL in days since 1970) of each readable item date, as a column of `scores` or a key of
+    its `extra` JSON (where loaders keep the files' other columns), in the order of ITEM_DATE_COLUMNS."""
+    types = _column_types(con, "scores")
+    found = []
+    for name in ITEM_DATE_COLUMNS:
+        days = _as_days(quote_ident(name), name, types[name]) if name in types else None
+        if days is None and types.get("extra") == "JSON":
+            row = con.execute("SELECT any_value(json_type(extra -> ?)) FROM scores WHERE extra ->> ? IS NOT NULL",
+                              [name, name]).fetchone()
+            if row and row[0]:
+                kind = "VARCHAR" if row[0] == "VARCHAR" else "DOUBLE" if row[0] in (
+                    "UBIGINT", "BIGINT", "DOUBLE", "INTEGER") else ""
+                key = name.replace("'", "''")
+                days = _as_days(f"(extra ->> '{key}')", name, kind)
+        if days is not None:
+            found.append((name, days))
+    return found
+
+
+def dated_items(con: duckdb.DuckDBPyConnection) -> tuple[str, pd.DataFrame] | None:
+    """Return (date column, frame of `model, item, score, day`) for per-item results whose items carry a
+    date (days since 1970; several rows of one item count as their mean), or None without such a column."""
+    for column, days in _item_date_candidates(con):
+        frame = con.execute(
+            f"SELECT model, scenario || ' / ' || item_id AS item, avg(score) AS score, min({days}) AS day"
+            " FROM scores WHERE score IS NOT NULL AND item_id IS NOT NULL GROUP BY model, scenario, item_id"
+            " ORDER BY item, model"
+        ).df()
+        if frame["day"].notna().any():
+            return column, frame
+    return None
+
+
+def model_dates(con: duckdb.DuckDBPyConnection) -> tuple[str, pd.Series] | None:
+    """Return (date column, each model's cutoff or release date in days since 1970) from the model metadata,
+    or None without such a column."""
+    types = _column_types(con, "models")
+    for column in MODEL_DATE_COLUMNS:
+        days = _as_days(quote_ident(column), column, types[column]) if column in types else None
+        if days is not None:
+            frame = con.execute(f"SELECT model, {days} AS day FROM models ORDER BY model").df()
+            if frame["day"].notna().any():
+                return column, frame.set_index("model")["day"]
+    return None
+
+
+def scenario_tags(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
+    """Return each scenario's tags from the `tags` column of `scenarios` (comma-separated), where there is one."""
+    if "tags" not in _column_types(con, "scenarios"):
+        return {}
+    rows = con.execute("SELECT scenario, CAST(tags AS VARCHAR) FROM scenarios WHERE tags IS NOT NULL").fetchall()
+    return {scenario: tuple(t.strip() for t in tags.strip("[]").split(",") if t.strip()) for scenario, tags in rows}
