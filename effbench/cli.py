@@ -122,8 +122,36 @@ def _print_times(times: progress.StageTimes, quiet: bool) -> None:
 
 
 def _fail(error: EffbenchError) -> typer.Exit:
+    if _debug.on:
+        raise error  # --debug: the whole traceback
     typer.echo(f"effbench: error: {error}", err=True)
     return typer.Exit(code=1)
+
+
+class _debug:
+    """Whether --debug was given: errors then show their traceback."""
+
+    on = False
+
+
+# Seeds are stored as BIGINT and fed to numpy, which takes non-negative integers.
+MAX_SEED = 2**63 - 1
+LowerIsBetterOption = Annotated[
+    list[str] | None,
+    typer.Option("--lower-is-better", help="Scenario whose scores are better when lower (error rate, latency); "
+                 "ranked on its negated scores. Repeatable; also [ranking] lower_is_better in effbench.toml."),
+]
+
+
+def _check_seed(seed: int, option: str = "--seed") -> None:
+    """Refuse a seed numpy cannot take or the database cannot store, before any work."""
+    if not 0 <= seed <= MAX_SEED:
+        raise _fail(EffbenchError(f"{option} must be a whole number from 0 to 2**63 - 1, got {seed}"))
+
+
+def _print_warnings(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        typer.echo(f"effbench: warning: {warning}", err=True)
 
 
 @app.command()
@@ -177,6 +205,7 @@ def build(
 
       effbench build results.parquet --models models.csv --title "My benchmark"
     """
+    _check_seed(seed)
     columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
     parameters = AnalysisParameters(n_resamples=resamples, confidence_level=confidence, seed=seed,
                                     rank_method="simultaneous" if simultaneous else "marginal")
@@ -189,6 +218,7 @@ def build(
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.update.loads)
+    _print_warnings(report.update.warnings)
     _print_times(times, quiet)
     typer.echo(f"ranked {report.update.n_models} models; wrote {len(report.files)} files to {out}/", err=True)
 
@@ -214,6 +244,7 @@ def ingest(
     perturbations: PerturbationsOption = False,
     prompts_as_scenarios: PromptScenariosOption = False,
     quiet: QuietOption = False,
+    lower_is_better: LowerIsBetterOption = None,
 ) -> None:
     """Load result and metadata files into the database and refresh the ranking.
 
@@ -240,10 +271,11 @@ def ingest(
         if not loaded:
             raise EffbenchError("nothing to load; give result files or folders, --wide or --models")
         with progress.reporting(show=progress.should_show(quiet)) as times:
-            report = pipeline.update(db, loaded, all_analyses=False)
+            report = pipeline.update(db, loaded, all_analyses=False, lower_is_better=tuple(lower_is_better or ()))
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.loads)
+    _print_warnings(report.warnings)
     _print_times(times, quiet)
     typer.echo(f"{db}: {report.n_models} models ranked", err=True)
 
@@ -328,6 +360,7 @@ def dior(
 
       effbench dior --decision scenarios --draws 5000 --seed 1
     """
+    _check_seed(seed)
     defaults = DiorParameters()
     parameters = DiorParameters(
         n_draws=draws, confidence_level=confidence, seed=seed, target=target,
@@ -566,9 +599,20 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of any error.")] = False,
 ) -> None:
     """effbench: rank intervals, reliability and a static leaderboard from raw evaluation results."""
+    _debug.on = debug
 
 
 def main() -> None:
-    app()
+    """Run the command line; an unexpected error is one line (its traceback with --debug)."""
+    try:
+        app()
+    except Exception as error:  # noqa: BLE001 - the last line of defence of the command line
+        if _debug.on:
+            raise
+        reason = str(error).splitlines()[0] if str(error) else ""
+        typer.echo(f"effbench: internal error: {type(error).__name__}: {reason} (run with --debug to see where)",
+                   err=True)
+        raise SystemExit(2) from None

@@ -47,6 +47,9 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise EffbenchError(f"{path}: cannot read settings: {error}") from None
+    except UnicodeDecodeError as error:
+        raise EffbenchError(f"{path}: cannot read settings: byte {error.start} is not UTF-8 text "
+                            "(save the file as UTF-8)") from None
     for section, values in data.items():
         if section not in _SECTIONS or not isinstance(values, dict):
             raise EffbenchError(f"{path}: unknown section [{section}]; known: {', '.join(sorted(_SECTIONS))}")

@@ -34,6 +34,7 @@ class UpdateReport:
     loads: tuple[LoadReport, ...]
     recomputed: bool
     n_models: int
+    warnings: tuple[str, ...] = ()  # about the loaded data as a whole (scenarios that mix scales)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def update(
     flash_config: flash.FlashConfig = DEFAULT_FLASH,
     default_example: bool = False,
     all_analyses: bool = True,
+    lower_is_better: Sequence[str] = (),
 ) -> UpdateReport:
     """Load `sources` (or a bundled example) into the database at `db` and refresh the analyses.
 
@@ -78,6 +80,7 @@ def update(
     exist before and could not be loaded is removed again, so a failed first call leaves nothing.
     Without `all_analyses` only the ranking (the `leaderboard` view) is refreshed, which takes a
     second; the reliability analysis and the Flash simulation wait for `effbench build`.
+    `lower_is_better` names scenarios whose scores are better when lower (recorded in the database).
     """
     if sources and example:
         raise EffbenchError("give either result files or --example, not both")
@@ -88,6 +91,9 @@ def update(
                 reports = store.ingest(con, _sources_to_load(con, sources, example, default_example))
             if not store.has_results(con):
                 raise EffbenchError(f"{db}: no results loaded yet; give result files or --example")
+            if lower_is_better:
+                store.declare_lower_is_better(con, lower_is_better)
+            warnings = tuple(store.scale_warnings(con))
             with progress.stage("ranking"):
                 recomputed = refresh_ranking(con, parameters)
             if all_analyses:
@@ -101,7 +107,7 @@ def update(
             for leftover in (db, db.with_name(db.name + ".wal")):
                 leftover.unlink(missing_ok=True)
         raise
-    return UpdateReport(tuple(reports), recomputed, n_models)
+    return UpdateReport(tuple(reports), recomputed, n_models, warnings)
 
 
 def _sources_to_load(
@@ -305,6 +311,15 @@ def site_title(con: duckdb.DuckDBPyConnection) -> str:
     return "Leaderboard"
 
 
+def _refuse_inputs_inside(out: Path, db: Path, sources: Sequence[Source]) -> None:
+    """Refuse a database or input file inside the output folder, which every build replaces whole."""
+    site = out.resolve()
+    for path, what in ((db, "the database (--db)"), *((s.path, "an input file") for s in sources)):
+        if path.resolve().is_relative_to(site):
+            raise EffbenchError(f"{path}: {what} is inside the output folder {out}, which every build "
+                                "replaces whole; keep it outside")
+
+
 def build(
     db: Path,
     out: Path,
@@ -315,11 +330,13 @@ def build(
     dior_parameters: DiorParameters = DEFAULT_DIOR,
     flash_config: flash.FlashConfig = DEFAULT_FLASH,
     title: str | None = None,
+    lower_is_better: Sequence[str] = (),
 ) -> BuildReport:
     """Load, analyse and write the site into `out`; with nothing loaded, use the MMLU-Pro example."""
     check_replaceable(out.resolve())  # before any work: a folder we may not replace stops the build now
+    _refuse_inputs_inside(out, db, sources)
     report = update(db, sources, example=example, parameters=parameters, dior_parameters=dior_parameters,
-                    flash_config=flash_config, default_example=True)
+                    flash_config=flash_config, default_example=True, lower_is_better=lower_is_better)
     with store.open_store(db, read_only=True) as con, progress.stage("site pages"):
         data = store.site_data(con)
         plan = render.site_pages(data, title=title or site_title(con))

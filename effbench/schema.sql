@@ -32,6 +32,9 @@ ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS tags VARCHAR;
 ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS description VARCHAR;
 COMMENT ON TABLE scenarios IS 'One row per scenario. level = item (per-item results, resampled by the bootstrap) or scenario (one score per model, no items). n_items: distinct items; n_models: models with a score. metric, higher_is_better, tags, description: what the harness files say about it (NULL when loaded from a plain table).';
 
+CREATE TABLE IF NOT EXISTS scenario_directions (scenario VARCHAR NOT NULL, higher_is_better BOOLEAN NOT NULL);
+COMMENT ON TABLE scenario_directions IS 'Directions the user declared (effbench build --lower-is-better SCENARIO, or [ranking] lower_is_better in effbench.toml); they override what harness files say, in scenarios.higher_is_better. A lower-is-better scenario is ranked on its negated scores.';
+
 CREATE TABLE IF NOT EXISTS scenario_metadata (
     scenario VARCHAR NOT NULL,
     metric VARCHAR,
@@ -244,10 +247,11 @@ ORDER BY r.rank, r.model;
 COMMENT ON VIEW leaderboard IS 'One row per ranked model, rank 1 = best: rank and score with their bootstrap intervals (see analyses for the parameters), items and scenarios with a score, coverage = share of all items scored, and partial = the model lacks some scenario, which counts at the board''s lowest score there.';
 
 CREATE OR REPLACE VIEW data_fingerprint AS
-SELECT sha256(coalesce(string_agg(sha256 || ':' || kind || ':' || coalesce(CAST(options AS VARCHAR), ''), '|'
-                                  ORDER BY source_id), '')) AS fingerprint
-FROM sources;
-COMMENT ON VIEW data_fingerprint IS 'A hash of every loaded source (its bytes, kind and options); analyses record it.';
+SELECT sha256(coalesce((SELECT string_agg(sha256 || ':' || kind || ':' || coalesce(CAST(options AS VARCHAR), ''), '|'
+                                          ORDER BY source_id) FROM sources), '')
+              || coalesce((SELECT '|lower is better:' || string_agg(scenario, '|' ORDER BY scenario) FROM scenarios
+                           WHERE higher_is_better IS FALSE), '')) AS fingerprint;
+COMMENT ON VIEW data_fingerprint IS 'A hash of every loaded source (its bytes, kind and options) and of the scenarios ranked lower-is-better; analyses record it.';
 
 CREATE OR REPLACE VIEW analysis_status AS
 SELECT a.analysis, a.data_fingerprint = f.fingerprint AS current, a.effbench_version

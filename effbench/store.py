@@ -23,12 +23,12 @@ import pandas as pd
 from effbench import __version__, formats
 from effbench.errors import EffbenchError
 from effbench.flash import FlashConfig, FlashSimulation
-from effbench.load import STAGED_TABLE, Source, Staged, drop_staging, file_sha256, stage, stage_frame
+from effbench.load import STAGED_TABLE, Source, Staged, check_fits, drop_staging, file_sha256, stage, stage_frame
 from effbench.reliability import DECISIONS, DEFAULT_METRICS, Disagreement, ReliabilityResult
 from effbench.sql import quote_ident
 from effbench.stats import RankIntervals, ResultsMatrix
 
-SCHEMA_VERSION = "5"  # schema.sql is idempotent: older files are brought up to date by running it
+SCHEMA_VERSION = "6"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
 STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"
@@ -85,15 +85,25 @@ def open_store(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDB
     """Open (creating if needed) the database at `path` with effbench's schema; close it on exit."""
     if read_only and not path.exists():
         raise EffbenchError(f"{path}: no such database; run `effbench build` or `effbench ingest` first")
+    # Extension autoloading off: a file of another format (SQLite, ...) must be refused, not make DuckDB
+    # download the extension that reads it.
+    config = {"storage_compatibility_version": STORAGE_VERSION, "autoload_known_extensions": False,
+              "autoinstall_known_extensions": False}
     try:
-        con = duckdb.connect(
-            str(path), read_only=read_only, config={"storage_compatibility_version": STORAGE_VERSION}
-        )
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.Error as error:
-        raise EffbenchError(f"{path}: cannot open as a DuckDB database: {str(error).splitlines()[0]}") from None
+        reason = str(error).splitlines()[0]
+        if path.is_file():
+            with path.open("rb") as handle:
+                if handle.read(16) == b"SQLite format 3\0":
+                    reason = "it is a SQLite database"
+        raise EffbenchError(f"{path}: cannot open as a DuckDB database: {reason}") from None
     try:
         if not read_only:
-            _ensure_schema(con)
+            try:
+                _ensure_schema(con)
+            except EffbenchError as error:
+                raise EffbenchError(f"{path}: {error}") from None
         yield con
     finally:
         con.close()
@@ -149,14 +159,17 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> list[Lo
     the whole call: either every source is loaded or none is.
     """
     reports = []
+    where = ""  # the file being loaded, for an error DuckDB raises without naming it
     try:
         with transaction(con):
             for source in sources:
+                where = f"{source.path}: "
                 reports.append(_ingest_one(con, source))
+            where = ""
             if any(not report.already_loaded for report in reports):
                 _refresh_scenarios(con)
     except duckdb.Error as error:
-        raise EffbenchError(f"loading failed, nothing was changed: {str(error).splitlines()[0]}") from None
+        raise EffbenchError(f"{where}loading failed, nothing was changed: {str(error).splitlines()[0]}") from None
     finally:
         drop_staging(con)
     return reports
@@ -274,6 +287,7 @@ def _insert_results(con: duckdb.DuckDBPyConnection, staged: Staged, source_id: i
         have = "per-scenario" if level == "item" else "per-item"
         raise EffbenchError(f"{path}: scenario {clash[1]!r} already has {have} results; "
                             "a scenario holds either per-item or per-scenario results, not both")
+    check_fits(con, "scores", staged)
     _add_columns(con, "scores", staged.extra_columns)
     keys = ["model", "scenario", "item_id", *(staged.source.columns.keys if keys is None else keys)]
     on = " AND ".join(f"s.{quote_ident(k)} IS NOT DISTINCT FROM t.{quote_ident(k)}" for k in keys)
@@ -297,6 +311,7 @@ def _insert_metadata(con: duckdb.DuckDBPyConnection, staged: Staged, *, replace:
     """Add the file's columns to `models`. A metadata file's value replaces an earlier one's; what a
     harness format says about a model (`replace` false) only fills values that are missing, so the
     user's own metadata file always wins."""
+    check_fits(con, "models", staged)
     _add_columns(con, "models", staged.extra_columns)
     if staged.extra_columns:
         assignments = ", ".join(
@@ -324,6 +339,46 @@ def _refresh_scenarios(con: duckdb.DuckDBPyConnection) -> None:
         " arg_max(description, source_id) FILTER (WHERE description IS NOT NULL) AS description"
         " FROM scenario_metadata GROUP BY scenario) AS m USING (scenario) ORDER BY s.scenario"
     )
+    _apply_directions(con)
+
+
+def _apply_directions(con: duckdb.DuckDBPyConnection) -> None:
+    """Let the directions the user declared override what the files said."""
+    con.execute("UPDATE scenarios SET higher_is_better = d.higher_is_better FROM scenario_directions AS d"
+                " WHERE scenarios.scenario = d.scenario"
+                " AND scenarios.higher_is_better IS DISTINCT FROM d.higher_is_better")
+
+
+def declare_lower_is_better(con: duckdb.DuckDBPyConnection, scenarios: Sequence[str]) -> None:
+    """Record that `scenarios` are better when their scores are lower (error rates, latency); a no-op,
+    leaving the file untouched, when that is already recorded. Unknown scenario names are refused."""
+    known = {row[0] for row in con.execute("SELECT scenario FROM scenarios").fetchall()}
+    unknown = sorted(set(scenarios) - known)
+    if unknown:
+        listing = ", ".join(sorted(known)[:20]) + (", ..." if len(known) > 20 else "")
+        raise EffbenchError(f"--lower-is-better: no scenario named {unknown[0]!r} is loaded (scenarios: {listing})")
+    declared = {row[0] for row in con.execute(
+        "SELECT scenario FROM scenario_directions WHERE NOT higher_is_better").fetchall()}
+    if set(scenarios) <= declared:
+        return
+    with transaction(con):
+        con.execute("DELETE FROM scenario_directions WHERE scenario IN (SELECT unnest(?))", [list(scenarios)])
+        con.execute("INSERT INTO scenario_directions SELECT unnest(?), false", [sorted(set(scenarios))])
+        _apply_directions(con)
+
+
+def scale_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Return a warning for each scenario whose models report on different scales: one model's scores all
+    within [0, 1] (not all 0), another's above 1, as when one file holds fractions and another percent."""
+    rows = con.execute(
+        "SELECT scenario, arg_max(model, hi) FILTER (WHERE hi <= 1 AND hi > 0), max(hi) FILTER (WHERE hi <= 1),"
+        " arg_max(model, hi), max(hi) FROM (SELECT scenario, model, max(abs(score)) AS hi FROM scores"
+        " WHERE score IS NOT NULL GROUP BY ALL) GROUP BY scenario"
+        " HAVING count(*) FILTER (WHERE hi <= 1 AND hi > 0) > 0 AND max(hi) > 1 ORDER BY scenario"
+    ).fetchall()
+    return [f"scenario {scenario!r} mixes scales: {small!r}'s scores lie within [0, 1] (at most {small_hi:g}), "
+            f"{large!r}'s reach {large_hi:g}; check that every file reports this scenario on the same scale"
+            for scenario, small, small_hi, large, large_hi in rows]
 
 
 def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -340,8 +395,10 @@ def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
 
     Several rows for one model x item (prompts, seeds) count as their mean.
     """
+    # A lower-is-better scenario enters with its scores negated, so that higher is better everywhere.
     cells = (
-        "SELECT model, scenario, item_id, avg(score) AS score FROM scores"
+        "SELECT model, scenario, item_id, avg(CASE WHEN d.higher_is_better IS FALSE THEN 0 - score ELSE score END)"
+        " AS score FROM scores LEFT JOIN (SELECT scenario, higher_is_better FROM scenarios) AS d USING (scenario)"
         " WHERE score IS NOT NULL GROUP BY model, scenario, item_id"
     )
     models = tuple(r[0] for r in con.execute(f"SELECT DISTINCT model FROM ({cells}) ORDER BY model").fetchall())
@@ -605,6 +662,8 @@ class SiteData:
     flash_analysis: dict | None
     # One row per scenario: items, macro and micro weights, share of the score's variance, tiny or not.
     scenario_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Models with results rows whose every score is blank (not evaluated): listed on the site, not ranked.
+    unscored_models: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"model": []}))
 
 
 SITE_QUERIES = {
@@ -623,6 +682,7 @@ SITE_QUERIES = {
     "flash": "SELECT * FROM flash ORDER BY variant, full_rank, model",
     "flash_stages": "SELECT * FROM flash_stages ORDER BY variant, model, items_used",
     "flash_summary": "SELECT * FROM flash_summary ORDER BY is_default DESC, variant",
+    "unscored_models": "SELECT model FROM scores GROUP BY model HAVING count(score) = 0 ORDER BY model",
     "scenario_weights": "SELECT * FROM scenario_weights ORDER BY scenario",
 }
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 import unicodedata
 from collections.abc import Iterable
+
+# Longest slug: file systems allow 255 bytes per name; a page is `<slug>.html` or `<slug>.parquet`, and
+# `unique_slugs` may add `-N`. Longer slugs are cut and end with a hash of the whole name.
+MAX_SLUG_LENGTH = 80
+# Names Windows reserves for devices, whatever the extension; a slug equal to one gets a trailing `-`.
+_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
 
 
 def relative_url(from_page: str, to_path: str) -> str:
@@ -27,8 +34,13 @@ def relative_url(from_page: str, to_path: str) -> str:
 def slugify(name: str) -> str:
     """Return a file-name-safe, lowercase ASCII form of `name` (``GPT-4o (2024-05-13)`` -> ``gpt-4o-2024-05-13``)."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9._]+", "-", ascii_name.lower()).strip("-.")
-    return slug or "item"
+    slug = re.sub(r"[^a-z0-9._]+", "-", ascii_name.lower()).strip("-.") or "item"
+    if len(slug) > MAX_SLUG_LENGTH:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        slug = slug[: MAX_SLUG_LENGTH - 9].rstrip("-.") + "-" + digest
+    if slug.split(".")[0] in _RESERVED:
+        slug += "-"
+    return slug
 
 
 def unique_slugs(names: Iterable[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -11,6 +12,10 @@ from effbench.errors import EffbenchError
 
 # A build leaves this file in its output folder; only a folder that has it (or an empty one) is replaced.
 SITE_MARKER = ".effbench-site"
+# A folder being written holds this file until it is swapped in; with the writer's process id in the
+# folder's name, it tells a killed build's leftovers from a running build's work.
+PARTIAL_MARKER = ".effbench-partial"
+_ACTIVE: set[Path] = set()  # the temporary folders this process is writing now
 
 
 class SiteWriter:
@@ -24,7 +29,9 @@ class SiteWriter:
         self.out = out.resolve()
         check_replaceable(self.out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self._root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}-", dir=self.out.parent))
+        self._root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}-{os.getpid()}-", dir=self.out.parent))
+        _ACTIVE.add(self._root)
+        (self._root / PARTIAL_MARKER).write_text("effbench is writing this folder\n")
         self._written: set[str] = set()
 
     @property
@@ -52,23 +59,81 @@ class SiteWriter:
         shutil.copyfile(source, self._target(site_path))
 
     def commit(self) -> None:
-        """Replace `out` with the written files."""
+        """Replace `out` with the written files.
+
+        The old site is renamed aside, the new one renamed in, then the old one removed. A crash
+        between the two renames leaves the old site beside `out`, and the next build puts it back
+        (`recover_output`) before anything else, so the output is never lost.
+        """
         (self._root / SITE_MARKER).write_text("Built by effbench; the next build replaces this folder.\n")
+        (self._root / PARTIAL_MARKER).unlink()
         self._root.chmod(0o755)  # mkdtemp makes it private; a site is for everyone to read
         old = None
         if self.out.exists():
             old = self.out.with_name(f".{self.out.name}-old-{os.getpid()}")
             self.out.rename(old)
         self._root.rename(self.out)
+        _ACTIVE.discard(self._root)
         if old is not None:
             shutil.rmtree(old)
 
     def discard(self) -> None:
+        _ACTIVE.discard(self._root)
         shutil.rmtree(self._root, ignore_errors=True)
 
 
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _leftovers(out: Path) -> list[tuple[Path, bool]]:
+    """Return (folder, is an old site) for each folder a killed build left beside `out`: named as the
+    writer names them, with a marker inside, by a process that is gone (or by this one, not in use)."""
+    if not out.parent.is_dir():
+        return []
+    pattern = re.compile(rf"\.{re.escape(out.name)}-(old-)?(\d+)(-[A-Za-z0-9_]+)?")
+    found = []
+    for folder in sorted(out.parent.iterdir()):
+        match = pattern.fullmatch(folder.name)
+        if match is None or folder.is_symlink() or not folder.is_dir() or folder in _ACTIVE:
+            continue
+        if bool(match.group(1)) == bool(match.group(3)):  # an old site has no random part, a new one has
+            continue
+        if not ((folder / SITE_MARKER).exists() or (folder / PARTIAL_MARKER).exists()):
+            continue
+        pid = int(match.group(2))
+        if pid != os.getpid() and _pid_alive(pid):
+            continue
+        found.append((folder, bool(match.group(1))))
+    return found
+
+
+def recover_output(out: Path) -> None:
+    """Undo what an interrupted build left: put the old site back where a crash between the two
+    renames of the swap left no `out`, and remove the temporary folders of killed builds."""
+    leftovers = _leftovers(out)
+    if not out.exists():
+        old_sites = [folder for folder, is_old in leftovers if is_old and (folder / SITE_MARKER).exists()]
+        if old_sites:
+            newest = max(old_sites, key=lambda folder: folder.stat().st_mtime)
+            newest.rename(out)
+            leftovers = [(folder, is_old) for folder, is_old in leftovers if folder != newest]
+    for folder, _ in leftovers:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def check_replaceable(out: Path) -> None:
-    """Raise EffbenchError unless `out` is absent, empty, or a folder an earlier build wrote."""
+    """Raise EffbenchError unless `out` is absent, empty, or a folder an earlier build wrote; first
+    recover from an interrupted earlier build (`recover_output`)."""
+    recover_output(out)
     if out.exists() and not out.is_dir():
         raise EffbenchError(f"{out}: exists and is not a folder; choose another --out")
     if out.is_dir() and any(out.iterdir()) and not (out / SITE_MARKER).exists():

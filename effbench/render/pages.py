@@ -212,7 +212,7 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
         has_open_weights=any(row.open_weights for row in rows),
         params_chart=_params_chart(board, meta, site.confidence),
         summary=_summary(board, site.confidence) + tuple(data.recommendations["text"][:1]),
-        coverage_policy=_coverage_policy(board),
+        coverage_policy=_coverage_policy(board) + _unranked_and_direction(site.data),
         chart=interval_plot(
             [IntervalPoint(m, float(r), as_float(lo), as_float(hi))
              for m, r, lo, hi in zip(board["model"], board["rank"], board["rank_lo"], board["rank_hi"], strict=True)],
@@ -434,6 +434,22 @@ def _coverage_policy(board: pd.DataFrame) -> str:
         return policy + " Every model here was evaluated on every item."
     names = ", ".join(f"{m} ({c:.1%})" for m, c in zip(partial["model"], partial["coverage"], strict=True))
     return policy + f" Models evaluated on part of the items: {names}."
+
+
+def _unranked_and_direction(data: SiteData) -> str:
+    """Return sentences naming the models left unranked because every score of theirs is blank, and the
+    scenarios in which lower scores are better."""
+    text = ""
+    unscored = list(data.unscored_models["model"])
+    if unscored:
+        text += (f" Not ranked, because every one of their scores is blank (not evaluated): {', '.join(unscored)}.")
+    if "higher_is_better" in data.scenarios.columns:
+        lower = [s for s, h in zip(data.scenarios["scenario"], data.scenarios["higher_is_better"], strict=True)
+                 if h is False or h is np.False_]
+        if lower:
+            text += (f" Lower scores are better in {', '.join(lower)}; these scenarios enter the overall score "
+                     "and every rank with their scores negated.")
+    return text
 
 
 def _items_text(n_items: int, total: int, level: str) -> str:

@@ -73,11 +73,16 @@ class Table:
     records: tuple[dict[str, Any], ...]
 
     def to_csv(self) -> str:
+        """Return the table as CSV, text that a spreadsheet would run as a formula neutralised
+        (`csv_cell`); the JSON and Parquet twins keep every value exactly."""
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
-        writer.writeheader()
-        for record in self.records:
-            writer.writerow({key: "" if missing(value) else value for key, value in record.items()})
+        writer = csv.writer(buffer, lineterminator="\n")
+        # The csv module quotes a field holding "\n" (the line terminator) but not a lone "\r", which
+        # readers take for a line break; a row with one is written fully quoted.
+        quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        for row in ([csv_cell(name) for name in self.columns],
+                    *([csv_cell(record.get(name)) for name in self.columns] for record in self.records)):
+            (quoted if any(isinstance(cell, str) and "\r" in cell for cell in row) else writer).writerow(row)
         return buffer.getvalue()
 
     def to_parquet(self) -> bytes:
@@ -112,6 +117,20 @@ class Download:
 
 # ---------------------------------------------------------------------------------------------
 # Formatting
+
+
+# Text starting with one of these is a formula to spreadsheets (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """Return `value` as a CSV download holds it: blank when missing, text that starts like a formula
+    (``=cmd|' /C calc'!A0``, ``@SUM(1)``) behind an apostrophe, which spreadsheets show as text."""
+    if missing(value):
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def missing(value: Any) -> bool:
