@@ -100,7 +100,7 @@ class ScalingPage:
     overview_text: str
     rows: tuple[ScalingRow, ...]  # off the trend of the overall score
     scenario_rows: tuple[ScalingRow, ...]  # off the trend of a single scenario
-    charts: tuple[Markup, ...]
+    charts: tuple[tuple[str, Markup], ...]  # (scenario, its chart)
     no_params: tuple[str, ...]
     unfitted: tuple[str, ...]
 
@@ -252,8 +252,8 @@ def _scaling_page(site: SiteIndex, trends: TrendAnalyses) -> tuple[ScalingPage, 
                              chart_id="scaling-overall") if overview else Markup(""),
         overview_text=overview_text, rows=tuple(r for r in rows if r.scenario == OVERALL),
         scenario_rows=tuple(r for r in rows if r.scenario != OVERALL),
-        charts=tuple(trend_chart(f, title=f"{f.scenario}: score against parameters", chart_id=f"scaling-{k}",
-                                 width=420, height=280)
+        charts=tuple((f.scenario, trend_chart(f, title=f"{f.scenario}: score against parameters",
+                                              chart_id=f"scaling-{k}", width=420, height=280, labels=False))
                      for k, f in enumerate(scenario_fits)),
         no_params=result.no_params, unfitted=tuple(s for s in result.unfitted if s != OVERALL),
     ), downloads
@@ -423,9 +423,10 @@ def _reading(fit: ScalingFit, i: int) -> str:
 # Charts
 
 
-def trend_chart(fit: ScalingFit, *, title: str, chart_id: str, width: int = 680, height: int = 360) -> Markup:
+def trend_chart(fit: ScalingFit, *, title: str, chart_id: str, width: int = 680, height: int = 360,
+                labels: bool = True) -> Markup:
     """Return an SVG of the models' scores against log parameters, the fitted trend and its band; flagged
-    models in orange with their names."""
+    models in orange, with their names when `labels` (every point names its model in its tooltip)."""
     left, right, top, bottom = 56, width - 16, 16, height - 48
     x = np.log10(fit.params)
     x0, x1 = float(fit.grid[0]), float(fit.grid[-1])
@@ -464,7 +465,7 @@ def trend_chart(fit: ScalingFit, *, title: str, chart_id: str, width: int = 680,
         parts.append(f'<circle class="{css}" cx="{px(x[i]):.1f}" cy="{py(fit.scores[i]):.1f}" r="4">'
                      f"<title>{escape(model)}: {fit.scores[i]:.3f} at {fit.params[i]:g}B parameters; trend "
                      f"{fit.expected[i]:.3f}</title></circle>")
-        if fit.flagged[i]:
+        if fit.flagged[i] and labels:
             anchor = "end" if px(x[i]) > (left + right) / 2 else "start"
             shift = -7 if anchor == "end" else 7
             parts.append(f'<text class="plot-text" x="{px(x[i]) + shift:.1f}" y="{py(fit.scores[i]) + 4:.1f}" '
