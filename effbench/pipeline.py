@@ -7,6 +7,7 @@ available from Python.
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -202,17 +203,10 @@ def _flash_results(con: duckdb.DuckDBPyConnection) -> stats.ResultsMatrix:
 
 
 def simulate_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig,
-                   holdout: Sequence[str] | None = None) -> tuple[flash.FlashSimulation, ...]:
-    """Return the Flash replay of the configured variant and the comparison variants."""
-    return _simulate_variants(_flash_results(con), config, holdout)
-
-
-def _simulate_variants(results: stats.ResultsMatrix, config: flash.FlashConfig,
-                       holdout: Sequence[str] | None = None) -> tuple[flash.FlashSimulation, ...]:
-    configured = flash.simulate(results, holdout=holdout, config=config)
-    others = [s for s in flash.simulate_variants(results, holdout=holdout, config=config)
-              if (s.config.order, s.config.correction) != (config.order, config.correction)]
-    return (configured, *others)
+                   holdout: Sequence[str] | None = None, seeds: int | None = None) -> tuple[flash.FlashSimulation, ...]:
+    """Return the Flash replay of the configured variant and the comparison variants over `seeds` item
+    orders (default: the configured number)."""
+    return flash.simulate_variants(_flash_results(con), holdout=holdout, config=config, seeds=seeds)
 
 
 def refresh_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig) -> bool:
@@ -222,7 +216,7 @@ def refresh_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig) -> 
     results = flash.item_level(store.results_matrix(con))
     if not results.scenarios:
         return False  # nothing to sample: per-scenario results only
-    simulations = _simulate_variants(results, config)
+    simulations = flash.simulate_variants(results, config=config)
     store.save_flash(con, simulations, config, simulations[0].variant)
     return True
 
@@ -240,17 +234,19 @@ def newest_models(con: duckdb.DuckDBPyConnection, count: int) -> list[str]:
 
 
 def flash_simulate(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str] = (),
-                   newest: int | None = None) -> tuple[flash.FlashSimulation, ...]:
+                   newest: int | None = None, seeds: int | None = None) -> tuple[flash.FlashSimulation, ...]:
     """Replay Flash on complete data: the held-out models (default every model, leave-one-out) or the
-    `newest` released ones are treated as new. The full leave-one-out run is stored for the site."""
+    `newest` released ones are treated as new, over `seeds` item orders (default: the configured number).
+    The full leave-one-out run with the configured seeds is stored for the site."""
     _require_database(db)
     with store.open_store(db) as con:
         chosen = list(holdout) or (newest_models(con, newest) if newest else None)
         try:
-            simulations = simulate_flash(con, config, chosen)
+            simulations = simulate_flash(con, config, chosen, seeds)
         except ValueError as error:
             raise EffbenchError(str(error).replace("`", "")) from None
-        if chosen is None and not store.analysis_is_current(con, store.FLASH_ANALYSIS, config):
+        if (chosen is None and seeds in (None, config.seeds)
+                and not store.analysis_is_current(con, store.FLASH_ANALYSIS, config)):
             store.save_flash(con, simulations, config, simulations[0].variant)
     return simulations
 
@@ -261,8 +257,13 @@ class PlannedItem:
     item_id: str
 
 
-def flash_plan(db: Path, model: str, config: flash.FlashConfig) -> tuple[flash.Plan, tuple[PlannedItem, ...]]:
-    """Return `model`'s Flash plan against the other models, and the items of its next stage."""
+def flash_plan(db: Path, model: str, config: flash.FlashConfig, *, new: bool = False
+               ) -> tuple[flash.Plan, tuple[PlannedItem, ...]]:
+    """Return `model`'s Flash plan against the other models, and the items of its next stage.
+
+    A model with no results yet must be named with `new`, so that a mistyped name does not silently
+    start a new model; the error suggests the nearest names on the board.
+    """
     with store.open_store(db, read_only=True) as con:
         results = _flash_results(con)
     return _plan_one(results, model, config)
@@ -314,6 +315,13 @@ def site_title(con: duckdb.DuckDBPyConnection) -> str:
 def _refuse_inputs_inside(out: Path, db: Path, sources: Sequence[Source]) -> None:
     """Refuse a database or input file inside the output folder, which every build replaces whole."""
     site = out.resolve()
+    if model not in results.models and not new:
+        close = difflib.get_close_matches(model, results.models, n=3, cutoff=0.6)
+        if not close:
+            lowered = {m.lower(): m for m in results.models}
+            close = [lowered[m] for m in difflib.get_close_matches(model.lower(), list(lowered), n=3, cutoff=0.6)]
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise EffbenchError(f"{model}: no such model on the board; {hint}to start a new model, add --new")
     for path, what in ((db, "the database (--db)"), *((s.path, "an input file") for s in sources)):
         if path.resolve().is_relative_to(site):
             raise EffbenchError(f"{path}: {what} is inside the output folder {out}, which every build "

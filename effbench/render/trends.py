@@ -65,11 +65,11 @@ class TrendAnalyses:
     date_text: dict[str, str] = field(default_factory=dict)  # model -> its date as text
 
     def pages(self) -> tuple[tuple[str, str], ...]:
-        """Return (site path, navigation label) of each trend page this data has."""
+        """Return (site path, navigation label) of each trend page this data has (groups: at least two)."""
         return tuple((path, label) for path, label, present in (
             (SCALING_PAGE, "Scaling", self.scaling is not None and bool(self.scaling.fits)),
             (CONTAMINATION_PAGE, "Contamination", self.contamination is not None),
-            (GROUPS_PAGE, "Groups", self.groups is not None and bool(self.groups.groups)),
+            (GROUPS_PAGE, "Groups", self.groups is not None and len(self.groups.groups) >= 2),
         ) if present)
 
 
