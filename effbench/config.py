@@ -4,12 +4,18 @@
     title = "My benchmark"
 
     [flash]
-    stages = [10, 20, 50, 200, 1000, "all"]
+    stages = "geometric"        # first_stage x growth^k per scenario, then all; or a list [10, 20, 50, "all"]
+    first_stage = 10
+    growth = 1.5
     order = "informed"          # or "random"
-    correction = "bonferroni"   # or "none"
+    estimator = "greg"          # or "bootstrap" (the earlier variant)
+    correction = "group-sequential"  # or "bonferroni", "none"
+    stop_rule = "reported"      # or "estimate" (the earlier rule)
+    variance_floor = true
     confidence = 0.95
-    resamples = 1000
+    resamples = 1000            # bootstrap estimator only
     seed = 0
+    seeds = 5                   # item orders replayed by the simulation
 
     [[flash.tiers]]             # rank resolution by tier; the last tier has no "last"
     first = 1
@@ -28,7 +34,9 @@ from effbench.flash import FlashConfig
 from effbench.tiers import DEFAULT_TIERS, Tier
 
 CONFIG_FILE = "effbench.toml"
-_SECTIONS = {"site": {"title"}, "flash": {"stages", "order", "correction", "confidence", "resamples", "seed", "tiers"}}
+_SECTIONS = {"site": {"title"},
+             "flash": {"stages", "first_stage", "growth", "order", "estimator", "correction", "stop_rule",
+                       "variance_floor", "confidence", "resamples", "seed", "seeds", "tiers"}}
 
 
 @dataclass(frozen=True)
@@ -60,12 +68,20 @@ def load_config(path: Path | None = None) -> Config:
     try:
         tiers = tuple(Tier(int(t["first"]), None if t.get("last") is None else int(t["last"]), int(t["resolution"]))
                       for t in flash["tiers"]) if "tiers" in flash else DEFAULT_TIERS
-        stages = tuple(None if s == "all" else int(s) for s in flash.get("stages", [10, 20, 50, 200, 1000, "all"]))
+        stages = flash.get("stages", "geometric")
+        if stages != "geometric" and not isinstance(stages, list):
+            raise ValueError('stages must be "geometric" or a list of item counts ending with "all"')
+        defaults = FlashConfig()
         config = FlashConfig(
-            stages=stages, tiers=tiers, order=flash.get("order", "informed"),
-            correction=flash.get("correction", "bonferroni"),
+            stages=None if stages == "geometric" else tuple(None if s == "all" else int(s) for s in stages),
+            first_stage=int(flash.get("first_stage", defaults.first_stage)),
+            growth=float(flash.get("growth", defaults.growth)), tiers=tiers,
+            order=flash.get("order", defaults.order), estimator=flash.get("estimator", defaults.estimator),
+            correction=flash.get("correction", defaults.correction),
+            stop_rule=flash.get("stop_rule", defaults.stop_rule),
+            variance_floor=bool(flash.get("variance_floor", defaults.variance_floor)),
             confidence_level=float(flash.get("confidence", 0.95)), n_resamples=int(flash.get("resamples", 1000)),
-            seed=int(flash.get("seed", 0)),
+            seed=int(flash.get("seed", 0)), seeds=int(flash.get("seeds", defaults.seeds)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise EffbenchError(f"{path}: invalid [flash] settings: {str(error).replace('`', '')}") from None

@@ -1,29 +1,38 @@
 """Flash rankings: evaluate a new model on a few items first, more only while its rank is too uncertain.
 
-After Flash-HELM (Perlitz et al., 2024). A new model is ranked against the board (models with full
-results) after each stage of a nested schedule of items per scenario (10, 20, 50, 200, 1000, all).
-It stops at the first stage where its rank interval fits the resolution of the tier it may belong
-to (the tier of the interval's most optimistic rank): rank 1 exact, 2-4 +-1, and so on
-(`effbench.tiers`). Pure numpy: arrays in, frozen results out.
+After Flash-HELM (Perlitz et al., 2024), with a design-based estimator and error control that holds
+on every board. A new model is ranked against the board (the models with full results) after each
+stage of a nested schedule of items per scenario, and stops at the first stage where some rank can
+be reported within the resolution of its tier (rank 1 exact, 2-4 +-1, ...; `effbench.tiers`). Pure
+numpy: arrays in, frozen results out. The default (``estimator="greg"``):
 
-Choices (documented in the README):
+- **One item order** per model and scenario, over all the scenario's items and independent of the
+  model's results: items sorted by board difficulty (the board's mean score on the item) and visited
+  so that every prefix spreads evenly over the difficulty range. Each stage takes the next items of
+  the order; an item the model has no result for (its harness skipped it) is skipped, and the stage
+  does not fill it from later items. Samples are nested, so no evaluation is wasted.
+- **Stages** grow geometrically, x1.5 from 10 items per scenario (10, 15, 23, 34, ...), ending with
+  all items.
+- **Estimator**: per scenario, the design-based regression (GREG) estimator of the model's mean on
+  the board difficulty, ybar + b (X_U - xbar), with its analytic variance (1 - n/N) s_e^2 / n, where
+  (1 - n/N) is the finite population correction (the items are drawn without replacement from a known
+  pool). The residual variance s_e^2 is floored at rho * p (1 - p), with p the Agresti-Coull proportion
+  (successes + 2) / (n + 4) and rho the board's residual-to-raw variance ratio in that scenario, so that
+  10 items all right or all wrong never give a zero-width interval.
+- **Error control**: the looks are nested samples, so their estimates are correlated; the repeated
+  confidence intervals of a group-sequential design use one critical value c for every look, with
+  P(max_k |Z_k| > c) = alpha under the looks' joint normal law (correlation sqrt(V_k / V_j) for nested
+  samples), computed once per board by Monte Carlo. ``"bonferroni"`` uses z at alpha / (2 K) instead.
+- **Stop rule**: stop when some reported rank Q has |Q - t| <= min(r(Q), r(t)) for every rank t in the
+  interval, and report Q (the candidate nearest the point estimate). Whenever the interval covers the
+  true rank T, |Q - T| <= min(r(Q), r(T)): the report is within the resolution of both its own tier and
+  the truth's.
 
-- **Samples are nested**: each stage's items contain the previous stage's, in a fixed order per
-  model and scenario, so no evaluation is wasted.
-- **Orders**: ``random`` (a seeded permutation) or ``informed`` (items spread evenly over difficulty,
-  where difficulty is the board's mean score on the item: every prefix is a difficulty-stratified
-  sample).
-- **Estimators**: ``random`` order uses the model's plain mean per scenario. ``informed`` uses a
-  regression estimator with the board's item difficulty as control variate: mean(sample) +
-  beta * (difficulty over all items - difficulty over the sample), beta fitted on the sample; it is
-  unbiased to first order and has lower variance whenever difficulty predicts the model's scores.
-- **Intervals**: a Poisson bootstrap of the sampled items (refitting beta in every resample)
-  gives the model's overall score; its rank interval is the range of ranks against the board's
-  full-data scores. At the last stage (all items) the rank is exact.
-- **Error control**: looking after every stage inflates the error rate, so with
-  ``correction="bonferroni"`` each of the K stages that can stop early uses a (1 - alpha/K)
-  interval (the union bound keeps the whole procedure at >= 1 - alpha). ``"none"`` uses the plain
-  (1 - alpha) interval at every stage: the uncorrected rule, for comparison.
+The earlier variant (``estimator="bootstrap"``: a Poisson bootstrap of the sample, Bonferroni over the
+stages 10, 20, 50, 200, 1000, all, and the rule "the interval lies within r of the point estimate",
+``stop_rule="estimate"``) stays for comparison, as does the paper's uncorrected rule (random order,
+plain mean, no correction). Everything that is fitted (difficulty, rho, the critical value, the
+order) comes from the board only: in a replay the held-out model never influences it.
 """
 
 from __future__ import annotations
@@ -31,82 +40,238 @@ from __future__ import annotations
 import functools
 import math
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from effbench.stats import ResultsMatrix, aggregate, competition_ranks, nanmean
-from effbench.tiers import DEFAULT_TIERS, Tier, tier_index, validate_tiers
+from effbench.tiers import DEFAULT_TIERS, Tier, tier_index, tier_resolution, validate_tiers
 
-DEFAULT_STAGES: tuple[int | None, ...] = (10, 20, 50, 200, 1000, None)  # None = all items
+PAPER_STAGES: tuple[int | None, ...] = (10, 20, 50, 200, 1000, None)  # None = all items
 ORDERS = ("random", "informed")
-CORRECTIONS = ("bonferroni", "none")
+ESTIMATORS = ("greg", "bootstrap")
+CORRECTIONS = ("group-sequential", "bonferroni", "none")
+STOP_RULES = ("reported", "estimate")
+CRITICAL_VALUE_DRAWS = 100_000  # Monte Carlo draws for the group-sequential critical value (+-0.01)
 
 
 @dataclass(frozen=True)
 class FlashConfig:
-    """How Flash runs: stages, tiers, order and estimator, error control, bootstrap."""
+    """How Flash runs: stages, tiers, order, estimator, error control and stop rule.
 
-    stages: tuple[int | None, ...] = DEFAULT_STAGES
+    `stages` None means geometric stages: `first_stage` items per scenario, then x`growth` (rounded
+    up) while below the largest scenario, then all items.
+    """
+
+    stages: tuple[int | None, ...] | None = None
+    first_stage: int = 10
+    growth: float = 1.5
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
     order: str = "informed"
-    correction: str = "bonferroni"
+    estimator: str = "greg"
+    correction: str = "group-sequential"
+    stop_rule: str = "reported"
+    variance_floor: bool = True
     confidence_level: float = 0.95
-    n_resamples: int = 1000
+    n_resamples: int = 1000  # bootstrap estimator only
     seed: int = 0
+    seeds: int = 5  # item orders replayed by the simulation (seed, seed + 1, ...)
 
     def __post_init__(self) -> None:
         validate_tiers(self.tiers)
-        sizes = [s for s in self.stages if s is not None]
-        if not self.stages or self.stages[-1] is not None or sizes != sorted(set(sizes)) or any(s < 1 for s in sizes):
-            raise ValueError("`stages` must be increasing positive item counts ending with all items (None)")
-        if self.order not in ORDERS:
-            raise ValueError(f"`order` must be one of {', '.join(ORDERS)}, got {self.order!r}")
-        if self.correction not in CORRECTIONS:
-            raise ValueError(f"`correction` must be one of {', '.join(CORRECTIONS)}, got {self.correction!r}")
+        if self.stages is not None:
+            sizes = [s for s in self.stages if s is not None]
+            if (not self.stages or self.stages[-1] is not None or sizes != sorted(set(sizes))
+                    or any(s < 1 for s in sizes)):
+                raise ValueError("`stages` must be increasing positive item counts ending with all items (None)")
+        if self.first_stage < 1:
+            raise ValueError(f"`first_stage` must be at least 1, got {self.first_stage!r}")
+        if not self.growth > 1:
+            raise ValueError(f"`growth` must be greater than 1, got {self.growth!r}")
+        for name, value, allowed in (("order", self.order, ORDERS), ("estimator", self.estimator, ESTIMATORS),
+                                     ("correction", self.correction, CORRECTIONS),
+                                     ("stop_rule", self.stop_rule, STOP_RULES)):
+            if value not in allowed:
+                raise ValueError(f"`{name}` must be one of {', '.join(allowed)}, got {value!r}")
+        if self.estimator == "bootstrap" and self.correction == "group-sequential":
+            raise ValueError("`correction` group-sequential needs the greg estimator; use bonferroni or none")
         if not 0 < self.confidence_level < 1:
             raise ValueError(f"`confidence_level` must be in (0, 1), got {self.confidence_level!r}")
         if self.n_resamples < 10:
             raise ValueError(f"`n_resamples` must be at least 10, got {self.n_resamples!r}")
+        if self.seeds < 1:
+            raise ValueError(f"`seeds` must be at least 1, got {self.seeds!r}")
 
-    @property
-    def stage_confidence(self) -> float:
-        """Confidence level of the interval at each stage that can stop early."""
-        early = len(self.stages) - 1
-        if self.correction == "none" or early == 0:
-            return self.confidence_level
-        return 1 - (1 - self.confidence_level) / early
+    def stage_sizes(self, largest: int) -> tuple[int | None, ...]:
+        """Return the stages for a board whose largest scenario has `largest` items (None = all)."""
+        if self.stages is not None:
+            return self.stages
+        sizes, n = [], self.first_stage
+        while n < largest:
+            sizes.append(n)
+            n = max(n + 1, math.ceil(n * self.growth))
+        return (*sizes, None)
+
+    def describe(self) -> str:
+        """Return a short name of this variant."""
+        if self.estimator == "greg":
+            return {"group-sequential": "design-based", "bonferroni": "design-based, Bonferroni",
+                    "none": "design-based, uncorrected"}[self.correction]
+        if self.order == "random" and self.correction == "none" and self.stop_rule == "estimate":
+            return "paper's uncorrected rule"
+        if self.order == "informed" and self.correction == "bonferroni" and self.stop_rule == "estimate":
+            return "old rule"
+        return f"bootstrap, {self.order} order, {self.correction}, {self.stop_rule} rule"
 
 
 def stage_label(stage: int | None) -> str:
     return "all" if stage is None else str(stage)
 
 
+# ---------------------------------------------------------------------------------------------
+# The board and what is fitted on it
+
+
 @dataclass(frozen=True)
 class Board:
     """The models already ranked: their full-data scores, and per scenario their item matrices
-    (for the difficulty of each item)."""
+    (for the difficulty of each item, the variance floor and the critical value)."""
 
     models: tuple[str, ...]
     scores: np.ndarray  # (n_models,) overall (macro) scores on all their items
     items: tuple[np.ndarray, ...]  # per scenario (n_items, n_models), NaN = not evaluated
+    _critical_values: dict = field(default_factory=dict, compare=False, repr=False)
 
     @functools.cached_property
     def difficulty(self) -> tuple[np.ndarray, ...]:
         """Per scenario, the board's mean score on each item (NaN where no board model has it)."""
         return tuple(nanmean(m, axis=1) if m.shape[1] else np.full(m.shape[0], np.nan) for m in self.items)
 
+    @functools.cached_property
+    def filled_difficulty(self) -> tuple[np.ndarray, ...]:
+        """Difficulty with the items no board model has set to the scenario's mean difficulty."""
+        out = []
+        for d in self.difficulty:
+            fill = float(np.nanmean(d)) if np.isfinite(d).any() else 0.0
+            out.append(np.where(np.isnan(d), fill, d))
+        return tuple(out)
+
+    @functools.cached_property
+    def score_range(self) -> tuple[tuple[float, float], ...]:
+        """Per scenario, (low, high) of the score scale: (0, 1) for proportions, else the board's range."""
+        out = []
+        for m in self.items:
+            finite = m[np.isfinite(m)]
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            out.append((0.0, 1.0) if lo >= 0 and hi <= 1 else (lo, max(hi, lo + 1e-12)))
+        return tuple(out)
+
+    @functools.cached_property
+    def residual_fit(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per scenario: rho, the board's residual-to-raw variance ratio of item scores regressed on
+        difficulty (pooled over the board's models, each against the difficulty without itself), and the
+        board's mean residual variance (the weights of the scenarios in the critical value)."""
+        rho, residual = [], []
+        for m in self.items:
+            have = np.isfinite(m)
+            values = np.where(have, m, 0.0)
+            count = have.sum(axis=1, keepdims=True)
+            others = (values.sum(axis=1, keepdims=True) - values) / np.maximum(count - 1, 1)
+            raw_total = resid_total = 0.0
+            resid_each = []
+            for j in range(m.shape[1]):
+                ok = have[:, j] & (count[:, 0] > 1)
+                if ok.sum() < 3:
+                    continue
+                y, x = m[ok, j], others[ok, j]
+                raw = float(np.var(y))
+                if raw <= 0:
+                    continue
+                vx = float(np.var(x))
+                slope = float(np.mean((x - x.mean()) * (y - y.mean())) / vx) if vx > 1e-12 else 0.0
+                res = float(np.var(y - slope * x))
+                raw_total += raw
+                resid_total += res
+                resid_each.append(res)
+            rho.append(min(1.0, resid_total / raw_total) if raw_total > 0 else 1.0)
+            residual.append(float(np.mean(resid_each)) if resid_each else 0.25)
+        return np.array(rho), np.array(residual)
+
+    @property
+    def largest_scenario(self) -> int:
+        return max((m.shape[0] for m in self.items), default=0)
+
+    def critical_value(self, config: FlashConfig) -> float:
+        """Return the critical value of the configured error control for this board's looks."""
+        key = (config.stage_sizes(self.largest_scenario), config.correction, config.confidence_level)
+        if key not in self._critical_values:
+            sizes = [s for s in key[0] if s is not None]
+            alpha = 1 - config.confidence_level
+            variances = look_variances(sizes, [m.shape[0] for m in self.items], self.residual_fit[1])
+            if config.correction == "none" or not variances.size:
+                value = float(scipy_stats.norm.ppf(1 - alpha / 2))
+            elif config.correction == "bonferroni":
+                value = float(scipy_stats.norm.ppf(1 - alpha / (2 * variances.size)))
+            else:
+                value = group_sequential_critical_value(variances, alpha)
+            self._critical_values[key] = value
+        return self._critical_values[key]
+
+
+def look_variances(sizes: Sequence[int], population: Sequence[int], weights: Sequence[float]) -> np.ndarray:
+    """Return the variance (up to a constant) of the overall estimate at each look that is not exact:
+    sum over scenarios of weight * (1/n - 1/N) with n = min(size, N), the finite population variance of a
+    mean of n items drawn without replacement from N."""
+    out = []
+    for size in sizes:
+        v = sum(w * (1 / min(size, n) - 1 / n) for n, w in zip(population, weights, strict=True) if n > 0)
+        if v > 1e-15:
+            out.append(v)
+    return np.array(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _standard_normals(looks: int, draws: int) -> np.ndarray:
+    return np.random.default_rng(20240501).standard_normal((draws, looks))
+
+
+def group_sequential_critical_value(variances: np.ndarray, alpha: float, *,
+                                    draws: int = CRITICAL_VALUE_DRAWS) -> float:
+    """Return c with P(max_k |X_k| / sqrt(V_k) > c) = alpha for nested looks with variances V_1 > V_2 > ...
+
+    Nested samples of a finite population have Cov(X_j, X_k) = V_k for j < k (the later look is the
+    more precise), so X_K, X_{K-1} - X_K, ... are independent: the looks are simulated as sums of
+    independent normal increments (Monte Carlo with a fixed seed, reproducible).
+    """
+    v = np.asarray(variances, dtype=float)
+    if v.size == 0:
+        return float(scipy_stats.norm.ppf(1 - alpha / 2))
+    if np.any(np.diff(v) > 0):
+        raise ValueError("`variances` must not increase from look to look")
+    backwards = v[::-1]
+    increments = np.sqrt(np.diff(backwards, prepend=0.0))
+    paths = np.cumsum(_standard_normals(v.size, draws) * increments, axis=1)[:, ::-1]
+    z = np.abs(paths) / np.sqrt(v)
+    return float(np.quantile(z.max(axis=1), 1 - alpha))
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
 
 @dataclass(frozen=True)
 class StageResult:
     stage: str
     items_used: int
-    rank: int
+    rank: int  # the reported rank: Q where the stop rule is met, else the point estimate's rank
     rank_lo: int
     rank_hi: int
-    tier: int  # index into the tiers of the interval's most optimistic rank
+    tier: int  # index into the tiers of the reported rank (stop_rule "estimate": of rank_lo)
     resolution_met: bool
+    estimate: float = math.nan  # the model's estimated overall score
+    half_width: float = math.nan  # of the score interval
 
 
 @dataclass(frozen=True)
@@ -117,10 +282,12 @@ class FlashOutcome:
     model: str
     stages: tuple[StageResult, ...]
     stop: int  # index into stages
-    items_full: int
+    items_full: int  # the items the model has (simulation) or can still have (plan)
     full_rank: int | None = None
-    within_resolution: bool | None = None
+    within_resolution: bool | None = None  # strict: within the resolution of the reported and the true tier
     covered: bool | None = None
+    seed: int = 0
+    skipped: int = 0  # items of the model's order it has no result for
 
     @property
     def final(self) -> StageResult:
@@ -130,23 +297,35 @@ class FlashOutcome:
     def saving(self) -> float:
         return self.items_full / max(self.final.items_used, 1)
 
+    @property
+    def used_every_item(self) -> bool:
+        return self.final.items_used >= self.items_full
+
 
 @dataclass(frozen=True)
 class FlashSummary:
     variant: str
-    saving: float  # all models' full evaluations / the evaluations Flash used
-    within_resolution: float  # share of models whose Flash rank is within their tier's resolution of the truth
+    saving: float  # mean over seeds of (all models' full evaluations / the evaluations Flash used)
+    saving_lo: float  # smallest and largest saving over the seeds
+    saving_hi: float
+    within_resolution: float  # share of replays within the resolution of both reported and true tier
+    within_resolution_early: float  # the same among replays that stopped before using every item
+    n_every_item: int  # replays that used every item (trivially right)
     largest_error: int
-    coverage: float  # share of models whose full-data rank lies inside their final Flash interval
+    coverage: float  # share of replays whose full-data rank lies inside the final Flash interval
+    collapsed_misses: int  # replays outside resolution with a one-rank interval, stopped early
     n_models: int
+    n_seeds: int
+    n_replays: int
 
 
 @dataclass(frozen=True)
 class FlashSimulation:
     variant: str
     config: FlashConfig
-    outcomes: tuple[FlashOutcome, ...]
+    outcomes: tuple[FlashOutcome, ...]  # the first seed's replays
     summary: FlashSummary
+    all_outcomes: tuple[FlashOutcome, ...] = ()  # every seed's replays
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +349,6 @@ def item_order(difficulty: np.ndarray, available: np.ndarray, kind: str, rng: np
         return rng.permutation(items)
     level = np.where(np.isnan(difficulty[items]), np.nanmean(difficulty[items]) if
                      np.isfinite(difficulty[items]).any() else 0.0, difficulty[items])
-    # Sort by difficulty, breaking ties at random; then visit positions in bit-reversed order.
     by_difficulty = items[np.lexsort((rng.random(items.size), level))]
     return by_difficulty[_spread_order(items.size, rng)]
 
@@ -191,12 +369,143 @@ def _spread_order(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([order, rng.permutation(missing)])
 
 
+def orders_for(model: str, board: Board, config: FlashConfig, seed: int | None = None) -> list[np.ndarray]:
+    """Return, per scenario, the order in which `model` is evaluated: every item of the scenario, from
+    the board's difficulty and the seed only (never from the model's results). Plan and simulation
+    both use this order."""
+    rng = np.random.default_rng(model_seed(config.seed if seed is None else seed, model))
+    return [item_order(d, np.ones(d.shape, bool), config.order, rng) for d in board.difficulty]
+
+
+@dataclass(frozen=True)
+class StageSample:
+    """The items of one stage: per scenario, those with results (the sample) and those skipped."""
+
+    index: int
+    size: int | None
+    sampled: tuple[np.ndarray, ...]
+    skipped: tuple[np.ndarray, ...]
+    population: tuple[int, ...]  # per scenario, the items not skipped so far
+    pending: tuple[np.ndarray, ...] = ()  # plan only: the stage's items still to evaluate
+
+    @property
+    def items_used(self) -> int:
+        return int(sum(len(s) for s in self.sampled))
+
+
+def stage_samples(orders: Sequence[np.ndarray], evaluated: Sequence[np.ndarray], sizes: Sequence[int | None], *,
+                  availability_known: bool) -> Iterator[StageSample]:
+    """Yield the sample of each stage in turn, the same way for a replay and for a plan.
+
+    Stage k takes, in every scenario, the next items of the order until the sample would hold
+    `sizes[k]` items (all remaining items for None). An item without a result is skipped: with
+    `availability_known` (a replay) at once; otherwise (a plan) once the stage has been run, that is
+    once the model has a result for any item of the stage. A stage not yet run ends the walk with
+    `pending` set to its items.
+    """
+    taken: list[list[np.ndarray]] = [[] for _ in orders]
+    skipped: list[list[np.ndarray]] = [[] for _ in orders]
+    position = [0] * len(orders)
+    counts = [0] * len(orders)
+    for index, size in enumerate(sizes):
+        blocks = []
+        for s, order in enumerate(orders):
+            need = len(order) - position[s] if size is None else max(size - counts[s], 0)
+            blocks.append(order[position[s]: position[s] + need])
+        if not availability_known:
+            ran = any(evaluated[s][block].any() for s, block in enumerate(blocks) if len(block))
+            if not ran and any(len(block) for block in blocks):
+                yield StageSample(index, size, tuple(np.concatenate(t) if t else np.zeros(0, int) for t in taken),
+                                  tuple(np.concatenate(k) if k else np.zeros(0, int) for k in skipped),
+                                  tuple(len(o) - sum(len(k) for k in sk) for o, sk in zip(orders, skipped,
+                                                                                          strict=True)),
+                                  pending=tuple(blocks))
+                return
+        for s, block in enumerate(blocks):
+            have = evaluated[s][block]
+            taken[s].append(block[have])
+            skipped[s].append(block[~have])
+            position[s] += len(block)
+            counts[s] += int(have.sum())
+        yield StageSample(index, size, tuple(np.concatenate(t) for t in taken),
+                          tuple(np.concatenate(k) for k in skipped),
+                          tuple(len(o) - sum(len(k) for k in sk) for o, sk in zip(orders, skipped, strict=True)))
+
+
 # ---------------------------------------------------------------------------------------------
 # Ranking a model on a sample
 
 
-def _scenario_estimates(values: np.ndarray, difficulty: np.ndarray, population_difficulty: float,
-                        weights: np.ndarray, regression: bool) -> np.ndarray:
+def greg_estimate(values: np.ndarray, x: np.ndarray, population_x: float, population: int, *,
+                  rho: float = 1.0, floor: bool = True, scale: tuple[float, float] = (0.0, 1.0)
+                  ) -> tuple[float, float]:
+    """Return (estimate, variance) of a scenario mean from a sample without replacement of `population`
+    items: the GREG estimator on the auxiliary `x` (whose population mean is `population_x`) and its
+    analytic variance (1 - n/N) s_e^2 / n, s_e^2 floored at rho * p (1 - p) (Agresti-Coull p)."""
+    n = len(values)
+    if n == 0:
+        return math.nan, math.inf
+    mean_y = float(values.mean())
+    estimate, residual_var = mean_y, 0.0
+    if n >= 3 and np.isfinite(population_x) and float(np.var(x)) > 1e-12:
+        mean_x = float(x.mean())
+        slope = float(np.mean((x - mean_x) * (values - mean_y)) / np.var(x))
+        estimate = mean_y + slope * (population_x - mean_x)
+        residual_var = float(np.sum((values - mean_y - slope * (x - mean_x)) ** 2) / (n - 2))
+    elif n >= 2:
+        residual_var = float(np.var(values, ddof=1))
+    if floor:
+        lo, hi = scale
+        p = (float(np.clip((values - lo) / (hi - lo), 0, 1).sum()) + 2) / (n + 4)
+        residual_var = max(residual_var, rho * p * (1 - p) * (hi - lo) ** 2)
+    fpc = max(0.0, 1 - n / population) if population > 0 else 0.0
+    return estimate, fpc * residual_var / n
+
+
+def _rank_against(board_scores: np.ndarray, estimates: np.ndarray) -> np.ndarray:
+    """Rank of each estimate among the board: 1 + the board models with a strictly higher score."""
+    ordered = np.sort(board_scores[~np.isnan(board_scores)])
+    return 1 + ordered.size - np.searchsorted(ordered, estimates, side="right")
+
+
+def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequence[np.ndarray], board: Board,
+              config: FlashConfig) -> tuple[int, int, int, float, float]:
+    """Return (rank, rank_lo, rank_hi, estimate, half_width) of a model from its GREG scenario estimates."""
+    rho, _ = board.residual_fit
+    estimates, variances = [], []
+    for s, sampled in enumerate(sample.sampled):
+        if len(sampled) == 0:
+            continue
+        keep = np.setdiff1d(orders[s], sample.skipped[s], assume_unique=True)
+        population_x = float(board.filled_difficulty[s][keep].mean()) if keep.size else math.nan
+        estimate, variance = greg_estimate(new_items[s][sampled], board.filled_difficulty[s][sampled], population_x,
+                                           sample.population[s], rho=float(rho[s]), floor=config.variance_floor,
+                                           scale=board.score_range[s])
+        estimates.append(estimate)
+        variances.append(variance)
+    if not estimates:
+        return 1, 1, len(board.models) + 1, math.nan, math.inf
+    estimate = float(np.mean(estimates))
+    half_width = board.critical_value(config) * math.sqrt(sum(variances)) / len(variances)
+    rank = int(_rank_against(board.scores, np.array([estimate]))[0])
+    lo, hi = _rank_against(board.scores, np.array([estimate + half_width, estimate - half_width]))
+    return rank, int(lo), int(hi), estimate, half_width
+
+
+def _poisson_weights(levels: int = 1 << 16) -> np.ndarray:
+    """Return a table whose uniform draws are Poisson(1) to within 1/`levels` per value: looking up 16-bit
+    integers is ten times faster than drawing Poisson variates, for the same bootstrap."""
+    pmf = np.array([math.exp(-1) / math.factorial(k) for k in range(12)])
+    counts = np.round(pmf * levels).astype(int)
+    counts[1] += levels - counts.sum()
+    return np.repeat(np.arange(pmf.size, dtype=float), counts)
+
+
+_POISSON_WEIGHTS = _poisson_weights()
+
+
+def _bootstrap_estimates(values: np.ndarray, difficulty: np.ndarray, population_difficulty: float,
+                         weights: np.ndarray, regression: bool) -> np.ndarray:
     """Return the scenario mean estimate for each row of `weights` (``(n_resamples, n_sampled)``)."""
     total = weights.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -210,103 +519,123 @@ def _scenario_estimates(values: np.ndarray, difficulty: np.ndarray, population_d
     return mean_y + beta * (population_difficulty - mean_x)
 
 
-def rank_on_sample(
-    new_items: Sequence[np.ndarray],
-    sampled: Sequence[np.ndarray],
-    populations: Sequence[np.ndarray],
-    board: Board,
-    *,
-    regression: bool,
-    confidence_level: float,
-    n_resamples: int,
-    rng: np.random.Generator,
-) -> tuple[int, int, int]:
-    """Return (rank, rank_lo, rank_hi) of a model against `board` from its scores on `sampled` items.
-
-    `new_items[s]` holds the model's score on every item of scenario s (NaN = not evaluated);
-    `sampled[s]` the indices evaluated so far; `populations[s]` the indices of all items the model
-    would be evaluated on. When every scenario's sample is its whole population, the rank is exact.
-    """
-    difficulty = board.difficulty
+def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequence[np.ndarray], board: Board,
+                   config: FlashConfig, rng: np.random.Generator) -> tuple[int, int, int, float, float]:
+    """Return (rank, rank_lo, rank_hi, estimate, half_width) from a Poisson bootstrap of the sample (the
+    earlier variant; with the informed order the mean is corrected by a regression on difficulty)."""
+    regression = config.order == "informed"
+    early = max(len(config.stage_sizes(board.largest_scenario)) - 1, 1)
+    level = config.confidence_level if config.correction == "none" else 1 - (1 - config.confidence_level) / early
+    exact = all(len(sampled) == population for sampled, population in zip(sample.sampled, sample.population,
+                                                                          strict=True))
     point, boots = [], []
-    exact = all(len(sample) == len(population) for sample, population in zip(sampled, populations, strict=True))
-    for s, sample in enumerate(sampled):
-        if len(sample) == 0:
+    for s, sampled in enumerate(sample.sampled):
+        if len(sampled) == 0:
             continue
-        values = new_items[s][sample]
-        x = difficulty[s][sample]
-        filled_x = np.where(np.isnan(x), np.nanmean(x) if np.isfinite(x).any() else 0.0, x)
-        population_x = difficulty[s][populations[s]]
-        mean_population = float(np.nanmean(population_x)) if np.isfinite(population_x).any() else math.nan
-        use_regression = regression and not exact and len(sample) >= 3
-        point.append(_scenario_estimates(values, filled_x, mean_population, np.ones((1, len(sample))),
-                                         use_regression)[0])
+        values = new_items[s][sampled]
+        x = board.filled_difficulty[s][sampled]
+        keep = np.setdiff1d(orders[s], sample.skipped[s], assume_unique=True)
+        population_x = float(board.filled_difficulty[s][keep].mean()) if keep.size else math.nan
+        use_regression = regression and not exact and len(sampled) >= 3
+        point.append(_bootstrap_estimates(values, x, population_x, np.ones((1, len(sampled))), use_regression)[0])
         if not exact:
-            weights = rng.poisson(1.0, size=(n_resamples, len(sample))).astype(float)
+            weights = _POISSON_WEIGHTS[rng.integers(0, _POISSON_WEIGHTS.size, size=(config.n_resamples,
+                                                                                    len(sampled)), dtype=np.uint16)]
             weights[weights.sum(axis=1) == 0] = 1.0  # an empty resample keeps the sample as it is
-            boots.append(_scenario_estimates(values, filled_x, mean_population, weights, use_regression))
+            boots.append(_bootstrap_estimates(values, x, population_x, weights, use_regression))
     if not point:
-        n = len(board.models) + 1
-        return 1, 1, n  # nothing evaluated yet: any rank is possible
+        return 1, 1, len(board.models) + 1, math.nan, math.inf
     estimate = float(np.mean(point))
-    rank = _rank_against(board.scores, np.array([estimate]))[0]
+    rank = int(_rank_against(board.scores, np.array([estimate]))[0])
     if exact:
-        return rank, rank, rank
-    ranks = _rank_against(board.scores, np.mean(np.stack(boots, axis=1), axis=1))
-    tail = (1 - confidence_level) / 2
+        return rank, rank, rank, estimate, 0.0
+    means = np.mean(np.stack(boots, axis=1), axis=1)
+    ranks = _rank_against(board.scores, means)
+    tail = (1 - level) / 2
     lo, hi = np.quantile(ranks, [tail, 1 - tail], method="inverted_cdf")
-    return rank, int(min(lo, rank)), int(max(hi, rank))
+    spread = np.quantile(means, [tail, 1 - tail])
+    return rank, int(min(lo, rank)), int(max(hi, rank)), estimate, float(spread[1] - spread[0]) / 2
 
 
-def _rank_against(board_scores: np.ndarray, estimates: np.ndarray) -> np.ndarray:
-    """Rank of each estimate among the board: 1 + the board models with a strictly higher score."""
-    ordered = np.sort(board_scores[~np.isnan(board_scores)])
-    return 1 + ordered.size - np.searchsorted(ordered, estimates, side="right")
+def reported_rank(rank: int, rank_lo: int, rank_hi: int, tiers: Sequence[Tier]) -> int | None:
+    """Return the rank Q nearest `rank` in [rank_lo, rank_hi] with |Q - t| <= min(r(Q), r(t)) for every rank t
+    of the interval, or None when there is none (the resolution is not met)."""
+    span = np.arange(rank_lo, rank_hi + 1)
+    resolution = tier_resolution(span, tiers)
+    for q in sorted(span.tolist(), key=lambda c: (abs(c - rank), c)):
+        r_q = int(resolution[q - rank_lo])
+        if np.all(np.abs(q - span) <= np.minimum(r_q, resolution)):
+            return int(q)
+    return None
 
 
-def resolution_met(rank: int, rank_lo: int, rank_hi: int, tiers: Sequence[Tier]) -> tuple[int, bool]:
-    """Return (tier index of the interval's most optimistic rank, whether the interval lies within that
-    tier's resolution of the estimated rank: rank - r <= rank_lo and rank_hi <= rank + r).
+def resolution_met(rank: int, rank_lo: int, rank_hi: int, tiers: Sequence[Tier],
+                   stop_rule: str = "reported") -> tuple[int, bool, int]:
+    """Return (tier index, whether the stop rule is met, the rank to report).
 
-    Then, whenever the interval holds the full-data rank, the reported rank is within +-r of it.
+    ``reported``: met when `reported_rank` finds a Q; the tier is Q's. ``estimate`` (the earlier rule):
+    met when the interval lies within r of the estimated rank, r the resolution of the tier of the
+    interval's most optimistic rank.
     """
+    if stop_rule == "reported":
+        q = reported_rank(rank, rank_lo, rank_hi, tiers)
+        report = rank if q is None else q
+        return int(tier_index(np.array([report]), tiers)[0]), q is not None, report
     tier = int(tier_index(np.array([rank_lo]), tiers)[0])
     r = tiers[tier].resolution
-    return tier, rank - r <= rank_lo and rank_hi <= rank + r
+    return tier, rank - r <= rank_lo and rank_hi <= rank + r, rank
+
+
+def within_resolution(reported: int, truth: int, tiers: Sequence[Tier]) -> bool:
+    """Whether `reported` is within the resolution of both its own tier and the tier of `truth`."""
+    r = min(int(tier_resolution(np.array([reported]), tiers)[0]), int(tier_resolution(np.array([truth]), tiers)[0]))
+    return abs(reported - truth) <= r
 
 
 # ---------------------------------------------------------------------------------------------
 # Running Flash for one model
 
 
-def orders_for(model: str, new_items: Sequence[np.ndarray], board: Board, config: FlashConfig) -> list[np.ndarray]:
-    """Return, per scenario, the order in which `model` is evaluated on the items it can be evaluated on."""
-    rng = np.random.default_rng(model_seed(config.seed, model))
-    return [item_order(d, ~np.isnan(items) if items is not None else np.ones(d.shape, bool), config.order, rng)
-            for d, items in zip(board.difficulty, new_items, strict=True)]
+def _stage_result(model: str, sample: StageSample, new_items: Sequence[np.ndarray], orders: Sequence[np.ndarray],
+                  board: Board, config: FlashConfig, seed: int) -> StageResult:
+    if config.estimator == "greg":
+        rank, lo, hi, estimate, half = rank_greg(new_items, sample, orders, board, config)
+    else:
+        # One generator per model and stage: a replay and a real run of the same stage agree exactly.
+        rng = np.random.default_rng([model_seed(seed, model), sample.index])
+        rank, lo, hi, estimate, half = rank_bootstrap(new_items, sample, orders, board, config, rng)
+    tier, met, report = resolution_met(rank, lo, hi, config.tiers, config.stop_rule)
+    last = sample.size is None or all(len(t) == p for t, p in zip(sample.sampled, sample.population, strict=True))
+    return StageResult(stage_label(sample.size), sample.items_used, report, lo, hi, tier, met or last,
+                       estimate, half)
 
 
-def _rank_at_stage(model: str, index: int, new_items: Sequence[np.ndarray], sampled: Sequence[np.ndarray],
-                   orders: Sequence[np.ndarray], board: Board, config: FlashConfig) -> tuple[int, int, int]:
-    # One generator per model and stage: a replay and a real run of the same stage agree exactly.
-    rng = np.random.default_rng([model_seed(config.seed, model), index])
-    return rank_on_sample(new_items, sampled, orders, board, regression=config.order == "informed",
-                          confidence_level=config.stage_confidence, n_resamples=config.n_resamples, rng=rng)
+def _walk(model: str, new_items: Sequence[np.ndarray], board: Board, config: FlashConfig, seed: int,
+          availability_known: bool) -> tuple[list[StageResult], StageSample | None, int]:
+    """Return the stages up to the first that meets the stop rule (or the last run), the pending stage of
+    a plan (None when none is pending) and the number of items skipped."""
+    orders = orders_for(model, board, config, seed)
+    evaluated = [np.isfinite(v) for v in new_items]
+    results: list[StageResult] = []
+    skipped = 0
+    for sample in stage_samples(orders, evaluated, config.stage_sizes(board.largest_scenario),
+                                availability_known=availability_known):
+        skipped = int(sum(len(k) for k in sample.skipped))
+        if sample.pending:
+            return results, sample, skipped
+        results.append(_stage_result(model, sample, new_items, orders, board, config, seed))
+        if results[-1].resolution_met:
+            break
+    return results, None, skipped
 
 
 def run_model(model: str, new_items: Sequence[np.ndarray], board: Board, config: FlashConfig,
-              orders: Sequence[np.ndarray] | None = None) -> FlashOutcome:
-    """Replay Flash for a model whose scores on every item are known (`new_items`, NaN = none)."""
-    orders = orders if orders is not None else orders_for(model, new_items, board, config)
-    stages = []
-    for index, stage in enumerate(config.stages):
-        sampled = [order[: (len(order) if stage is None else stage)] for order in orders]
-        rank, lo, hi = _rank_at_stage(model, index, new_items, sampled, orders, board, config)
-        tier, met = resolution_met(rank, lo, hi, config.tiers)
-        stages.append(StageResult(stage_label(stage), int(sum(len(s) for s in sampled)), rank, lo, hi, tier, met))
-        if met or stage is None:
-            break
-    return FlashOutcome(model, tuple(stages), len(stages) - 1, int(sum(len(o) for o in orders)))
+              seed: int | None = None) -> FlashOutcome:
+    """Replay Flash for a model whose scores are known (`new_items`, NaN = the model has no such item)."""
+    seed = config.seed if seed is None else seed
+    stages, _, skipped = _walk(model, new_items, board, config, seed, availability_known=True)
+    items_full = int(sum(np.isfinite(v).sum() for v in new_items))
+    return FlashOutcome(model, tuple(stages), len(stages) - 1, items_full, seed=seed, skipped=skipped)
 
 
 def simulate(
@@ -315,11 +644,14 @@ def simulate(
     holdout: Sequence[str] | None = None,
     config: FlashConfig = FlashConfig(),
     variant: str | None = None,
+    seeds: int | None = None,
 ) -> FlashSimulation:
-    """Replay Flash for each held-out model (default: every model, leave-one-out) against the others.
+    """Replay Flash for each held-out model (default: every model, leave-one-out) against the others,
+    over `seeds` item orders (default `config.seeds`).
 
     Each held-out model is treated as new: ranked at every stage against the other models' full
-    results. Its full-data rank (among all models) is the truth its Flash rank is judged against.
+    results, with difficulty, variance floor and critical value fitted on those others only. Its
+    full-data rank (among all models) is the truth its Flash rank is judged against.
     """
     names = list(results.models)
     # Only a model with per-item results can be replayed item by item.
@@ -328,58 +660,77 @@ def simulate(
     if unknown:
         raise ValueError(f"`holdout` names models without per-item results: {', '.join(unknown)}")
     held = list(holdout) if holdout else replayable
-    scenario_scores = results.scenario_means()
-    overall = aggregate(scenario_scores)
+    n_seeds = config.seeds if seeds is None else seeds
+    if n_seeds < 1:
+        raise ValueError(f"`seeds` must be at least 1, got {n_seeds!r}")
+    overall = aggregate(results.scenario_means())
     full_rank = competition_ranks(overall)
-    outcomes = []
+    by_seed: dict[int, list[FlashOutcome]] = {config.seed + k: [] for k in range(n_seeds)}
     for model in held:
         m = names.index(model)
         keep = [i for i in range(len(names)) if i != m and not math.isnan(overall[i])]
         board = Board(tuple(names[i] for i in keep), overall[keep], tuple(s[:, keep] for s in results.scores))
         new_items = [s[:, m] for s in results.scores]
-        outcome = run_model(model, new_items, board, config)
         truth = int(full_rank[m])
-        final = outcome.final
-        resolution = config.tiers[int(tier_index(np.array([truth]), config.tiers)[0])].resolution
-        outcomes.append(FlashOutcome(
-            model, outcome.stages, outcome.stop, outcome.items_full, truth,
-            abs(final.rank - truth) <= resolution, final.rank_lo <= truth <= final.rank_hi,
-        ))
-    name = variant or f"{config.order} order, {'corrected' if config.correction != 'none' else 'uncorrected'}"
-    return FlashSimulation(name, config, tuple(outcomes), summarise(name, outcomes))
+        for seed, outcomes in by_seed.items():
+            outcome = run_model(model, new_items, board, config, seed)
+            final = outcome.final
+            outcomes.append(replace(outcome, full_rank=truth,
+                                    within_resolution=within_resolution(final.rank, truth, config.tiers),
+                                    covered=final.rank_lo <= truth <= final.rank_hi))
+    name = variant or config.describe()
+    first = tuple(by_seed[config.seed])
+    every = tuple(o for outcomes in by_seed.values() for o in outcomes)
+    return FlashSimulation(name, config, first, summarise(name, list(by_seed.values())), every)
 
 
-def summarise(variant: str, outcomes: Sequence[FlashOutcome]) -> FlashSummary:
-    used = sum(o.final.items_used for o in outcomes)
-    full = sum(o.items_full for o in outcomes)
-    errors = [abs(o.final.rank - o.full_rank) for o in outcomes if o.full_rank is not None]
+def summarise(variant: str, per_seed: Sequence[Sequence[FlashOutcome]]) -> FlashSummary:
+    """Summarise replays: saving per seed (mean and range), validity pooled over every replay."""
+    savings = [sum(o.items_full for o in outcomes) / max(sum(o.final.items_used for o in outcomes), 1)
+               for outcomes in per_seed if outcomes]
+    every = [o for outcomes in per_seed for o in outcomes]
+    judged = [o for o in every if o.full_rank is not None]
+    early = [o for o in judged if not o.used_every_item]
+    collapsed = [o for o in early if not o.within_resolution and o.final.rank_lo == o.final.rank_hi]
     return FlashSummary(
         variant=variant,
-        saving=full / max(used, 1),
-        within_resolution=float(np.mean([o.within_resolution for o in outcomes])) if outcomes else math.nan,
-        largest_error=max(errors) if errors else 0,
-        coverage=float(np.mean([o.covered for o in outcomes])) if outcomes else math.nan,
-        n_models=len(outcomes),
+        saving=float(np.mean(savings)) if savings else math.nan,
+        saving_lo=min(savings, default=math.nan),
+        saving_hi=max(savings, default=math.nan),
+        within_resolution=float(np.mean([o.within_resolution for o in judged])) if judged else math.nan,
+        within_resolution_early=float(np.mean([o.within_resolution for o in early])) if early else math.nan,
+        n_every_item=len(judged) - len(early),
+        largest_error=max((abs(o.final.rank - o.full_rank) for o in judged), default=0),
+        coverage=float(np.mean([o.covered for o in judged])) if judged else math.nan,
+        collapsed_misses=len(collapsed),
+        n_models=len(per_seed[0]) if per_seed else 0,
+        n_seeds=len(per_seed),
+        n_replays=len(every),
     )
 
 
-VARIANTS: tuple[tuple[str, str, str], ...] = (
-    ("informed order, corrected", "informed", "bonferroni"),
-    ("random order, corrected", "random", "bonferroni"),
-    ("random order, uncorrected", "random", "none"),
-)
+def comparison_configs(config: FlashConfig) -> tuple[FlashConfig, ...]:
+    """Return the configured variant and the two it is compared with: the earlier rule (informed order,
+    bootstrap, Bonferroni over the paper's stages) and the paper's uncorrected rule (random order, plain
+    mean, no correction), each with the configured tiers, confidence and seeds."""
+    shared = {"tiers": config.tiers, "confidence_level": config.confidence_level, "n_resamples": config.n_resamples,
+              "seed": config.seed, "seeds": config.seeds}
+    old = FlashConfig(stages=PAPER_STAGES, order="informed", estimator="bootstrap", correction="bonferroni",
+                      stop_rule="estimate", variance_floor=False, **shared)
+    paper = FlashConfig(stages=PAPER_STAGES, order="random", estimator="bootstrap", correction="none",
+                        stop_rule="estimate", variance_floor=False, **shared)
+    default = FlashConfig(**shared)
+    chosen = [config]
+    for other in (default, old, paper):
+        if all(other.describe() != c.describe() for c in chosen):
+            chosen.append(other)
+    return tuple(chosen)
 
 
 def simulate_variants(results: ResultsMatrix, *, holdout: Sequence[str] | None = None,
-                      config: FlashConfig = FlashConfig()) -> tuple[FlashSimulation, ...]:
-    """Run the simulation for the configured variant and the two comparisons, on the same data."""
-    out = []
-    for name, order, correction in VARIANTS:
-        variant_config = FlashConfig(stages=config.stages, tiers=config.tiers, order=order, correction=correction,
-                                     confidence_level=config.confidence_level, n_resamples=config.n_resamples,
-                                     seed=config.seed)
-        out.append(simulate(results, holdout=holdout, config=variant_config, variant=name))
-    return tuple(out)
+                      config: FlashConfig = FlashConfig(), seeds: int | None = None) -> tuple[FlashSimulation, ...]:
+    """Run the simulation for the configured variant and the comparisons, on the same data and seeds."""
+    return tuple(simulate(results, holdout=holdout, config=c, seeds=seeds) for c in comparison_configs(config))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,7 +742,8 @@ class Plan:
     """Where a model stands and which items it should be evaluated on next.
 
     `next_items` are (scenario index, item index) pairs; empty when the resolution is met (or the
-    model has been evaluated on everything).
+    model has been evaluated on everything it can be). `skipped` counts the items of stages already
+    run that the model has no result for: taken as items its harness cannot evaluate.
     """
 
     model: str
@@ -404,6 +756,7 @@ class Plan:
     resolution_met: bool
     next_stage: str | None
     next_items: tuple[tuple[int, int], ...]
+    skipped: int = 0
 
 
 def item_level(results: ResultsMatrix) -> ResultsMatrix:
@@ -422,33 +775,21 @@ def board_of(results: ResultsMatrix) -> Board:
 
 
 def plan(model: str, new_items: Sequence[np.ndarray], board: Board, config: FlashConfig) -> Plan:
-    """Return the Flash plan of `model` given the scores it has so far (`new_items`, NaN = not yet).
+    """Return the Flash plan of `model` given the results it has so far (`new_items`, NaN = none).
 
-    The stage reached is the largest one whose items (the first n of the model's order in every
-    scenario) all have results. If its rank interval fits the tier's resolution, or every item
-    is done, the plan is complete; otherwise it lists the items of the next stage still missing.
+    The stages are walked as in a replay (`stage_samples`, the same order): the model stops at the
+    first stage that meets the stop rule. A stage counts as run once the model has a result for any of
+    its items; its items without a result are then skipped (the harness could not evaluate them), so
+    a model whose harness skips items still gets a rank and a plan that ends. The first stage not yet
+    run is the next one: its items are the plan.
     """
-    orders = orders_for(model, [None] * len(new_items), board, config)
-    completed = None
-    for i, stage in enumerate(config.stages):
-        prefix = [order[: (len(order) if stage is None else stage)] for order in orders]
-        if all(np.isfinite(items[p]).all() for items, p in zip(new_items, prefix, strict=True)):
-            completed = i
+    stages, pending, skipped = _walk(model, new_items, board, config, config.seed, availability_known=False)
     evaluated = int(sum(np.isfinite(items).sum() for items in new_items))
-    if completed is None:
-        rank = lo = hi = tier = None
-        met = False
-    else:
-        stage = config.stages[completed]
-        sampled = [order[: (len(order) if stage is None else stage)] for order in orders]
-        rank, lo, hi = _rank_at_stage(model, completed, new_items, sampled, orders, board, config)
-        tier, met = resolution_met(rank, lo, hi, config.tiers)
-        met = met or stage is None
-    if met:
-        return Plan(model, stage_label(config.stages[completed]), evaluated, rank, lo, hi, tier, True, None, ())
-    nxt = 0 if completed is None else completed + 1
-    stage = config.stages[nxt]
-    missing = tuple((s, int(i)) for s, (items, order) in enumerate(zip(new_items, orders, strict=True))
-                    for i in order[: (len(order) if stage is None else stage)] if not np.isfinite(items[i]))
-    return Plan(model, None if completed is None else stage_label(config.stages[completed]), evaluated, rank, lo,
-                hi, tier, False, stage_label(stage), missing)
+    final = stages[-1] if stages else None
+    rank, lo, hi, tier = (None, None, None, None) if final is None else (final.rank, final.rank_lo, final.rank_hi,
+                                                                         final.tier)
+    if pending is None:
+        return Plan(model, final.stage if final else None, evaluated, rank, lo, hi, tier, True, None, (), skipped)
+    missing = tuple((s, int(i)) for s, block in enumerate(pending.pending) for i in block)
+    return Plan(model, final.stage if final else None, evaluated, rank, lo, hi, tier, False,
+                stage_label(pending.size), missing, skipped)

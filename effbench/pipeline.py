@@ -266,6 +266,13 @@ def flash_plan(db: Path, model: str, config: flash.FlashConfig, *, new: bool = F
     """
     with store.open_store(db, read_only=True) as con:
         results = _flash_results(con)
+    if model not in results.models and not new:
+        close = difflib.get_close_matches(model, results.models, n=3, cutoff=0.6)
+        if not close:
+            lowered = {m.lower(): m for m in results.models}
+            close = [lowered[m] for m in difflib.get_close_matches(model.lower(), list(lowered), n=3, cutoff=0.6)]
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise EffbenchError(f"{model}: no such model on the board; {hint}to start a new model, add --new")
     return _plan_one(results, model, config)
 
 
@@ -315,13 +322,6 @@ def site_title(con: duckdb.DuckDBPyConnection) -> str:
 def _refuse_inputs_inside(out: Path, db: Path, sources: Sequence[Source]) -> None:
     """Refuse a database or input file inside the output folder, which every build replaces whole."""
     site = out.resolve()
-    if model not in results.models and not new:
-        close = difflib.get_close_matches(model, results.models, n=3, cutoff=0.6)
-        if not close:
-            lowered = {m.lower(): m for m in results.models}
-            close = [lowered[m] for m in difflib.get_close_matches(model.lower(), list(lowered), n=3, cutoff=0.6)]
-        hint = f"did you mean {' or '.join(close)}? " if close else ""
-        raise EffbenchError(f"{model}: no such model on the board; {hint}to start a new model, add --new")
     for path, what in ((db, "the database (--db)"), *((s.path, "an input file") for s in sources)):
         if path.resolve().is_relative_to(site):
             raise EffbenchError(f"{path}: {what} is inside the output folder {out}, which every build "

@@ -220,7 +220,14 @@ CREATE TABLE IF NOT EXISTS flash_summary (
     n_models INTEGER NOT NULL,
     is_default BOOLEAN NOT NULL
 );
-COMMENT ON TABLE flash_summary IS 'Flash simulation per variant (order and error control): total compute saving (x), share of models within their tier''s resolution of their full-data rank, largest rank error, observed interval coverage. is_default marks the configured variant.';
+ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS saving_lo DOUBLE;
+ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS saving_hi DOUBLE;
+ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS within_resolution_early DOUBLE;
+ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS n_every_item INTEGER;
+ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS collapsed_misses INTEGER;
+ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS n_seeds INTEGER;
+ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS n_replays INTEGER;
+COMMENT ON TABLE flash_summary IS 'Flash simulation per variant (estimator, order, error control, stop rule), replayed leave-one-out over n_seeds item orders: compute saving (x; mean over seeds, saving_lo..saving_hi its range), share of replays whose reported rank is within the resolution of both the reported and the true tier (within_resolution; within_resolution_early among replays that stopped before using every item, n_every_item those that used every item), largest rank error, observed interval coverage, collapsed_misses (replays outside resolution with a one-rank interval). is_default marks the configured variant; flash and flash_stages hold its first seed.';
 
 CREATE OR REPLACE VIEW coverage AS
 SELECT s.model, s.scenario,

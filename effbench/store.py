@@ -28,7 +28,7 @@ from effbench.reliability import DECISIONS, DEFAULT_METRICS, Disagreement, Relia
 from effbench.sql import quote_ident
 from effbench.stats import RankIntervals, ResultsMatrix
 
-SCHEMA_VERSION = "6"  # schema.sql is idempotent: older files are brought up to date by running it
+SCHEMA_VERSION = "7"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
 STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"
@@ -586,11 +586,7 @@ def save_flash(con: duckdb.DuckDBPyConnection, simulations: Sequence[FlashSimula
             stages.extend({"variant": simulation.variant, "model": outcome.model, "stage": st.stage,
                            "items_used": st.items_used, "rank": st.rank, "rank_lo": st.rank_lo,
                            "rank_hi": st.rank_hi, "resolution_met": st.resolution_met} for st in outcome.stages)
-        summary = simulation.summary
-        summaries.append({"variant": summary.variant, "saving": summary.saving,
-                          "within_resolution": summary.within_resolution, "largest_error": summary.largest_error,
-                          "coverage": summary.coverage, "n_models": summary.n_models,
-                          "is_default": summary.variant == default_variant})
+        summaries.append({**asdict(simulation.summary), "is_default": simulation.summary.variant == default_variant})
     frames = {"flash": pd.DataFrame(per_model), "flash_stages": pd.DataFrame(stages),
               "flash_summary": pd.DataFrame(summaries)}
     _replace_analysis(con, FLASH_ANALYSIS, frames, {

@@ -30,25 +30,24 @@ def flash_page(data: SiteData, page: Page, model_links: dict[str, str]) -> Flash
     default = summary[summary["is_default"]].iloc[0]
     mine = data.flash[data.flash["variant"] == default["variant"]].sort_values(["full_rank", "model"])
     options = json.loads((data.flash_analysis or {}).get("options") or "{}")
-    stages = ["all" if s is None else str(s) for s in options.get("stages", [])]
-    level = float(options.get("confidence_level", 0.95))
-    early = max(len(stages) - 1, 1)
-    corrected = options.get("correction") != "none"
-    method = (
-        f"Each model is treated as new in turn and ranked against the others' full results after "
-        f"{', '.join(stages)} items per scenario; the items of each stage contain the previous stage's.",
-        ("Order: items spread evenly over difficulty (the other models' mean score on the item), and a regression "
-         "estimator that uses that difficulty to correct the model's sampled mean."
-         if options.get("order") == "informed" else "Order: a random permutation of each scenario's items."),
-        (f"Error control: each of the {early} stages that can stop early uses a {1 - (1 - level) / early:.1%} "
-         f"interval (Bonferroni), so the whole procedure keeps {level:.0%}." if corrected else
-         f"No correction: each stage uses a {level:.0%} interval, so looking after every stage inflates the error."),
-        "A model stops at the first stage where its rank interval lies within its tier's resolution of its "
-        "estimated rank; the tier is that of the interval's most optimistic rank, so no model is under-examined.",
+    method = flash_method(options)
+    stages = sorted(set(mine["stop_stage"]), key=lambda s: (s == "all", int(s) if s.isdigit() else 0))
+    stop_rule = (
+        "A model stops at the first stage where some rank Q can be reported such that, for every rank t inside its "
+        "interval, Q and t are no further apart than the resolution of Q's tier and of t's tier "
+        "(|Q − t| ≤ min(r(Q), r(t))). The leaderboard then shows Q.",
+        "Why this is enough: whenever the interval holds the model's true rank T, Q is within the resolution of both "
+        "the tier it is reported in and the tier it truly belongs to. The interval need not be centred on the point "
+        "estimate, which is what lets a model at the edge of a cluster stop early.",
+        "A report counts as within resolution below only under that strict reading (both tiers); the models that "
+        "used every item are counted separately, since they are right by construction.",
     )
     variants = tuple(
-        FlashVariantRow(r.variant, f"x{r.saving:.1f}", f"{r.within_resolution:.0%}", int(r.largest_error),
-                        f"{r.coverage:.0%}")
+        FlashVariantRow(
+            r.variant, bool(r.is_default), f"x{r.saving:.1f}", _saving_range(r),
+            f"{r.within_resolution:.1%}", _share(getattr(r, "within_resolution_early", math.nan)),
+            f"{_int(getattr(r, 'n_every_item', 0))} of {_int(getattr(r, 'n_replays', r.n_models))}",
+            int(r.largest_error), f"{r.coverage:.1%}", _int(getattr(r, "n_seeds", 1)) or 1)
         for r in summary.itertuples(index=False)
     )
     resolution = data.rank_resolution
@@ -68,8 +67,68 @@ def flash_page(data: SiteData, page: Page, model_links: dict[str, str]) -> Flash
                       f"x{r.saving:.1f}", "yes" if r.within_resolution else "no")
         for r in mine.itertuples(index=False)
     )
-    return FlashPage(page=page, variant=str(default["variant"]), method=method, variants=variants,
+    return FlashPage(page=page, variant=str(default["variant"]), method=method, stop_rule=stop_rule,
+                     variants=variants,
                      tiers=tuple(t.describe() for t in tiers_of(data)), chart=chart, stops=stops, rows=rows)
+
+
+def flash_method(options: dict) -> tuple[str, ...]:
+    """How the configured Flash variant runs, in plain words, from its stored options."""
+    stages = options.get("stages")
+    if stages is None:
+        schedule = (f"{options.get('first_stage', 10)} items per scenario, then x{options.get('growth', 1.5):g} "
+                    "at each stage (rounded up), then all items")
+    else:
+        schedule = ", ".join("all" if s is None else str(s) for s in stages) + " items per scenario"
+    level = float(options.get("confidence_level", 0.95))
+    correction = options.get("correction")
+    greg = options.get("estimator", "bootstrap") == "greg"
+    lines = [
+        f"Each model is treated as new in turn and ranked against the others' full results after {schedule}; "
+        "the items of each stage contain the previous stage's. The item order comes from the other models' "
+        "difficulty and a seed only, never from the model's own results, and is the one effbench flash plan "
+        "uses. Items a model has no result for are skipped.",
+        ("Order: items spread evenly over difficulty (the other models' mean score on the item)."
+         if options.get("order") == "informed" else "Order: a random permutation of each scenario's items."),
+    ]
+    if greg:
+        lines.append(
+            "Estimator: in every scenario, a regression (GREG) estimate of the model's mean on the item difficulty, "
+            "with its analytic variance and the finite population correction (1 − n/N): with every item the "
+            "interval closes. The residual variance is floored at ρ·p(1 − p), with p = (right + 2)/(n + 4) and ρ the "
+            "other models' residual-to-raw variance ratio, so that 10 items all right or all wrong never give a "
+            "zero-width interval.")
+    else:
+        lines.append("Estimator: a Poisson bootstrap of the sampled items (with the informed order, the mean is "
+                     "corrected by a regression on difficulty).")
+    if correction == "group-sequential":
+        lines.append(
+            f"Error control: the stages are nested looks at one sample, so their estimates are correlated; one "
+            f"critical value for every look (repeated confidence intervals of a group-sequential design, computed "
+            f"once per board) keeps all the intervals right together with probability {level:.0%}. It is smaller "
+            "than Bonferroni's over the same looks.")
+    elif correction == "bonferroni":
+        lines.append(f"Error control: Bonferroni over the stages that can stop early, so the whole procedure keeps "
+                     f"{level:.0%}.")
+    else:
+        lines.append(f"No correction: each stage uses a {level:.0%} interval, so looking after every stage inflates "
+                     "the error.")
+    return tuple(lines)
+
+
+def _saving_range(row) -> str:
+    lo, hi = getattr(row, "saving_lo", math.nan), getattr(row, "saving_hi", math.nan)
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return ""
+    return f"x{lo:.1f}–x{hi:.1f}"
+
+
+def _share(value) -> str:
+    return "–" if value is None or not math.isfinite(float(value)) else f"{float(value):.1%}"
+
+
+def _int(value) -> int:
+    return 0 if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
 
 
 def tiers_of(data: SiteData) -> tuple[Tier, ...]:
