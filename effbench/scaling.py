@@ -171,8 +171,8 @@ def _fit_one(scenario: str, x: np.ndarray, scores: np.ndarray, se: np.ndarray, m
     residuals = y[None, :] - (loo_a[:, None] + loo_b[:, None] * x[None, :])  # (n, n)
     residuals[np.arange(n), np.arange(n)] = np.nan
     scatter_loo = np.sqrt(np.nansum(residuals ** 2, axis=1) / max(n - 3, 1))
-    boot_loo_a, boot_loo_b = _weighted_line(boot[None, :, :] * leave_out[:, None, :], x, y)  # (n, R)
-    boot_expected = boot_loo_a + boot_loo_b * x[:, None]
+    boot_loo_a, boot_loo_b = _leave_one_out_lines(boot, x, y)  # (R, n)
+    boot_expected = (boot_loo_a + boot_loo_b * x[None, :]).T  # (n, R)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         trend_var = np.nanvar(boot_expected, axis=1)
@@ -203,6 +203,20 @@ def _weighted_line(weights: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[n
     sxx, sxy = weights @ (x * x), weights @ (x * y)
     denominator = sw * sxx - sx * sx
     spread = denominator > 1e-12 * np.maximum(sw * sxx, 1e-300)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(spread, (sw * sxy - sx * sy) / np.where(spread, denominator, 1.0), np.nan)
+        intercept = np.where(spread, (sy - slope * sx) / np.where(sw > 0, sw, 1.0), np.nan)
+    return intercept, slope
+
+
+def _leave_one_out_lines(weights: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the ``(n_draws, n_models)`` intercepts and slopes of each draw of `weights` without model m,
+    from the draw's weighted sums minus model m's share: memory grows as draws x models, not x models^2."""
+    sw, sx, sy = (weights.sum(-1)[:, None] - weights, (weights @ x)[:, None] - weights * x,
+                  (weights @ y)[:, None] - weights * y)
+    sxx, sxy = (weights @ (x * x))[:, None] - weights * x * x, (weights @ (x * y))[:, None] - weights * x * y
+    denominator = sw * sxx - sx * sx
+    spread = denominator > 1e-9 * np.maximum(sw * sxx, 1e-300)  # looser than one fit: sums minus shares
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = np.where(spread, (sw * sxy - sx * sy) / np.where(spread, denominator, 1.0), np.nan)
         intercept = np.where(spread, (sy - slope * sx) / np.where(sw > 0, sw, 1.0), np.nan)
