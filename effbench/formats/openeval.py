@@ -201,13 +201,18 @@ def _response_key(response_id: str, item_id: str, position: int) -> str:
 
 
 def _metric_notes(chosen: dict[str, str], others: dict[str, dict], options: ReadOptions) -> list[str]:
-    notes = []
+    """Name the metric taken where a benchmark has others, one line for benchmarks alike."""
+    alike: dict[tuple, list[str]] = {}
     for benchmark, metric in chosen.items():
-        rest = [name for name in others.get(benchmark, {}) if name != metric]
+        rest = tuple(name for name in others.get(benchmark, {}) if name != metric)
         how = "as asked" if options.metric_for(benchmark) == metric else "the first listed"
         if rest:
-            notes.append(f"{benchmark}: took metric {metric!r} ({how}); also present: {', '.join(rest)} "
-                         f"(choose with --metric {benchmark}=NAME)")
+            alike.setdefault((metric, how, rest), []).append(benchmark)
+    notes = []
+    for (metric, how, rest), benchmarks in alike.items():
+        named = ", ".join(benchmarks[:3]) + (f" and {len(benchmarks) - 3} more" if len(benchmarks) > 3 else "")
+        notes.append(f"{named}: took metric {metric!r} ({how}); also present: {', '.join(rest)} "
+                     f"(choose with --metric {benchmarks[0]}=NAME)")
     return notes
 
 
