@@ -131,3 +131,25 @@ def test_json_log_streams_one_sample_at_a_time_whatever_the_block(block):
     assert samples == whole["samples"]
     assert {key: value for key, value in members if key is not None} == {
         key: value for key, value in whole.items() if key != "samples"}
+
+
+def test_first_eval_layout_and_samples_without_summaries(tmp_path):
+    """The first .eval layout (start.json, results.json, summaries/N.json) and, failing summaries,
+    the samples themselves, whole (samples/<id>_epoch_<n>.json) or chunked (.../sample.json)."""
+    old = tmp_path / "old.eval"
+    with zipfile.ZipFile(old, "w") as archive:
+        archive.writestr("start.json", json.dumps({"version": 2, "eval": {"task": "t", "model": "m"}}))
+        archive.writestr("results.json", json.dumps({"status": "success", "stats": {}}))
+        archive.writestr("summaries/1.json", json.dumps([{"id": 1, "epoch": 1, "scores": {"s": {"value": "C"}}},
+                                                         {"id": 2, "epoch": 1, "scores": {"s": {"value": "I"}}}]))
+    read = inspect_ai.read(old, ReadOptions())
+    assert read.items.set_index("item_id")["score"].to_dict() == {"1": 1.0, "2": 0.0} and not read.notes
+    bare = tmp_path / "bare.eval"
+    with zipfile.ZipFile(bare, "w") as archive:
+        archive.writestr("header.json", json.dumps({"status": "success", "eval": {"task": "t", "model": "m"}}))
+        archive.writestr("samples/1_epoch_1.json", json.dumps({"id": 1, "epoch": 1, "scores": {"s": {"value": 0.25}}}))
+        archive.writestr("samples/2_epoch_1/sample.json", json.dumps({"id": 2, "epoch": 1,
+                                                                      "scores": {"s": {"value": "yes"}}}))
+        archive.writestr("samples/2_epoch_1/events/0.json", json.dumps([]))
+    read = inspect_ai.read(bare, ReadOptions())
+    assert read.items.set_index("item_id")["score"].to_dict() == {"1": 0.25, "2": 1.0}
