@@ -460,7 +460,8 @@ def flash_simulate(
     for simulation in simulations:
         s = simulation.summary
         typer.echo(f"{s.variant}: saving x{s.saving:.1f} (x{s.saving_lo:.1f}-x{s.saving_hi:.1f} over {s.n_seeds} "
-                   f"orders), {s.within_resolution:.1%} within resolution, largest error {s.largest_error}, "
+                   f"order{'s' if s.n_seeds != 1 else ''}), {s.within_resolution:.1%} within resolution, largest "
+                   f"error {s.largest_error}, "
                    f"interval coverage {s.coverage:.1%}, {s.n_every_item} of {s.n_replays} replays used every item")
 
 
