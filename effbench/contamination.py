@@ -30,6 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
+# Cap on the entries of one block of resample weights (resamples x items), as in `effbench.stats`.
+_MAX_WEIGHT_ENTRIES = 1 << 24
+
 
 @dataclass(frozen=True)
 class ModelContamination:
@@ -153,23 +156,33 @@ def contamination_signals(
     filled, counts = np.where(scored, scores, 0.0).sum(axis=1), scored.sum(axis=1)
 
     n_items = len(item_dates)
-    weights = generator.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=n_resamples).astype(np.float64)
     tail = (1 - confidence_level) / 2
     critical = scipy_stats.norm.ppf(1 - tail / max(len(candidates), 1))
-    tested = []
+    prepared = []  # per tested model: its items after its date, its scored items, its board, both
     for m in candidates:
-        after = item_dates >= model_dates[m]
         own = scored[:, m]
-        if not control.any():  # leave the model itself out of the others' mean
+        if control.any():
+            board_m = board
+        else:  # leave the model itself out of the others' mean
             with np.errstate(invalid="ignore", divide="ignore"):
                 board_m = (filled - np.where(own, scores[:, m], 0.0)) / (counts - own)
-        else:
-            board_m = board
-        with_board = own & np.isfinite(board_m)
-        raw = _difference(scores[:, m], own, after, weights)
-        gap = _difference(scores[:, m] - board_m, with_board, after, weights)
-        point_raw = _difference(scores[:, m], own, after, np.ones((1, n_items)))[0]
-        point_gap = _difference(scores[:, m] - board_m, with_board, after, np.ones((1, n_items)))[0]
+        prepared.append((item_dates >= model_dates[m], own, board_m, own & np.isfinite(board_m)))
+    raw_draws = np.empty((len(candidates), n_resamples))
+    gap_draws = np.empty((len(candidates), n_resamples))
+    block = max(1, _MAX_WEIGHT_ENTRIES // n_items)  # bounded memory; the draws depend only on the shape
+    for first_draw in range(0, n_resamples, block):
+        size = min(block, n_resamples - first_draw)
+        weights = generator.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=size).astype(np.float64)
+        for k, (m, (after, own, board_m, with_board)) in enumerate(zip(candidates, prepared, strict=True)):
+            raw_draws[k, first_draw:first_draw + size] = _difference(scores[:, m], own, after, weights)
+            gap_draws[k, first_draw:first_draw + size] = _difference(scores[:, m] - board_m, with_board, after,
+                                                                     weights)
+    tested = []
+    everything = np.ones((1, n_items))
+    for k, (m, (after, own, board_m, with_board)) in enumerate(zip(candidates, prepared, strict=True)):
+        raw, gap = raw_draws[k], gap_draws[k]
+        point_raw = _difference(scores[:, m], own, after, everything)[0]
+        point_gap = _difference(scores[:, m] - board_m, with_board, after, everything)[0]
         raw_lo, raw_hi = _quantiles(raw, tail)
         adjusted_lo, adjusted_hi = _quantiles(gap, tail)
         with warnings.catch_warnings():
