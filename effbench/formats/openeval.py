@@ -64,9 +64,9 @@ def _is_item_file(path: Path) -> bool:
             head = handle.read(_HEAD_CHARS)
     except OSError:
         return False
-    head = head.lstrip()
-    return (head.startswith(("{", "[")) and re.search(r'"item_id"\s*:', head) is not None
-            and '"item_metadata"' in head)
+    # the first key is an item's own (item_id as OpenEval writes it, item_content when keys are sorted)
+    return (re.match(r'\s*\[?\s*\{\s*"item_(?:id|content|metadata)"\s*:', head) is not None
+            and re.search(r'"item_id"\s*:', head) is not None and '"item_metadata"' in head)
 
 
 def _table_kind(path: Path) -> str | None:
