@@ -32,7 +32,7 @@ from effbench.load import AGGREGATE_COLUMNS
 NAME = "every-eval-ever"
 DESCRIPTION = "Every Eval Ever aggregate records (.json) and instance-level files (.jsonl), schema 0.2-0.3"
 
-_RECORD_KEYS = ('"model_info"', '"evaluation_results"', '"source_metadata"')
+_RECORD_KEYS = ('"model_info"', '"evaluation_results"')  # required; one is near the top in any key order
 _INSTANCE_KEYS = {"schema_version", "model_id", "evaluation_name", "sample_id", "evaluation"}
 _HEAD_CHARS = 16384
 
