@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -274,3 +276,97 @@ def test_analysis_status_says_which_analyses_are_stale_after_an_ingest(tmp_path,
     pipeline.update(db, [Source(more)], all_analyses=False)  # what `effbench ingest` does
     assert set(query(db, "SELECT analysis, current FROM analysis_status")) == {
         ("rank_intervals", True), ("dior", False), ("flash", False)}
+
+
+# Hardening (issue 10): each test below failed on the code before it.
+
+
+def columns_of(db: Path, table: str) -> list[str]:
+    return [r[0] for r in query(db, f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{table}'")]
+
+
+def test_a_file_with_thousands_of_extra_columns_adds_one_json_column(tmp_path, small_results):
+    """Case 1: extra columns no longer become columns of `scores` (memory grew with columns x rows)."""
+    db = tmp_path / "e.duckdb"
+    pipeline.update(db, [Source(small_results)], all_analyses=False)
+    before = columns_of(db, "scores")
+    wide = write_csv(tmp_path / "wide.csv", [{"model": "delta", "scenario": "qa", "item_id": "qa-0", "score": 1,
+                                              **{f"x{i}": i for i in range(2000)}}])
+    pipeline.update(db, [Source(wide)], all_analyses=False)
+    assert columns_of(db, "scores") == [*before, "extra"]
+    assert query(db, "SELECT extra->>'x1999', json_array_length(json_keys(extra)) FROM scores"
+                     " WHERE model = 'delta'") == [("1999", 2000)]
+
+
+def test_decimal_scores_load(tmp_path):
+    """Case 5: Parquet DECIMAL scores are numbers."""
+    path = tmp_path / "decimal.parquet"
+    duckdb.execute(f"COPY (SELECT m AS model, 's' AS scenario, CAST(i AS VARCHAR) AS item_id,"
+                   f" CAST((i + length(m)) % 2 AS DECIMAL(4, 2)) AS score FROM range(4) AS t(i),"
+                   f" (VALUES ('a'), ('bb')) AS v(m)) TO '{path}' (FORMAT parquet)")
+    db = tmp_path / "e.duckdb"
+    pipeline.update(db, [Source(path)], all_analyses=False)
+    assert query(db, "SELECT model, sum(score) FROM scores GROUP BY 1 ORDER BY 1") == [("a", 2.0), ("bb", 2.0)]
+
+
+def test_names_are_stripped_and_names_equal_up_to_case_are_warned_about(tmp_path):
+    """Case 8: ` Yi-6B` and `Yi-6B ` are Yi-6B; yi-6b stays apart, with a warning, also against the database."""
+    rows = [{"model": name, "scenario": " qa", "item_id": f"{i} ", "score": 1}
+            for i, name in enumerate(["Yi-6B", " Yi-6B", "Yi-6B ", "\u00a0Yi-6B\u3000", "yi-6b"])]
+    db = tmp_path / "e.duckdb"
+    report = pipeline.update(db, [Source(write_csv(tmp_path / "a.csv", rows))], all_analyses=False)
+    assert query(db, "SELECT model, count(*) FROM scores GROUP BY 1 ORDER BY 1") == [("Yi-6B", 4), ("yi-6b", 1)]
+    assert query(db, "SELECT DISTINCT scenario FROM scores") == [("qa",)]
+    assert query(db, "SELECT item_id FROM scores ORDER BY 1")[0] == ("0",)
+    notes = " ".join(report.loads[0].notes)
+    assert "'Yi-6B', 'yi-6b' differ only in case" in notes and "stripped" in notes
+    later = write_csv(tmp_path / "b.csv", [{"model": "YI-6B", "scenario": "QA", "item_id": "9", "score": 0}])
+    notes = " ".join(pipeline.update(db, [Source(later)], all_analyses=False).loads[0].notes)
+    assert "'YI-6B', 'Yi-6B', 'yi-6b'" in notes and "scenarios 'QA', 'qa'" in notes
+
+
+def test_a_one_model_build_gives_no_runtime_warning(tmp_path):
+    """Case 11: pytest turns RuntimeWarning into an error (pyproject.toml), so this fails on a warning."""
+    path = write_csv(tmp_path / "one.csv", long_rows({"solo": {"qa": [1, 0, 1, 1], "math": [0, 1, 0, 0]}}))
+    report = pipeline.update(tmp_path / "e.duckdb", [Source(path)],
+                             dior_parameters=store.DiorParameters(n_draws=20))
+    assert report.n_models == 1
+
+
+def test_scores_on_any_scale_load_and_a_scenario_mixing_scales_is_warned_about(tmp_path):
+    """Case 12: any real number is a score; fractions and percent in one scenario get a warning."""
+    path = write_csv(tmp_path / "x.csv", long_rows({"a": {"bleu": [0.5, 0.7], "elo": [-5, 1000]},
+                                                    "b": {"bleu": [52.0, 61.5], "elo": [2.5, 990]}}))
+    report = pipeline.update(tmp_path / "e.duckdb", [Source(path)], all_analyses=False)
+    assert report.warnings == ("scenario 'bleu' mixes scales: 'a''s scores lie within [0, 1] (at most 0.7), 'b''s "
+                               "reach 61.5; check that every file reports this scenario on the same scale",)
+
+
+def test_lower_is_better_scenarios_are_ranked_on_negated_scores(tmp_path):
+    """Case 12: a declared lower-is-better scenario reverses its order; the declaration is stored and
+    makes the stored ranking stale, so it is recomputed."""
+    path = write_csv(tmp_path / "x.csv", long_rows({"fast": {"latency": [1.0, 2.0, 1.5]},
+                                                    "slow": {"latency": [9.0, 8.0, 7.5]}}))
+    db = tmp_path / "e.duckdb"
+    pipeline.update(db, [Source(path)], all_analyses=False)
+    assert query(db, "SELECT model FROM leaderboard ORDER BY rank") == [("slow",), ("fast",)]
+    report = pipeline.update(db, all_analyses=False, lower_is_better=["latency"])
+    assert report.recomputed
+    assert query(db, "SELECT model FROM leaderboard ORDER BY rank") == [("fast",), ("slow",)]
+    assert query(db, "SELECT scenario, higher_is_better FROM scenarios") == [("latency", False)]
+    scores = dict(query(db, "SELECT model, score FROM scenario_intervals"))
+    assert scores == {"fast": pytest.approx(-1.5), "slow": pytest.approx(-24.5 / 3)}
+    # Declared once, it stays: a later load keeps the direction.
+    more = write_csv(tmp_path / "y.csv", long_rows({"new": {"latency": [5.0, 5.0, 5.0]}}))
+    pipeline.update(db, [Source(more)], all_analyses=False)
+    assert query(db, "SELECT model FROM leaderboard ORDER BY rank") == [("fast",), ("new",), ("slow",)]
+    assert not pipeline.update(db, all_analyses=False, lower_is_better=["latency"]).recomputed
+
+
+def test_wide_benchmark_smoke_adds_at_most_the_json_column():
+    """benchmarks/bench_wide.py runs; 100 extra columns add at most one column (`extra`) to `scores`."""
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_wide.py"
+    result = subprocess.run([sys.executable, str(script), "--smoke"], capture_output=True, text=True, check=True)
+    rows = [line.split() for line in result.stdout.splitlines()[2:]]
+    assert [row[0] for row in rows] == ["0", "100"]
+    assert int(rows[1][-1]) <= int(rows[0][-1]) + 1
