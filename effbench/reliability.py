@@ -292,6 +292,7 @@ class _Prepared:
         self.values = [np.where(np.isnan(m), 0.0, np.rint(m * u) if self.exact else m)
                        for m, u in zip(results.scores, self.units, strict=True)]
         self.scored = [(~np.isnan(m)).astype(float) for m in results.scores]
+        self.complete = [not np.isnan(m).any() for m in results.scores]
         self.sizes = np.array([m.shape[0] for m in results.scores])
         self.scenario_scores = results.canonical_scenario_means()
         full_sums = np.stack([v.sum(axis=0) for v in self.values])
@@ -323,10 +324,9 @@ class _Prepared:
             if not resampled:
                 orders.append(np.zeros((n_draws, size), dtype=np.int64))
                 continue
-            idx = np.argsort(rng.random((n_draws, size)), axis=1)
-            position = np.empty_like(idx)
-            np.put_along_axis(position, idx, np.arange(size)[None, :], axis=1)
-            orders.append(position)
+            # A uniformly random permutation read as "the position of each item" is itself uniform,
+            # so one shuffle per draw does what sorting random keys and inverting the order did.
+            orders.append(rng.permuted(np.broadcast_to(np.arange(size), (n_draws, size)), axis=1))
         return orders
 
     def scenario_sums_with(self, orders: list[np.ndarray], n: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -334,9 +334,13 @@ class _Prepared:
         and their denominators (items scored, in score units); divide them with `macro`."""
         sums, denominators = [], []
         for s, position in enumerate(orders):
-            weights = (position < (n if n is not None else position.shape[1])).astype(float)
+            size = position.shape[1] if n is None else min(n, position.shape[1])
+            weights = (position < size).astype(float)
             sums.append(weights @ self.values[s])
-            denominators.append((weights @ self.scored[s]) * self.units[s])
+            if self.complete[s]:  # every model scored every item: the count is the sample size
+                denominators.append(np.full(sums[-1].shape, size * self.units[s]))
+            else:
+                denominators.append((weights @ self.scored[s]) * self.units[s])
         return np.stack(sums, axis=1), np.stack(denominators, axis=1)
 
 

@@ -32,8 +32,6 @@ from scipy import stats as scipy_stats
 # Cap on the entries of one resample-weights block (resamples x items), so memory stays bounded
 # for scenarios with very many items; blocks depend only on the data's shape, so results do not.
 _MAX_WEIGHT_ENTRIES = 1 << 24
-# Cap on the entries of one block of paired differences (resamples x models x models).
-_MAX_PAIR_ENTRIES = 1 << 23
 RANK_METHODS = ("marginal", "simultaneous")
 # A scenario with fewer items than this share of the median scenario's weighs each of its items over
 # ten times as much as a typical scenario does under the macro mean.
@@ -296,7 +294,9 @@ def mean_of_ratios(numerators: np.ndarray, denominators: np.ndarray, weights: np
 
 
 def _exact_near_ties(approx: np.ndarray, num: np.ndarray, den: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Return `approx` with every value within 1e-9 of another in its row recomputed as a fraction."""
+    """Return `approx` with every value within 1e-9 of another in its row recomputed exactly: as a
+    ratio of Python integers over the least common multiple of its denominators, which true division
+    rounds correctly (so equal rationals give equal floats)."""
     out = approx.copy()
     flat = out.reshape(-1, out.shape[-1])
     order = np.argsort(flat, axis=1)
@@ -306,15 +306,18 @@ def _exact_near_ties(approx: np.ndarray, num: np.ndarray, den: np.ndarray, w: np
     near[:, 1:] |= close
     near[:, :-1] |= close
     rows, positions = np.nonzero(near)
-    num2 = num.reshape(-1, *num.shape[-2:])
-    den2 = den.reshape(-1, *den.shape[-2:])
-    w2 = w.reshape(-1, *w.shape[-2:])
-    for row, position in zip(rows, positions, strict=True):
-        m = order[row, position]
-        terms = w2[row, :, m] > 0
-        total = sum(Fraction(int(round(a))) * int(round(c)) / int(round(b))
-                    for a, b, c in zip(num2[row, terms, m], den2[row, terms, m], w2[row, terms, m], strict=True))
-        flat[row, m] = float(total / int(round(w2[row, terms, m].sum())))
+    if rows.size == 0:
+        return out
+    models = order[rows, positions]
+    num2, den2, w2 = (a.reshape(-1, *a.shape[-2:]) for a in (num, den, w))
+    terms_num = np.rint(num2[rows, :, models]).astype(np.int64).tolist()  # (entries, S)
+    terms_den = np.rint(den2[rows, :, models]).astype(np.int64).tolist()
+    terms_w = np.rint(w2[rows, :, models]).astype(np.int64).tolist()
+    for row, m, nums, dens, weights in zip(rows, models, terms_num, terms_den, terms_w, strict=True):
+        kept = [(a, b, c) for a, b, c in zip(nums, dens, weights, strict=True) if c > 0]
+        common = math.lcm(*(b for _, b, _ in kept))
+        total = sum(c * a * (common // b) for a, b, c in kept)
+        flat[row, m] = total / (common * sum(c for _, _, c in kept))
     return out
 
 
@@ -490,13 +493,12 @@ def difference_rank_intervals(
     se[se <= 1e-12 * np.maximum(1.0, np.abs(point[:, None] - point[None, :]))] = 0.0  # rounding, not noise
     inverse_se = np.divide(1.0, se, out=np.zeros_like(se), where=se > 0)  # a difference that never varies
     shift = boot - point  # studentised deviation of pair (j, k): |shift_j - shift_k| / se_jk
-    block = max(1, _MAX_PAIR_ENTRIES // (boot.shape[0] * n))
-    row_max = np.empty((boot.shape[0], n))
-    for start in range(0, n, block):
-        rows = slice(start, min(start + block, n))
-        t = np.abs(shift[:, rows, None] - shift[:, None, :])
-        t *= inverse_se[rows]
-        row_max[:, rows] = t.max(axis=2)
+    # One (resamples x models) array per other model k keeps memory linear in the number of models.
+    row_max = np.zeros((boot.shape[0], n))
+    for k in range(n):
+        deviation_k = np.abs(shift - shift[:, k:k + 1])
+        deviation_k *= inverse_se[:, k]
+        np.maximum(row_max, deviation_k, out=row_max)
     if method == "simultaneous":
         critical = np.full(n, np.quantile(row_max.max(axis=1), confidence_level))
     else:

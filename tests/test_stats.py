@@ -340,3 +340,23 @@ def test_invalid_parameters_are_named_in_the_error(kwargs, message):
 def test_malformed_matrix_is_refused():
     with pytest.raises(ValueError, match="must be \\(n_items >= 1, 2\\)"):
         ResultsMatrix(("a", "b"), ("s",), (np.ones((3, 1)),), (True,))
+
+
+@pytest.mark.parametrize("script", ["bench_coverage", "bench_engine", "bench_build", "bench_dior"])
+def test_benchmark_scripts_run_in_their_smoke_mode(script, capsys):
+    """The benchmarks behind the README's coverage and speed figures still run (tiny sizes)."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        module = importlib.import_module(script)
+        module.main(["--smoke", "--example", "livecodebench"])
+    finally:
+        sys.path.pop(0)
+    out = capsys.readouterr().out
+    assert "example: livecodebench" in out
+    expected = {"bench_coverage": "every model's rank covered at once", "bench_engine": "BLAS floor",
+                "bench_build": "rank intervals, 50 resamples", "bench_dior": "per-draw numpy loop"}[script]
+    assert expected in out

@@ -1,0 +1,141 @@
+"""Coverage of effbench's score and rank intervals where the truth is known (not run in CI: minutes).
+
+Usage: python benchmarks/bench_coverage.py [--example mmlu-pro|livecodebench] [--draws 600]
+       [--items 100] [--resamples 1000] [--smoke]
+
+Each bundled example's full item pool is the population. A draw is a sub-benchmark of `--items`
+items per scenario drawn from the pool with replacement, the same items for every model; effbench
+ranks it, and the truth is the pool itself (scenario means, macro score and rank on all items).
+Printed: per model, how often its score interval and its rank interval (marginal, and simultaneous)
+held the truth; per-scenario intervals overall and for accuracies near 0 or 1; the share of draws in
+which every model's rank was covered at once; and, for comparison, the classic percentile bootstrap
+(multinomial resampling, the method effbench used before) on the same draws.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from effbench import pipeline, stats, store
+from effbench.examples import EXAMPLES
+
+
+def load(example: str) -> stats.ResultsMatrix:
+    with tempfile.TemporaryDirectory() as folder, store.open_store(Path(folder) / "e.duckdb") as con:
+        store.ingest(con, pipeline.example_sources(EXAMPLES[example]))
+        return store.results_matrix(con)
+
+
+def classic_scenario_intervals(matrix: np.ndarray, n_resamples: int, rng: np.random.Generator,
+                               confidence_level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The percentile interval of a plain multinomial bootstrap of each model's mean (the old method)."""
+    n_items = matrix.shape[0]
+    counts = np.stack([np.bincount(row, minlength=n_items) for row in rng.integers(0, n_items, (n_resamples, n_items))])
+    tail = (1 - confidence_level) / 2
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no drawn item scored: NaN, left out
+        means = counts @ np.nan_to_num(matrix) / (counts @ (~np.isnan(matrix)))
+        return np.nanquantile(means, tail, axis=0), np.nanquantile(means, 1 - tail, axis=0)
+
+
+def simulate(pool: stats.ResultsMatrix, *, draws: int, items: int, resamples: int, seed: int = 0,
+             confidence_level: float = 0.95) -> dict:
+    """Return coverage counts over `draws` sub-benchmarks of `items` items per scenario."""
+    rng = np.random.default_rng(seed)
+    truth_scenario = pool.canonical_scenario_means()
+    truth_score = np.nanmean(stats.fill_missing_scenarios(truth_scenario), axis=0)
+    truth_rank = stats.competition_ranks(truth_score)
+    # A tied group's members may take any place in it: the interval covers if it meets the group's places.
+    truth_last = np.array([np.sum(truth_score >= s) for s in truth_score])
+    n_models = len(pool.models)
+    tally = {key: np.zeros(n_models) for key in ("score", "rank", "rank_simultaneous", "width_zero")}
+    scenario_hits, scenario_total, near_hits, near_total, near_zero_width = 0, 0, 0, 0, 0
+    classic_near_hits, classic_near_zero = 0, 0
+    all_covered = all_covered_simultaneous = 0
+    for _ in range(draws):
+        matrices = tuple(m[rng.integers(0, m.shape[0], items)] for m in pool.scores)
+        sample = stats.ResultsMatrix(pool.models, pool.scenarios, matrices, pool.resampled)
+        result = stats.rank_intervals(sample, n_resamples=resamples, confidence_level=confidence_level,
+                                      rng=int(rng.integers(1 << 31)))
+        tally["score"] += (result.score_lo <= truth_score) & (truth_score <= result.score_hi)
+        covered = (result.rank_lo <= truth_last) & (truth_rank <= result.rank_hi)
+        tally["rank"] += covered
+        all_covered += covered.all()
+        lo, hi = stats.difference_rank_intervals(result.score, result.resampled_scores,
+                                                 confidence_level=confidence_level, method="simultaneous")
+        covered = (lo <= truth_last) & (truth_rank <= hi)
+        tally["rank_simultaneous"] += covered
+        all_covered_simultaneous += covered.all()
+        held = (result.scenario_score_lo <= truth_scenario) & (truth_scenario <= result.scenario_score_hi)
+        known = ~np.isnan(truth_scenario) & ~np.isnan(result.scenario_score)
+        scenario_hits += int((held & known).sum())
+        scenario_total += int(known.sum())
+        near = known & ((truth_scenario <= 0.1) | (truth_scenario >= 0.9))
+        near_hits += int((held & near).sum())
+        near_total += int(near.sum())
+        near_zero_width += int((near & (result.scenario_score_hi - result.scenario_score_lo <= 0)).sum())
+        for s, matrix in enumerate(matrices):
+            if not near[s].any():
+                continue
+            lo, hi = classic_scenario_intervals(matrix, resamples, rng, confidence_level)
+            truth = truth_scenario[s]
+            classic_near_hits += int((near[s] & (lo <= truth) & (truth <= hi)).sum())
+            classic_near_zero += int((near[s] & (hi - lo <= 0)).sum())
+    return {
+        "models": pool.models, "truth_rank": truth_rank, "draws": draws,
+        "score": tally["score"] / draws, "rank": tally["rank"] / draws,
+        "rank_simultaneous": tally["rank_simultaneous"] / draws,
+        "scenario": scenario_hits / max(scenario_total, 1),
+        "near": near_hits / max(near_total, 1), "near_n": near_total,
+        "near_zero_width": near_zero_width / max(near_total, 1),
+        "classic_near": classic_near_hits / max(near_total, 1),
+        "classic_near_zero_width": classic_near_zero / max(near_total, 1),
+        "all_covered": all_covered / draws, "all_covered_simultaneous": all_covered_simultaneous / draws,
+    }
+
+
+def report(example: str, outcome: dict, items: int, seconds: float) -> None:
+    print(f"example: {example}; {outcome['draws']} sub-benchmarks of {items} items per scenario "
+          f"(drawn with replacement from the full pool); {seconds:.0f} s")
+    print(f"{'model':<32} {'true rank':>9} {'score':>7} {'rank':>7} {'rank (simult.)':>15}")
+    for i in np.argsort(outcome["truth_rank"], kind="stable"):
+        print(f"{outcome['models'][i]:<32} {outcome['truth_rank'][i]:>9} {outcome['score'][i]:>7.1%} "
+              f"{outcome['rank'][i]:>7.1%} {outcome['rank_simultaneous'][i]:>15.1%}")
+    print(f"score intervals, median over models:   {np.median(outcome['score']):.1%} "
+          f"(range {outcome['score'].min():.1%}-{outcome['score'].max():.1%})")
+    print(f"rank intervals, median over models:    {np.median(outcome['rank']):.1%} "
+          f"(range {outcome['rank'].min():.1%}-{outcome['rank'].max():.1%})")
+    print(f"every model's rank covered at once:    marginal {outcome['all_covered']:.1%}, "
+          f"simultaneous {outcome['all_covered_simultaneous']:.1%}")
+    print(f"per-scenario score intervals:          {outcome['scenario']:.1%}")
+    print(f"  accuracies <= 0.1 or >= 0.9 ({outcome['near_n']:,} intervals): {outcome['near']:.1%} "
+          f"(zero width {outcome['near_zero_width']:.1%}); classic percentile bootstrap "
+          f"{outcome['classic_near']:.1%} (zero width {outcome['classic_near_zero_width']:.1%})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--example", default="mmlu-pro", choices=sorted(EXAMPLES))
+    parser.add_argument("--draws", type=int, default=600)
+    parser.add_argument("--items", type=int, default=100)
+    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--smoke", action="store_true", help="a few tiny draws, to check that the script runs")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.draws, args.items, args.resamples = 3, 10, 50
+    pool = load(args.example)
+    started = time.perf_counter()
+    outcome = simulate(pool, draws=args.draws, items=args.items, resamples=args.resamples)
+    report(args.example, outcome, args.items, time.perf_counter() - started)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
