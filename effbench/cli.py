@@ -447,9 +447,11 @@ def flash_simulate(
                  "rank_lo": o.final.rank_lo, "rank_hi": o.final.rank_hi, "full_rank": o.full_rank,
                  "abs_error": abs(o.final.rank - o.full_rank), "within_resolution": o.within_resolution,
                  "covered": o.covered, "used_every_item": o.used_every_item} for o in outcomes]
+        def summary(s):  # NaN (no replay stopped early) is null in JSON
+            return {k: None if isinstance(v, float) and v != v else v for k, v in asdict(s).items()}
         typer.echo(json.dumps({"variant": main.variant, "seeds": main.summary.n_seeds, "rows": rows,
-                               "summary": asdict(main.summary),
-                               "comparison": [asdict(s.summary) for s in simulations]}, indent=1, default=int))
+                               "summary": summary(main.summary),
+                               "comparison": [summary(s.summary) for s in simulations]}, indent=1, default=int))
         return
     typer.echo(f"{'model':<32} {'stop':>5} {'items':>7} {'saving':>7} {'flash rank':>12} {'full':>5} {'ok':>3}")
     for o in outcomes:

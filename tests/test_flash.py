@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from effbench import flash, pipeline, store
@@ -160,11 +162,14 @@ def test_plan_then_ingest_exactly_the_planned_items_until_the_resolution_is_met(
     db_copy = tmp_path / "loop.duckdb"
     db_copy.write_bytes(db.read_bytes())
     truth = {(r["scenario"], r["item_id"]): r for r in read_rows(held)}
-    config = flash.FlashConfig()
+    settings = tmp_path / "effbench.toml"
+    settings.write_text("[flash]\nfirst_stage = 10\ngrowth = 3\n")  # fewer stages: fewer ingests, same loop
+    config = load_config(settings).flash
     stages_seen = []
     for step in range(len(config.stage_sizes(1351)) + 1):
         out = tmp_path / f"next-{step}.csv"
-        result = runner.invoke(app, ["flash", "plan", "Yi-34B", "--new", "--out", str(out), "--db", str(db_copy)])
+        result = runner.invoke(app, ["flash", "plan", "Yi-34B", "--new", "--out", str(out), "--db", str(db_copy),
+                                     "--config", str(settings)])
         assert result.exit_code == 0, result.output
         planned = read_rows(out)
         if "resolution met" in result.output:
@@ -182,7 +187,7 @@ def test_plan_then_ingest_exactly_the_planned_items_until_the_resolution_is_met(
     plan, _ = pipeline.flash_plan(db_copy, "Yi-34B", config)
     assert plan.resolution_met and plan.next_items == ()
     assert plan.items_evaluated < 12_032 / 4  # far fewer evaluations than a full run
-    assert abs(plan.rank - 11) <= DEFAULT_TIERS[2].resolution + 1  # Yi-34B is 11th on all items
+    assert flash.within_resolution(plan.rank, 11, DEFAULT_TIERS)  # Yi-34B is 11th on all items
 
 
 def test_a_model_without_results_is_planned_its_first_stage(board_without_yi):
@@ -334,6 +339,18 @@ def test_reported_rank_is_within_resolution_of_both_tiers_whenever_the_interval_
             # the earlier rule needs the interval within r of the estimate; this one stops on wider ones
             met_wider += not flash.resolution_met(lo, lo, hi, DEFAULT_TIERS, "estimate")[1]
     assert met_wider > 0
+
+
+@given(st.integers(1, 60), st.integers(0, 12), st.integers(0, 12))
+def test_a_reported_rank_is_inside_its_interval_and_within_resolution_of_every_rank_in_it(lo, width, offset):
+    hi = lo + width
+    rank = lo + min(offset, width)
+    q = flash.reported_rank(rank, lo, hi, DEFAULT_TIERS)
+    if q is not None:
+        assert lo <= q <= hi
+        assert all(flash.within_resolution(q, t, DEFAULT_TIERS) for t in range(lo, hi + 1))
+    if width == 0:
+        assert q == lo  # a one-rank interval is always resolved
 
 
 def test_strict_judgement_needs_the_resolution_of_both_tiers():
