@@ -658,6 +658,8 @@ class SiteData:
     flash_analysis: dict | None
     # One row per scenario: items, macro and micro weights, share of the score's variance, tiny or not.
     scenario_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Every model's rank with every item weighing the same (micro), next to its leaderboard rank.
+    micro_ranking: pd.DataFrame = field(default_factory=pd.DataFrame)
     # Models with results rows whose every score is blank (not evaluated): listed on the site, not ranked.
     unscored_models: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"model": []}))
 
@@ -680,6 +682,8 @@ SITE_QUERIES = {
     "flash_summary": "SELECT * FROM flash_summary ORDER BY is_default DESC, variant",
     "unscored_models": "SELECT model FROM scores GROUP BY model HAVING count(score) = 0 ORDER BY model",
     "scenario_weights": "SELECT * FROM scenario_weights ORDER BY scenario",
+    "micro_ranking": "SELECT model, rank, micro_rank, micro_rank_lo, micro_rank_hi, micro_score FROM rank_intervals"
+                     " ORDER BY micro_rank, model",
 }
 
 

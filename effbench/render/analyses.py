@@ -16,6 +16,7 @@ from effbench.render.contexts import (
     FlashModelRow,
     FlashPage,
     FlashVariantRow,
+    MicroRankRow,
     Page,
     ReliabilityPage,
     ResolutionRow,
@@ -276,8 +277,48 @@ def reliability_page(data: SiteData, page: Page) -> ReliabilityPage:
         page=page, parameters_text=parameters_text, recommendations=tuple(data.recommendations["text"]),
         examples_chart=examples_chart, scenarios_chart=scenarios_chart, allocation_chart=allocation_chart,
         agreement_chart=agreement_chart, resolution=resolution, tables=tuple(tables), mwr_changes=mwr_changes,
-        disagreements=disagreements,
+        disagreements=disagreements, tiny_scenarios=tiny_scenario_warnings(data.scenario_weights),
+        weighting_text=_weighting_text(data), micro_rows=_micro_rows(data.micro_ranking),
     )
+
+
+def tiny_scenario_warnings(weights: pd.DataFrame) -> tuple[str, ...]:
+    """Return one warning per scenario too small to weigh like the others (see `effbench.stats`)."""
+    if weights.empty:
+        return ()
+    median = float(weights["n_items"].median())
+    return tuple(
+        f"{r.scenario} has {_plural_items(int(r.n_items))} (the median scenario has {median:,.0f}), yet it weighs "
+        f"{r.macro_weight:.0%} of the score like every scenario, so each of its items counts "
+        f"{median / r.n_items:,.0f} times as much as a typical scenario's, and it carries "
+        f"{r.variance_share:.0%} of the score's bootstrap variance (median over models)."
+        for r in weights.itertuples(index=False) if r.tiny
+    )
+
+
+def _plural_items(count: int) -> str:
+    return f"{count:,} item{'' if count == 1 else 's'}"
+
+
+def _weighting_text(data: SiteData) -> str:
+    micro = data.micro_ranking
+    if micro.empty:
+        return ""
+    moved = int((micro["rank"] != micro["micro_rank"]).sum())
+    return (f"The leaderboard weighs every scenario the same (macro mean). Weighing every item the same (micro "
+            f"mean: scenario means weighted by their numbers of items) moves {moved} of {len(micro)} models; the "
+            "intervals come from the same bootstrap resamples.")
+
+
+def _micro_rows(micro: pd.DataFrame) -> tuple[MicroRankRow, ...]:
+    rows = []
+    for r in micro.itertuples(index=False):
+        interval = "" if pd.isna(r.micro_rank_lo) else f" ({int(r.micro_rank_lo)}–{int(r.micro_rank_hi)})"
+        shift = int(r.rank) - int(r.micro_rank)
+        moved = "" if shift == 0 else (f"up {shift}" if shift > 0 else f"down {-shift}")
+        rows.append(MicroRankRow(r.model, str(int(r.rank)), f"{int(r.micro_rank)}{interval}",
+                                 f"{r.micro_score:.3f}", moved))
+    return tuple(rows)
 
 
 def _y_floor(frame: pd.DataFrame, target: float) -> float:

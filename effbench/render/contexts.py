@@ -166,6 +166,17 @@ class ResolutionRow:
 
 
 @dataclass(frozen=True)
+class MicroRankRow:
+    """One model ranked with every item weighing the same, next to its rank with every scenario the same."""
+
+    model: str
+    macro_rank: str
+    micro_rank: str  # "3 (2–4)"
+    micro_score: str
+    moved: str  # "up 2", "down 1", "" when unchanged
+
+
+@dataclass(frozen=True)
 class ReliabilityPage:
     page: Page
     parameters_text: str
@@ -178,6 +189,11 @@ class ReliabilityPage:
     tables: tuple[DiorTable, ...]
     mwr_changes: tuple[str, ...]
     disagreements: tuple[str, ...]
+    # Scenarios too small to weigh like the others, in words (empty when none is).
+    tiny_scenarios: tuple[str, ...] = ()
+    # The ranking with every item weighing the same (micro) next to the ranked one (macro).
+    weighting_text: str = ""
+    micro_rows: tuple[MicroRankRow, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ computes every page of the site before anything is written."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -101,9 +102,9 @@ class SiteIndex:
             model_paths={m: f"models/{model_slug[m]}.html" for m in models},
             scenario_paths={s: f"scenarios/{scenario_slug[s]}.html" for s in scenarios},
             confidence=confidence,
-            parameters=(f"{confidence} intervals from a paired bootstrap over items: "
+            parameters=(f"{confidence} intervals from a paired Bayesian bootstrap over items: "
                         f"{int(analysis['n_resamples']):,} resamples, seed {int(analysis['seed'])}; "
-                        f"score = {analysis['aggregation']}."),
+                        f"score = {analysis['aggregation']}; {_rank_method_text(analysis, confidence)}."),
             credits=credits,
             items_total=dict(zip(data.scenarios["scenario"], data.scenarios["n_items"], strict=True)),
             levels=dict(zip(data.scenarios["scenario"], data.scenarios["level"], strict=True)),
@@ -176,7 +177,8 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
         if not missing(rec.coverage) and rec.coverage < 1:
             notes.append(f"evaluated on {rec.coverage:.1%} of the items")
         if rec.n_scenarios < len(scenarios):
-            notes.append(f"no results in {len(scenarios) - rec.n_scenarios} of {len(scenarios)} scenarios")
+            notes.append(f"partial: no results in {len(scenarios) - rec.n_scenarios} of {len(scenarios)} scenarios, "
+                         "each counted at the lowest score any model has there")
         notes.extend(notes_of.get(rec.model, ()))
         rows.append(LeaderboardRow(
             model=Link(relative_url("index.html", site.model_paths[rec.model]), rec.model),
@@ -426,10 +428,22 @@ def _summary(board: pd.DataFrame, confidence: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _rank_method_text(analysis: dict, confidence: str) -> str:
+    """Say which rank intervals are shown: each model's own (marginal) or all at once (simultaneous)."""
+    method = json.loads(analysis.get("options") or "{}").get("rank_method", "marginal")
+    if method == "simultaneous":
+        return (f"rank intervals from paired differences to every other model, simultaneous: all of them hold "
+                f"the models' ranks at once with {confidence} confidence")
+    return (f"rank intervals from paired differences to every other model, marginal: each holds its model's rank "
+            f"with {confidence} confidence (effbench build --simultaneous shows intervals that hold all at once)")
+
+
 def _coverage_policy(board: pd.DataFrame) -> str:
     partial = board[board["coverage"].fillna(1) < 1]
     policy = ("A model's score in a scenario is its mean over the items it was evaluated on; items it was not "
-              "evaluated on are left out, never counted as wrong.")
+              "evaluated on are left out, never counted as wrong. A scenario a model has no results in counts at "
+              "the lowest score any model has there, so skipping a scenario never raises a model (it is marked "
+              "partial).")
     if partial.empty:
         return policy + " Every model here was evaluated on every item."
     names = ", ".join(f"{m} ({c:.1%})" for m, c in zip(partial["model"], partial["coverage"], strict=True))
