@@ -87,8 +87,8 @@ def flash_method(options: dict) -> tuple[str, ...]:
     lines = [
         f"Each model is treated as new in turn and ranked against the others' full results after {schedule}; "
         "the items of each stage contain the previous stage's. The item order comes from the other models' "
-        "difficulty and a seed only, never from the model's own results, and is the one effbench flash plan "
-        "uses. Items a model has no result for are skipped.",
+        "difficulty and a seed only, never from the model's own results: effbench flash plan gives a new "
+        "model the same order. Items a model has no result for are skipped.",
         ("Order: items spread evenly over difficulty (the other models' mean score on the item)."
          if options.get("order") == "informed" else "Order: a random permutation of each scenario's items."),
     ]
