@@ -1,0 +1,172 @@
+"""Comparing two models: paired differences with bootstrap intervals, and the items they disagree on most.
+
+Pure numpy on the ranking's bootstrap resamples and the results matrix; nothing here reads files or
+the database. The differences come from the same paired resamples as the rank intervals (the same
+drawn items for both models), so a comparison agrees with the leaderboard's intervals.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from effbench.stats import RankIntervals, ResultsMatrix
+
+
+@dataclass(frozen=True)
+class DisagreeingItem:
+    """One item on which two models score differently, with the other models' mean on it."""
+
+    scenario: int  # index into the scenarios
+    item_id: str
+    score_a: float
+    score_b: float
+    board_mean: float  # the other models' mean score on the item (NaN: none)
+
+
+@dataclass(frozen=True)
+class PairComparison:
+    """Model `a` minus model `b`: point differences and percentile intervals, overall and per scenario.
+
+    ``overall`` is ``(difference, lo, hi)``; ``by_scenario`` has one such triple per scenario (NaN where
+    either model has no result, lo/hi NaN without items to resample). ``a_better``, ``b_better`` and
+    ``same`` count the items both were scored on; ``items`` are the items they disagree on most.
+    """
+
+    a: int
+    b: int
+    overall: tuple[float, float, float]
+    by_scenario: tuple[tuple[float, float, float], ...]
+    a_better: int
+    b_better: int
+    same: int
+    items: tuple[DisagreeingItem, ...]
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """Every pair of models (a before b in the models' order), with the parameters of the intervals and
+    each model's overall ``(n_models,)`` and per-scenario ``(n_scenarios, n_models)`` scores."""
+
+    models: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    pairs: tuple[PairComparison, ...]
+    scores: np.ndarray
+    scenario_scores: np.ndarray
+    confidence_level: float
+    n_resamples: int
+
+
+def compare_models(
+    intervals: RankIntervals,
+    results: ResultsMatrix,
+    *,
+    items_per_side: int = 5,
+) -> Comparisons:
+    """Return the paired difference of every two models, overall and per scenario, with percentile
+    intervals from the bootstrap resamples in `intervals`, and the items each pair disagrees on most.
+
+    Parameters
+    ----------
+    intervals : RankIntervals
+        The ranking of `results`, with its raw resamples.
+    results : ResultsMatrix
+        The per-item results the ranking was computed from (same models and scenarios, same order).
+    items_per_side : int, default 5
+        How many disagreeing items to keep for each side of a pair (items where a scored higher, and
+        items where b did): those with the largest difference first, then those the other models most
+        clearly side on (their mean furthest from the two models' midpoint), then by scenario and item.
+
+    Returns
+    -------
+    Comparisons
+    """
+    _validate(intervals, results, items_per_side)
+    tail = (1 - intervals.confidence_level) / 2
+    n_models = len(intervals.models)
+    boot, boot_scenario = intervals.resampled_scores, intervals.resampled_scenario_scores
+    board = [(np.nansum(matrix, axis=1), np.sum(~np.isnan(matrix), axis=1)) for matrix in results.scores]
+    pairs = []
+    for a in range(n_models - 1):
+        others = np.arange(a + 1, n_models)
+        overall_lo, overall_hi = _quantiles(boot[:, [a]] - boot[:, others], tail)  # (n_others,)
+        scen_lo, scen_hi = _quantiles(boot_scenario[:, :, [a]] - boot_scenario[:, :, others], tail)  # (S, n_others)
+        overall = intervals.score[a] - intervals.score[others]
+        scenario_diff = intervals.scenario_score[:, [a]] - intervals.scenario_score[:, others]
+        for k, b in enumerate(others):
+            counts, items = _disagreeing_items(results, board, a, int(b), items_per_side)
+            lo, hi = (overall_lo[k], overall_hi[k]) if intervals.has_intervals else (np.nan, np.nan)
+            by_scenario = tuple(
+                (float(scenario_diff[s, k]),
+                 *((float(scen_lo[s, k]), float(scen_hi[s, k])) if results.resampled[s] else (np.nan, np.nan)))
+                for s in range(len(results.scenarios))
+            )
+            pairs.append(PairComparison(a, int(b), (float(overall[k]), float(lo), float(hi)), by_scenario,
+                                        *counts, items))
+    return Comparisons(intervals.models, intervals.scenarios, tuple(pairs), intervals.score,
+                       intervals.scenario_score, intervals.confidence_level, intervals.n_resamples)
+
+
+def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # pairs without results in a scenario give NaN
+        lo, hi = np.nanquantile(samples, [tail, 1 - tail], axis=0)
+    return lo, hi
+
+
+def _others_mean(board: tuple[np.ndarray, np.ndarray], matrix: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Return each item's mean score over the models other than a and b (NaN where none has one)."""
+    total, count = board
+    own = np.nan_to_num(matrix[:, a]) + np.nan_to_num(matrix[:, b])
+    others = count - (~np.isnan(matrix[:, a])).astype(int) - (~np.isnan(matrix[:, b])).astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(others > 0, (total - own) / np.maximum(others, 1), np.nan)
+
+
+def _disagreeing_items(results: ResultsMatrix, board: list[tuple[np.ndarray, np.ndarray]], a: int, b: int,
+                       limit: int) -> tuple[tuple[int, int, int], tuple[DisagreeingItem, ...]]:
+    """Return (a better, b better, same) item counts and the items a and b disagree on most."""
+    a_better = b_better = same = 0
+    means: dict[int, np.ndarray] = {}
+    candidates = []  # (-|difference|, -clarity, scenario, item row, sign)
+    for s, (matrix, resampled) in enumerate(zip(results.scores, results.resampled, strict=True)):
+        if not resampled:
+            continue
+        diff = matrix[:, a] - matrix[:, b]
+        both = ~np.isnan(diff)
+        a_better += int(np.sum(diff[both] > 0))
+        b_better += int(np.sum(diff[both] < 0))
+        same += int(np.sum(diff[both] == 0))
+        rows = np.flatnonzero(both & (diff != 0))
+        if not rows.size:
+            continue
+        others = _others_mean(board[s], matrix, a, b)
+        means[s] = others
+        clarity = np.nan_to_num(np.abs(others[rows] - (matrix[rows, a] + matrix[rows, b]) / 2))
+        # Keep only this scenario's best few per side before the global sort: bounded work per pair.
+        for sign in (1, -1):
+            side = rows[np.sign(diff[rows]) == sign]
+            side_clarity = clarity[np.sign(diff[rows]) == sign]
+            order = np.lexsort((side, -side_clarity, -np.abs(diff[side])))[:limit]
+            candidates += [(-abs(diff[side[i]]), -side_clarity[i], s, int(side[i]), sign) for i in order]
+    chosen = []
+    for sign in (1, -1):
+        side = sorted(c for c in candidates if c[4] == sign)[:limit]
+        chosen += [DisagreeingItem(s, results.item_ids[s][row] if results.item_ids else str(row),
+                                   float(results.scores[s][row, a]), float(results.scores[s][row, b]),
+                                   float(means[s][row]))
+                   for _, _, s, row, _ in side]
+    return (a_better, b_better, same), tuple(chosen)
+
+
+def _validate(intervals: RankIntervals, results: ResultsMatrix, items_per_side: int) -> None:
+    if not isinstance(intervals, RankIntervals):
+        raise TypeError(f"`intervals` must be a RankIntervals, got {type(intervals).__name__}")
+    if not isinstance(results, ResultsMatrix):
+        raise TypeError(f"`results` must be a ResultsMatrix, got {type(results).__name__}")
+    if intervals.models != results.models or intervals.scenarios != results.scenarios:
+        raise ValueError("`intervals` must be the ranking of `results` (same models and scenarios)")
+    if isinstance(items_per_side, bool) or not isinstance(items_per_side, int) or items_per_side < 0:
+        raise ValueError(f"`items_per_side` must be a non-negative integer, got {items_per_side!r}")

@@ -1,0 +1,78 @@
+"""The compare view: two models side by side, every pair computed at build time.
+
+The page holds the models and scenarios as JSON (a `<script type="application/json">`); the pairs of
+model i with every later model j > i are JSON in `data/compare/i.js`, wrapped in one function call so
+that the page can load them with a script element, which works from `file://` too (a fetch does not).
+The page loads one such file per comparison, so its weight grows with the number of models, not with
+the number of pairs."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from markupsafe import Markup
+
+from effbench.compare import Comparisons
+from effbench.render.contexts import ComparePage, Page
+from effbench.render.values import Table
+
+
+def _number(value: float, digits: int = 4) -> float | None:
+    return None if not math.isfinite(value) else round(value, digits)
+
+
+def comparison_table(comparisons: Comparisons) -> Table:
+    """Return the machine-readable twin of the compare view: one row per pair and scenario ("" = overall)."""
+    records = []
+    for pair in comparisons.pairs:
+        a, b = comparisons.models[pair.a], comparisons.models[pair.b]
+        for scenario, (difference, lo, hi) in [("", pair.overall),
+                                               *zip(comparisons.scenarios, pair.by_scenario, strict=True)]:
+            records.append({"model_a": a, "model_b": b, "scenario": scenario or None,
+                            "difference": _number(difference), "difference_lo": _number(lo),
+                            "difference_hi": _number(hi)})
+    return Table("paired differences (model_a - model_b; scenario empty = overall)",
+                 ("model_a", "model_b", "scenario", "difference", "difference_lo", "difference_hi"),
+                 tuple(records))
+
+
+PAIRS_FOLDER = "data/compare"
+
+
+def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str], model_paths: dict[str, str],
+                 scenario_paths: dict[str, str], rank_order: tuple[str, ...], rank_text: dict[str, str]) -> ComparePage:
+    """Return the compare view's context and its pair files; links in the JSON are relative to the compare
+    page (at the site's root)."""
+    index = {model: i for i, model in enumerate(comparisons.models)}
+    payload = {
+        "confidence": f"{comparisons.confidence_level:.0%}",
+        "resamples": comparisons.n_resamples,
+        "models": [{"name": m, "slug": slugs[m], "href": model_paths[m], "rank": rank_text[m],
+                    "score": _number(float(comparisons.scores[i])),
+                    "scenarios": [_number(float(v)) for v in comparisons.scenario_scores[:, i]]}
+                   for i, m in enumerate(comparisons.models)],
+        "scenarios": [{"name": s, "href": scenario_paths[s]} for s in comparisons.scenarios],
+        "pairs": PAIRS_FOLDER,  # model i's pairs with every later model: PAIRS_FOLDER/i.js
+    }
+    by_first: dict[int, dict[str, dict]] = {}
+    for pair in comparisons.pairs:  # model a minus model b, a < b
+        by_first.setdefault(pair.a, {})[str(pair.b)] = {
+            "overall": [_number(v) for v in pair.overall],
+            "scenarios": [[_number(v) for v in triple] for triple in pair.by_scenario],
+            "counts": [pair.a_better, pair.b_better, pair.same],
+            "items": [[item.scenario, item.item_id, _number(item.score_a, 3), _number(item.score_b, 3),
+                       _number(item.board_mean, 3)] for item in pair.items],
+        }
+    # ASCII only: the files are scripts, where JSON's raw U+2028 would be a risk in older browsers.
+    pair_files = {f"{PAIRS_FOLDER}/{a}.js": f"effbenchComparePairs({a}, "
+                  f"{json.dumps(pairs, separators=(',', ':'), ensure_ascii=True, allow_nan=False)});\n"
+                  for a, pairs in sorted(by_first.items())}
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # Inside <script>, "</" could end the element: escape every "<" (JSON allows \u003c in strings).
+    data = Markup(text.replace("<", "\\u003c"))
+    ordered = [m for m in rank_order if m in index]
+    first = slugs[ordered[0]] if ordered else ""
+    second = slugs[ordered[1]] if len(ordered) > 1 else first
+    return ComparePage(page=page, models=tuple((slugs[m], m) for m in ordered), data=data, first=first,
+                       second=second, pair_files=pair_files)

@@ -1,0 +1,81 @@
+"""Paired differences of two models: against a direct computation from the resamples, invariances, items."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from effbench.compare import compare_models
+from effbench.stats import ResultsMatrix, rank_intervals
+
+
+def results(seed: int = 1, n_models: int = 4) -> ResultsMatrix:
+    rng = np.random.default_rng(seed)
+    skill = np.linspace(0.8, 0.3, n_models)
+    scores = tuple((rng.random((n, n_models)) < skill).astype(float) for n in (30, 45))
+    scores[1][3, 2] = np.nan  # one missing result
+    return ResultsMatrix(tuple(f"m{i}" for i in range(n_models)), ("maths", "reading"), scores, (True, True),
+                         (tuple(f"q{i}" for i in range(30)), tuple(f"r{i}" for i in range(45))))
+
+
+def test_intervals_are_the_quantiles_of_the_paired_resampled_differences():
+    data = results()
+    intervals = rank_intervals(data, n_resamples=300, rng=3)
+    comparison = compare_models(intervals, data)
+    assert len(comparison.pairs) == 6
+    pair = next(p for p in comparison.pairs if (p.a, p.b) == (1, 3))
+    direct = intervals.resampled_scores[:, 1] - intervals.resampled_scores[:, 3]
+    assert pair.overall[0] == pytest.approx(intervals.score[1] - intervals.score[3])
+    assert pair.overall[1:] == pytest.approx(tuple(np.quantile(direct, [0.025, 0.975])))
+    per_scenario = intervals.resampled_scenario_scores[:, 1, 1] - intervals.resampled_scenario_scores[:, 1, 3]
+    assert pair.by_scenario[1][1:] == pytest.approx(tuple(np.quantile(per_scenario, [0.025, 0.975])))
+
+
+def test_counts_and_items_follow_the_definition():
+    data = results()
+    comparison = compare_models(rank_intervals(data, n_resamples=50), data, items_per_side=3)
+    pair = next(p for p in comparison.pairs if (p.a, p.b) == (0, 2))
+    a, b = (np.concatenate([m[:, k] for m in data.scores]) for k in (0, 2))
+    both = ~np.isnan(a - b)
+    assert (pair.a_better, pair.b_better, pair.same) == (
+        int(np.sum(a[both] > b[both])), int(np.sum(a[both] < b[both])), int(np.sum(a[both] == b[both])))
+    assert len(pair.items) == min(3, pair.a_better) + min(3, pair.b_better)
+    for item in pair.items:
+        scenario = data.scenarios.index(comparison.scenarios[item.scenario])
+        row = data.item_ids[scenario].index(item.item_id)
+        assert (item.score_a, item.score_b) == (data.scores[scenario][row, 0], data.scores[scenario][row, 2])
+        others = data.scores[scenario][row, [1, 3]]
+        assert item.board_mean == pytest.approx(np.nanmean(others))
+    # Among equal differences, the items the other models side on most clearly come first.
+    firsts = [abs(i.board_mean - (i.score_a + i.score_b) / 2) for i in pair.items[:3]]
+    assert firsts == sorted(firsts, reverse=True)
+
+
+def test_the_same_data_in_another_model_order_gives_the_same_comparisons():
+    data = results(n_models=3)
+    order = [2, 0, 1]
+    shuffled = ResultsMatrix(tuple(data.models[i] for i in order), data.scenarios,
+                             tuple(m[:, order] for m in data.scores), data.resampled, data.item_ids)
+    first = compare_models(rank_intervals(data, n_resamples=200, rng=0), data)
+    second = compare_models(rank_intervals(shuffled, n_resamples=200, rng=0), shuffled)
+
+    def by_names(comparison):
+        out = {}
+        for p in comparison.pairs:
+            a, b = comparison.models[p.a], comparison.models[p.b]
+            out[(a, b)] = p.overall[0]
+            out[(b, a)] = -p.overall[0]
+        return out
+
+    assert by_names(first) == pytest.approx(by_names(second))
+
+
+def test_errors_name_the_parameter():
+    data = results()
+    intervals = rank_intervals(data, n_resamples=20)
+    with pytest.raises(ValueError, match="`items_per_side` must be a non-negative integer"):
+        compare_models(intervals, data, items_per_side=-1)
+    with pytest.raises(ValueError, match="`intervals` must be the ranking of `results`"):
+        compare_models(intervals, data.without("m0"))
+    with pytest.raises(TypeError, match="`results` must be a ResultsMatrix"):
+        compare_models(intervals, "results.csv")
