@@ -2,19 +2,56 @@
 
 Colours come from CSS classes (``plot-*`` in ``style.css``), so one chart serves both colour schemes.
 Every chart has a <title> and axis labels; every text is escaped.
+
+Charts scale to the width of the page (a viewBox, no fixed size). So that their text (13 units) is
+shown at 12 px or more at any width, each chart is drawn twice: `WIDE` units across for screens from
+900 px, `NARROW` for phones; the stylesheet shows one of the two (``.chart-wide``, ``.chart-narrow``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-_ROW = 18  # px per row of an interval plot
-_LABEL = 210  # px for the row labels
+_ROW = 20  # units per row of an interval plot
+_LABEL = 230  # units for the row labels
 _MARGIN = 12
+_CHAR = 7.2  # approximate width of a character of 13-unit text
+WIDE = 900
+NARROW = 360
+
+
+def _responsive(draw: Callable[..., Markup]) -> Callable[..., Markup]:
+    """Return `draw` made to return both drawings of a chart: `WIDE` and `NARROW` units across."""
+
+    @functools.wraps(draw)
+    def both(*args, chart_id: str, width: int = WIDE, **options) -> Markup:
+        wide = draw(*args, chart_id=chart_id, width=width, **options)
+        if not wide:
+            return Markup("")
+        # A phone has no pointer to hover with: the narrow drawing leaves out the tooltips, half its weight.
+        narrow = _without_tooltips(draw(*args, chart_id=f"{chart_id}-narrow", width=NARROW, **options))
+        return Markup(f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>')
+
+    return both
+
+
+def _without_tooltips(svg: Markup) -> Markup:
+    """Return `svg` without the <title> tooltips of its marks (the chart's own title is kept)."""
+    return Markup(re.sub(r"<title>[^<]*</title>(?=</(?:circle|rect)>)", "", str(svg)))
+
+
+def integer_ticks(low: float, high: float, count: int = 5) -> list[int]:
+    """Return round integer tick values covering [low, high] (never 1.25 on an axis of counts or ranks)."""
+    ticks = sorted({int(round(v)) for v in nice_ticks(low, high, count) if abs(v - round(v)) < 1e-9})
+    if len(ticks) < 2 and math.isfinite(low) and math.isfinite(high):
+        ticks = sorted({math.ceil(low - 1e-9), math.floor(high + 1e-9)})
+    return ticks
 
 
 @dataclass(frozen=True)
@@ -47,19 +84,21 @@ def _fmt_tick(value: float) -> str:
     return f"{value:g}"
 
 
-def _svg_start(width: int, height: int, title: str, chart_id: str) -> list[str]:
-    """Return the opening of a chart: the svg element, labelled by its <title> for screen readers."""
+def _svg_start(width: int, height: int, title: str, chart_id: str, *, fixed: bool = False) -> list[str]:
+    """Return the opening of a chart: the svg element, labelled by its <title> for screen readers; it
+    scales to its container unless `fixed` (then it keeps its size and its figure scrolls)."""
+    size = f' width="{width}" height="{height}"' if fixed else ""
     return [
-        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'<svg class="plot{" plot-fixed" if fixed else ""}" role="img" viewBox="0 0 {width} {height}"{size} '
         f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{chart_id}-title">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
     ]
 
 
-def _y_grid(y0: float, y1: float, left: float, right: float, py) -> list[str]:
+def _y_grid(y0: float, y1: float, left: float, right: float, py, *, integer: bool = False) -> list[str]:
     """Return horizontal grid lines with their labels at round values between y0 and y1."""
     parts = []
-    for tick in nice_ticks(y0, y1):
+    for tick in (integer_ticks(y0, y1) if integer else nice_ticks(y0, y1)):
         parts.append(f'<line class="plot-grid" x1="{left}" y1="{py(tick):.1f}" x2="{right}" y2="{py(tick):.1f}"/>')
         parts.append(f'<text class="plot-text" x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end">'
                      f"{escape(_fmt_tick(tick))}</text>")
@@ -69,12 +108,16 @@ def _y_grid(y0: float, y1: float, left: float, right: float, py) -> list[str]:
 def _axis_labels(x_label: str, y_label: str, left: float, right: float, top: float, bottom: float,
                  height: float) -> list[str]:
     middle = (top + bottom) / 2
-    return [f'<text class="plot-label" x="{(left + right) / 2:.1f}" y="{height - 12}" '
-            f'text-anchor="middle">{escape(x_label)}</text>',
+    lines = _wrap(x_label, int((right - left) / _CHAR), 2)
+    x_text = "".join(f'<tspan x="{(left + right) / 2:.1f}" dy="{0 if i == 0 else 15}">{escape(line)}</tspan>'
+                     for i, line in enumerate(lines))
+    return [f'<text class="plot-label" x="{(left + right) / 2:.1f}" y="{height - 12 - 15 * (len(lines) - 1)}" '
+            f'text-anchor="middle">{x_text}</text>',
             f'<text class="plot-label" x="14" y="{middle:.1f}" text-anchor="middle" '
             f'transform="rotate(-90 14 {middle:.1f})">{escape(y_label)}</text>']
 
 
+@_responsive
 def interval_plot(
     points: Sequence[IntervalPoint],
     *,
@@ -82,7 +125,7 @@ def interval_plot(
     x_label: str,
     domain: tuple[float, float],
     chart_id: str,
-    width: int = 680,
+    width: int = WIDE,
     integer_axis: bool = False,
 ) -> Markup:
     """Return an SVG dot-and-bar chart: one row per point, the bar spanning its interval.
@@ -91,8 +134,9 @@ def interval_plot(
     `chart_id` must be unique within the page (it labels the chart for screen readers).
     """
     left, right = domain
-    plot_left, plot_right = _LABEL, width - _MARGIN
-    height = _MARGIN * 2 + _ROW * len(points) + 40
+    label_width = min(_LABEL, int(width * 0.4))
+    plot_left, plot_right = label_width, width - _MARGIN - 6
+    height = _MARGIN * 2 + _ROW * len(points) + 44
 
     def x(value: float) -> float:
         if right == left:
@@ -102,9 +146,11 @@ def interval_plot(
     parts = _svg_start(width, height, title, chart_id)
     bottom = _MARGIN + _ROW * len(points)
     low, high = sorted((left, right))
-    ticks = nice_ticks(low, high)
+    ticks = nice_ticks(low, high, 6 if width > NARROW else 4)
     if integer_axis:
-        ticks = sorted({int(round(t)) for t in ticks if abs(t - round(t)) < 1e-9} | {int(low), int(high)})
+        ticks = sorted(set(integer_ticks(low, high, 6 if width > NARROW else 4)) | {int(low), int(high)})
+        # Drop a round tick that would crowd the end ticks' labels.
+        ticks = [t for t in ticks if t in (int(low), int(high)) or min(abs(x(t) - x(low)), abs(x(t) - x(high))) > 24]
     for tick in ticks:
         tx = x(tick)
         parts.append(f'<line class="plot-grid" x1="{tx:.1f}" y1="{_MARGIN}" x2="{tx:.1f}" y2="{bottom}"/>')
@@ -113,43 +159,29 @@ def interval_plot(
     for row, point in enumerate(points):
         cy = _MARGIN + _ROW * row + _ROW / 2
         parts.append(f'<text class="plot-text" x="{plot_left - 8}" y="{cy + 4:.1f}" text-anchor="end">'
-                     f"{escape(_shorten(point.label))}</text>")
+                     f"{escape(_shorten(point.label, int((label_width - 12) / _CHAR)))}</text>")
         if math.isfinite(point.lo) and math.isfinite(point.hi):
             parts.append(f'<line class="plot-bar" x1="{x(point.lo):.1f}" y1="{cy:.1f}" '
                          f'x2="{x(point.hi):.1f}" y2="{cy:.1f}"/>')
         if math.isfinite(point.value):
             parts.append(f'<circle class="plot-dot" cx="{x(point.value):.1f}" cy="{cy:.1f}" r="4">'
                          f"<title>{escape(point.label)}: {escape(_interval_text(point))}</title></circle>")
-    parts.append(f'<text class="plot-label" x="{(plot_left + plot_right) / 2:.1f}" y="{bottom + 34}" '
+    parts.append(f'<text class="plot-label" x="{(plot_left + plot_right) / 2:.1f}" y="{bottom + 36}" '
                  f'text-anchor="middle">{escape(x_label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def rank_bar(rank: int, lo: float, hi: float, n_models: int) -> Markup:
-    """Return a small inline picture of one model's rank interval on the scale 1..n_models: a bar for
-    the interval and a dot for the rank, drawn with CSS (``.rank-bar`` in style.css) to stay light."""
-
-    def at(value: float) -> str:
-        return f"{(value - 1) / max(n_models - 1, 1) * 100:.1f}%"
-
-    label = f"rank {rank}" + (f", 95% interval {int(lo)} to {int(hi)}" if math.isfinite(lo) else "")
-    bar = (f'<i style="left:{at(lo)};width:{(hi - lo) / max(n_models - 1, 1) * 100:.1f}%"></i>'
-           if math.isfinite(lo) and math.isfinite(hi) else "")
-    return Markup(f'<span class="rank-bar" role="img" aria-label="{escape(label)}" title="{escape(label)}">'
-                  f'{bar}<b style="left:{at(rank)}"></b></span>')
-
-
+@_responsive
 def bar_chart(
-    bars: Sequence[tuple[str, float]], *, title: str, x_label: str, y_label: str, width: int = 680
+    bars: Sequence[tuple[str, float]], *, title: str, x_label: str, y_label: str, chart_id: str, width: int = WIDE,
 ) -> Markup:
-    """Return an SVG column chart of (label, share) pairs, shares in [0, 1]."""
-    height, bottom, left = 220, 170, 48
+    """Return an SVG column chart of (label, share) pairs, shares in [0, 1]; where the columns are too
+    narrow for every label, every k-th column is labelled."""
+    height, bottom, left = 230, 176, 56
     slot = (width - left - _MARGIN) / max(len(bars), 1)
-    parts = [
-        f'<svg class="plot" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-    ]
+    every = max(1, math.ceil(max((len(label) for label, _ in bars), default=1) * _CHAR * 1.6 / slot))
+    parts = _svg_start(width, height, title, chart_id)
     for tick in nice_ticks(0.0, 1.0):
         ty = bottom - tick * (bottom - _MARGIN)
         parts.append(f'<line class="plot-grid" x1="{left}" y1="{ty:.1f}" x2="{width - _MARGIN}" y2="{ty:.1f}"/>')
@@ -159,14 +191,28 @@ def bar_chart(
         bh = share * (bottom - _MARGIN)
         parts.append(f'<rect class="plot-column" x="{bx:.1f}" y="{bottom - bh:.1f}" width="{slot * 0.7:.1f}" '
                      f'height="{bh:.1f}"><title>{escape(label)}: {share:.1%}</title></rect>')
-        parts.append(f'<text class="plot-text" x="{bx + slot * 0.35:.1f}" y="{bottom + 14}" '
-                     f'text-anchor="middle">{escape(label)}</text>')
-    parts.append(f'<text class="plot-label" x="{(left + width) / 2:.1f}" y="{bottom + 36}" '
+        if i % every == 0:
+            parts.append(f'<text class="plot-text" x="{bx + slot * 0.35:.1f}" y="{bottom + 15}" '
+                         f'text-anchor="middle">{escape(label)}</text>')
+    parts.append(f'<text class="plot-label" x="{(left + width) / 2:.1f}" y="{bottom + 40}" '
                  f'text-anchor="middle">{escape(x_label)}</text>')
-    parts.append(f'<text class="plot-label" x="12" y="{bottom / 2:.1f}" text-anchor="middle" '
-                 f'transform="rotate(-90 12 {bottom / 2:.1f})">{escape(y_label)}</text>')
+    parts.append(f'<text class="plot-label" x="14" y="{bottom / 2:.1f}" text-anchor="middle" '
+                 f'transform="rotate(-90 14 {bottom / 2:.1f})">{escape(y_label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _wrap(text: str, width: int, max_lines: int) -> list[str]:
+    """Return `text` broken at spaces into at most `max_lines` lines of about `width` characters."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [_shorten(" ".join(lines[max_lines - 1:]), width)]
+    return lines or [""]
 
 
 def _shorten(label: str, limit: int = 30) -> str:
@@ -187,6 +233,7 @@ class Series:
     points: tuple[tuple[float, float, str], ...]
 
 
+@_responsive
 def line_chart(
     series: Sequence[Series],
     *,
@@ -197,14 +244,15 @@ def line_chart(
     log_x: bool = False,
     y_domain: tuple[float, float] | None = None,
     target: float | None = None,
-    width: int = 680,
-    height: int = 320,
+    width: int = WIDE,
+    height: int = 340,
 ) -> Markup:
     """Return an SVG line chart with markers, a legend and an optional dashed target line.
 
     Series take the colour-blind-safe colours ``plot-series-0`` .. ``plot-series-4`` from the stylesheet.
+    An axis whose values are all whole numbers (scenarios, ranks) gets whole-number ticks only.
     """
-    left, right, top, bottom = 56, width - 16, 16 + 18 * len(series), height - 48
+    left, right, top, bottom = 60, width - 16, 18 + 20 * len(series), height - 50
     xs = [p[0] for s in series for p in s.points if math.isfinite(p[0]) and (p[0] > 0 or not log_x)]
     ys = [p[1] for s in series for p in s.points if math.isfinite(p[1])]
     if not xs or not ys:
@@ -223,16 +271,20 @@ def line_chart(
     def py(v: float) -> float:
         return bottom - (v - y0) / (y1 - y0) * (bottom - top)
 
-    parts = _svg_start(width, height, title, chart_id) + _y_grid(y0, y1, left, right, py)
+    whole_y = all(float(y).is_integer() for y in ys) and (y_domain is None or all(
+        float(v).is_integer() for v in y_domain))
+    parts = _svg_start(width, height, title, chart_id) + _y_grid(y0, y1, left, right, py, integer=whole_y)
     if log_x:
         x_ticks = [10.0 ** e for e in range(math.floor(x0), math.ceil(x1) + 1) if x0 - 1e-9 <= e <= x1 + 1e-9]
         x_ticks = x_ticks or [min(xs), max(xs)]
+    elif all(float(x).is_integer() for x in xs):
+        x_ticks = integer_ticks(x0, x1, 6 if width > NARROW else 4)
     else:
-        x_ticks = nice_ticks(x0, x1)
+        x_ticks = nice_ticks(x0, x1, 6 if width > NARROW else 4)
     for tick in x_ticks:
         parts.append(f'<line class="plot-grid" x1="{px(tick):.1f}" y1="{top}" x2="{px(tick):.1f}" y2="{bottom}"/>')
         label = f"{tick:.0%}" if log_x and tick <= 1 else _fmt_tick(tick)
-        parts.append(f'<text class="plot-text" x="{px(tick):.1f}" y="{bottom + 14}" text-anchor="middle">'
+        parts.append(f'<text class="plot-text" x="{px(tick):.1f}" y="{bottom + 16}" text-anchor="middle">'
                      f"{escape(label)}</text>")
     if target is not None and y0 <= target <= y1:
         ty = py(target)
@@ -248,7 +300,7 @@ def line_chart(
         for x, y, _, vy, label in points:
             parts.append(f'<circle class="plot-marker {css}" cx="{x:.1f}" cy="{y:.1f}" r="3.5">'
                          f"<title>{escape(line.name)}, {escape(label)}: {vy:.3f}</title></circle>")
-        ly = 14 + 18 * index
+        ly = 14 + 20 * index
         parts.append(f'<line class="plot-line {css}" x1="{left}" y1="{ly}" x2="{left + 22}" y2="{ly}"/>')
         parts.append(f'<text class="plot-text" x="{left + 28}" y="{ly + 4}">{escape(line.name)}</text>')
     parts += _axis_labels(x_label, y_label, left, right, top, bottom, height)
@@ -266,17 +318,37 @@ def _diverging_colour(value: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+def _luminance(colour: str) -> float:
+    """Return the relative luminance (WCAG 2) of a #rrggbb colour."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """Return the WCAG 2 contrast ratio of two #rrggbb colours (1 to 21)."""
+    high, low = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_colour(background: str) -> str:
+    """Return black or white, whichever contrasts more with `background` (always at least 4.5:1)."""
+    return "#000000" if contrast_ratio(background, "#000000") >= contrast_ratio(background, "#ffffff") else "#ffffff"
+
+
 def matrix_chart(labels: Sequence[str], values: Sequence[Sequence[float]], *, title: str, chart_id: str) -> Markup:
-    """Return an SVG heat map of a square matrix of values in [-1, 1], each cell with its value."""
+    """Return an SVG heat map of a square matrix of values in [-1, 1], each cell with its value in the
+    text colour (black or white) that contrasts more with the cell. It keeps its size (its figure scrolls
+    on a narrow screen): a matrix cannot shrink without its numbers becoming unreadable."""
     n = len(labels)
-    cell, label_width = 40, 150
+    cell, label_width = 44, 170
     width, height = label_width + cell * n + 8, label_width + cell * n + 8
-    parts = _svg_start(width, height, title, chart_id)
+    parts = _svg_start(width, height, title, chart_id, fixed=True)
     for i, label in enumerate(labels):
         y = label_width + cell * i + cell / 2
         parts.append(f'<text class="plot-text" x="{label_width - 6}" y="{y + 4:.1f}" text-anchor="end">'
                      f"{escape(_shorten(label, 22))}</text>")
-        x = label_width + cell * i + cell / 2
+        x = label_width + cell * i + cell / 2 + 4
         parts.append(f'<text class="plot-text" x="{x:.1f}" y="{label_width - 6}" text-anchor="start" '
                      f'transform="rotate(-60 {x:.1f} {label_width - 6})">{escape(_shorten(label, 22))}</text>')
     for i in range(n):
@@ -284,16 +356,32 @@ def matrix_chart(labels: Sequence[str], values: Sequence[Sequence[float]], *, ti
             value = float(values[i][j])
             x, y = label_width + cell * j, label_width + cell * i
             colour = _diverging_colour(value)
-            dark = math.isfinite(value) and abs(value) > 0.55
             text = f"{value:.2f}" if math.isfinite(value) else "–"
             parts.append(f'<rect x="{x}" y="{y}" width="{cell - 1}" height="{cell - 1}" fill="{colour}">'
                          f"<title>{escape(labels[i])} vs {escape(labels[j])}: {text}</title></rect>")
             parts.append(f'<text x="{x + cell / 2 - 0.5:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" '
-                         f'fill="{"#ffffff" if dark else "#1b1f24"}">{text}</text>')
+                         f'class="cell-text" fill="{text_colour(colour)}">{text}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
+def notable_points(points: Sequence[tuple[float, float, float, float, str]], limit: int = 8) -> list[int]:
+    """Return the indices of the points worth a label: the best score at its size or below (the
+    frontier: no smaller point scores higher), then the smallest and largest, at most `limit`."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    frontier, best = [], -math.inf
+    for i in order:
+        if points[i][1] > best:
+            frontier.append(i)
+            best = points[i][1]
+    chosen = sorted(frontier, key=lambda i: -points[i][1])[:limit]
+    for extra in (order[0], order[-1]):
+        if extra not in chosen and len(chosen) < limit:
+            chosen.append(extra)
+    return chosen
+
+
+@_responsive
 def scatter_chart(
     points: Sequence[tuple[float, float, float, float, str]],
     *,
@@ -301,12 +389,13 @@ def scatter_chart(
     x_label: str,
     y_label: str,
     chart_id: str,
-    width: int = 680,
-    height: int = 360,
+    width: int = WIDE,
+    height: int = 380,
 ) -> Markup:
     """Return an SVG scatter of (x, y, y_lo, y_hi, label) points, x on a log scale, with vertical
-    interval bars and each point's label in its tooltip."""
-    left, right, top, bottom = 56, width - 16, 16, height - 48
+    interval bars, every point's label in its tooltip and the notable points (`notable_points`)
+    labelled on the chart, where their label does not collide with one already placed."""
+    left, right, top, bottom = 60, width - 16, 16, height - 50
     xs = [math.log10(p[0]) for p in points]
     ys = [v for p in points for v in p[1:4] if math.isfinite(v)]
     x0, x1 = min(xs) - 0.1, max(xs) + 0.1
@@ -327,7 +416,7 @@ def scatter_chart(
             if x0 <= math.log10(value) <= x1:
                 parts.append(f'<line class="plot-grid" x1="{px(value):.1f}" y1="{top}" x2="{px(value):.1f}" '
                              f'y2="{bottom}"/>')
-                parts.append(f'<text class="plot-text" x="{px(value):.1f}" y="{bottom + 14}" text-anchor="middle">'
+                parts.append(f'<text class="plot-text" x="{px(value):.1f}" y="{bottom + 16}" text-anchor="middle">'
                              f"{escape(_fmt_tick(value))}</text>")
     for x, y, lo, hi, label in points:
         if math.isfinite(lo) and math.isfinite(hi):
@@ -335,6 +424,22 @@ def scatter_chart(
                          f'y2="{py(hi):.1f}"/>')
         parts.append(f'<circle class="plot-dot" cx="{px(x):.1f}" cy="{py(y):.1f}" r="4">'
                      f"<title>{escape(label)}: {y:.3f} at {x:g}B parameters</title></circle>")
+    placed: list[tuple[float, float, float, float]] = []  # boxes of the labels drawn so far
+    limit = 8 if width > NARROW else 4
+    for index in notable_points(points, limit):
+        x, y, _, _, label = points[index]
+        text = _shorten(label, 24 if width > NARROW else 16)
+        span = len(text) * _CHAR
+        cx, cy = px(x), py(y)
+        to_left = cx + 8 + span > right
+        x_from = cx - 8 - span if to_left else cx + 8
+        box = (x_from, cy - 13, x_from + span, cy + 3)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            continue
+        placed.append(box)
+        anchor = "end" if to_left else "start"
+        parts.append(f'<text class="plot-point-label" x="{cx - 8 if to_left else cx + 8:.1f}" y="{cy - 4:.1f}" '
+                     f'text-anchor="{anchor}">{escape(text)}</text>')
     parts += _axis_labels(x_label, y_label, left, right, top, bottom, height)
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -274,7 +274,8 @@ def reliability_page(data: SiteData, page: Page) -> ReliabilityPage:
                        "of the meta-metric over the draws (for 'same leader': the share of draws with the same "
                        "leader). Kendall and top-weighted tau are on their own range, -1 to 1.")
     return ReliabilityPage(
-        page=page, parameters_text=parameters_text, recommendations=tuple(data.recommendations["text"]),
+        page=page, parameters_text=parameters_text, target_text=target_text(target),
+        recommendations=tuple(data.recommendations["text"]),
         examples_chart=examples_chart, scenarios_chart=scenarios_chart, allocation_chart=allocation_chart,
         agreement_chart=agreement_chart, resolution=resolution, tables=tuple(tables), mwr_changes=mwr_changes,
         disagreements=disagreements, tiny_scenarios=tiny_scenario_warnings(data.scenario_weights),
@@ -319,6 +320,16 @@ def _micro_rows(micro: pd.DataFrame) -> tuple[MicroRankRow, ...]:
         rows.append(MicroRankRow(r.model, str(int(r.rank)), f"{int(r.micro_rank)}{interval}",
                                  f"{r.micro_score:.3f}", moved))
     return tuple(rows)
+
+
+def target_text(target: float) -> str:
+    """Return the site's one reliability target in words, with what it means for pairs of models."""
+    swapped = (1 - target) / 2
+    return (f"This site calls a ranking reliable when its Kendall-tau DIoR is at least {target:.2f}: then, in "
+            f"97.5% of the random draws, at most about {swapped:.1%} of the pairs of models swap order (without ties, "
+            f"Kendall's tau is 1 minus twice the share of pairs that swap). The paper fixes no threshold; "
+            f"{target:.2f} is effbench's choice (effbench dior --target sets another), and the charts draw it "
+            "as a dashed line.")
 
 
 def _y_floor(frame: pd.DataFrame, target: float) -> float:

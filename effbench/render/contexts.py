@@ -45,6 +45,12 @@ class Page:
     parameters: str
     confidence: str
     version: str
+    compare: str  # the compare view
+    provenance: str  # the sources and citation page
+    favicon: str
+    skip_target: str  # id of the element the skip link jumps to
+    compare_script: str
+    trend_links: tuple[Link, ...]  # Scaling, Contamination, Groups: the ones this data has
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,6 @@ class LeaderboardRow:
     model: Link
     rank: int
     rank_text: str
-    rank_bar: Markup
     score: Cell
     score_interval: str
     scenario_cells: tuple[HeatCell, ...]
@@ -63,14 +68,30 @@ class LeaderboardRow:
     tier: str  # 1-based tier number, for the tier filter
     organisation: str
     open_weights: str  # "yes", "no" or "" (unknown)
+    params: str  # parameters in billions as a plain number, "" when unknown (for the range filter)
+    released: str  # release date as YYYY-MM-DD, "" when unknown (for the date filter)
+    rank_interval: str  # "2–4" or "" (shown under the score on a phone)
 
 
 @dataclass(frozen=True)
 class TierGroup:
-    """The rows of one tier, with its rank resolution in words."""
+    """The rows of one tier: its rank resolution in words and whether the data resolves its ranks that
+    finely (`reached`, in words)."""
 
     description: str
+    reached: str
     rows: tuple[LeaderboardRow, ...]
+
+
+@dataclass(frozen=True)
+class RangeFilter:
+    """A numeric or date range filter of the leaderboard: the row attribute it reads and its bounds."""
+
+    name: str  # the form field prefix and the row's data attribute
+    label: str
+    kind: str  # "number" or "date"
+    low: str
+    high: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +109,8 @@ class IndexPage:
     summary: tuple[str, ...]
     coverage_policy: str
     chart: Markup
+    range_filters: tuple[RangeFilter, ...]
+    legend: tuple[str, ...]  # what the shading, the rank interval and the Flash column mean
 
 
 @dataclass(frozen=True)
@@ -116,6 +139,8 @@ class ModelPage:
     distribution_chart: Markup
     scenario_chart: Markup
     flash_text: str
+    notes: tuple[str, ...]
+    compare_links: tuple[Link, ...]  # to the compare view, with this model and its neighbours
 
 
 @dataclass(frozen=True)
@@ -135,6 +160,7 @@ class ScenarioPage:
     page: Page
     scenario: str
     description: str
+    about: str  # what the scenario is: from effbench.toml [scenarios], else the loaded files, else ""
     agreement: str
     rows: tuple[ModelResultRow, ...]
     chart: Markup
@@ -180,6 +206,7 @@ class MicroRankRow:
 class ReliabilityPage:
     page: Page
     parameters_text: str
+    target_text: str  # the one reliability target the site uses, and why
     recommendations: tuple[str, ...]
     examples_chart: Markup
     scenarios_chart: Markup
@@ -237,6 +264,41 @@ class FlashPage:
 
 
 @dataclass(frozen=True)
+class ComparePage:
+    """Two models side by side; the page's script reads every pair from `data` (JSON)."""
+
+    page: Page
+    models: tuple[tuple[str, str], ...]  # (slug, name) in rank order, for the choosers
+    data: Markup  # JSON, safe inside a <script type="application/json">
+    first: str  # slugs of the pair shown without a hash: the top two
+    second: str
+    pair_files: dict[str, str]  # site path -> script with the pairs the page loads (not used by the template)
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    name: str
+    sha256: str
+    kind: str
+    format: str
+    rows: str
+    loaded_at: str
+    license: str
+    credit: str
+
+
+@dataclass(frozen=True)
+class ProvenancePage:
+    page: Page
+    built: str
+    version: str
+    analyses: tuple[str, ...]
+    sources: tuple[SourceRow, ...]
+    citation: str  # BibTeX of this leaderboard, "" when not configured
+    method_citation: str  # BibTeX of the paper the method follows
+
+
+@dataclass(frozen=True)
 class GuidePage:
     page: Page
     n_resamples: int
@@ -250,7 +312,8 @@ class GuidePage:
 class SitePlan:
     """Every page of the site, computed before any file is written."""
 
-    pages: tuple[IndexPage | ModelPage | ScenarioPage | ReliabilityPage | FlashPage | GuidePage, ...]
+    pages: tuple[IndexPage | ModelPage | ScenarioPage | ReliabilityPage | FlashPage | GuidePage | ComparePage
+                 | ProvenancePage, ...]
     downloads: tuple[Download, ...]
     licenses: tuple[tuple[str, Path], ...]  # (site path, bundled file)
     extra_files: dict[str, str] = field(default_factory=dict)

@@ -16,8 +16,10 @@ from markupsafe import Markup
 from scipy import stats as scipy_stats
 
 from effbench import __version__
+from effbench.compare import Comparisons
+from effbench.config import SiteConfig
 from effbench.examples import EXAMPLES, data_path
-from effbench.plots import IntervalPoint, bar_chart, interval_plot, rank_bar, scatter_chart
+from effbench.plots import IntervalPoint, bar_chart, interval_plot, scatter_chart
 from effbench.render.analyses import (
     disagreement_notes,
     flash_cost,
@@ -26,7 +28,9 @@ from effbench.render.analyses import (
     reliability_page,
     tiers_of,
 )
+from effbench.render.compare import compare_page, comparison_table
 from effbench.render.contexts import (
+    ComparePage,
     Credit,
     GuidePage,
     IndexPage,
@@ -34,14 +38,22 @@ from effbench.render.contexts import (
     ModelPage,
     ModelResultRow,
     Page,
+    ProvenancePage,
+    RangeFilter,
     ScenarioPage,
     ScenarioResultRow,
     SitePlan,
     TierGroup,
 )
+from effbench.render.provenance import provenance_page
+from effbench.render.trends import TrendAnalyses, model_notes, trend_pages
 from effbench.render.values import (
+    COMPARE_PAGE,
+    COMPARE_SCRIPT,
     DATABASE_DOWNLOAD,
+    FAVICON,
     FLASH_PAGE,
+    PROVENANCE_PAGE,
     RELIABILITY_PAGE,
     SCRIPT,
     STYLESHEET,
@@ -85,9 +97,13 @@ class SiteIndex:
     overall_rank: dict[str, int]
     flash_rows: dict[str, Any]  # the configured Flash variant's row of each model
     has_flash_page: bool
+    comparisons: Comparisons | None
+    settings: SiteConfig
+    trends: TrendAnalyses | None  # scaling, contamination and group analyses, where the data has them
 
     @classmethod
-    def of(cls, data: SiteData, title: str, credits: tuple[Credit, ...]) -> SiteIndex:
+    def of(cls, data: SiteData, title: str, credits: tuple[Credit, ...], comparisons: Comparisons | None = None,
+           settings: SiteConfig | None = None, trends: TrendAnalyses | None = None) -> SiteIndex:
         board = data.leaderboard
         models = tuple(board["model"])
         scenarios = tuple(data.scenarios["scenario"])
@@ -111,9 +127,11 @@ class SiteIndex:
             overall_rank=dict(zip(board["model"], board["rank"], strict=True)),
             flash_rows={r.model: r for r in default_flash.itertuples(index=False)},
             has_flash_page=data.flash_analysis is not None and not data.flash.empty,
+            comparisons=comparisons, settings=settings or SiteConfig(), trends=trends,
         )
 
-    def page(self, path: str, page_title: str, template: str, downloads: Sequence[Download]) -> Page:
+    def page(self, path: str, page_title: str, template: str, downloads: Sequence[Download],
+             skip_target: str = "main") -> Page:
         """Return the shared part of the page at site path `path`, its links relative to it."""
         return Page(
             path=path, title=page_title, site_title=self.title, template=template,
@@ -128,22 +146,35 @@ class SiteIndex:
             downloads=tuple(Link(relative_url(path, d.path), d.label) for d in downloads),
             query=query_snippet(downloads),
             parameters=self.parameters, confidence=self.confidence, version=__version__,
+            compare=relative_url(path, COMPARE_PAGE) if self.comparisons else "",
+            provenance=relative_url(path, PROVENANCE_PAGE), favicon=relative_url(path, FAVICON),
+            skip_target=skip_target, compare_script=relative_url(path, COMPARE_SCRIPT),
+            trend_links=tuple(Link(relative_url(path, target), label)
+                              for target, label in (self.trends.pages() if self.trends else ())),
         )
 
 
-def site_pages(data: SiteData, *, title: str) -> SitePlan:
-    """Return every page of the site, its downloads and the licence files to ship, from `data`."""
+def site_pages(data: SiteData, *, title: str, comparisons: Comparisons | None = None,
+               settings: SiteConfig | None = None, trends: TrendAnalyses | None = None) -> SitePlan:
+    """Return every page of the site, its downloads and the licence files to ship, from `data`; the
+    compare view needs `comparisons`; `settings` add the citation and scenario descriptions."""
     credits_and_licenses = _credits(data)
-    site = SiteIndex.of(data, title, tuple(credit for credit, _ in credits_and_licenses))
+    site = SiteIndex.of(data, title, tuple(credit for credit, _ in credits_and_licenses), comparisons, settings,
+                        trends)
     pages: list[Any] = []
     downloads: list[Download] = []
-    for build in (_index_page, _model_pages, _scenario_pages, _reliability_pages, _flash_pages, _guide_page):
+    for build in (_index_page, _model_pages, _scenario_pages, _reliability_pages, _flash_pages, _compare_pages,
+                  _provenance_pages, _trend_pages, _guide_page):
         built_pages, built_downloads = build(site)
         pages += built_pages
         downloads += built_downloads
+    extra_files = {".nojekyll": ""}
+    for page in pages:
+        if isinstance(page, ComparePage):
+            extra_files.update(page.pair_files)
     return SitePlan(pages=tuple(pages), downloads=tuple(downloads),
                     licenses=tuple((credit.license_href, path) for credit, path in credits_and_licenses),
-                    extra_files={".nojekyll": ""})
+                    extra_files=extra_files)
 
 
 def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
@@ -165,7 +196,7 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
                                    ("open_weights", "Open weights", "desc"), ("release_date", "Released", "desc"))
         if name and name in data.models.columns and any(name in v for m, v in meta.items() if m in set(site.models))
     )
-    notes_of = disagreement_notes(data.disagreements)
+    notes_of = _model_notes(site)
     rows = []
     for rec in board.itertuples(index=False):
         scenario_cells = tuple(
@@ -173,18 +204,11 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
             if (rec.model, s) in cells else HeatCell(None, "–", "")
             for s in scenarios
         )
-        notes = []
-        if not missing(rec.coverage) and rec.coverage < 1:
-            notes.append(f"evaluated on {rec.coverage:.1%} of the items")
-        if rec.n_scenarios < len(scenarios):
-            notes.append(f"partial: no results in {len(scenarios) - rec.n_scenarios} of {len(scenarios)} scenarios, "
-                         "each counted at the lowest score any model has there")
-        notes.extend(notes_of.get(rec.model, ()))
+        notes = notes_of.get(rec.model, ())
         rows.append(LeaderboardRow(
             model=Link(relative_url("index.html", site.model_paths[rec.model]), rec.model),
             rank=int(rec.rank),
             rank_text=format_rank(int(rec.rank), rec.rank_lo, rec.rank_hi),
-            rank_bar=rank_bar(int(rec.rank), as_float(rec.rank_lo), as_float(rec.rank_hi), len(site.models)),
             score=Cell(round(float(rec.score), 6), format_score(rec.score)),
             score_interval=format_interval(rec.score_lo, rec.score_hi),
             scenario_cells=scenario_cells,
@@ -195,19 +219,23 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
             tier=str(int(tier_index(np.array([int(rec.rank)]), tiers)[0]) + 1),
             organisation=str(meta.get(rec.model, {}).get(organisation_column) or ""),
             open_weights=_yes_no(meta.get(rec.model, {}).get("open_weights")),
+            params=_plain_number(meta.get(rec.model, {}).get("params_b")),
+            released=_plain_date(meta.get(rec.model, {}).get("release_date")),
+            rank_interval="" if missing(rec.rank_lo) else f"{int(rec.rank_lo)}–{int(rec.rank_hi)}",
         ))
     tier_of = tier_index(np.array([row.rank for row in rows]), tiers) if rows else np.zeros(0, int)
+    intervals = {r.model: (as_float(r.rank_lo), as_float(r.rank_hi)) for r in board.itertuples(index=False)}
     groups = tuple(
-        TierGroup(tiers[t].describe(), tuple(row for row, k in zip(rows, tier_of, strict=True) if k == t))
+        _tier_group(tiers[t], tuple(row for row, k in zip(rows, tier_of, strict=True) if k == t), intervals)
         for t in sorted(set(tier_of.tolist()))
     )
     page = IndexPage(
-        page=site.page("index.html", site.title, "index.html", board_downloads),
+        page=site.page("index.html", site.title, "index.html", board_downloads, skip_target="leaderboard"),
         scenario_columns=tuple(Column(f"scenario-{i}", s, "desc", relative_url("index.html", site.scenario_paths[s]))
                                for i, s in enumerate(scenarios)),
         metadata_columns=metadata_columns,
         groups=groups,
-        n_columns=5 + len(scenarios) + len(metadata_columns) + (1 if site.flash_rows else 0),
+        n_columns=4 + len(scenarios) + len(metadata_columns) + (1 if site.flash_rows else 0),
         has_flash=bool(site.flash_rows),
         tier_options=tuple((str(t + 1), tiers[t].label) for t in sorted(set(tier_of.tolist()))),
         organisations=tuple(sorted({row.organisation for row in rows if row.organisation})),
@@ -221,14 +249,82 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
             title=f"Rank of each model with its {site.confidence} interval (rank 1 = best)",
             x_label="rank", domain=(1, max(len(site.models), 2)), integer_axis=True, chart_id="ranks",
         ),
+        range_filters=_range_filters(rows),
+        legend=_legend(site, bool(site.flash_rows)),
     )
     return [page], board_downloads
+
+
+def _tier_group(tier, rows: tuple[LeaderboardRow, ...], intervals: dict[str, tuple[float, float]]) -> TierGroup:
+    """Return a tier's rows under a heading that says its resolution and whether the data reaches it:
+    a model's ranks are resolved to ±r when its whole rank interval lies within r places of its rank."""
+    resolution = "exact" if tier.resolution == 0 else f"±{tier.resolution} rank{'s' if tier.resolution > 1 else ''}"
+    description = f"{tier.label[0].upper()}{tier.label[1:]}: target resolution {resolution}"
+    known = [(row, intervals[row.model.text]) for row in rows if not math.isnan(intervals[row.model.text][0])]
+    if not known:
+        return TierGroup(description, "no intervals: the data cannot say", rows)
+    within = [row for row, (lo, hi) in known
+              if row.rank - lo <= tier.resolution and hi - row.rank <= tier.resolution]
+    if len(within) == len(known):
+        reached = ("reached: the rank interval is a single place" if len(known) == 1 and tier.resolution == 0
+                   else "reached by every model here" if len(known) > 1 else "reached")
+    elif not within:
+        widest = max(known, key=lambda pair: pair[1][1] - pair[1][0])
+        reached = ("not reached: the rank interval is " if len(known) == 1 else
+                   "not reached by any model here (widest interval ") + f"{int(widest[1][0])}–{int(widest[1][1])}" + (
+                       "" if len(known) == 1 else ")")
+    else:
+        reached = f"reached by {len(within)} of {len(known)} models here"
+    return TierGroup(description, reached, rows)
+
+
+def _plain_number(value: Any) -> str:
+    raw = None if value is None or missing(value) else plain(value)
+    return f"{float(raw):g}" if isinstance(raw, int | float) and not isinstance(raw, bool) else ""
+
+
+def _plain_date(value: Any) -> str:
+    raw = None if value is None or missing(value) else plain(value)
+    text = str(raw or "")[:10]
+    return text if len(text) == 10 and text[4] == "-" and text[7] == "-" else ""
+
+
+def _range_filters(rows: list[LeaderboardRow]) -> tuple[RangeFilter, ...]:
+    """Return the parameter-range and release-date filters, where the metadata has the values."""
+    filters = []
+    params = sorted(float(row.params) for row in rows if row.params)
+    if len(params) >= 2:
+        filters.append(RangeFilter("params", "Parameters (billions)", "number", f"{params[0]:g}", f"{params[-1]:g}"))
+    dates = sorted(row.released for row in rows if row.released)
+    if len(dates) >= 2:
+        filters.append(RangeFilter("released", "Released", "date", dates[0], dates[-1]))
+    return tuple(filters)
+
+
+def _legend(site: SiteIndex, has_flash: bool) -> tuple[str, ...]:
+    lines = [
+        f"Rank: the rank on all items, then its {site.confidence} interval over bootstrap resamples of the items: "
+        "\"3 (2–4)\" means the data cannot tell this model from those at places 2 to 4.",
+        f"Score: the mean over scenarios of the model's mean item score, with its {site.confidence} interval below.",
+        "Scenario columns: the shade shows a model's place within that column, from the lightest (lowest score in "
+        "the scenario) to the darkest (highest); the score is printed in every cell, so the shade is only a guide.",
+        "i (in a circle): a note on the model (evaluated on part of the items, or tied overall with a model that "
+        "is clearly better or worse in some scenarios); focus or point at it to read it, or open the model's page.",
+    ]
+    if has_flash:
+        lines.append("Flash: the evaluations the model would have needed had it been ranked as a new model with "
+                     "Flash (stopping once its rank is resolved to its tier's resolution), and the saving against a "
+                     "full run.")
+    return tuple(lines)
 
 
 def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
     data, per_scenario = site.data, site.data.scenario_intervals
     distribution = data.rank_distribution
     metadata = data.models.set_index("model")
+    notes = _model_notes(site)
+    trend_notes = model_notes(site.trends)  # contamination and scaling lines, on the model's own page only
+    board_order = list(data.leaderboard["model"])
     pages, downloads = [], []
     for rec in data.leaderboard.itertuples(index=False):
         path = site.model_paths[rec.model]
@@ -266,10 +362,12 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
             weakest=tuple(Link(relative_url(path, site.scenario_paths[s]), s)
                           for s in reversed(list(by_rank["scenario"][-3:]))),
             flash_text=flash_text(site.flash_rows.get(rec.model)),
+            notes=tuple(notes.get(rec.model, ())) + trend_notes.get(rec.model, ()),
+            compare_links=_compare_links(site, path, rec.model, board_order),
             distribution_chart=Markup("") if missing(rec.rank_lo) else bar_chart(
                 [(str(r), s) for r, s in zip(shares["rank"], shares["share"], strict=True)],
                 title=f"How often {rec.model} took each rank over the bootstrap resamples",
-                x_label="rank", y_label="share of resamples",
+                x_label="rank", y_label="share of resamples", chart_id="distribution",
             ),
             scenario_chart=interval_plot(
                 [IntervalPoint(r.scenario, as_float(r.score), as_float(r.score_lo), as_float(r.score_hi))
@@ -279,6 +377,59 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
             ),
         ))
     return pages, downloads
+
+
+def _rank_method_text(analysis: dict, confidence: str) -> str:
+    """Say which rank intervals are shown: each model's own (marginal) or all at once (simultaneous)."""
+    method = json.loads(analysis.get("options") or "{}").get("rank_method", "marginal")
+    if method == "simultaneous":
+        return (f"rank intervals from paired differences to every other model, simultaneous: all of them hold "
+                f"the models' ranks at once with {confidence} confidence")
+    return (f"rank intervals from paired differences to every other model, marginal: each holds its model's rank "
+            f"with {confidence} confidence (effbench build --simultaneous shows intervals that hold all at once)")
+
+
+def _model_notes(site: SiteIndex) -> dict[str, list[str]]:
+    """Return the leaderboard's notes of each model: partial coverage and ties that hide a disagreement."""
+    n_scenarios = len(site.scenarios)
+    notes: dict[str, list[str]] = {}
+    for rec in site.data.leaderboard.itertuples(index=False):
+        mine = notes.setdefault(rec.model, [])
+        if not missing(rec.coverage) and rec.coverage < 1:
+            mine.append(f"evaluated on {rec.coverage:.1%} of the items")
+        if rec.n_scenarios < n_scenarios:
+            mine.append(f"partial: no results in {n_scenarios - rec.n_scenarios} of {n_scenarios} scenarios, "
+                        "each counted at the lowest score any model has there")
+    for model, extra in disagreement_notes(site.data.disagreements).items():
+        notes.setdefault(model, []).extend(extra)
+    return notes
+
+
+def _trend_pages(site: SiteIndex) -> tuple[list, list[Download]]:
+    return trend_pages(site, site.trends)
+
+
+def _compare_links(site: SiteIndex, path: str, model: str, board_order: list[str]) -> tuple[Link, ...]:
+    """Return links to the compare view with `model` and its neighbours on the board (above, below)."""
+    if site.comparisons is None or len(board_order) < 2:
+        return ()
+    at = board_order.index(model)
+    neighbours = [board_order[i] for i in (at - 1, at + 1) if 0 <= i < len(board_order)]
+    page = relative_url(path, COMPARE_PAGE)
+    return tuple(Link(f"{page}#a={site.model_slug[model]}&b={site.model_slug[other]}", f"Compare with {other}")
+                 for other in neighbours) + (Link(f"{page}#a={site.model_slug[model]}", "with any other model"),)
+
+
+def _scenario_about(site: SiteIndex, scenario: str) -> str:
+    """Return a scenario's description: effbench.toml's [scenarios] first, else what the loaded files say."""
+    configured = site.settings.scenario_descriptions.get(scenario)
+    if configured:
+        return configured.strip()
+    table = site.data.scenarios
+    if "description" not in table.columns:
+        return ""
+    values = table.loc[table["scenario"] == scenario, "description"]
+    return "" if values.empty or missing(values.iloc[0]) else str(values.iloc[0]).strip()
 
 
 def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]]:
@@ -294,6 +445,7 @@ def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]
             page=site.page(path, s, "scenario.html", scenario_downloads),
             scenario=s,
             description=_scenario_description(site.levels[s], site.items_total[s], len(theirs)),
+            about=_scenario_about(site, s),
             agreement=_agreement_text(theirs, site.overall_rank),
             rows=tuple(
                 ModelResultRow(
@@ -339,6 +491,41 @@ def _flash_pages(site: SiteIndex) -> tuple[list, list[Download]]:
     ]
     page = flash_page(data, site.page(FLASH_PAGE, "Flash rankings", "flash.html", downloads),
                       {m: relative_url(FLASH_PAGE, p) for m, p in site.model_paths.items()})
+    return [page], downloads
+
+
+def _compare_pages(site: SiteIndex) -> tuple[list[ComparePage], list[Download]]:
+    if site.comparisons is None or len(site.comparisons.models) < 2:
+        return [], []
+    downloads = table_downloads("data/compare", comparison_table(site.comparisons))
+    board = site.data.leaderboard
+    rank_text = {r.model: format_rank(int(r.rank), r.rank_lo, r.rank_hi) for r in board.itertuples(index=False)}
+    page = compare_page(
+        site.comparisons, site.page(COMPARE_PAGE, "Compare two models", "compare.html", downloads),
+        slugs=site.model_slug,
+        model_paths={m: relative_url(COMPARE_PAGE, p) for m, p in site.model_paths.items()},
+        scenario_paths={s: relative_url(COMPARE_PAGE, p) for s, p in site.scenario_paths.items()},
+        rank_order=site.models, rank_text=rank_text,
+    )
+    return [page], downloads
+
+
+def _provenance_pages(site: SiteIndex) -> tuple[list[ProvenancePage], list[Download]]:
+    data = site.data
+    sources = data.sources
+    public = sources.drop(columns=["path"])  # the loading machine's paths are not the reader's business
+    public.insert(1, "file", [Path(str(p)).name for p in sources["path"]])
+    downloads = table_downloads("data/sources", frame_table("sources", public))
+    stored = (("Ranking", data.analysis), ("Reliability (DIoR)", data.dior_analysis),
+              ("Flash simulation", data.flash_analysis))
+    analyses = [(name, record) for name, record in stored if record]
+    lines = tuple(
+        f"{name}: {record['method']}, {int(record['n_resamples']):,} resamples or draws, seed {int(record['seed'])}, "
+        f"confidence {float(record['confidence_level']):.0%}; computed by effbench {record['effbench_version']}."
+        for name, record in analyses
+    )
+    page = provenance_page(sources, lines, site.page(PROVENANCE_PAGE, "Sources and citation", "provenance.html",
+                                                     downloads), version=__version__, citation=site.settings.citation)
     return [page], downloads
 
 
@@ -415,27 +602,24 @@ def _summary(board: pd.DataFrame, confidence: str) -> tuple[str, ...]:
     width = (board["rank_hi"] - board["rank_lo"] + 1).astype(int)
     exact = int((width == 1).sum())
     lines = [
-        f"{exact} of {len(board)} models have an exact rank: their {confidence} rank interval is a single place.",
-        f"The median rank interval spans {int(np.median(width))} place(s); the widest spans {int(width.max())}.",
+        f"{exact} of {len(board)} models {'has' if exact == 1 else 'have'} an exact rank: "
+        f"{'its' if exact == 1 else 'their'} {confidence} rank interval is a single place.",
+        f"The median rank interval spans {_plural(int(np.median(width)), 'place')}; the widest spans "
+        f"{_plural(int(width.max()), 'place')}.",
     ]
     overlaps = sum(
         1 for a, b in zip(board.itertuples(index=False), board.iloc[1:].itertuples(index=False), strict=False)
         if not missing(a.rank_hi) and a.rank_hi >= b.rank_lo
     )
     if overlaps:
-        lines.append(f"{overlaps} pair(s) of neighbouring models have overlapping rank intervals: "
+        lines.append(f"{_plural(overlaps, 'pair')} of neighbouring models "
+                     f"{'has an overlapping rank interval' if overlaps == 1 else 'have overlapping rank intervals'}: "
                      "their order could change on other items of the same kind.")
     return tuple(lines)
 
 
-def _rank_method_text(analysis: dict, confidence: str) -> str:
-    """Say which rank intervals are shown: each model's own (marginal) or all at once (simultaneous)."""
-    method = json.loads(analysis.get("options") or "{}").get("rank_method", "marginal")
-    if method == "simultaneous":
-        return (f"rank intervals from paired differences to every other model, simultaneous: all of them hold "
-                f"the models' ranks at once with {confidence} confidence")
-    return (f"rank intervals from paired differences to every other model, marginal: each holds its model's rank "
-            f"with {confidence} confidence (effbench build --simultaneous shows intervals that hold all at once)")
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _coverage_policy(board: pd.DataFrame) -> str:
@@ -504,6 +688,10 @@ def _agreement_text(frame: pd.DataFrame, overall_rank: dict[str, int]) -> str:
             f"0 = unrelated): this scenario {strength} agrees with the overall ranking.")
 
 
+METADATA_LABELS = {"organization": "organisation", "org": "organisation", "params_b": "parameters (billions)",
+                   "active_params_b": "active parameters (billions)"}
+
+
 def _metadata_items(metadata: pd.DataFrame, model: str) -> tuple[tuple[str, str], ...]:
     if model not in metadata.index:
         return ()
@@ -511,5 +699,6 @@ def _metadata_items(metadata: pd.DataFrame, model: str) -> tuple[tuple[str, str]
     for column, value in metadata.loc[model].items():
         if missing(value):
             continue
-        items.append((str(column).replace("_", " "), _metadata_cell(value).text))
+        label = METADATA_LABELS.get(str(column), str(column).replace("_", " "))
+        items.append((label, _metadata_cell(value).text))
     return tuple(items)

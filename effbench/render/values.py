@@ -24,6 +24,10 @@ RELIABILITY_PAGE = "reliability.html"
 FLASH_PAGE = "flash.html"
 STYLESHEET = "static/style.css"
 SCRIPT = "static/leaderboard.js"
+COMPARE_SCRIPT = "static/compare.js"
+FAVICON = "static/favicon.svg"
+COMPARE_PAGE = "compare.html"
+PROVENANCE_PAGE = "provenance.html"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// effbench leaderboard: sort, search and filter the table; the view lives in the URL hash.
+// effbench leaderboard: sort, search, filter and choose columns; the view lives in the URL hash.
 // Without JavaScript the page shows the full table in rank order, grouped by tier.
 (function () {
   "use strict";
@@ -6,6 +6,7 @@
   var form = document.getElementById("leaderboard-controls");
   if (!table || !form) { return; }
   form.hidden = false;
+  table.classList.add("js-columns");  // from now on the script, not the phone stylesheet, shows columns
 
   var bodies = Array.prototype.slice.call(table.tBodies);
   var rows = [];  // every model row with the tbody it started in, in rank order
@@ -16,21 +17,44 @@
   });
   var headers = Array.prototype.slice.call(table.tHead.querySelectorAll("th[data-key]"));
   var status = document.getElementById("leaderboard-status");
-  var fields = ["q", "tier", "org", "open"];
-  var state = { sort: "rank", dir: "asc", q: "", tier: "", org: "", open: "" };
+  var noMatch = document.getElementById("no-match");
+  var fields = ["q", "tier", "org", "open", "params-min", "params-max", "released-min", "released-max"];
+  var optional = Array.prototype.slice.call(table.tHead.querySelectorAll("th[data-col]"))
+    .map(function (th) { return th.dataset.col; });
+  var phone = window.matchMedia("(max-width: 640px)");
+  var state;
+
+  function defaults() {
+    var fresh = { sort: "rank", dir: "asc", cols: null };  // cols null: the default for the screen
+    fields.forEach(function (name) { fresh[name] = ""; });
+    return fresh;
+  }
+
+  function firstDirection(key) {
+    var header = headers.filter(function (th) { return th.dataset.key === key; })[0];
+    return (header && header.dataset.first) || "asc";
+  }
 
   function readHash() {
     var params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
-    state.sort = params.get("sort") || "rank";
-    state.dir = params.get("dir") === "desc" ? "desc" : "asc";
+    state = defaults();
+    var sort = params.get("sort");
+    if (sort && headers.some(function (th) { return th.dataset.key === sort; })) {
+      state.sort = sort;
+      var dir = params.get("dir");
+      state.dir = dir === "asc" || dir === "desc" ? dir : firstDirection(sort);
+    }  // an unknown column, or none: the default order, whatever `dir` says
     fields.forEach(function (name) { state[name] = params.get(name) || ""; });
-    if (!headers.some(function (th) { return th.dataset.key === state.sort; })) { state.sort = "rank"; }
+    if (params.has("cols")) {
+      state.cols = params.get("cols").split(",").filter(function (key) { return optional.indexOf(key) !== -1; });
+    }
   }
 
   function writeHash() {
     var params = new URLSearchParams();
     if (state.sort !== "rank" || state.dir !== "asc") { params.set("sort", state.sort); params.set("dir", state.dir); }
     fields.forEach(function (name) { if (state[name]) { params.set(name, state[name]); } });
+    if (state.cols !== null) { params.set("cols", state.cols.join(",")); }
     var hash = params.toString();
     history.replaceState(null, "", hash ? "#" + hash : window.location.pathname + window.location.search);
   }
@@ -58,13 +82,53 @@
     return state.dir === "asc" ? order : -order;
   }
 
+  function inRange(value, low, high, numeric) {
+    if (!low && !high) { return true; }
+    if (!value) { return false; }  // unknown values do not match a range
+    var v = numeric ? Number(value) : value;
+    if (low && v < (numeric ? Number(low) : low)) { return false; }
+    if (high && v > (numeric ? Number(high) : high)) { return false; }
+    return true;
+  }
+
   function matches(row) {
     var query = state.q.trim().toLowerCase();
     if (query && row.dataset.model.toLowerCase().indexOf(query) === -1) { return false; }
     if (state.tier && row.dataset.tier !== state.tier) { return false; }
     if (state.org && row.dataset.org !== state.org) { return false; }
     if (state.open && row.dataset.open !== state.open) { return false; }
-    return true;
+    if (!inRange(row.dataset.params, state["params-min"], state["params-max"], true)) { return false; }
+    return inRange(row.dataset.released, state["released-min"], state["released-max"], false);
+  }
+
+  function shownColumns() {
+    if (state.cols !== null) { return state.cols; }
+    return phone.matches ? [] : optional;  // a phone shows rank, model and score; a wide screen everything
+  }
+
+  function showColumns() {
+    var shown = shownColumns();
+    var hidden = {};
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
+      if (th.dataset.col && shown.indexOf(th.dataset.col) === -1) { hidden[index] = true; }
+    });
+    Array.prototype.forEach.call(table.rows, function (row) {
+      if (row.classList.contains("tier-band")) { return; }
+      Array.prototype.forEach.call(row.cells, function (cell, index) { cell.hidden = !!hidden[index]; });
+    });
+    var bands = table.querySelectorAll("tr.tier-band th");
+    var visible = table.tHead.rows[0].cells.length - Object.keys(hidden).length;
+    Array.prototype.forEach.call(bands, function (th) { th.colSpan = visible; });
+    Array.prototype.forEach.call(form.querySelectorAll('input[name="col"]'), function (box) {
+      box.checked = shown.indexOf(box.value) !== -1;
+    });
+    var group = form.querySelector('input[data-group="scenario"]');
+    if (group) {
+      var scenarioBoxes = Array.prototype.slice.call(form.querySelectorAll('input[name="col"][value^="scenario-"]'));
+      var on = scenarioBoxes.filter(function (box) { return box.checked; }).length;
+      group.checked = on === scenarioBoxes.length;
+      group.indeterminate = on > 0 && on < scenarioBoxes.length;
+    }
   }
 
   function render() {
@@ -88,8 +152,10 @@
       th.setAttribute("aria-sort", sorted ? (state.dir === "asc" ? "ascending" : "descending") : "none");
     });
     fields.forEach(function (name) { if (form.elements[name]) { form.elements[name].value = state[name]; } });
+    showColumns();
     var shown = rows.filter(function (entry) { return !entry.row.hidden; }).length;
     status.textContent = shown + " of " + rows.length + " models shown";
+    if (noMatch) { noMatch.hidden = shown !== 0; }
   }
 
   headers.forEach(function (th) {
@@ -105,21 +171,46 @@
       render();
     });
   });
-  form.addEventListener("input", function () {
-    fields.forEach(function (name) { if (form.elements[name]) { state[name] = form.elements[name].value; } });
+  form.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target.name === "col" || target.dataset.group) {
+      var shown = shownColumns().slice();
+      var keys = target.dataset.group ? Array.prototype.map.call(
+        form.querySelectorAll('input[name="col"][value^="' + target.dataset.group + '-"]'),
+        function (box) { return box.value; }) : [target.value];
+      keys.forEach(function (key) {
+        var at = shown.indexOf(key);
+        if (target.checked && at === -1) { shown.push(key); }
+        if (!target.checked && at !== -1) { shown.splice(at, 1); }
+      });
+      state.cols = optional.filter(function (key) { return shown.indexOf(key) !== -1; });
+    } else {
+      fields.forEach(function (name) { if (form.elements[name]) { state[name] = form.elements[name].value; } });
+    }
     writeHash();
     render();
   });
   form.addEventListener("submit", function (event) { event.preventDefault(); });
-  form.addEventListener("reset", function () {
-    window.setTimeout(function () {
-      state = { sort: "rank", dir: "asc", q: "", tier: "", org: "", open: "" };
-      writeHash();
-      render();
-    }, 0);
-  });
+
+  function clear() {
+    var cols = state.cols;
+    state = defaults();
+    state.cols = cols;  // clearing the filters keeps the chosen columns
+    writeHash();
+    render();
+  }
+  form.addEventListener("reset", function () { window.setTimeout(clear, 0); });
+  var clearButton = document.getElementById("clear-filters");
+  if (clearButton) { clearButton.addEventListener("click", clear); }
   window.addEventListener("hashchange", function () { readHash(); render(); });
+  phone.addEventListener("change", render);
 
   readHash();
+  var filters = form.querySelector(".more-filters");
+  if (filters && phone.matches && !fields.slice(1).some(function (name) { return state[name]; })) {
+    filters.open = false;  // a phone shows the table first; the filters are one tap away
+  }
+  var legend = document.querySelector("details.legend");
+  if (legend && phone.matches) { legend.open = false; }
   render();
 }());
