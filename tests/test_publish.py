@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import subprocess
+import sys
 import threading
 import urllib.request
 from pathlib import Path
@@ -13,13 +17,30 @@ from typer.testing import CliRunner
 from effbench.cli import app
 from effbench.config import load_config
 from effbench.errors import EffbenchError
-from effbench.publish import init, preview_server, publish
+from effbench.publish import (
+    default_branch,
+    init,
+    preview_server,
+    publish,
+    running_install_spec,
+    sources_from_database,
+    update_gitignore,
+)
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parent.parent
 
 
 def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def new_repository(path: Path, branch: str = "trunk") -> Path:
+    """A git repository with its own identity (the site is committed under the user's name)."""
+    git("init", "-q", "-b", branch, str(path), cwd=path.parent)
+    git("config", "user.name", "Ada Maintainer", cwd=path)
+    git("config", "user.email", "ada@example.org", cwd=path)
+    return path
 
 
 @pytest.fixture
@@ -27,11 +48,11 @@ def project(tmp_path: Path, example_build) -> tuple[Path, Path]:
     """A git repository with the built example site and a fresh bare repository as its `origin`."""
     bare, work = tmp_path / "remote.git", tmp_path / "work"
     git("init", "-q", "--bare", str(bare), cwd=tmp_path)
-    git("init", "-q", str(work), cwd=tmp_path)
+    new_repository(work)
     git("remote", "add", "origin", str(bare), cwd=work)
     (work / "README.md").write_text("my benchmark\n")
     git("add", "README.md", cwd=work)
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "start", cwd=work)
+    git("commit", "-q", "-m", "start", cwd=work)
     subprocess.run(["cp", "-r", str(example_build.out), str(work / "site")], check=True)
     return work, bare
 
@@ -44,12 +65,51 @@ def test_publish_to_a_fresh_bare_repository_then_again_adds_one_commit(project, 
     tree = git("ls-tree", "--name-only", "gh-pages", cwd=bare).splitlines()
     assert "index.html" in tree and ".nojekyll" in tree and ".effbench-site" not in tree
     assert git("rev-list", "--count", "gh-pages", cwd=bare) == "1"
+    # The commit is the user's own, not a made-up identity.
+    assert git("log", "-1", "--format=%an <%ae> / %cn <%ce>", "gh-pages", cwd=bare) == (
+        "Ada Maintainer <ada@example.org> / Ada Maintainer <ada@example.org>")
+    (work / "site" / "index.html").write_text((work / "site" / "index.html").read_text() + "<!-- changed -->\n")
     second = runner.invoke(app, ["publish"])
     assert second.exit_code == 0, second.output
     assert git("rev-list", "--count", "gh-pages", cwd=bare) == "2"
     # The user's own branch, index and working tree are untouched.
-    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=work) in ("master", "main")
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=work) == "trunk"
     assert git("status", "--porcelain", cwd=work) == "?? site/"
+
+
+def test_publishing_an_unchanged_site_makes_no_empty_commit(project, monkeypatch):
+    work, bare = project
+    monkeypatch.chdir(work)
+    assert runner.invoke(app, ["publish"]).exit_code == 0
+    again = runner.invoke(app, ["publish"])
+    assert again.exit_code == 0, again.output
+    assert "unchanged" in again.output and "nothing to commit" in again.output
+    assert git("rev-list", "--count", "gh-pages", cwd=bare) == "1"
+    assert git("rev-list", "--count", "gh-pages", cwd=work) == "1"
+
+
+def test_publish_without_the_remote_says_so_in_one_whole_line(project, monkeypatch):
+    work, _ = project
+    git("remote", "remove", "origin", cwd=work)
+    monkeypatch.chdir(work)
+    result = runner.invoke(app, ["publish"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "effbench: error: no git remote named 'origin' (this repository has none); add one with "
+        "`git remote add origin URL`, choose another with --remote, or commit without pushing with --no-push"]
+    assert runner.invoke(app, ["publish", "--no-push"]).exit_code == 0
+    assert git("rev-list", "--count", "gh-pages", cwd=work) == "1"
+
+
+def test_publish_without_a_git_identity_asks_for_one(project, monkeypatch):
+    work, _ = project
+    git("config", "--unset", "user.name", cwd=work)
+    for variable in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HOME", str(work.parent))  # no global identity either
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    with pytest.raises(EffbenchError, match="git does not know your name"):
+        publish(work / "site", repo=work, remote=None)
 
 
 def test_history_on_the_remote_is_kept_when_the_local_branch_is_new(project, tmp_path):
@@ -57,7 +117,10 @@ def test_history_on_the_remote_is_kept_when_the_local_branch_is_new(project, tmp
     publish(work / "site", repo=work)
     clone = tmp_path / "clone"
     git("clone", "-q", str(bare), str(clone), cwd=tmp_path)
+    git("config", "user.name", "Ada Maintainer", cwd=clone)
+    git("config", "user.email", "ada@example.org", cwd=clone)
     subprocess.run(["cp", "-r", str(work / "site"), str(clone / "site")], check=True)
+    (clone / "site" / "extra.txt").write_text("new\n")
     publish(clone / "site", repo=clone)
     assert git("rev-list", "--count", "gh-pages", cwd=bare) == "2"
 
@@ -67,22 +130,131 @@ def test_publish_needs_a_built_site_and_a_repository(tmp_path):
         publish(tmp_path / "site", repo=tmp_path)
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text("x")
-    with pytest.raises(EffbenchError, match="git rev-parse failed"):
+    with pytest.raises(EffbenchError, match="git rev-parse failed: not a git repository"):
         publish(tmp_path / "site", repo=tmp_path)
 
 
-def test_init_writes_settings_and_a_pages_workflow(tmp_path):
-    written = init(tmp_path, sources="results.parquet")
-    assert [p.relative_to(tmp_path).as_posix() for p in written] == ["effbench.toml",
-                                                                    ".github/workflows/pages.yml"]
-    workflow = (tmp_path / ".github" / "workflows" / "pages.yml").read_text()
-    for needle in ("actions/upload-pages-artifact", "actions/deploy-pages", "pages: write", "id-token: write",
-                   "effbench build results.parquet", "path: site"):
+# ---------------------------------------------------------------------------------------------
+# effbench init
+
+
+@pytest.mark.parametrize(("direct_url", "expected"), [
+    (None, "effbench==0.1.0"),
+    ({"url": "https://github.com/o/effbench", "vcs_info": {"vcs": "git", "commit_id": "a" * 40}},
+     f"git+https://github.com/o/effbench@{'a' * 40}"),
+    ({"url": "https://files.example.org/effbench-0.1.0.tar.gz", "archive_info": {}},
+     "https://files.example.org/effbench-0.1.0.tar.gz"),
+])
+def test_the_workflow_installs_the_effbench_that_runs(tmp_path, direct_url, expected):
+    assert running_install_spec(tmp_path, direct_url, "0.1.0")[0] == expected
+
+
+def test_a_local_checkout_is_installed_from_its_remote_at_its_commit_or_by_path_inside(tmp_path):
+    checkout = new_repository(tmp_path / "effbench-src")
+    (checkout / "x").write_text("x")
+    git("add", "x", cwd=checkout)
+    git("commit", "-q", "-m", "x", cwd=checkout)
+    url = {"url": checkout.as_uri(), "dir_info": {"editable": True}}
+    project = tmp_path / "bench"
+    project.mkdir()
+    with pytest.raises(EffbenchError, match="cannot install from .*--install"):
+        running_install_spec(project, url)
+    git("remote", "add", "origin", "git@github.com:ada/effbench.git", cwd=checkout)
+    commit = git("rev-parse", "HEAD", cwd=checkout)
+    spec, reason = running_install_spec(project, url)
+    assert spec == f"git+https://github.com/ada/effbench.git@{commit}" and "uncommitted" not in reason
+    (checkout / "x").write_text("changed")
+    assert "uncommitted changes" in running_install_spec(project, url)[1]
+    assert running_install_spec(tmp_path, url)[0] == "./effbench-src"  # a copy inside the repository
+
+
+def test_the_workflow_runs_on_the_default_branch(tmp_path):
+    repo = new_repository(tmp_path / "repo", branch="trunk")
+    assert default_branch(repo) == "trunk"
+    assert default_branch(tmp_path / "not-a-repo-at-all")  # git's configured default, else main
+
+
+def test_gitignore_gains_the_site_and_database_once(tmp_path):
+    (tmp_path / ".gitignore").write_text("__pycache__/\nsite\n")
+    assert update_gitignore(tmp_path) == ("effbench.duckdb", "effbench.duckdb.wal")
+    assert update_gitignore(tmp_path) == ()
+    assert (tmp_path / ".gitignore").read_text().startswith("__pycache__/\nsite\n")
+
+
+def test_init_refuses_to_guess_the_data_and_to_replace_files(tmp_path):
+    with pytest.raises(EffbenchError, match="say what the workflow builds"):
+        init(tmp_path, install="effbench==0.1.0")
+    init(tmp_path, install="effbench==0.1.0", sources="results.csv")
+    with pytest.raises(EffbenchError, match="already exist; use --force"):
+        init(tmp_path, install="effbench==0.1.0", sources="results.csv")
+    assert init(tmp_path, install="effbench==0.1.0", sources="results.csv", force=True).written
+    assert load_config(tmp_path / "effbench.toml").site.citation is None  # every setting commented out
+
+
+def _step(workflow: str, name: str) -> str:
+    match = re.search(rf"- name: {re.escape(name)}\n\s+run: (.+)\n", workflow)
+    assert match, f"no step {name!r} in the workflow"
+    return match.group(1)
+
+
+def test_the_written_workflow_installs_and_builds_in_a_fresh_checkout(tmp_path):
+    """The maintainer's repository: results and metadata committed, effbench.duckdb built locally. The
+    workflow `effbench init` writes is then run, step by step (install, build; not the deploy action),
+    in a fresh clone, as the runner would."""
+    repo = new_repository(tmp_path / "bench", branch="trunk")
+    data = repo / "data"
+    data.mkdir()
+    rows = ["model,scenario,item,correct"] + [
+        f"{model},{scenario},{scenario}-{i},{int((i * (k + 2) + j) % 5 < 4 - k)}"
+        for k, model in enumerate(["alpha", "beta", "gamma", "delta"])
+        for j, scenario in enumerate(["reading", "maths"]) for i in range(12)]
+    (data / "results.csv").write_text("\n".join(rows) + "\n")
+    (data / "models.csv").write_text("model,params_b\nalpha,70\nbeta,8\ngamma,3\ndelta,1\n")
+    built = runner.invoke(app, ["ingest", str(data / "results.csv"), "--models", str(data / "models.csv"),
+                                "--item-col", "item",
+                                "--score-col", "correct", "--db", str(repo / "effbench.duckdb")])
+    assert built.exit_code == 0, built.output
+    assert sources_from_database(repo, repo / "effbench.duckdb") == (
+        "data/results.csv --item-col item --score-col correct --models data/models.csv")
+
+    result = runner.invoke(app, ["init", str(repo), "--install", str(REPO), "--db", str(repo / "effbench.duckdb")])
+    assert result.exit_code == 0, result.output
+    assert "on pushes to trunk" in result.output and "added to" in result.output
+    workflow = (repo / ".github" / "workflows" / "pages.yml").read_text()
+    assert "branches: [trunk]" in workflow and "path: site" in workflow
+    for needle in ("actions/upload-pages-artifact", "actions/deploy-pages", "pages: write", "id-token: write"):
         assert needle in workflow
-    assert load_config(tmp_path / "effbench.toml").flash.stages == (10, 20, 50, 200, 1000, None)
-    with pytest.raises(EffbenchError, match="already exist"):
-        init(tmp_path)
-    assert init(tmp_path, force=True)
+    ignored = (repo / ".gitignore").read_text().splitlines()
+    assert {"site/", "effbench.duckdb"} <= set(ignored)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "leaderboard", cwd=repo)
+    assert "effbench.duckdb" not in git("ls-files", cwd=repo)
+
+    checkout = tmp_path / "runner"
+    git("clone", "-q", str(repo), str(checkout), cwd=tmp_path)
+    venv = tmp_path / "venv"  # a fresh environment; effbench's dependencies come from this one
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(venv),
+           "PIP_NO_BUILD_ISOLATION": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INDEX": "1"}
+    for name in ("Install effbench", "Build the site"):
+        step = subprocess.run(["bash", "-e", "-c", _step(workflow, name)], cwd=checkout, env=env,
+                              capture_output=True, text=True, check=False)
+        assert step.returncode == 0, f"{name}: {step.stdout}\n{step.stderr}"
+    installed = subprocess.run([str(venv / "bin" / "python"), "-c", "import effbench; print(effbench.__file__)"],
+                               cwd=checkout, capture_output=True, text=True, check=True).stdout
+    assert str(venv) in installed  # the workflow's own install, not the editable copy running the tests
+    index = (checkout / "site" / "index.html").read_text()
+    assert "alpha" in index and "delta" in index
+    shutil.rmtree(venv)
+
+
+def test_init_on_the_command_line_reports_what_it_chose(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    new_repository(tmp_path, branch="main")
+    result = runner.invoke(app, ["init", "--install", "effbench==0.1.0", "--sources", "results.parquet"])
+    assert result.exit_code == 0, result.output
+    assert "the workflow installs effbench==0.1.0 (as given with --install)" in result.output
+    assert "`effbench build results.parquet --out site` (as given with --sources) on pushes to main" in result.output
 
 
 def test_preview_server_serves_the_site(example_build):
