@@ -7,6 +7,7 @@ installs both and a missing one is a failure.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -106,9 +107,11 @@ def model_names(page: Page) -> list[str]:
 def test_pages_load_without_errors_or_requests_to_other_hosts(watched, base_url):
     page = watched.page
     for path in ("index.html", "reliability.html", "flash.html", "how-to-read.html", "models/yi-34b.html",
-                 "scenarios/law.html"):
+                 "scenarios/law.html", "compare.html#a=yi-34b&b=qwen1.5-110b", "provenance.html"):
         page.goto(base_url + path)
         page.wait_for_load_state("networkidle")
+        icon = page.eval_on_selector('link[rel="icon"]', "link => link.href")
+        assert page.request.get(icon).status == 200, icon  # a favicon, so no 404 in the console
     assert watched.errors == []
     assert watched.foreign == []
 
@@ -186,28 +189,215 @@ def test_without_javascript_the_full_table_shows_in_rank_order(browser, base_url
     page.close()
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_screenshots_of_the_index(browser, base_url, scheme):
-    page = Watched(browser, color_scheme=scheme, viewport={"width": 1400, "height": 1000})
-    page.page.goto(base_url + "index.html")
+
+SCHEMES = ("light", "dark")
+WIDTHS = (1400, 390)
+
+
+def _open(browser, base_url: str, path: str, *, width: int = 1400, scheme: str = "light") -> Watched:
+    watched = Watched(browser, viewport={"width": width, "height": 900}, color_scheme=scheme, is_mobile=width < 500)
+    watched.page.goto(base_url + path)
+    watched.page.wait_for_load_state("networkidle")
+    return watched
+
+
+IN_VIEW = """() => {
+  const box = el => el.getBoundingClientRect();
+  const heads = ['rank', 'model', 'score'].map(k => document.querySelector(`#leaderboard th[data-key="${k}"]`));
+  const row = document.querySelector('#leaderboard tr.model-row');
+  const cells = [row.cells[0], row.querySelector('th'), row.cells[2]];
+  return [...heads, ...cells].map(el => {
+    const b = box(el);
+    const hit = document.elementFromPoint(b.left + Math.min(8, b.width / 2), b.top + Math.min(8, b.height / 2));
+    const label = el.querySelector('a') || el;
+    return {left: b.left, right: b.right, width: b.width, visible: el.contains(hit),
+            text: label.innerText.trim().split('\\n')[0]};
+  });
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_rank_model_and_score_stay_in_view(browser, base_url, width):
+    watched = _open(browser, base_url, "index.html", width=width)
+    page = watched.page
+    page.evaluate("document.querySelector('.table-scroll').scrollIntoView()")
+    for stage in ("before", "after"):
+        for cell in page.evaluate(IN_VIEW):
+            assert cell["visible"] and cell["left"] >= 0 and cell["right"] <= width and cell["width"] > 20, (
+                stage, cell)
+        page.evaluate("document.querySelector('.table-scroll').scrollLeft = 10000")
+    first = page.evaluate(IN_VIEW)
+    assert [c["text"] for c in first[3:]] == ["1 (1–1)", "gemini-1.5-pro-002", "0.716"]
+    if width < 500:  # a phone: no sideways scrolling at all, and the score's interval is shown
+        assert page.evaluate("(() => { const s = document.querySelector('.table-scroll');"
+                             " return s.scrollWidth <= s.clientWidth; })()")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.is_visible("#leaderboard tr.model-row .score-col .interval")
+    watched.close()
+    assert watched.errors == []
+
+
+def test_the_column_chooser_hides_and_restores_columns_and_keeps_them_in_the_link(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "index.html")
+    assert page.is_visible('th[data-col="scenario-0"]')
+    page.click(".column-chooser summary")
+    page.uncheck('input[data-group="scenario"]')
+    assert not page.is_visible('th[data-col="scenario-0"]') and page.is_visible('th[data-col="coverage"]')
+    assert "cols=" in page.url
+    page.reload()
+    assert not page.is_visible('th[data-col="scenario-0"]')
+    page.click(".column-chooser summary")
+    page.check('input[value="scenario-3"]')
+    assert page.is_visible('th[data-col="scenario-3"]') and not page.is_visible('th[data-col="scenario-2"]')
+    spans = page.eval_on_selector_all("tr.tier-band th", "ths => ths.map(th => th.colSpan)")
+    assert set(spans) == {page.eval_on_selector_all("#leaderboard thead th:not([hidden])", "t => t.length")}
+
+
+def test_an_invalid_hash_gives_the_default_order(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "index.html")
+    default = model_names(page)
+    for bad in ("#sort=bogus&dir=desc", "#sort=score&dir=sideways", "#dir=desc", "#sort=&tier=99"):
+        page.goto(base_url + "index.html" + bad)
+        page.wait_for_load_state()
+        names = model_names(page)
+        if "tier=99" in bad:
+            assert names == [] and page.is_visible("#no-match")
+        elif "score" in bad:
+            assert names == default  # score's own first direction: best first, the rank order here
+        else:
+            assert names == default, bad
+            assert page.get_attribute('th[data-key="rank"]', "aria-sort") == "ascending"
+
+
+def test_no_models_match_says_so_and_clears(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "index.html")
+    assert page.is_hidden("#no-match")
+    page.fill('input[name="q"]', "no such model anywhere")
+    assert page.is_visible("#no-match") and "No models match" in page.inner_text("#no-match")
+    page.click("#clear-filters")
+    assert page.is_hidden("#no-match") and len(model_names(page)) == 29
+
+
+def test_parameter_and_release_date_filters(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "index.html")
+    data = page.eval_on_selector_all("#leaderboard tr.model-row", "rows => rows.map(r => [r.dataset.model, "
+                                     "r.dataset.params, r.dataset.released])")
+    page.fill('input[name="params-min"]', "30")
+    page.fill('input[name="params-max"]', "80")
+    expected = [m for m, p, _ in data if p and 30 <= float(p) <= 80]
+    assert expected and model_names(page) == expected
+    page.fill('input[name="released-min"]', "2024-06-01")
+    expected = [m for m, p, r in data if p and 30 <= float(p) <= 80 and r and r >= "2024-06-01"]
+    assert model_names(page) == expected and len(expected) < len(data)
+    assert "params-min=30" in page.url and "released-min=2024-06-01" in page.url
+
+
+def test_a_note_opens_on_focus(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "index.html")
+    markers = page.locator("#leaderboard .note-marker")
+    assert markers.count() >= 2
+    for index in range(markers.count()):
+        marker = markers.nth(index)
+        tip = page.locator("#" + marker.get_attribute("aria-describedby"))
+        assert tip.is_hidden()
+        marker.focus()
+        assert tip.is_visible() and tip.inner_text().strip()
+        marker.blur()
+
+
+def test_the_skip_link_jumps_to_the_table(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "index.html")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#leaderboard")
+    assert len(model_names(page)) == 29  # the hash is the table's anchor, not a broken view
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_compare_view_shows_each_scenarios_interval(browser, base_url, width):
+    watched = _open(browser, base_url, "models/yi-34b.html", width=width)
+    page = watched.page
+    page.click(".compare-links a >> nth=0")
+    page.wait_for_load_state()
+    assert "compare.html#a=yi-34b&b=" in page.url
+    rows = page.eval_on_selector_all("#compare-table tbody tr", """rows => rows.map(r => {
+      const cell = r.querySelector('.interval-cell'); const b = cell.getBoundingClientRect();
+      return [r.querySelector('th').innerText, cell.innerText, r.cells[r.cells.length - 1].innerText,
+              b.right <= window.innerWidth && b.width > 0]; })""")
+    assert len(rows) == 14
+    for scenario, interval, verdict, in_view in rows:
+        assert re.fullmatch(r"[+−]?\d\.\d{3} \([+−]?\d\.\d{3} to [+−]?\d\.\d{3}\)", interval), interval
+        assert in_view, (scenario, width)
+        assert verdict in ("Yi-34B better", "no clear difference") or verdict.endswith(" better")
+    assert "overall" in page.inner_text("#overall") and "Yi-34B" in page.inner_text("#overall")
+    assert page.eval_on_selector_all("#items-table tbody tr", "r => r.length") >= 2
+    page.click("#swap")
+    assert "#a=" in page.url and not page.url.endswith("a=yi-34b")
+    watched.close()
+    assert watched.errors == []
+
+
+def test_the_compare_view_falls_back_to_the_top_two(watched, base_url):
+    page = watched.page
+    page.goto(base_url + "compare.html#a=nobody&b=")
+    assert page.input_value('select[name="a"]') == "gemini-1.5-pro-002"
+    assert page.input_value('select[name="b"]') == "gemini-1.5-flash-002"
+
+
+CONTRAST = """() => {
+  const rgb = text => { const c = document.createElement('canvas').getContext('2d'); c.fillStyle = text;
+    const hex = c.fillStyle;
+    if (hex.startsWith('#')) { return [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16)); }
+    return hex.match(/[\\d.]+/g).slice(0, 3).map(Number); };
+  const lum = c => { const [r, g, b] = c.map(v => {
+      v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const ratio = (a, b) => { const [x, y] = [lum(rgb(a)), lum(rgb(b))].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05); };
+  const out = [];
+  document.querySelectorAll('td[class*="h"]').forEach(td => { const s = getComputedStyle(td);
+    if (/\\bh\\d\\b/.test(td.className)) { out.push([td.className, ratio(s.backgroundColor, s.color)]); } });
+  document.querySelectorAll('svg rect[fill]').forEach(rect => { const text = rect.nextElementSibling;
+    if (text && text.tagName === 'text' && text.getAttribute('fill')) {
+      out.push([text.textContent, ratio(rect.getAttribute('fill'), text.getAttribute('fill'))]); } });
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_every_coloured_cell_has_enough_contrast(browser, base_url, scheme):
+    checked = 0
+    for path in ("index.html", "reliability.html"):
+        watched = _open(browser, base_url, path, scheme=scheme)
+        cells = watched.page.evaluate(CONTRAST)
+        watched.close()
+        low = [(name, round(value, 2)) for name, value in cells if value < 4.5]
+        assert low == [], (path, scheme, low[:5])
+        checked += len(cells)
+    assert checked >= 29 * 14 + 14 * 14  # every heat-map cell of the board and of the agreement matrix
+
+
+SCREENSHOTS = {"index": "index.html", "model": "models/yi-34b.html",
+               "compare": "compare.html#a=gemini-1.5-flash-002&b=Meta-Llama-3_1-70B-Instruct"}
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_screenshots(browser, base_url, scheme, width):
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    target = OUTPUT / f"index-{scheme}.png"
-    page.page.screenshot(path=str(target), full_page=True)
-    background = page.page.evaluate("getComputedStyle(document.body).backgroundColor")
-    page.close()
-    assert target.stat().st_size > 10_000
-    assert background == ("rgb(255, 255, 255)" if scheme == "light" else "rgb(13, 17, 23)")
-
-
-def test_on_a_phone_the_table_scrolls_and_the_model_column_stays(browser, base_url):
-    page = Watched(browser, viewport={"width": 390, "height": 800}, is_mobile=True)
-    page.page.goto(base_url + "index.html")
-    scroller = page.page.query_selector(".table-scroll")
-    assert page.page.evaluate("el => el.scrollWidth > el.clientWidth", scroller)
-    page.page.evaluate("el => { el.scrollLeft = 400; }", scroller)
-    edge = page.page.evaluate("el => el.getBoundingClientRect().left", scroller)
-    model = page.page.evaluate("document.querySelector('tr.model-row th.model-col').getBoundingClientRect().left")
-    rank = page.page.evaluate("document.querySelector('tr.model-row td').getBoundingClientRect().left")
-    page.close()
-    assert rank < edge - 100  # the other columns scrolled away...
-    assert abs(model - edge) < 2  # ...while the model column stays at the left edge
+    for name, path in SCREENSHOTS.items():
+        watched = _open(browser, base_url, path, width=width, scheme=scheme)
+        target = OUTPUT / (f"{name}-{scheme}.png" if width == 1400 else f"{name}-{scheme}-{width}.png")
+        watched.page.screenshot(path=str(target), full_page=True)
+        background = watched.page.evaluate("getComputedStyle(document.body).backgroundColor")
+        watched.close()
+        assert target.stat().st_size > 10_000
+        assert background == ("rgb(255, 255, 255)" if scheme == "light" else "rgb(13, 17, 23)")
+        assert watched.errors == []

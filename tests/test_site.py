@@ -7,6 +7,7 @@ import csv
 import filecmp
 import json
 import os
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -18,6 +19,7 @@ import pytest
 
 from effbench import pipeline, render
 from effbench.errors import EffbenchError
+from effbench.load import Source
 from effbench.urls import relative_url, slugify, unique_slugs
 from effbench.writer import SiteWriter
 
@@ -102,7 +104,11 @@ def test_leaderboard_view_has_one_row_per_model(example_build):
 
 def test_every_internal_link_resolves_and_nothing_is_fetched_from_elsewhere(site):
     pages = sorted(site.rglob("*.html"))
-    assert len(pages) == 1 + 29 + 14 + 3  # index, models, scenarios, reliability, flash, guide
+    top = {page.name for page in pages if page.parent == site}
+    assert {"index.html", "reliability.html", "flash.html", "how-to-read.html", "compare.html",
+            "provenance.html"} <= top
+    assert len([p for p in pages if p.parent.name == "models"]) == 29
+    assert len([p for p in pages if p.parent.name == "scenarios"]) == 14
     for page in pages:
         parsed = parse(page)
         for tag, url in parsed.links:
@@ -113,7 +119,7 @@ def test_every_internal_link_resolves_and_nothing_is_fetched_from_elsewhere(site
             target, _, anchor = url.partition("#")
             resolved = (page.parent / target).resolve() if target else page
             assert resolved.is_file(), f"{page.relative_to(site)}: {url} does not exist"
-            if anchor:
+            if anchor and "=" not in anchor:  # a=...&b=... is the compare view's state, not an anchor
                 assert anchor in parse(resolved).ids, f"{page}: no #{anchor} in {target}"
 
 
@@ -242,3 +248,133 @@ def test_site_renders_from_an_installed_wheel(tmp_path):
     subprocess.run([sys.executable, "-m", "effbench", "build"], cwd=work, env=env, check=True,
                    capture_output=True)
     assert "gemini-1.5-pro-002" in (work / "site" / "index.html").read_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# The compare view, provenance and citation, scenario descriptions, tiers and charts
+
+
+def _compare_data(site: Path) -> dict:
+    """The compare view's JSON, with every pair "i-j" gathered from the pair files it loads."""
+    text = (site / "compare.html").read_text()
+    data = json.loads(text.split('<script type="application/json" id="compare-data">', 1)[1].split("</script>")[0])
+    pairs = {}
+    for path in (site / data["pairs"]).glob("*.js"):
+        call = re.fullmatch(r"effbenchComparePairs\((\d+), (.*)\);\n", path.read_text(), re.S)
+        assert call and call.group(1) == path.stem, path
+        pairs.update({f"{call.group(1)}-{b}": pair for b, pair in json.loads(call.group(2)).items()})
+    return {**data, "pairs": pairs}
+
+
+def test_compare_view_holds_every_pair_with_the_leaderboards_numbers(site):
+    data = _compare_data(site)
+    names = [m["name"] for m in data["models"]]
+    assert len(names) == 29 and len(data["pairs"]) == 29 * 28 // 2
+    assert (site / "compare.html").stat().st_size < 40_000  # the pairs load on demand, one file per view
+    with open(site / "data" / "leaderboard.csv", newline="") as handle:
+        board = {r["model"]: float(r["score"]) for r in csv.DictReader(handle)}
+    scenario_scores = {}
+    for path in (site / "data" / "models").glob("*.csv"):
+        with open(path, newline="") as handle:
+            for r in csv.DictReader(handle):
+                scenario_scores[(r["model"], r["scenario"])] = float(r["score"])
+    scenarios = [s["name"] for s in data["scenarios"]]
+    for key, pair in data["pairs"].items():
+        a, b = (names[int(i)] for i in key.split("-"))
+        difference, lo, hi = pair["overall"]
+        assert difference == pytest.approx(board[a] - board[b], abs=1e-4)
+        assert lo <= difference <= hi
+        for scenario, (d, s_lo, s_hi) in zip(scenarios, pair["scenarios"], strict=True):
+            assert d == pytest.approx(scenario_scores[(a, scenario)] - scenario_scores[(b, scenario)], abs=1e-4)
+            assert s_lo <= d + 1e-9 and d <= s_hi + 1e-9
+        assert sum(pair["counts"]) > 0
+    # Links in the JSON work from the compare page; the twin holds one row per pair and scenario, plus overall.
+    assert all((site / m["href"]).is_file() for m in data["models"])
+    with open(site / "data" / "compare.csv", newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == len(data["pairs"]) * (len(scenarios) + 1)
+
+
+def test_every_model_page_links_to_the_compare_view(site):
+    for page in (site / "models").glob("*.html"):
+        links = [url for tag, url in parse(page).links if url.startswith("../compare.html#a=")]
+        assert len(links) >= 2, page.name
+        assert f"a={page.stem}" in links[0]
+
+
+def test_provenance_page_lists_every_source_and_the_method_citation(site):
+    text = (site / "provenance.html").read_text()
+    for name in ("mmlu_pro_29models.csv.gz", "mmlu_pro_models.csv"):
+        assert name in text
+    con = duckdb.connect(str(site / "data" / "effbench.duckdb"), read_only=True)
+    try:
+        hashes = [r[0] for r in con.execute("SELECT sha256 FROM sources").fetchall()]
+    finally:
+        con.close()
+    assert all(h in text for h in hashes)
+    assert "Apache-2.0" in text and "UTC" in text and "@inproceedings{perlitz2024efficient" in text
+    assert "No citation is configured" in text
+    with open(site / "data" / "sources.csv", newline="") as handle:
+        sources = list(csv.DictReader(handle))
+    assert "path" not in sources[0] and [r["file"] for r in sources] == ["mmlu_pro_29models.csv.gz",
+                                                                        "mmlu_pro_models.csv"]
+
+
+def test_citation_and_scenario_descriptions_come_from_the_settings(tmp_path, small_results, monkeypatch):
+    from effbench.config import load_config
+
+    settings = tmp_path / "effbench.toml"
+    settings.write_text('[site]\ntitle = "Tiny"\ncitation = """@misc{tiny, title = {Tiny <board>}}"""\n\n'
+                        '[scenarios]\nqa = "Questions & answers about things."\n')
+    config = load_config(settings)
+    pipeline.build(tmp_path / "e.duckdb", tmp_path / "site", [Source(small_results)], site=config.site)
+    provenance = (tmp_path / "site" / "provenance.html").read_text()
+    assert "@misc{tiny, title = {Tiny &lt;board&gt;}}" in provenance
+    assert "Questions &amp; answers about things." in (tmp_path / "site" / "scenarios" / "qa.html").read_text()
+    assert '<p class="about">' not in (tmp_path / "site" / "scenarios" / "math.html").read_text()
+    settings.write_text("[scenarios]\nqa = 3\n")
+    with pytest.raises(EffbenchError, match=r"\[scenarios\] qa: a description must be a string"):
+        load_config(settings)
+
+
+def test_tier_headings_say_whether_the_data_reaches_their_resolution(site):
+    text = (site / "index.html").read_text()
+    bands = re.findall(r'<span class="band-text">(.*?); <span class="reached">(.*?)</span>', text)
+    assert bands[0] == ("Rank 1: target resolution exact", "reached: the rank interval is a single place")
+    assert bands[1][0] == "Ranks 2-4: target resolution ±1 rank"
+    assert re.fullmatch(r"reached by every model here|reached by \d+ of \d+ models here|not reached.*", bands[1][1])
+    assert "resolved exactly" not in text
+
+
+def test_charts_scale_to_the_page_with_whole_number_ticks_on_rank_axes(site):
+    text = (site / "index.html").read_text()
+    charts = re.findall(r"<svg [^>]*>", text)
+    assert charts and all("viewBox" in svg and " width=" not in svg for svg in charts)
+    assert '<div class="chart-wide">' in text and '<div class="chart-narrow">' in text
+    rank_chart = text.split('aria-labelledby="ranks-title"', 1)[1].split("</svg>", 1)[0]
+    ticks = re.findall(r'text-anchor="middle">([^<]+)</text>', rank_chart)
+    assert ticks and all(tick.isdigit() for tick in ticks if tick != "rank")
+    params_chart = text.split('aria-labelledby="params-title"', 1)[1].split("</svg>", 1)[0]
+    labelled = re.findall(r'class="plot-point-label"[^>]*>([^<]+)<', params_chart)
+    assert 3 <= len(labelled) <= 8 and "gemini-1.5-pro-002" not in labelled  # no parameter count for Gemini
+    reliability = (site / "reliability.html").read_text()
+    scenario_axis = reliability.split('aria-labelledby="scenarios-curve-title"', 1)[1].split("</svg>", 1)[0]
+    numbers = [t for t in re.findall(r'text-anchor="middle">([\d.]+)</text>', scenario_axis)]
+    assert numbers and all("." not in n for n in numbers)
+
+
+def test_notes_sit_behind_a_marker_and_in_full_on_the_model_page(site):
+    text = (site / "index.html").read_text()
+    markers = re.findall(r'<button type="button" class="note-marker" aria-label="([^"]+)" aria-describedby="([^"]+)">',
+                         text)
+    assert markers and all(f'id="{target}"' in text for _, target in markers)
+    model = (site / "models" / "yi-34b.html").read_text()
+    assert "Note: within noise of" in model
+
+
+def test_wording_is_consistent(site):
+    for page in [site / "index.html", site / "models" / "deepseek-coder-v2.html", site / "reliability.html"]:
+        text = page.read_text()
+        assert not re.search(r"\w\(s\)", re.sub(r"<[^>]+>", "", text)), page.name
+        assert "organization" not in re.sub(r"<[^>]+>", "", text), page.name
+    reliability = (site / "reliability.html").read_text()
+    assert "0.95 and above as reliable" not in reliability and "at least 0.90" in reliability
