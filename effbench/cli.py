@@ -192,6 +192,7 @@ def build(
     config: Annotated[
         Path | None, typer.Option("--config", help="Settings file (default: ./effbench.toml when it exists).")
     ] = None,
+    lower_is_better: LowerIsBetterOption = None,
 ) -> None:
     """Load results, compute rank intervals and write the static leaderboard site.
 
@@ -211,10 +212,12 @@ def build(
                                     rank_method="simultaneous" if simultaneous else "marginal")
     try:
         settings = load_config(config)
+        lower = tuple(dict.fromkeys((*settings.lower_is_better, *(lower_is_better or ()))))
         loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)
         with progress.reporting(show=progress.should_show(quiet)) as times:
             report = pipeline.build(db, out, loaded, example=example,
-                                    parameters=parameters, flash_config=settings.flash, title=title or settings.title)
+                                    parameters=parameters, flash_config=settings.flash, title=title or settings.title,
+                                    lower_is_better=lower)
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.update.loads)

@@ -21,6 +21,9 @@
     first = 1
     last = 1
     resolution = 0
+
+    [ranking]
+    lower_is_better = ["latency"]  # scenarios whose scores are better when lower (error rates, latency)
 """
 
 from __future__ import annotations
@@ -36,13 +39,15 @@ from effbench.tiers import DEFAULT_TIERS, Tier
 CONFIG_FILE = "effbench.toml"
 _SECTIONS = {"site": {"title"},
              "flash": {"stages", "first_stage", "growth", "order", "estimator", "correction", "stop_rule",
-                       "variance_floor", "confidence", "resamples", "seed", "seeds", "tiers"}}
+                       "variance_floor", "confidence", "resamples", "seed", "seeds", "tiers"},
+             "ranking": {"lower_is_better"}}
 
 
 @dataclass(frozen=True)
 class Config:
     title: str | None = None
     flash: FlashConfig = field(default_factory=FlashConfig)
+    lower_is_better: tuple[str, ...] = ()  # [ranking] scenarios whose scores are better when lower
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -85,4 +90,10 @@ def load_config(path: Path | None = None) -> Config:
         )
     except (KeyError, TypeError, ValueError) as error:
         raise EffbenchError(f"{path}: invalid [flash] settings: {str(error).replace('`', '')}") from None
-    return Config(title=data.get("site", {}).get("title"), flash=config)
+    title = data.get("site", {}).get("title")
+    if not isinstance(title, str | None):
+        raise EffbenchError(f"{path}: [site] title must be a string")
+    lower = data.get("ranking", {}).get("lower_is_better", [])
+    if not isinstance(lower, list) or not all(isinstance(name, str) for name in lower):
+        raise EffbenchError(f"{path}: [ranking] lower_is_better must be a list of scenario names")
+    return Config(title=title, flash=config, lower_is_better=tuple(lower))

@@ -207,6 +207,11 @@ CASES = [
     Case("settings not UTF-8", build(lambda t, db: [
         "--config", str(text_file(t / "latin.toml", '[site]\ntitle = "caf\xe9"\n', "latin-1")),
         "--db", str(db), "--out", str(t / "s")], "latin.toml", "UTF-8")),
+    Case("title is a table", build(lambda t, db: [
+        "--config", str(text_file(t / "table.toml", '[site.title]\nn = 1\n')),
+        "--db", str(db), "--out", str(t / "s")], "table.toml", "title")),
+    Case("unknown scenario declared lower-is-better", build(lambda t, db: [
+        "--lower-is-better", "latency", "--db", str(db), "--out", str(t / "s")], "--lower-is-better", "'latency'")),
     Case("database inside the output folder", db_inside_out),
     Case("input inside the output folder", input_inside_out),
 ]
