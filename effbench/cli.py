@@ -217,7 +217,7 @@ def build(
         with progress.reporting(show=progress.should_show(quiet)) as times:
             report = pipeline.build(db, out, loaded, example=example,
                                     parameters=parameters, flash_config=settings.flash, title=title or settings.title,
-                                    lower_is_better=lower)
+                                    site=settings.site, lower_is_better=lower)
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.update.loads)
@@ -378,14 +378,17 @@ def dior(
     if as_json:
         typer.echo(json.dumps([{k: v for k, v in row.items() if k != "order"} for row in rows], indent=1))
         return
-    typer.echo(f"{'decision':<12} {'level':<42} {'meta_metric':<15} {'mean':>6} {'lo':>6} {'hi':>6} "
-               f"{'dior':>6} {'compute':>8}")
-    for row in rows:
-        level = row["level"]
-        if row["decision"] != "aggregation" and row["aggregation"] != "macro mean":
-            level += f" ({row['aggregation']})"
-        typer.echo(f"{row['decision']:<12} {level:<42} {row['meta_metric']:<15} {row['mean']:6.3f} "
-                   f"{row['lo']:6.3f} {row['hi']:6.3f} {row['dior']:6.3f} {row['compute_fraction']:8.2%}")
+    levels = [row["level"] + (f" ({row['aggregation']})" if row["decision"] != "aggregation"
+                               and row["aggregation"] != "macro mean" else "") for row in rows]
+    widths = [max([len(header), *(len(str(value)) for value in values)]) for header, values in
+              (("decision", [r["decision"] for r in rows]), ("level", levels),
+               ("meta_metric", [r["meta_metric"] for r in rows]))]
+    typer.echo(f"{'decision':<{widths[0]}} {'level':<{widths[1]}} {'meta_metric':<{widths[2]}} {'mean':>6} "
+               f"{'lo':>6} {'hi':>6} {'dior':>6} {'compute':>8}")
+    for row, level in zip(rows, levels, strict=True):
+        typer.echo(f"{row['decision']:<{widths[0]}} {level:<{widths[1]}} {row['meta_metric']:<{widths[2]}} "
+                   f"{row['mean']:6.3f} {row['lo']:6.3f} {row['hi']:6.3f} {row['dior']:6.3f} "
+                   f"{row['compute_fraction']:8.2%}")
     for line in result.recommendations:
         typer.echo(f"- {line}")
 
@@ -556,32 +559,59 @@ def publish(
     except EffbenchError as error:
         raise _fail(error) from None
     where = f", pushed to {report.pushed_to}" if report.pushed_to else ""
+    if not report.changed:
+        typer.echo(f"{out}/ is unchanged since {report.branch}'s last commit {report.commit[:12]}: nothing to "
+                   f"commit{where}")
+        return
     typer.echo(f"{out}/ committed to {report.branch} as {report.commit[:12]}{where}")
 
 
 @app.command()
 def init(
-    folder: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
+    folder: Annotated[Path, typer.Argument(help="The repository's folder.")] = Path("."),
     install: Annotated[
-        str, typer.Option("--install", help="What the workflow installs with pip (a version, a git URL).")
-    ] = "effbench",
-    sources: Annotated[str, typer.Option("--sources", help="Arguments of `effbench build` in the workflow.")] = "",
+        str | None,
+        typer.Option("--install", help="What the workflow installs with pip (default: the effbench running now, "
+                     "pinned: its git commit, or its version from the package index)."),
+    ] = None,
+    sources: Annotated[
+        str | None,
+        typer.Option("--sources", help="Arguments of `effbench build` in the workflow (default: the files "
+                     "./effbench.duckdb was built from)."),
+    ] = None,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="Branch whose pushes rebuild the site (default: the default one).")
+    ] = None,
+    db: DbOption = Path("effbench.duckdb"),
     force: Annotated[bool, typer.Option("--force", help="Replace files that exist.")] = False,
 ) -> None:
     """Write effbench.toml and a GitHub Actions workflow that builds the site and deploys it to Pages.
+
+    The workflow installs the effbench you run now, builds from your data (the files your
+    effbench.duckdb was built from, or --sources), runs on pushes to the repository's default branch,
+    and the built site and database are added to .gitignore.
 
     Examples:
 
       effbench init
 
       effbench init --sources "results/*.parquet --models models.csv"
+
+      effbench init --install "git+https://github.com/OWNER/effbench@v0.1.0"
     """
     try:
-        written = init_project(folder, install=install, sources=sources, force=force)
+        report = init_project(folder, install=install, sources=sources, branch=branch,
+                              db=db if db.is_absolute() or db.exists() else folder / db, force=force)
     except EffbenchError as error:
         raise _fail(error) from None
-    for path in written:
+    for path in report.written:
         typer.echo(f"wrote {path}")
+    typer.echo(f"the workflow installs {report.install} ({report.install_reason})")
+    typer.echo(f"it runs `effbench build {report.build}` ({report.build_reason}) on pushes to {report.branch}")
+    if report.gitignore_added:
+        typer.echo(f"added to {folder / '.gitignore'}: {', '.join(report.gitignore_added)}")
+    typer.echo("next: commit these files and your data, push, and set Settings > Pages > Source to "
+               '"GitHub Actions"')
 
 
 @app.command()

@@ -2,6 +2,14 @@
 
     [site]
     title = "My benchmark"
+    citation = "@misc{my-benchmark, title = {My benchmark leaderboard}, year = {2025}}"
+
+    [scenarios]                 # a short description per scenario (shown on its page)
+    "college math" = "Multiple-choice questions from college mathematics exams."
+
+    [scenarios."flores-de"]     # or a table: a description and tags (groups on the Groups page)
+    description = "Translation into German."
+    tags = ["German", "Germanic"]
 
     [flash]
     stages = "geometric"        # first_stage x growth^k per scenario, then all; or a list [10, 20, 50, "all"]
@@ -37,16 +45,28 @@ from effbench.flash import FlashConfig
 from effbench.tiers import DEFAULT_TIERS, Tier
 
 CONFIG_FILE = "effbench.toml"
-_SECTIONS = {"site": {"title"},
+_SECTIONS = {"site": {"title", "citation"}, "scenarios": None,  # [scenarios]: any name
              "flash": {"stages", "first_stage", "growth", "order", "estimator", "correction", "stop_rule",
                        "variance_floor", "confidence", "resamples", "seed", "seeds", "tiers"},
              "ranking": {"lower_is_better"}}
 
 
 @dataclass(frozen=True)
+class SiteConfig:
+    """The site's own settings: `[site]` title and citation (BibTeX for "Cite this leaderboard"), and
+    `[scenarios]`, a description per scenario name (over what the loaded files say)."""
+
+    title: str | None = None
+    citation: str | None = None
+    scenario_descriptions: dict[str, str] = field(default_factory=dict)
+    scenario_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [scenarios.NAME] tags
+
+
+@dataclass(frozen=True)
 class Config:
     title: str | None = None
     flash: FlashConfig = field(default_factory=FlashConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
     lower_is_better: tuple[str, ...] = ()  # [ranking] scenarios whose scores are better when lower
 
 
@@ -66,6 +86,10 @@ def load_config(path: Path | None = None) -> Config:
     for section, values in data.items():
         if section not in _SECTIONS or not isinstance(values, dict):
             raise EffbenchError(f"{path}: unknown section [{section}]; known: {', '.join(sorted(_SECTIONS))}")
+        if _SECTIONS[section] is None:  # [scenarios]: any scenario name, each a description or a table
+            for name, value in sorted(values.items()):
+                _check_scenario(path, section, name, value)
+            continue
         unknown = sorted(set(values) - _SECTIONS[section])
         if unknown:
             raise EffbenchError(f"{path}: unknown setting(s) in [{section}]: {', '.join(unknown)}")
@@ -90,10 +114,36 @@ def load_config(path: Path | None = None) -> Config:
         )
     except (KeyError, TypeError, ValueError) as error:
         raise EffbenchError(f"{path}: invalid [flash] settings: {str(error).replace('`', '')}") from None
-    title = data.get("site", {}).get("title")
-    if not isinstance(title, str | None):
-        raise EffbenchError(f"{path}: [site] title must be a string")
+    site = data.get("site", {})
+    for key in ("title", "citation"):
+        if not isinstance(site.get(key, ""), str):
+            raise EffbenchError(f"{path}: [site] {key} must be a string")
     lower = data.get("ranking", {}).get("lower_is_better", [])
     if not isinstance(lower, list) or not all(isinstance(name, str) for name in lower):
         raise EffbenchError(f"{path}: [ranking] lower_is_better must be a list of scenario names")
-    return Config(title=title, flash=config, lower_is_better=tuple(lower))
+    scenarios = data.get("scenarios", {})
+    return Config(title=site.get("title"), flash=config,
+                  site=SiteConfig(site.get("title"), site.get("citation"),
+                                  {name: value if isinstance(value, str) else value["description"]
+                                   for name, value in scenarios.items()
+                                   if isinstance(value, str) or "description" in value},
+                                  {name: tuple(value["tags"]) for name, value in scenarios.items()
+                                   if isinstance(value, dict) and "tags" in value}),
+                  lower_is_better=tuple(lower))
+
+
+def _check_scenario(path: Path, section: str, name: str, value: object) -> None:
+    """Refuse a [scenarios] entry that is neither a description nor a table of description and tags."""
+    if isinstance(value, str):
+        return
+    if not isinstance(value, dict):
+        raise EffbenchError(f"{path}: [{section}] {name}: a description must be a string")
+    unknown = sorted(set(value) - {"description", "tags"})
+    if unknown:
+        raise EffbenchError(f"{path}: [{section}.{name}] unknown setting(s): {', '.join(unknown)}; "
+                            "known: description, tags")
+    if not isinstance(value.get("description", ""), str):
+        raise EffbenchError(f"{path}: [{section}.{name}] description must be a string")
+    tags = value.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) and tag.strip() for tag in tags):
+        raise EffbenchError(f"{path}: [{section}.{name}] tags must be a list of names")

@@ -15,8 +15,23 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
 
-from effbench import flash, formats, progress, reliability, render, stats, store
+from effbench import (
+    compare,
+    contamination,
+    flash,
+    formats,
+    multilingual,
+    progress,
+    reliability,
+    render,
+    scaling,
+    stats,
+    store,
+)
+from effbench.config import SiteConfig
 from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
 from effbench.load import ColumnMap, Source
@@ -45,11 +60,12 @@ class BuildReport:
     files: tuple[str, ...]
 
 
-def result_sources(paths: Sequence[Path], columns: ColumnMap = ColumnMap(), *, format_name: str | None = None,
+def result_sources(paths: Sequence[Path], columns: ColumnMap | None = None, *, format_name: str | None = None,
                    read_options: formats.ReadOptions | None = None) -> list[Source]:
     """Return what to load from `paths` (files and folders): every unit a format recognises, plain
     result tables read with `columns`, harness files (HELM, lm-eval, ...) with `read_options`."""
     options = read_options or formats.ReadOptions()
+    columns = columns or ColumnMap()
     return [Source(unit.path, "long", columns) if unit.format == "table"
             else Source(unit.path, "long", format=unit.format, read_options=options)
             for unit in formats.discover(paths, format_name)]
@@ -178,15 +194,48 @@ def dior(db: Path, parameters: DiorParameters) -> reliability.ReliabilityResult:
     """Return the reliability analysis of the database at `db` with `parameters`; store it when it is
     the full analysis (every decision and the default meta-metrics), which the site shows."""
     _require_database(db)
-    with store.open_store(db) as con:
+    full = DiorParameters(n_draws=parameters.n_draws, confidence_level=parameters.confidence_level,
+                          seed=parameters.seed, target=parameters.target)
+    with store.open_store(db, read_only=True) as con:
         if not store.has_results(con):
             raise EffbenchError(f"{db}: no results loaded yet; run `effbench build` or `effbench ingest` first")
+        if (set(parameters.decisions) <= set(full.decisions) and set(parameters.metrics) <= set(full.metrics)
+                and store.analysis_is_current(con, store.DIOR_ANALYSIS, full)):
+            return stored_dior(con, parameters)  # what `effbench build` stored: no need to draw again
+    with store.open_store(db) as con:
         result = compute_dior(con, parameters)
-        full = DiorParameters(n_draws=parameters.n_draws, confidence_level=parameters.confidence_level,
-                              seed=parameters.seed, target=parameters.target)
         if parameters == full and not store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters):
             store.save_dior(con, result, parameters)
     return result
+
+
+def stored_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters) -> reliability.ReliabilityResult:
+    """Return the stored reliability analysis, narrowed to the decisions and meta-metrics of `parameters`
+    (whose draws, seed and confidence level must be the stored ones: see `store.analysis_is_current`)."""
+    decision_order = {d: i for i, d in enumerate(parameters.decisions)}
+    metric_order = {m: i for i, m in enumerate(parameters.metrics)}
+    frame = con.execute("SELECT * FROM dior").df()
+    frame = frame[frame["decision"].isin(decision_order) & frame["meta_metric"].isin(metric_order)]
+    frame = frame.assign(_d=frame["decision"].map(decision_order), _m=frame["meta_metric"].map(metric_order))
+    frame = frame.sort_values(["_d", "aggregation", "level_order", "_m"], kind="stable")
+    rows = tuple(
+        reliability.DiorRow(r.decision, r.level, r.meta_metric, float(r.mean), float(r.lo), float(r.hi), float(r.dior),
+                            float(r.compute_fraction), int(r.n_draws), None if r.seed is None else int(r.seed),
+                            r.metric_range, r.aggregation, int(r.level_order))
+        for r in frame.itertuples(index=False)
+    )
+    resolution = tuple(
+        reliability.RankResolution(r[0], int(r[1]), float(r[2])) for r in con.execute(
+            "SELECT examples_per_scenario, half_width, compute_fraction FROM rank_resolution ORDER BY level_order"
+        ).fetchall()
+    )
+    scenarios = tuple(r[0] for r in con.execute("SELECT scenario FROM scenarios ORDER BY scenario").fetchall())
+    return reliability.ReliabilityResult(
+        rows=rows, rank_resolution=resolution, mwr_instability=(), scenario_agreement=np.full((0, 0), np.nan),
+        scenarios=scenarios, recommendations=reliability.recommend(rows, resolution, parameters.target),
+        n_draws=parameters.n_draws, confidence_level=parameters.confidence_level, seed=parameters.seed,
+        target=parameters.target,
+    )
 
 
 def _require_database(db: Path) -> None:
@@ -310,6 +359,72 @@ def write_plan(items: Sequence[PlannedItem], model: str, out: Path) -> None:
         writer.writerows([model, i.scenario, i.item_id] for i in items)
 
 
+def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict) -> compare.Comparisons:
+    """Return every pair of models compared, from the same paired resamples as the stored ranking
+    (its seed, resamples and confidence level on the same results give the same draws)."""
+    results = store.results_matrix(con)
+    intervals = stats.rank_intervals(results, n_resamples=int(analysis["n_resamples"]),
+                                     confidence_level=float(analysis["confidence_level"]), rng=int(analysis["seed"]))
+    return compare.compare_models(intervals, results)
+
+
+def trend_analyses(con: duckdb.DuckDBPyConnection, data: store.SiteData,
+                   scenario_tags: dict[str, tuple[str, ...]] | None = None) -> render.TrendAnalyses:
+    """Return the scaling trends, contamination signals and group rankings the data allows (each None
+    when the data lacks sizes, dates or tags), with the ranking's resamples, confidence and seed."""
+    options = {"n_resamples": int(data.analysis["n_resamples"]), "rng": int(data.analysis["seed"]),
+               "confidence_level": float(data.analysis["confidence_level"])}
+    scaling_result = None
+    if "params_b" in data.models.columns:
+        board, per_scenario = data.leaderboard, data.scenario_intervals
+        models = tuple(board["model"])
+        scenarios = tuple(data.scenarios["scenario"])
+        sizes = pd.to_numeric(data.models.set_index("model")["params_b"], errors="coerce")  # "7B": unknown
+        params = sizes.reindex(models).to_numpy(float)
+        z = float(scipy_stats.norm.ppf(0.5 + options["confidence_level"] / 2))
+        wide = per_scenario.pivot(index="scenario", columns="model")
+        scores = np.vstack([board["score"].to_numpy(float)[None, :],
+                            wide["score"].reindex(index=scenarios, columns=models).to_numpy(float)])
+        spread = np.vstack([(board["score_hi"] - board["score_lo"]).to_numpy(float)[None, :],
+                            (wide["score_hi"] - wide["score_lo"]).reindex(index=scenarios, columns=models)
+                            .to_numpy(float)])
+        scaling_result = scaling.scaling_trends(params, scores, models=models,
+                                                scenarios=(render.trends.OVERALL, *scenarios),
+                                                score_se=np.nan_to_num(spread / (2 * z)), **options)
+    contamination_result, timeline, dates = None, None, None
+    items, model_dates = store.dated_items(con), store.model_dates(con)
+    if items is not None and model_dates is not None:
+        matrix = items[1].pivot(index="item", columns="model", values="score")
+        item_days = items[1].groupby("item")["day"].min().reindex(matrix.index).to_numpy(float)
+        days = model_dates[1].reindex(matrix.columns).to_numpy(float)
+        contamination_result = contamination.contamination_signals(
+            matrix.to_numpy(float), item_days, days, models=tuple(matrix.columns), **options)
+        timeline = _monthly_timeline(contamination_result, matrix, item_days)
+        dates = {m: str(np.datetime64(int(d), "D")) for m, d in model_dates[1].items() if np.isfinite(d)}
+    groups = None
+    if scenario_tags:
+        groups = multilingual.group_rankings(store.results_matrix(con), scenario_tags, **options)
+    return render.TrendAnalyses(
+        scaling=scaling_result, contamination=contamination_result, timeline=timeline, groups=groups,
+        item_date_column=items[0] if items else "", model_date_column=model_dates[0] if model_dates else "",
+        date_text=dates or {},
+    )
+
+
+def _monthly_timeline(result: contamination.ContaminationResult, matrix: pd.DataFrame, item_days: np.ndarray
+                      ) -> render.trends.Timeline:
+    """Return the controls' and each tested model's mean score per calendar month of the items' dates."""
+    dated = np.isfinite(item_days)
+    months = np.arange(np.datetime64(int(result.first_item_date), "D").astype("datetime64[M]"),
+                       np.datetime64(int(result.last_item_date), "D").astype("datetime64[M]") + 2)
+    edges = months.astype("datetime64[D]").astype(float)
+    board, _ = contamination.binned_means(result.control_scores, result.item_dates, edges)
+    by_model = {t.model: contamination.binned_means(matrix[t.model].to_numpy(float)[dated], item_days[dated],
+                                                     edges)[0] for t in result.tested}
+    cutoff = {t.model: float(np.interp(t.date, edges, np.arange(len(edges)))) for t in result.tested}
+    return render.trends.Timeline(tuple(str(m) for m in months[:-1]), board, by_model, cutoff)
+
+
 def site_title(con: duckdb.DuckDBPyConnection) -> str:
     """Return the default title: the bundled example's name where the data is one, else a plain one."""
     loaded = _loaded_hashes(con)
@@ -338,16 +453,73 @@ def build(
     dior_parameters: DiorParameters = DEFAULT_DIOR,
     flash_config: flash.FlashConfig = DEFAULT_FLASH,
     title: str | None = None,
+    site: SiteConfig | None = None,
     lower_is_better: Sequence[str] = (),
 ) -> BuildReport:
-    """Load, analyse and write the site into `out`; with nothing loaded, use the MMLU-Pro example."""
+    """Load, analyse and write the site into `out`; with nothing loaded, use the MMLU-Pro example.
+    `site` holds the site's settings from effbench.toml (citation, scenario descriptions)."""
     check_replaceable(out.resolve())  # before any work: a folder we may not replace stops the build now
     _refuse_inputs_inside(out, db, sources)
     report = update(db, sources, example=example, parameters=parameters, dior_parameters=dior_parameters,
                     flash_config=flash_config, default_example=True, lower_is_better=lower_is_better)
     with store.open_store(db, read_only=True) as con, progress.stage("site pages"):
         data = store.site_data(con)
-        plan = render.site_pages(data, title=title or site_title(con))
+        settings = site or SiteConfig()
+        plan = render.site_pages(data, title=title or settings.title or site_title(con),
+                                 comparisons=model_comparisons(con, data.analysis), settings=settings,
+                                 trends=trend_analyses(con, data, {**store.scenario_tags(con),
+                                                                   **settings.scenario_tags}))
     with progress.stage("write site"):
         files = render.write_site(plan, out, db)
     return BuildReport(report, out, tuple(files))
+
+
+MULTILINGUAL_COLUMNS = ("family", "params", "tokens", "sampling_ratio", "loss")
+
+
+def fit_multilingual(path: Path, *, confidence_level: float = 0.95) -> multilingual.MultilingualFit:
+    """Fit the per-family multilingual scaling law to the training runs in `path` (CSV, TSV, Parquet or
+    JSON lines with columns family, params, tokens, sampling_ratio, loss; one row per run and family)."""
+    if not path.is_file():
+        raise EffbenchError(f"{path}: no such file")
+    reader = {".parquet": "read_parquet", ".jsonl": "read_json_auto", ".ndjson": "read_json_auto"}.get(
+        path.suffix.lower(), "read_csv_auto")
+    con = duckdb.connect()
+    try:
+        try:
+            frame = con.execute(f"SELECT * FROM {reader}(?)", [str(path)]).df()
+        except duckdb.Error as error:
+            raise EffbenchError(f"{path}: cannot read: {str(error).splitlines()[0]}") from None
+    finally:
+        con.close()
+    missing_columns = [c for c in MULTILINGUAL_COLUMNS if c not in frame.columns]
+    if missing_columns:
+        raise EffbenchError(f"{path}: missing column(s) {', '.join(missing_columns)}; "
+                            f"needs {', '.join(MULTILINGUAL_COLUMNS)}")
+    numbers = {}
+    for column in MULTILINGUAL_COLUMNS[1:]:
+        values = frame[column]
+        converted = values.astype(str).str.strip().map(_positive_number)
+        bad = converted.isna()
+        if bad.any():
+            row = int(bad.idxmax())
+            raise EffbenchError(f"{path}: row {row + 2}, column {column}: {values.iloc[row]!r} is not a positive "
+                                "number")
+        numbers[column] = converted.to_numpy(float)
+    if (numbers["sampling_ratio"] > 1).any():
+        row = int(np.argmax(numbers["sampling_ratio"] > 1))
+        raise EffbenchError(f"{path}: row {row + 2}, column sampling_ratio: a share of the mixture must be at most 1")
+    try:
+        return multilingual.fit_multilingual(frame["family"].astype(str).tolist(), numbers["params"],
+                                             numbers["tokens"], numbers["sampling_ratio"], numbers["loss"],
+                                             confidence_level=confidence_level)
+    except ValueError as error:
+        raise EffbenchError(f"{path}: {str(error).replace('`', '')}") from None
+
+
+def _positive_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) and value > 0 else None
