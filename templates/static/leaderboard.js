@@ -206,9 +206,17 @@
   phone.addEventListener("change", render);
 
   readHash();
-  var filters = form.querySelector(".more-filters");
-  if (filters && phone.matches && !fields.slice(1).some(function (name) { return state[name]; })) {
-    filters.open = false;  // a phone shows the table first; the filters are one tap away
+  var toggle = form.querySelector(".filters-toggle");
+  var filterFields = document.getElementById("filter-fields");
+  function showFilters(open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    filterFields.classList.toggle("collapsed", !open);
+  }
+  if (toggle && filterFields) {
+    toggle.hidden = !phone.matches;  // on a wide screen every filter is in view anyway
+    toggle.addEventListener("click", function () { showFilters(toggle.getAttribute("aria-expanded") !== "true"); });
+    // A phone shows the table first; the filters are one tap away (open when the link sets one).
+    showFilters(!phone.matches || fields.slice(1).some(function (name) { return state[name]; }));
   }
   var legend = document.querySelector("details.legend");
   if (legend && phone.matches) { legend.open = false; }
