@@ -99,7 +99,7 @@ def test_leaderboard_view_has_one_row_per_model(example_build):
                            "n_scenarios"]
     assert rows[0][:4] == ("gemini-1.5-pro-002", 1, 1, 1)
     # Seeded regression value of the stored pipeline (seed 0, 1,000 resamples; the Bayesian bootstrap of issue 11).
-    assert rows[0][5] == pytest.approx(0.707981587564905, abs=1e-12)
+    assert rows[0][5] == pytest.approx(0.7079396697107346, abs=1e-12)
 
 
 def test_every_internal_link_resolves_and_nothing_is_fetched_from_elsewhere(site):
