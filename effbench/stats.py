@@ -403,8 +403,8 @@ def rank_intervals(
 
     has_intervals = any(results.resampled)
     tail = (1 - confidence_level) / 2
-    score_lo, score_hi = _score_interval(boot_score, score, tail)
-    micro_lo, micro_hi = _score_interval(boot_micro, micro_score, tail)
+    score_lo, score_hi = _score_interval(boot_score, score, tail, recentre=True)
+    micro_lo, micro_hi = _score_interval(boot_micro, micro_score, tail, recentre=True)
     scen_lo, scen_hi = _score_interval(boot_scenario, scenario_score, tail)
     rank_lo, rank_hi = difference_rank_intervals(score, boot_score, confidence_level=confidence_level,
                                                  method=rank_method)
@@ -514,9 +514,22 @@ def difference_rank_intervals(
     return lo, hi
 
 
-def _score_interval(samples: np.ndarray, point: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return the central percentile interval over axis 0, widened to hold the point estimate."""
+def _score_interval(samples: np.ndarray, point: np.ndarray, tail: float, *, recentre: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Return the central percentile interval over axis 0, widened to hold the point estimate.
+
+    With `recentre`, the interval is first shifted so that the resamples' median falls on the point
+    estimate (and clipped to the range of the resamples' possible values): the pseudo-items' pull
+    toward the middle of the score range is negligible within one scenario but adds up in a mean over
+    many, where it would otherwise push a score near 0 or 1 out of its own interval."""
     lo, hi = _percentile_interval(samples, tail, "linear")
+    if recentre:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            shift = point - np.nanmedian(samples, axis=0)
+            floor, ceiling = np.nanmin(samples, axis=0), np.nanmax(samples, axis=0)
+        low_end, high_end = np.fmin(floor, point), np.fmax(ceiling, point)
+        lo, hi = np.clip(lo + shift, low_end, high_end), np.clip(hi + shift, low_end, high_end)
     return np.fmin(lo, point), np.fmax(hi, point)
 
 
