@@ -363,8 +363,10 @@ def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict) -> compare
     """Return every pair of models compared, from the same paired resamples as the stored ranking
     (its seed, resamples and confidence level on the same results give the same draws)."""
     results = store.results_matrix(con)
+    options = json.loads(analysis.get("options") or "{}")
     intervals = stats.rank_intervals(results, n_resamples=int(analysis["n_resamples"]),
-                                     confidence_level=float(analysis["confidence_level"]), rng=int(analysis["seed"]))
+                                     confidence_level=float(analysis["confidence_level"]),
+                                     rank_method=options.get("rank_method", "marginal"), rng=int(analysis["seed"]))
     return compare.compare_models(intervals, results)
 
 

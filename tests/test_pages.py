@@ -160,3 +160,16 @@ def test_parquet_twins_hold_the_same_rows_as_csv(example_build):
         from_parquet = duckdb.execute(f"SELECT count(*) FROM '{site / (stem + '.parquet')}'").fetchone()[0]
         from_csv = duckdb.execute(f"SELECT count(*) FROM read_csv('{site / (stem + '.csv')}')").fetchone()[0]
         assert from_parquet == from_csv > 0
+
+
+def test_site_weight_benchmark_runs(capsys):
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_site_weight.py"
+    spec = importlib.util.spec_from_file_location("bench_site_weight", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sizes = module.main(["--smoke"])
+    assert set(sizes) == {"index with its assets", "compare page", "largest pairs file"}
+    assert all(size > 1000 for size in sizes.values())
+    assert "8 models x 12 scenarios: compare page:" in capsys.readouterr().out
