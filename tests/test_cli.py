@@ -26,9 +26,9 @@ def commands() -> list[str]:
 
 
 def test_every_command_has_help_text_and_examples():
-    assert commands() == ["build", "dior", "flash", "ingest", "init", "publish", "serve"]
+    assert commands() == ["build", "dior", "fit", "flash", "ingest", "init", "publish", "serve", "synth"]
     for name in ["build", "dior", "ingest", "init", "publish", "serve", "flash simulate", "flash plan",
-                 "flash status"]:
+                 "flash status", "fit multilingual"]:
         result = runner.invoke(app, [*name.split(), "--help"])
         assert result.exit_code == 0, result.output
         assert "Examples:" in result.output, name

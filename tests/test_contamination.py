@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 
+from effbench import pipeline
+from effbench.config import SiteConfig
 from effbench.contamination import binned_means, contamination_signals
+from effbench.load import Source
 
 N_ITEMS = 400
 DAYS = np.linspace(0.0, 300.0, N_ITEMS)  # items published over 300 days
@@ -102,3 +107,62 @@ def test_bad_arguments_name_the_parameter(kwargs, message):
     with pytest.raises(ValueError, match=message):
         contamination_signals(scores, arguments["item_dates"], arguments["model_dates"], models=models,
                               **{k: v for k, v in kwargs.items() if k not in ("item_dates", "model_dates")})
+
+
+# ---------------------------------------------------------------------------------------------
+# The trend pages of a small built site
+
+
+def small_board(tmp_path, *, metadata: bool = True):
+    """Eight models of known size on three scenarios of dated items: "leaky" (dated mid-year) saw the
+    early items, "gifted" scores far above its size, "anglo" is strong in English and weak in Chinese."""
+    from conftest import write_csv
+
+    rng = np.random.default_rng(0)
+    models = ("m1", "m2", "m4", "gifted", "m16", "m32", "leaky", "anglo")
+    params = (1, 2, 4, 8, 16, 32, 64, 128)
+    rows = []
+    for scenario in ("en-qa", "en-math", "zh-qa"):
+        for i in range(60):
+            month = 1 + i % 12
+            for model, size in zip(models, params, strict=True):
+                p = 0.15 + 0.08 * np.log2(size)
+                p += 0.35 if model == "gifted" else 0.0
+                p += 0.4 if model == "leaky" and month < 7 else 0.0
+                p += {"en-qa": 0.25, "en-math": 0.25, "zh-qa": -0.6}[scenario] if model == "anglo" else 0.0
+                rows.append({"model": model, "scenario": scenario, "item_id": f"{scenario}-{i}",
+                             "score": float(rng.random() < np.clip(p, 0.02, 0.98)),
+                             "item_date": f"2024-{month:02d}-15"})
+    results = write_csv(tmp_path / "results.csv", rows)
+    meta = write_csv(tmp_path / "models.csv", [
+        {"model": m, "params_b": size, "release_date": "2024-07-01" if m == "leaky" else "2023-06-01"}
+        for m, size in zip(models, params, strict=True)])
+    return [Source(results, "long"), *([Source(meta, "models")] if metadata else [])]
+
+
+def test_small_site_has_scaling_contamination_and_group_pages(tmp_path):
+    tags = {"en-qa": ("English",), "en-math": ("English",), "zh-qa": ("Chinese",)}
+    report = pipeline.build(tmp_path / "db.duckdb", tmp_path / "site", small_board(tmp_path),
+                            site=SiteConfig(scenario_tags=tags))
+    site = tmp_path / "site"
+    for page in ("scaling.html", "contamination.html", "groups.html"):
+        assert page in report.files
+    index = (site / "index.html").read_text()
+    assert 'href="scaling.html">Scaling' in index and 'href="groups.html">Groups' in index
+    contamination = (site / "contamination.html").read_text()
+    assert "1 of 1 models tested score clearly lower" in contamination and "<svg" in contamination
+    assert "possible contamination: on items published after" in (site / "models" / "leaky.html").read_text()
+    assert "possible contamination: on items" not in (site / "models" / "gifted.html").read_text()
+    scaling = (site / "scaling.html").read_text()
+    assert "gifted" in scaling.split("Single scenarios")[0] and "above models of its size" in scaling
+    groups = (site / "groups.html").read_text()
+    assert "anglo (overall rank" in groups and "is clearly better in English" in groups
+    with open(site / "data" / "contamination.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["model"], r["flagged"]) for r in rows] == [("leaky", "True")]
+
+
+def test_without_sizes_dates_or_tags_there_are_no_trend_pages(tmp_path):
+    report = pipeline.build(tmp_path / "db.duckdb", tmp_path / "site", small_board(tmp_path, metadata=False))
+    assert not {"scaling.html", "contamination.html", "groups.html"} & set(report.files)
+    assert "Scaling" not in (tmp_path / "site" / "index.html").read_text()
