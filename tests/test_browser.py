@@ -401,3 +401,24 @@ def test_screenshots(browser, base_url, scheme, width):
         assert target.stat().st_size > 10_000
         assert background == ("rgb(255, 255, 255)" if scheme == "light" else "rgb(13, 17, 23)")
         assert watched.errors == []
+
+
+TEXT_SIZES = """() => [...document.querySelectorAll('svg.plot')].filter(svg => svg.getBoundingClientRect().width > 0)
+  .flatMap(svg => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return [...svg.querySelectorAll('text')].map(text =>
+      [svg.getAttribute('aria-labelledby'), text.textContent, scale * parseFloat(getComputedStyle(text).fontSize)]);
+  })"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_chart_text_is_at_least_12_px_as_shown(browser, base_url, width):
+    shown = 0
+    for path in ("index.html", "reliability.html", "flash.html", "models/yi-34b.html", "scenarios/law.html"):
+        watched = _open(browser, base_url, path, width=width)
+        sizes = watched.page.evaluate(TEXT_SIZES)
+        watched.close()
+        small = [(chart, text, round(size, 1)) for chart, text, size in sizes if size < 11.95]
+        assert small == [], (path, width, small[:5])
+        shown += len(sizes)
+    assert shown > 100

@@ -378,3 +378,12 @@ def test_wording_is_consistent(site):
         assert "organization" not in re.sub(r"<[^>]+>", "", text), page.name
     reliability = (site / "reliability.html").read_text()
     assert "0.95 and above as reliable" not in reliability and "at least 0.90" in reliability
+
+
+def test_source_date_epoch_fixes_every_time_the_site_shows(tmp_path, small_results, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13 UTC, before any load here
+    pipeline.build(tmp_path / "e.duckdb", tmp_path / "site", [Source(small_results)])
+    text = (tmp_path / "site" / "provenance.html").read_text()
+    assert re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", text) == ["2023-11-14 22:13 UTC"] * 2  # build, load
+    with open(tmp_path / "site" / "data" / "sources.csv", newline="") as handle:
+        assert [r["loaded_at"][:16] for r in csv.DictReader(handle)] == ["2023-11-14T22:13"]

@@ -45,7 +45,7 @@ from effbench.render.contexts import (
     SitePlan,
     TierGroup,
 )
-from effbench.render.provenance import provenance_page
+from effbench.render.provenance import clamp_time, provenance_page
 from effbench.render.trends import TrendAnalyses, model_notes, trend_pages
 from effbench.render.values import (
     COMPARE_PAGE,
@@ -515,6 +515,7 @@ def _provenance_pages(site: SiteIndex) -> tuple[list[ProvenancePage], list[Downl
     sources = data.sources
     public = sources.drop(columns=["path"])  # the loading machine's paths are not the reader's business
     public.insert(1, "file", [Path(str(p)).name for p in sources["path"]])
+    public["loaded_at"] = [clamp_time(value) for value in sources["loaded_at"]]
     downloads = table_downloads("data/sources", frame_table("sources", public))
     stored = (("Ranking", data.analysis), ("Reliability (DIoR)", data.dior_analysis),
               ("Flash simulation", data.flash_analysis))

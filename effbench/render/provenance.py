@@ -26,21 +26,35 @@ METHOD_CITATION = """\
 }"""
 
 
-def _timestamp(value) -> str:
+def _source_date_epoch() -> pd.Timestamp | None:
+    """Return SOURCE_DATE_EPOCH (reproducible builds) as a UTC time, or None when it is not set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return pd.Timestamp(dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)) if epoch.isdigit() else None
+
+
+def clamp_time(value) -> pd.Timestamp | None:
+    """Return `value` as a UTC time, no later than SOURCE_DATE_EPOCH when that is set: the convention of
+    reproducible builds, so that a build from the same inputs at another time gives the same files."""
     if missing(value):
-        return ""
+        return None
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
-    return stamp.strftime("%Y-%m-%d %H:%M UTC")
+    epoch = _source_date_epoch()
+    return min(stamp, epoch) if epoch is not None else stamp
+
+
+def _timestamp(value) -> str:
+    stamp = clamp_time(value)
+    return "" if stamp is None else stamp.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def build_date(sources: pd.DataFrame) -> str:
     """Return the build date shown on the site: SOURCE_DATE_EPOCH when set (reproducible builds), else
     the time the data last changed (the newest load), so that rebuilding the same data gives the same
     site byte for byte."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    epoch = _source_date_epoch()
+    if epoch is not None:
+        return epoch.strftime("%Y-%m-%d %H:%M UTC")
     if sources.empty:
         return ""
     return _timestamp(sources["loaded_at"].max())
