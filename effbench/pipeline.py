@@ -376,7 +376,7 @@ def trend_analyses(con: duckdb.DuckDBPyConnection, data: store.SiteData,
     when the data lacks sizes, dates or tags), with the ranking's resamples, confidence and seed."""
     options = {"n_resamples": int(data.analysis["n_resamples"]), "rng": int(data.analysis["seed"]),
                "confidence_level": float(data.analysis["confidence_level"])}
-    scaling_result = None
+    scaling_result = compute_result = None
     if "params_b" in data.models.columns:
         board, per_scenario = data.leaderboard, data.scenario_intervals
         models = tuple(board["model"])
@@ -393,6 +393,11 @@ def trend_analyses(con: duckdb.DuckDBPyConnection, data: store.SiteData,
         scaling_result = scaling.scaling_trends(params, scores, models=models,
                                                 scenarios=(render.trends.OVERALL, *scenarios),
                                                 score_se=np.nan_to_num(spread / (2 * z)), **options)
+        tokens = _training_tokens_b(data.models, models)
+        if tokens is not None:  # the overall score against training compute, 6 N D in FLOPs
+            compute_result = scaling.scaling_trends(6e18 * params * tokens, scores[:1], models=models,
+                                                    scenarios=(render.trends.OVERALL,),
+                                                    score_se=np.nan_to_num(spread[:1] / (2 * z)), **options)
     contamination_result, timeline, dates = None, None, None
     items, model_dates = store.dated_items(con), store.model_dates(con)
     if items is not None and model_dates is not None:
@@ -407,10 +412,24 @@ def trend_analyses(con: duckdb.DuckDBPyConnection, data: store.SiteData,
     if scenario_tags:
         groups = multilingual.group_rankings(store.results_matrix(con), scenario_tags, **options)
     return render.TrendAnalyses(
-        scaling=scaling_result, contamination=contamination_result, timeline=timeline, groups=groups,
+        scaling=scaling_result, compute_scaling=compute_result, contamination=contamination_result,
+        timeline=timeline, groups=groups,
         item_date_column=items[0] if items else "", model_date_column=model_dates[0] if model_dates else "",
         date_text=dates or {},
     )
+
+
+# Training tokens in the model metadata, with the factor that turns each into billions.
+TOKEN_COLUMNS = {"training_tokens_b": 1.0, "tokens_b": 1.0, "training_tokens_t": 1e3, "tokens_t": 1e3}
+
+
+def _training_tokens_b(metadata: pd.DataFrame, models: tuple[str, ...]) -> np.ndarray | None:
+    """Return each model's training tokens in billions (NaN = unknown), or None without such a column."""
+    for column, factor in TOKEN_COLUMNS.items():
+        if column in metadata.columns:
+            tokens = pd.to_numeric(metadata.set_index("model")[column], errors="coerce") * factor
+            return tokens.reindex(models).to_numpy(float)
+    return None
 
 
 def _monthly_timeline(result: contamination.ContaminationResult, matrix: pd.DataFrame, item_days: np.ndarray

@@ -135,7 +135,8 @@ def small_board(tmp_path, *, metadata: bool = True):
                              "item_date": f"2024-{month:02d}-15"})
     results = write_csv(tmp_path / "results.csv", rows)
     meta = write_csv(tmp_path / "models.csv", [
-        {"model": m, "params_b": size, "release_date": "2024-07-01" if m == "leaky" else "2023-06-01"}
+        {"model": m, "params_b": size, "release_date": "2024-07-01" if m == "leaky" else "2023-06-01",
+         "training_tokens_t": "" if m == "m1" else 20 * size / 1000}
         for m, size in zip(models, params, strict=True)])
     return [Source(results, "long"), *([Source(meta, "models")] if metadata else [])]
 
@@ -155,6 +156,9 @@ def test_small_site_has_scaling_contamination_and_group_pages(tmp_path):
     assert "possible contamination: on items" not in (site / "models" / "gifted.html").read_text()
     scaling = (site / "scaling.html").read_text()
     assert "gifted" in scaling.split("Single scenarios")[0] and "above models of its size" in scaling
+    compute = scaling.split("Against training compute")[1].split("</figure>")
+    assert "FLOPs" in compute[0] and "gifted (+" in compute[0]
+    assert "Models without training tokens, left out of this trend: m1." in compute[1]
     groups = (site / "groups.html").read_text()
     assert "anglo (overall rank" in groups and "is clearly better in English" in groups
     with open(site / "data" / "contamination.csv") as handle:

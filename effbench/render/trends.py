@@ -57,6 +57,7 @@ class TrendAnalyses:
     """The analyses the trend pages show; None where the data lacks what one needs."""
 
     scaling: ScalingResult | None = None
+    compute_scaling: ScalingResult | None = None  # the overall score against training compute (6 N D)
     contamination: ContaminationResult | None = None
     timeline: Timeline | None = None
     groups: GroupResult | None = None
@@ -98,6 +99,9 @@ class ScalingPage:
     method: tuple[str, ...]
     overview: Markup
     overview_text: str
+    compute_chart: Markup  # the overall score against training compute, where tokens are known
+    compute_rows: tuple[ScalingRow, ...]
+    compute_missing: tuple[str, ...]  # sized models without training tokens
     rows: tuple[ScalingRow, ...]  # off the trend of the overall score
     scenario_rows: tuple[ScalingRow, ...]  # off the trend of a single scenario
     charts: tuple[tuple[str, Markup], ...]  # (scenario, its chart)
@@ -211,17 +215,9 @@ def _scaling_page(site: SiteIndex, trends: TrendAnalyses) -> tuple[ScalingPage, 
     scenario_fits = [f for f in result.fits if f.scenario != OVERALL]
     flagged = [(f, i) for f in [*([overview] if overview else []), *scenario_fits] for i in np.flatnonzero(f.flagged)]
     flagged.sort(key=lambda pair: (pair[0].scenario != OVERALL, -abs(pair[0].deviation[pair[1]]), pair[0].scenario))
-    rows = [
-        ScalingRow(
-            model=Link(relative_url(SCALING_PAGE, site.model_paths[fit.models[i]]), fit.models[i])
-            if fit.models[i] in site.model_paths else Link("", fit.models[i]),
-            scenario=fit.scenario, params=f"{fit.params[i]:g}", score=format_score(fit.scores[i]),
-            trend=format_score(fit.expected[i]), deviation=_signed(fit.deviation[i]),
-            deviation_interval=_signed_interval(fit.deviation_lo[i], fit.deviation_hi[i]),
-            z=f"{fit.z[i]:+.1f}", reading=_reading(fit, i),
-        )
-        for fit, i in flagged
-    ]
+    rows = [_scaling_row(site, fit, i) for fit, i in flagged]
+    compute_result = trends.compute_scaling
+    compute = compute_result.fits[0] if compute_result is not None and compute_result.fits else None
     margin = result.fits[0].margin if result.fits else 0.05
     method = (
         "Trend: a sigmoid in log10(parameters), score = 1 / (1 + exp(-(a + b log10 N))), fitted by least squares on "
@@ -237,7 +233,9 @@ def _scaling_page(site: SiteIndex, trends: TrendAnalyses) -> tuple[ScalingPage, 
         "was not tuned for. z: the deviation in units of how far models usually scatter around the trend.",
         "Size is the total parameter count (params_b in the model metadata); for mixtures of experts the active "
         "parameters are fewer.",
-    )
+    ) + (("Where the metadata has training tokens (training_tokens_b, tokens_b or their _t forms, in trillions), "
+          "the overall score is also fitted against training compute, 6 N D: a model above the trend of compute "
+          "gets more from the same training budget.",) if trends.compute_scaling is not None else ())
     overview_text = ""
     if overview is not None:
         overview_text = (f"Overall score: each tenfold increase in parameters moves the logit of the score by "
@@ -251,12 +249,29 @@ def _scaling_page(site: SiteIndex, trends: TrendAnalyses) -> tuple[ScalingPage, 
         overview=trend_chart(overview, title=f"Overall score against parameters, with the trend and its {level} band",
                              chart_id="scaling-overall") if overview else Markup(""),
         overview_text=overview_text, rows=tuple(r for r in rows if r.scenario == OVERALL),
+        compute_chart=trend_chart(compute, title=f"Overall score against training compute (6 N D), with the trend "
+                                  f"and its {level} band", chart_id="scaling-compute", x_label="compute")
+        if compute else Markup(""),
+        compute_rows=tuple(_scaling_row(site, compute, i) for i in np.flatnonzero(compute.flagged)) if compute else (),
+        compute_missing=tuple(m for m in overview.models if m not in compute.models)
+        if compute and overview else (),
         scenario_rows=tuple(r for r in rows if r.scenario != OVERALL),
         charts=tuple((f.scenario, trend_chart(f, title=f"{f.scenario}: score against parameters",
                                               chart_id=f"scaling-{k}", width=420, height=280, labels=False))
                      for k, f in enumerate(scenario_fits)),
         no_params=result.no_params, unfitted=tuple(s for s in result.unfitted if s != OVERALL),
     ), downloads
+
+
+def _scaling_row(site: SiteIndex, fit: ScalingFit, i: int) -> ScalingRow:
+    return ScalingRow(
+        model=Link(relative_url(SCALING_PAGE, site.model_paths[fit.models[i]]), fit.models[i])
+        if fit.models[i] in site.model_paths else Link("", fit.models[i]),
+        scenario=fit.scenario, params=f"{fit.params[i]:.3g}", score=format_score(fit.scores[i]),
+        trend=format_score(fit.expected[i]), deviation=_signed(fit.deviation[i]),
+        deviation_interval=_signed_interval(fit.deviation_lo[i], fit.deviation_hi[i]),
+        z=f"{fit.z[i]:+.1f}", reading=_reading(fit, i),
+    )
 
 
 def scaling_frame(result: ScalingResult) -> pd.DataFrame:
@@ -424,10 +439,12 @@ def _reading(fit: ScalingFit, i: int) -> str:
 
 
 def trend_chart(fit: ScalingFit, *, title: str, chart_id: str, width: int = 680, height: int = 360,
-                labels: bool = True) -> Markup:
+                labels: bool = True, x_label: str = "parameters") -> Markup:
     """Return an SVG of the models' scores against log parameters, the fitted trend and its band; flagged
     models in orange, with their names when `labels` (every point names its model in its tooltip)."""
     left, right, top, bottom = 56, width - 16, 16, height - 48
+    unit, axis = (("B parameters", "parameters (billions, log scale)") if x_label == "parameters" else
+                  (" FLOPs", "training compute 6 N D (FLOPs, log scale)"))
     x = np.log10(fit.params)
     x0, x1 = float(fit.grid[0]), float(fit.grid[-1])
     values = np.concatenate([fit.scores, fit.curve_lo, fit.curve_hi])
@@ -463,14 +480,14 @@ def trend_chart(fit: ScalingFit, *, title: str, chart_id: str, width: int = 680,
     for i, model in enumerate(fit.models):
         css = "plot-marker plot-series-1" if fit.flagged[i] else "plot-dot"
         parts.append(f'<circle class="{css}" cx="{px(x[i]):.1f}" cy="{py(fit.scores[i]):.1f}" r="4">'
-                     f"<title>{escape(model)}: {fit.scores[i]:.3f} at {fit.params[i]:g}B parameters; trend "
+                     f"<title>{escape(model)}: {fit.scores[i]:.3f} at {fit.params[i]:.3g}{unit}; trend "
                      f"{fit.expected[i]:.3f}</title></circle>")
         if fit.flagged[i] and labels:
             anchor = "end" if px(x[i]) > (left + right) / 2 else "start"
             shift = -7 if anchor == "end" else 7
             parts.append(f'<text class="plot-text" x="{px(x[i]) + shift:.1f}" y="{py(fit.scores[i]) + 4:.1f}" '
                          f'text-anchor="{anchor}">{escape(model)}</text>')
-    parts += _axis_labels("parameters (billions, log scale)", "score", left, right, top, bottom, height)
+    parts += _axis_labels(axis, "score", left, right, top, bottom, height)
     parts.append("</svg>")
     return Markup("".join(parts))
 
