@@ -141,6 +141,16 @@ def input_inside_out(tmp: Path, db: Path) -> tuple[list[str], Path, list[str]]:
     return ["build", str(results), "--db", str(db), "--out", str(out)], db, [str(results), "inside the output folder"]
 
 
+def key_type_differs(tmp: Path, db: Path) -> tuple[list[str], Path, list[str]]:
+    """A --key column loaded as numbers (from Parquet), then a file whose key column holds words."""
+    first = tmp / "seeds.parquet"
+    duckdb.execute(f"COPY (SELECT 'delta' AS model, 'qa' AS scenario, CAST(i AS VARCHAR) AS item_id,"
+                   f" CAST(1 AS DOUBLE) AS score, 7 AS seed FROM range(3) AS t(i)) TO '{first}' (FORMAT parquet)")
+    assert runner.invoke(app, ["ingest", str(first), "--key", "seed", "--db", str(db)]).exit_code == 0
+    second = write_csv(tmp / "words.csv", [{**row, "model": "epsilon", "seed": "hello"} for row in good_rows()])
+    return ["ingest", str(second), "--key", "seed", "--db", str(db)], db, [str(second), "'seed'", "'hello'"]
+
+
 LONG_NAME = "m" * 1001
 CASES = [
     # Files that are not result tables at all.
@@ -190,6 +200,8 @@ CASES = [
     Case("metadata type differs", ingest(
         lambda t: write_csv(t / "meta.csv", [{"model": "gamma", "params_b": "hello"}]), "'params_b'", "'hello'",
         option="--models")),
+    Case("key column type differs", key_type_differs),
+    Case("malformed JSON lines", ingest(lambda t: text_file(t / "broken.jsonl", '{"model": "delta", "scenario": \n'))),
     Case("too many metadata columns", ingest(
         lambda t: write_csv(t / "metawide.csv", [{"model": "gamma", **{f"c{i}": i for i in range(250)}}]),
         "at most", option="--models")),
