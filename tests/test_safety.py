@@ -162,6 +162,9 @@ def test_a_model_whose_scores_are_all_blank_is_listed_with_a_note(hostile_site):
 def test_the_site_says_which_scenarios_are_lower_is_better(hostile_site):
     text = "".join(parse((hostile_site / "index.html").read_text(encoding="utf-8")).text)
     assert "Lower scores are better in latency" in text
+    page = "".join(parse((hostile_site / "scenarios" / "latency.html").read_text(encoding="utf-8")).text)
+    assert "Lower scores are better here" in page
+    assert "Lower scores are better" not in (hostile_site / "scenarios" / "qa.html").read_text(encoding="utf-8")
 
 
 # Properties ---------------------------------------------------------------------------------------

@@ -444,7 +444,9 @@ def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]
         pages.append(ScenarioPage(
             page=site.page(path, s, "scenario.html", scenario_downloads),
             scenario=s,
-            description=_scenario_description(site.levels[s], site.items_total[s], len(theirs)),
+            description=_scenario_description(site.levels[s], site.items_total[s], len(theirs))
+            + (" Lower scores are better here: they are shown negated, so higher is still better."
+               if s in _lower_is_better(site.data) else ""),
             about=_scenario_about(site, s),
             agreement=_agreement_text(theirs, site.overall_rank),
             rows=tuple(
@@ -642,13 +644,19 @@ def _unranked_and_direction(data: SiteData) -> str:
     unscored = list(data.unscored_models["model"])
     if unscored:
         text += (f" Not ranked, because every one of their scores is blank (not evaluated): {', '.join(unscored)}.")
-    if "higher_is_better" in data.scenarios.columns:
-        lower = [s for s, h in zip(data.scenarios["scenario"], data.scenarios["higher_is_better"], strict=True)
-                 if h is False or h is np.False_]
-        if lower:
-            text += (f" Lower scores are better in {', '.join(lower)}; these scenarios enter the overall score "
-                     "and every rank with their scores negated.")
+    lower = _lower_is_better(data)
+    if lower:
+        text += (f" Lower scores are better in {', '.join(lower)}; these scenarios enter the overall score "
+                 "and every rank with their scores negated.")
     return text
+
+
+def _lower_is_better(data: SiteData) -> list[str]:
+    """Return the scenarios ranked lower-is-better (`scenarios.higher_is_better` false)."""
+    if "higher_is_better" not in data.scenarios.columns:
+        return []
+    return [s for s, h in zip(data.scenarios["scenario"], data.scenarios["higher_is_better"], strict=True)
+            if h is False or h is np.False_]
 
 
 def _items_text(n_items: int, total: int, level: str) -> str:
