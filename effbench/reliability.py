@@ -306,7 +306,7 @@ class _Prepared:
             return mean_of_ratios(sums, denominators, weights)
         present = denominators > 0
         if weights is not None:
-            present = present & (np.broadcast_to(weights, present.shape) > 0)
+            present = present & (weights > 0)  # weights may add the draws' axis: broadcast both ways
         w = np.where(present, 1.0 if weights is None else weights, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(present, sums / np.where(present, denominators, 1.0), 0.0)

@@ -212,7 +212,9 @@ def _ingest_format(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport
     if seen.fetchone()[0]:
         return LoadReport(source.path, source.kind, 0, already_loaded=True, format=read.format)
     if read.items.empty and read.scenario_scores.empty:
-        raise EffbenchError(f"{source.path}: the {read.format} files hold no scores to load")
+        # One log without scores (a task that failed before scoring) must not stop a folder of good ones.
+        return LoadReport(source.path, source.kind, 0, already_loaded=False, format=read.format,
+                          notes=(*read.notes, "no scores in these files: nothing loaded from them"))
     source_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchone()[0]
     item_rows = scenario_rows = 0
     if not read.items.empty:
