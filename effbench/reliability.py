@@ -301,7 +301,10 @@ class _Prepared:
         self.reference = self.macro(full_sums, self.full_denominators)
 
     def macro(self, sums: np.ndarray, denominators: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """Return the (weighted) mean over scenarios (axis -2) of ``sums / denominators`` (0 = absent)."""
+        """Return the (weighted) mean over scenarios (axis -2) of ``sums / denominators``; a model without a
+        result in a scenario (denominator 0) counts there at the lowest mean any model has, as on the
+        leaderboard (`effbench.stats`)."""
+        sums, denominators = _fill_missing(sums, denominators)
         if self.exact:
             return mean_of_ratios(sums, denominators, weights)
         present = denominators > 0
@@ -342,6 +345,21 @@ class _Prepared:
             else:
                 denominators.append((weights @ self.scored[s]) * self.units[s])
         return np.stack(sums, axis=1), np.stack(denominators, axis=1)
+
+
+def _fill_missing(sums: np.ndarray, denominators: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(..., S, M)`` sums and denominators where each absent (model, scenario) takes those of the
+    model with the lowest mean in that scenario, so that a missing scenario never raises a model."""
+    sums, denominators = np.broadcast_arrays(np.asarray(sums, dtype=float), np.asarray(denominators, dtype=float))
+    absent = ~(denominators > 0)
+    if not absent.any():
+        return sums, denominators
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(absent, np.inf, sums / np.where(absent, 1.0, denominators))
+    lowest = np.argmin(ratio, axis=-1)[..., None]
+    fill = absent & ~absent.all(axis=-1, keepdims=True)
+    return (np.where(fill, np.take_along_axis(sums, lowest, axis=-1), sums),
+            np.where(fill, np.take_along_axis(denominators, lowest, axis=-1), denominators))
 
 
 def _examples(prep: _Prepared, orders: list[np.ndarray]) -> list[_Instantiations]:

@@ -122,6 +122,22 @@ def matrix_from_frame(frame: pd.DataFrame) -> ResultsMatrix:
                                                       for p in pivots.values()), (True,) * len(pivots))
 
 
+def test_dior_ranks_a_partial_model_as_the_leaderboard_does():
+    """The reference ranking of the reliability analysis counts a missing scenario at the board's lowest
+    score there, like the leaderboard, with 0/1 scores (exact path) and with fractional ones."""
+    rng = np.random.default_rng(21)
+    for scale in (1.0, 0.37):
+        easy = (rng.random((60, 3)) < np.array([0.9, 0.95, 0.5])) * scale
+        hard = (rng.random((40, 3)) < np.array([0.6, 0.5, 0.1])) * scale
+        hard[:, 1] = np.nan
+        results = ResultsMatrix(("a", "b", "c"), ("easy", "hard"), (easy, hard), (True, True))
+        leaderboard = rank_intervals(results, n_resamples=20).score
+        np.testing.assert_allclose(reliability._Prepared(results).reference, leaderboard)
+        rows = dior(results, decisions=["examples", "scenarios", "allocation"], metrics=["kendall_tau"],
+                    n_draws=50).rows
+        assert next(r for r in rows if r.level == "all").dior == 1.0
+
+
 def test_aggregations_are_what_they_say():
     results = ResultsMatrix(("a", "b"), ("big", "small"),
                             (np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]]), np.array([[0.0, 1.0]])), (True, True))
