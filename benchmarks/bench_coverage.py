@@ -1,15 +1,17 @@
 """Coverage of effbench's score and rank intervals where the truth is known (not run in CI: minutes).
 
-Usage: python benchmarks/bench_coverage.py [--example mmlu-pro|livecodebench] [--draws 600]
+Usage: python benchmarks/bench_coverage.py [--example mmlu-pro|livecodebench|synthetic-ties] [--draws 600]
        [--items 100] [--resamples 1000] [--smoke]
 
 Each bundled example's full item pool is the population. A draw is a sub-benchmark of `--items`
 items per scenario drawn from the pool with replacement, the same items for every model; effbench
 ranks it, and the truth is the pool itself (scenario means, macro score and rank on all items).
-Printed: per model, how often its score interval and its rank interval (marginal, and simultaneous)
-held the truth; per-scenario intervals overall and for accuracies near 0 or 1; the share of draws in
-which every model's rank was covered at once; and, for comparison, the classic percentile bootstrap
-(multinomial resampling, the method effbench used before) on the same draws.
+Printed: per model, how often its score interval and its rank interval (marginal, simultaneous, and
+the percentile rank interval effbench showed before, from the same resamples) held the truth (for
+ranks, the competition rank of the pool's scores: tied models share the better rank); per-scenario
+intervals overall and for accuracies near 0 or 1; the share of draws in which every model's rank was
+covered at once; and, for comparison, the classic percentile bootstrap (multinomial resampling, the
+method effbench used before) on the same draws.
 """
 
 from __future__ import annotations
@@ -33,6 +35,25 @@ def load(example: str) -> stats.ResultsMatrix:
         return store.results_matrix(con)
 
 
+def synthetic_pool(seed: int = 5, n_items: int = 5000, n_scenarios: int = 5) -> stats.ResultsMatrix:
+    """A board built to test ties: 0/1 scores from a logistic item-response model with shared item
+    difficulties. Four models at the top and four at the bottom differ by 0.01 in ability, and
+    "tied-a" and "tied-b" are exactly tied: in every scenario tied-b answers a reshuffle of tied-a's
+    answers, so their pool scores are equal."""
+    rng = np.random.default_rng(seed)
+    names = ("top-1", "top-2", "top-3", "top-4", "upper", "tied-a", "tied-b", "lower",
+             "bottom-1", "bottom-2", "bottom-3", "bottom-4")
+    ability = np.array([1.5, 1.49, 1.48, 1.47, 1.0, 0.5, 0.5, 0.0, -0.47, -0.48, -0.49, -0.5])
+    matrices = []
+    for _ in range(n_scenarios):
+        difficulty = rng.normal(0, 1.5, n_items)[:, None]
+        scores = (rng.random((n_items, len(names))) < 1 / (1 + np.exp(difficulty - ability))).astype(float)
+        scores[:, 6] = rng.permutation(scores[:, 5])
+        matrices.append(scores)
+    return stats.ResultsMatrix(names, tuple(f"s{i}" for i in range(n_scenarios)), tuple(matrices),
+                               (True,) * n_scenarios)
+
+
 def classic_scenario_intervals(matrix: np.ndarray, n_resamples: int, rng: np.random.Generator,
                                confidence_level: float) -> tuple[np.ndarray, np.ndarray]:
     """The percentile interval of a plain multinomial bootstrap of each model's mean (the old method)."""
@@ -46,33 +67,37 @@ def classic_scenario_intervals(matrix: np.ndarray, n_resamples: int, rng: np.ran
 
 
 def simulate(pool: stats.ResultsMatrix, *, draws: int, items: int, resamples: int, seed: int = 0,
-             confidence_level: float = 0.95) -> dict:
+             confidence_level: float = 0.95, progress: bool = False) -> dict:
     """Return coverage counts over `draws` sub-benchmarks of `items` items per scenario."""
     rng = np.random.default_rng(seed)
     truth_scenario = pool.canonical_scenario_means()
     truth_score = np.nanmean(stats.fill_missing_scenarios(truth_scenario), axis=0)
-    truth_rank = stats.competition_ranks(truth_score)
-    # A tied group's members may take any place in it: the interval covers if it meets the group's places.
-    truth_last = np.array([np.sum(truth_score >= s) for s in truth_score])
+    truth_rank = stats.competition_ranks(truth_score)  # tied models share the better rank, as on the board
     n_models = len(pool.models)
-    tally = {key: np.zeros(n_models) for key in ("score", "rank", "rank_simultaneous", "width_zero")}
+    tally = {key: np.zeros(n_models) for key in ("score", "rank", "rank_simultaneous", "rank_percentile")}
     scenario_hits, scenario_total, near_hits, near_total, near_zero_width = 0, 0, 0, 0, 0
     classic_near_hits, classic_near_zero = 0, 0
     all_covered = all_covered_simultaneous = 0
-    for _ in range(draws):
+    for draw in range(draws):
+        if progress and draw and draw % 100 == 0:
+            print(f"  {draw} of {draws} draws", file=sys.stderr, flush=True)
         matrices = tuple(m[rng.integers(0, m.shape[0], items)] for m in pool.scores)
         sample = stats.ResultsMatrix(pool.models, pool.scenarios, matrices, pool.resampled)
         result = stats.rank_intervals(sample, n_resamples=resamples, confidence_level=confidence_level,
                                       rng=int(rng.integers(1 << 31)))
         tally["score"] += (result.score_lo <= truth_score) & (truth_score <= result.score_hi)
-        covered = (result.rank_lo <= truth_last) & (truth_rank <= result.rank_hi)
+        covered = (result.rank_lo <= truth_rank) & (truth_rank <= result.rank_hi)
         tally["rank"] += covered
         all_covered += covered.all()
         lo, hi = stats.difference_rank_intervals(result.score, result.resampled_scores,
                                                  confidence_level=confidence_level, method="simultaneous")
-        covered = (lo <= truth_last) & (truth_rank <= hi)
+        covered = (lo <= truth_rank) & (truth_rank <= hi)
         tally["rank_simultaneous"] += covered
         all_covered_simultaneous += covered.all()
+        # The percentile rank interval effbench showed before, from the same resamples.
+        tail = (1 - confidence_level) / 2
+        lo, hi = np.quantile(result.resampled_ranks, [tail, 1 - tail], axis=0, method="inverted_cdf")
+        tally["rank_percentile"] += (lo <= truth_rank) & (truth_rank <= hi)
         held = (result.scenario_score_lo <= truth_scenario) & (truth_scenario <= result.scenario_score_hi)
         known = ~np.isnan(truth_scenario) & ~np.isnan(result.scenario_score)
         scenario_hits += int((held & known).sum())
@@ -91,7 +116,7 @@ def simulate(pool: stats.ResultsMatrix, *, draws: int, items: int, resamples: in
     return {
         "models": pool.models, "truth_rank": truth_rank, "draws": draws,
         "score": tally["score"] / draws, "rank": tally["rank"] / draws,
-        "rank_simultaneous": tally["rank_simultaneous"] / draws,
+        "rank_simultaneous": tally["rank_simultaneous"] / draws, "rank_percentile": tally["rank_percentile"] / draws,
         "scenario": scenario_hits / max(scenario_total, 1),
         "near": near_hits / max(near_total, 1), "near_n": near_total,
         "near_zero_width": near_zero_width / max(near_total, 1),
@@ -104,10 +129,11 @@ def simulate(pool: stats.ResultsMatrix, *, draws: int, items: int, resamples: in
 def report(example: str, outcome: dict, items: int, seconds: float) -> None:
     print(f"example: {example}; {outcome['draws']} sub-benchmarks of {items} items per scenario "
           f"(drawn with replacement from the full pool); {seconds:.0f} s")
-    print(f"{'model':<32} {'true rank':>9} {'score':>7} {'rank':>7} {'rank (simult.)':>15}")
+    print(f"{'model':<32} {'true rank':>9} {'score':>7} {'rank':>7} {'rank (simult.)':>15} {'percentile rank':>16}")
     for i in np.argsort(outcome["truth_rank"], kind="stable"):
         print(f"{outcome['models'][i]:<32} {outcome['truth_rank'][i]:>9} {outcome['score'][i]:>7.1%} "
-              f"{outcome['rank'][i]:>7.1%} {outcome['rank_simultaneous'][i]:>15.1%}")
+              f"{outcome['rank'][i]:>7.1%} {outcome['rank_simultaneous'][i]:>15.1%} "
+              f"{outcome['rank_percentile'][i]:>16.1%}")
     print(f"score intervals, median over models:   {np.median(outcome['score']):.1%} "
           f"(range {outcome['score'].min():.1%}-{outcome['score'].max():.1%})")
     print(f"rank intervals, median over models:    {np.median(outcome['rank']):.1%} "
@@ -122,7 +148,8 @@ def report(example: str, outcome: dict, items: int, seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--example", default="mmlu-pro", choices=sorted(EXAMPLES))
+    parser.add_argument("--example", default="mmlu-pro", choices=[*sorted(EXAMPLES), "synthetic-ties"],
+                        help="a bundled example, or synthetic-ties: a made-up board with near and exact ties")
     parser.add_argument("--draws", type=int, default=600)
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--resamples", type=int, default=1000)
@@ -130,9 +157,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.smoke:
         args.draws, args.items, args.resamples = 3, 10, 50
-    pool = load(args.example)
+    pool = synthetic_pool() if args.example == "synthetic-ties" else load(args.example)
     started = time.perf_counter()
-    outcome = simulate(pool, draws=args.draws, items=args.items, resamples=args.resamples)
+    outcome = simulate(pool, draws=args.draws, items=args.items, resamples=args.resamples, progress=True)
     report(args.example, outcome, args.items, time.perf_counter() - started)
     sys.stdout.flush()
 
