@@ -49,6 +49,9 @@ _CONTROL_CHARACTER = r"\p{Cc}"
 # extra columns adds no column to a table of millions of rows; metadata files add real columns to
 # the small `models` table, at most this many per file.
 EXTRA_COLUMN = "extra"
+# Provenance columns are columns of `scores` of their own (text), whoever gives them: an adapter, or a
+# file with a column of that name.
+PROVENANCE_COLUMNS = ("run", "metric", "file")
 MAX_METADATA_COLUMNS = 200
 
 
@@ -381,13 +384,16 @@ def _stage_long(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[st
     # Key columns (prompt, seed) identify rows, so they are columns of `scores`; every other extra
     # column goes into the one JSON column, whatever their number.
     key_columns = [(key, columns[key]) for key in keys]
-    extras = [(name, type_) for name, type_ in columns.items() if name not in standard and name not in keys]
+    provenance = [name for name in PROVENANCE_COLUMNS if name in columns and name not in standard and name not in keys]
+    extras = [(name, type_) for name, type_ in columns.items()
+              if name not in standard and name not in keys and name not in provenance]
     key_sql = "".join(f", {quote_ident(name)}" for name, _ in key_columns)
+    provenance_sql = "".join(f", CAST({quote_ident(name)} AS VARCHAR) AS {quote_ident(name)}" for name in provenance)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS SELECT"
         f" CAST({quote_ident(model)} AS VARCHAR) AS model, CAST({quote_ident(scenario)} AS VARCHAR) AS scenario,"
-        f" CAST({quote_ident(item)} AS VARCHAR) AS item_id, {score_sql} AS score{key_sql}{_extra_json_sql(extras)}"
-        f" FROM {_RAW_TABLE}"
+        f" CAST({quote_ident(item)} AS VARCHAR) AS item_id, {score_sql} AS score{key_sql}{provenance_sql}"
+        f"{_extra_json_sql(extras)} FROM {_RAW_TABLE}"
     )
     notes = apply_name_policy(con, path, columns, {"model": model, "scenario": scenario, "item_id": item})
     _refuse_duplicates(
@@ -499,11 +505,14 @@ def _stage_scenario_scores(con: duckdb.DuckDBPyConnection, source: Source, colum
     path = source.path
     _refuse_nulls(con, {"model": "model", "scenario": "scenario"}, path)
     score_sql = _score_expression(con, "score", columns["score"], path)
-    extras = [(name, type_) for name, type_ in columns.items() if name not in {"model", "scenario", "score"}]
+    provenance = [name for name in PROVENANCE_COLUMNS if name in columns]
+    extras = [(name, type_) for name, type_ in columns.items()
+              if name not in {"model", "scenario", "score", *provenance}]
+    provenance_sql = "".join(f", CAST({quote_ident(name)} AS VARCHAR) AS {quote_ident(name)}" for name in provenance)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS SELECT CAST(model AS VARCHAR) AS model,"
         f" CAST(scenario AS VARCHAR) AS scenario, CAST(NULL AS VARCHAR) AS item_id, {score_sql} AS score"
-        f"{_extra_json_sql(extras)} FROM {_RAW_TABLE}"
+        f"{provenance_sql}{_extra_json_sql(extras)} FROM {_RAW_TABLE}"
     )
     notes = apply_name_policy(con, path, columns, {"model": "model", "scenario": "scenario"})
     _refuse_duplicates(con, ["model", "scenario"], path, "an aggregate result is one per model and scenario")

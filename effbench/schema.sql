@@ -53,9 +53,15 @@ CREATE TABLE IF NOT EXISTS scores (
     score DOUBLE,
     source_id INTEGER NOT NULL
 );
-COMMENT ON TABLE scores IS 'One row per model x scenario x item (x prompt or seed, where the data has them). score NULL = not evaluated, never 0. item_id NULL = a scenario-level result from a wide table. Extra columns of the loaded files are kept.';
+COMMENT ON TABLE scores IS 'One row per model x scenario x item (x prompt or seed, where the data has them). score NULL = not evaluated, never 0. item_id NULL = a scenario-level result from a wide table. run, metric, file: provenance where the source says. Other columns of the loaded files are kept in the JSON column extra.';
 COMMENT ON COLUMN scores.score IS 'The item''s score (e.g. 1 correct, 0 wrong, or pass@1); NULL means not evaluated.';
 COMMENT ON COLUMN scores.source_id IS 'The sources row this result was loaded from.';
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS run VARCHAR;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS metric VARCHAR;
+ALTER TABLE scores ADD COLUMN IF NOT EXISTS file VARCHAR;
+COMMENT ON COLUMN scores.run IS 'Provenance: the run the result came from (HELM run name, lm-eval task, Inspect task and log ...), where the source says.';
+COMMENT ON COLUMN scores.metric IS 'Provenance: the metric the score is (exact_match, acc, f1 ...), where the source says.';
+COMMENT ON COLUMN scores.file IS 'Provenance: the file the result was read from, relative to the loaded unit, where the source has several.';
 
 CREATE TABLE IF NOT EXISTS analyses (
     analysis VARCHAR NOT NULL,

@@ -144,3 +144,22 @@ def test_a_broken_unit_leaves_the_database_unchanged(tmp_path: Path, fake_format
     assert result.exit_code == 1
     assert "b.fake.json" in result.output and "no item id" in result.output
     assert not db.exists()  # a failed first load leaves nothing behind
+
+
+DATA = Path(__file__).parent / "data" / "formats"
+
+
+def test_a_helm_suite_and_an_lm_eval_folder_make_one_site(tmp_path: Path) -> None:
+    db, out = tmp_path / "mixed.duckdb", tmp_path / "site"
+    result = CliRunner().invoke(app, ["build", str(DATA / "helm" / "runs" / "v4"),
+                                      str(DATA / "lm_eval" / "google__gemma-2b"), "--db", str(db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "helm: 1 unit(s), 2 run(s), 2 model(s)" in result.output
+    assert "lm-eval: 2 unit(s), 2 run(s), 1 model(s)" in result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert dict(con.execute("SELECT format, count(*) FROM sources GROUP BY format").fetchall()) == {
+            "helm": 1, "lm-eval": 2}
+        ranked = {row[0] for row in con.execute("SELECT model FROM leaderboard").fetchall()}
+    assert ranked == {"openai/gpt-4o-2024-05-13", "anthropic/claude-3-5-sonnet-20240620", "google/gemma-2b"}
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert all(name in index for name in ranked)
