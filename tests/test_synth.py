@@ -102,3 +102,16 @@ def test_progress_shows_on_a_terminal_only_and_not_with_quiet(tmp_path: Path) ->
     assert "ranking" not in quiet and "loaded" in quiet
     piped = subprocess.run(_ingest_command(tmp_path, "piped.duckdb"), capture_output=True, text=True, check=True)
     assert "ranking" not in piped.stderr and "loaded" in piped.stderr
+
+
+def test_scale_benchmark_runs_in_its_smoke_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    script = Path(__file__).parent.parent / "benchmarks" / "bench_scale.py"
+    spec = importlib.util.spec_from_file_location("bench_scale", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (result,) = module.main(["--smoke"])
+    assert result["models"] == 40 and result["rows"] == 40 * 120
+    assert [stage for stage, _ in result["stages"]][:2] == ["load", "ranking"]
+    assert "peak memory" in capsys.readouterr().out
