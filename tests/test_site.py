@@ -387,3 +387,18 @@ def test_source_date_epoch_fixes_every_time_the_site_shows(tmp_path, small_resul
     assert re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", text) == ["2023-11-14 22:13 UTC"] * 2  # build, load
     with open(tmp_path / "site" / "data" / "sources.csv", newline="") as handle:
         assert [r["loaded_at"][:16] for r in csv.DictReader(handle)] == ["2023-11-14T22:13"]
+
+
+def test_a_scenario_description_from_the_loaded_files_shows_unless_the_settings_give_one(tmp_path, small_results):
+    from effbench import store
+    from effbench.config import SiteConfig
+
+    db = tmp_path / "e.duckdb"
+    pipeline.update(db, [Source(small_results)])
+    with store.open_store(db) as con:  # what a harness format records, e.g. HELM's run group description
+        con.execute("UPDATE scenarios SET description = 'Maths word problems.' WHERE scenario = 'math'")
+        con.execute("UPDATE scenarios SET description = 'From the files.' WHERE scenario = 'qa'")
+        data = store.site_data(con)
+    plan = render.site_pages(data, title="t", settings=SiteConfig(scenario_descriptions={"qa": "From the settings."}))
+    about = {page.scenario: page.about for page in plan.pages if hasattr(page, "about")}
+    assert about == {"math": "Maths word problems.", "qa": "From the settings."}
