@@ -9,10 +9,12 @@ then review `git diff tests/expected_site/` like any other change.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 HERE = Path(__file__).resolve().parent
 EXPECTED = HERE / "expected_site"
@@ -48,9 +50,11 @@ def build_small_site(folder: Path) -> Path:
     models = folder / "models.csv"
     models.write_text("model,organization,params_b,open_weights\nalpha,Lab A,70,true\nbeta,Lab B,8,false\n"
                       "gamma,Lab A,7,true\n")
-    pipeline.build(folder / "small.duckdb", folder / "site", [Source(results), Source(models, "models")],
-                   parameters=AnalysisParameters(n_resamples=200), dior_parameters=DiorParameters(n_draws=100),
-                   title="Small benchmark")
+    # Load and build times appear on the provenance page: pinned, so that two builds give the same bytes.
+    with mock.patch.dict(os.environ, {"SOURCE_DATE_EPOCH": "0"}):
+        pipeline.build(folder / "small.duckdb", folder / "site", [Source(results), Source(models, "models")],
+                       parameters=AnalysisParameters(n_resamples=200), dior_parameters=DiorParameters(n_draws=100),
+                       title="Small benchmark")
     return folder / "site"
 
 
