@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy import stats as scipy_stats
 
 from effbench.stats import RankIntervals, ResultsMatrix, competition_ranks, mean_of_ratios, nanmean, score_unit
@@ -44,6 +45,13 @@ METRIC_RANGES = {"kendall_tau": "[-1, 1]", "weighted_tau": "[-1, 1]", "top1": "[
 AGGREGATIONS = ("macro mean", "micro mean", "mean win rate", "mean rank")
 DEFAULT_AGGREGATION = "macro mean"
 _MAX_PAIR_ENTRIES = 1 << 22  # draws x model pairs held at once by the vectorised tau
+# Boards with more model pairs than this compute the tau meta-metrics draw by draw in n log n.
+_PAIRWISE_TAU_PAIRS = 1 << 17
+WEIGHTED_TAU_DRAWS = 200  # draws that the top-weighted tau is computed on at that size
+# Above this many draws x items x models in a scenario, item samples are summed as sparse products.
+_DENSE_SAMPLE_WORK = 1 << 32
+# Boards with more models than this remove a random sample of this many in `mwr_instability`.
+MWR_REMOVALS = 200
 
 
 @dataclass(frozen=True)
@@ -125,12 +133,19 @@ def mean_win_rate(scenario_scores: np.ndarray, present: np.ndarray | None = None
     if present is None:
         present = np.ones(scores.shape[:-2] + scores.shape[-1:], dtype=bool)
     has = ~np.isnan(scores) & present[..., None, :]
-    filled = np.where(has, scores, -np.inf)
-    beats = (filled[..., :, :, None] > filled[..., :, None, :]) & has[..., :, None, :]  # (..., S, m, m')
-    wins = beats.sum(axis=-1)
+    wins = _strict_wins(np.where(has, scores, -np.inf), has)
     others = has.sum(axis=-1, keepdims=True) - 1
     rate = mean_of_ratios(wins, np.where(has & (others > 0), others, 0))
     return np.where(present, rate, np.nan)
+
+
+def _strict_wins(filled: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Return, along the last axis, how many present models each present model beats strictly (0 for an
+    absent one): its count of lower values from one sort (absent models hold -inf and are taken off),
+    so a board of n models costs n log n, not the n^2 of comparing every pair."""
+    below = scipy_stats.rankdata(filled, method="min", axis=-1).astype(np.int64) - 1
+    absent = (~has).sum(axis=-1, keepdims=True)
+    return np.where(has, below - absent, 0)
 
 
 def aggregate_scores(results: ResultsMatrix, how: str) -> np.ndarray:
@@ -159,8 +174,13 @@ def aggregate_scores(results: ResultsMatrix, how: str) -> np.ndarray:
 
 
 def kendall_tau(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """Kendall's tau-b of `reference` with each row of `draws`, over the models present in both."""
+    """Kendall's tau-b of `reference` with each row of `draws`, over the models present in both.
+
+    Boards of more than `_PAIRWISE_TAU_PAIRS` model pairs take one draw at a time with scipy's
+    n log n algorithm (the same statistic, up to rounding in the last digit) instead of every pair."""
     n_models = reference.shape[0]
+    if n_models * (n_models - 1) // 2 > _PAIRWISE_TAU_PAIRS:
+        return _per_draw(scipy_stats.kendalltau, reference, draws)
     i, j = np.triu_indices(n_models, 1)
     ref_sign = np.sign(reference[i] - reference[j])
     ref_valid = ~np.isnan(ref_sign)
@@ -184,8 +204,14 @@ def kendall_tau(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
 def weighted_tau(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """Top-weighted tau of `reference` with each draw: equal to ``scipy.stats.weightedtau(x, y)``
     (hyperbolic weigher, additive pair weights, ranks by importance from both sides, averaged), over
-    the models present in both, computed for all draws at once."""
+    the models present in both, computed for all draws at once.
+
+    Boards of more than `_PAIRWISE_TAU_PAIRS` model pairs call scipy (n log n) on the first
+    `WEIGHTED_TAU_DRAWS` draws only, and return that many values: its n log n is still some
+    milliseconds a draw at thousands of models."""
     n_models = reference.shape[0]
+    if n_models * (n_models - 1) // 2 > _PAIRWISE_TAU_PAIRS:
+        return _per_draw(scipy_stats.weightedtau, reference, draws[:WEIGHTED_TAU_DRAWS])
     i, j = np.triu_indices(n_models, 1)
     out = np.empty(draws.shape[0])
     block = max(1, _MAX_PAIR_ENTRIES // max(len(i), 1))
@@ -210,6 +236,19 @@ def weighted_tau(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
                 halves.append((pair_weight * sx * sy).sum(axis=1) / np.sqrt(
                     (pair_weight * (sx != 0)).sum(axis=1) * (pair_weight * (sy != 0)).sum(axis=1)))
         out[start:start + block] = (halves[0] + halves[1]) / 2
+    return out
+
+
+def _per_draw(statistic: Callable, reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Return `statistic` (a scipy rank correlation) of `reference` with each draw, over the models
+    present in both; NaN where fewer than two are or the statistic is undefined."""
+    out = np.full(draws.shape[0], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a constant ranking: NaN, as the pairwise form gives
+        for d, draw in enumerate(draws):
+            both = ~np.isnan(reference) & ~np.isnan(draw)
+            if both.sum() >= 2:
+                out[d] = statistic(reference[both], draw[both]).statistic
     return out
 
 
@@ -299,6 +338,8 @@ class _Prepared:
         full_counts = np.stack([s.sum(axis=0) for s in self.scored])
         self.full_sums, self.full_denominators = full_sums, full_counts * self.units[:, None]
         self.reference = self.macro(full_sums, self.full_denominators)
+        self._item_at: dict[int, np.ndarray] = {}
+        self._sums_cache: dict[int, tuple[int, np.ndarray | None, np.ndarray | None]] = {}
 
     def macro(self, sums: np.ndarray, denominators: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Return the (weighted) mean over scenarios (axis -2) of ``sums / denominators``; a model without a
@@ -334,17 +375,53 @@ class _Prepared:
 
     def scenario_sums_with(self, orders: list[np.ndarray], n: int | None) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(n_draws, n_scenarios, n_models)`` sums over each draw's first `n` items (all if None)
-        and their denominators (items scored, in score units); divide them with `macro`."""
+        and their denominators (items scored, in score units); divide them with `macro`.
+
+        A scenario whose draws x items x models exceed `_DENSE_SAMPLE_WORK` adds up only the items each
+        draw takes, as a sparse product, starting from the last (smaller) `n` asked for, since the
+        samples are nested; its whole sample is the full data. The sums are the same (exactly so for
+        scores on a common unit, to rounding otherwise) at a small part of a dense product's work."""
         sums, denominators = [], []
         for s, position in enumerate(orders):
             size = position.shape[1] if n is None else min(n, position.shape[1])
-            weights = (position < size).astype(float)
-            sums.append(weights @ self.values[s])
-            if self.complete[s]:  # every model scored every item: the count is the sample size
-                denominators.append(np.full(sums[-1].shape, size * self.units[s]))
+            if position.shape[0] * position.shape[1] * self.values[s].shape[1] > _DENSE_SAMPLE_WORK:
+                total, scored = self._sparse_sums(s, position, size)
             else:
-                denominators.append((weights @ self.scored[s]) * self.units[s])
+                weights = (position < size).astype(float)
+                total = weights @ self.values[s]
+                scored = None if self.complete[s] else weights @ self.scored[s]
+            sums.append(total)
+            if self.complete[s]:  # every model scored every item: the count is the sample size
+                denominators.append(np.full(total.shape, size * self.units[s]))
+            else:
+                denominators.append(scored * self.units[s])
         return np.stack(sums, axis=1), np.stack(denominators, axis=1)
+
+    def _sparse_sums(self, s: int, position: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return scenario `s`'s sums (and items scored, None when complete) over each draw's first `size`
+        items, from the last sums computed for it when those were over fewer items."""
+        n_draws, n_items = position.shape
+        if size == n_items:
+            full = np.broadcast_to(self.values[s].sum(axis=0), (n_draws, self.values[s].shape[1]))
+            counts = None if self.complete[s] else np.broadcast_to(self.scored[s].sum(axis=0), full.shape)
+            return full, counts
+        if s not in self._item_at:
+            self._item_at[s] = np.argsort(position, axis=1).astype(np.int32)  # the item at each position
+        done, total, scored = self._sums_cache.get(s, (0, None, None))
+        if done > size:
+            done, total, scored = 0, None, None
+        if done == size and total is not None:
+            return total, scored
+        taken = self._item_at[s][:, done:size]
+        pick = sparse.csr_matrix((np.ones(taken.size), taken.ravel(), np.arange(0, taken.size + 1, taken.shape[1])),
+                                 shape=(n_draws, n_items))
+        added = pick @ self.values[s]
+        total = added if total is None else total + added
+        if not self.complete[s]:
+            added = pick @ self.scored[s]
+            scored = added if scored is None else scored + added
+        self._sums_cache[s] = (size, total, scored)
+        return total, scored
 
 
 def _fill_missing(sums: np.ndarray, denominators: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -546,7 +623,7 @@ def dior(
                 values = _METRIC_FUNCTIONS[metric](inst.reference, inst.draws)
                 mean, lo, hi, value = summarise(values, metric, confidence_level)
                 rows.append(DiorRow(decision, inst.level, metric, mean, lo, hi, value, float(inst.compute_fraction),
-                                    inst.draws.shape[0], seed, METRIC_RANGES[metric], inst.aggregation, order))
+                                    values.shape[0], seed, METRIC_RANGES[metric], inst.aggregation, order))
 
     agreement = scenario_agreement(prep.scenario_scores)
     instability = mwr_instability(results) if "aggregation" in decisions else ()
@@ -570,28 +647,73 @@ def scenario_agreement(scenario_scores: np.ndarray) -> np.ndarray:
     return np.stack([kendall_tau(row, scenario_scores) for row in scenario_scores])
 
 
-def mwr_instability(results: ResultsMatrix) -> tuple[MwrInstability, ...]:
+def mwr_instability(results: ResultsMatrix, *, max_removals: int = MWR_REMOVALS,
+                    rng: int | np.random.Generator = 0) -> tuple[MwrInstability, ...]:
     """Remove each model in turn and list the other models whose mean-win-rate order changes.
 
     A model "changes" when its order relative to some other remaining model flips against the
     ranking with every model on the board. Means do not depend on the other models, so under the
-    macro mean this list would always be empty.
+    macro mean this list would always be empty. A board of more than `max_removals` models removes
+    a random sample of `max_removals` of them (drawn with `rng`, listed in board order), so that the
+    work and the stored lists grow linearly with the number of models.
+
+    Removing r takes r's win away from the models above it in each scenario and one opponent from
+    every model, so each removal costs ``n_scenarios x n_models`` plus one sort, and whether a model
+    changes is read off the board order with running maxima and minima instead of comparing every
+    pair: a model flips against some other one exactly when a model ranked below it (with every model)
+    now has a win rate at least its own, one ranked above now has at most its own, or one tied with it
+    no longer is. A model without a win rate makes every order undefined: then every model changes,
+    as the pairwise comparison would say.
     """
     scenario_scores = results.canonical_scenario_means()
     n_models = len(results.models)
-    full = mean_win_rate(scenario_scores)
-    present = ~np.eye(n_models, dtype=bool)
-    without = mean_win_rate(np.broadcast_to(scenario_scores, (n_models, *scenario_scores.shape)), present)
+    has = ~np.isnan(scenario_scores)
+    filled = np.where(has, scenario_scores, -np.inf)
+    wins = _strict_wins(filled, has)
+    count = has.sum(axis=-1, keepdims=True)
+    full = mean_of_ratios(wins, np.where(has & (count > 1), count - 1, 0))
+    if n_models > max_removals:
+        removed = np.sort(np.random.default_rng(rng).choice(n_models, max_removals, replace=False))
+    else:
+        removed = np.arange(n_models)
     leader_pair = np.argsort(-full, kind="stable")[:2]
+    order = np.argsort(full, kind="stable")
+    sorted_full = full[order]
+    starts = np.flatnonzero(np.r_[True, sorted_full[1:] != sorted_full[:-1]])
+    group = np.cumsum(np.r_[True, sorted_full[1:] != sorted_full[:-1]]) - 1
+    ends = np.r_[starts[1:], n_models] - 1
     out = []
-    for removed in range(n_models):
-        keep = present[removed]
-        before = np.sign(full[:, None] - full[None, :])
-        after = np.sign(without[removed][:, None] - without[removed][None, :])
-        flipped = (before != after) & keep[:, None] & keep[None, :]
-        changed = tuple(results.models[m] for m in np.nonzero(flipped.any(axis=1))[0])
-        top_swapped = removed not in leader_pair and bool(flipped[leader_pair[0], leader_pair[1]])
-        out.append(MwrInstability(results.models[removed], changed, top_swapped))
+    block = max(1, (1 << 22) // max(1, scenario_scores.size))
+    for first in range(0, len(removed), block):
+        chunk = removed[first:first + block]
+        gone = np.zeros((len(chunk), n_models), dtype=bool)
+        gone[np.arange(len(chunk)), chunk] = True
+        beaten = has.T[chunk][:, :, None] & (filled.T[chunk][:, :, None] < filled[None])  # (R, S, M): beat r
+        remaining = has[None] & ~gone[:, None, :]
+        others = (count - 1)[None] - has.T[chunk][:, :, None]
+        rate = mean_of_ratios(wins[None] - beaten, np.where(remaining & (others > 0), others, 0))
+        rate[gone] = np.nan
+        kept = ~gone[:, order]
+        after = rate[:, order]
+        high = np.where(kept, after, -np.inf)
+        low = np.where(kept, after, np.inf)
+        below_max = np.maximum.accumulate(high, axis=1)
+        above_min = np.minimum.accumulate(low[:, ::-1], axis=1)[:, ::-1]
+        below = np.where(starts[group] > 0, below_max[:, np.maximum(starts[group] - 1, 0)], -np.inf)
+        above = np.where(ends[group] < n_models - 1, above_min[:, np.minimum(ends[group] + 1, n_models - 1)], np.inf)
+        split = (np.maximum.reduceat(high, starts, axis=1) != np.minimum.reduceat(low, starts, axis=1))[:, group]
+        undefined = ((np.isnan(after) | np.isnan(sorted_full)) & kept).any(axis=1, keepdims=True)
+        changed_sorted = kept & (undefined | (below >= after) | (above <= after) | split)
+        changed = np.zeros_like(changed_sorted)
+        changed[:, order] = changed_sorted
+        before_sign = np.sign(full[leader_pair[0]] - full[leader_pair[1]]) if n_models > 1 else 0.0
+        for i, r in enumerate(chunk):
+            top_swapped = False
+            if n_models > 1 and r not in leader_pair:
+                after_sign = np.sign(rate[i, leader_pair[0]] - rate[i, leader_pair[1]])
+                top_swapped = bool(before_sign != after_sign)
+            out.append(MwrInstability(results.models[r], tuple(results.models[m] for m in np.flatnonzero(changed[i])),
+                                      top_swapped))
     return tuple(out)
 
 
@@ -603,36 +725,56 @@ def disagreements(intervals: RankIntervals, confidence_level: float | None = Non
     The per-scenario intervals are Bonferroni-corrected over the scenarios (level 1 - alpha/S), so
     that two models alike in every scenario are flagged with probability at most alpha, however
     many scenarios there are. Only pairs whose rank intervals overlap are examined (others are not
-    within noise).
+    within noise), and with one scenario there is nothing to examine. The pairs are examined in
+    blocks, each statistic computed for the whole block at once.
     """
     level = intervals.confidence_level if confidence_level is None else confidence_level
-    if not intervals.has_intervals:
-        return ()
+    if not intervals.has_intervals or len(intervals.scenarios) < 2:
+        return ()  # with one scenario no model can be better in one scenario and worse in another
     tail = (1 - level) / 2
     scenario_tail = tail / len(intervals.scenarios)
     boot, boot_scen = intervals.resampled_scores, intervals.resampled_scenario_scores
-    order = np.argsort(intervals.rank, kind="stable")
-    pairs = [(a, b) for x, a in enumerate(order) for b in order[x + 1:]
-             if not intervals.rank_lo[b] > intervals.rank_hi[a]]
     out = []
     block = max(1, (1 << 22) // max(1, boot_scen.shape[0] * boot_scen.shape[1]))
-    for start in range(0, len(pairs), block):
-        chunk = pairs[start:start + block]
-        first, second = np.array([p[0] for p in chunk]), np.array([p[1] for p in chunk])
+    for first, second in _overlapping_pairs(intervals, block):
         lo, hi = _quantiles(boot[:, first] - boot[:, second], tail)
         tied = (lo <= 0) & (hi >= 0)
         if not tied.any():
             continue
         first, second = first[tied], second[tied]
         scen_lo, scen_hi = _quantiles(boot_scen[:, :, first] - boot_scen[:, :, second], scenario_tail)  # (S, P)
-        for p, (a, b) in enumerate(zip(first, second, strict=True)):
-            a_better = tuple(s for s, v in zip(intervals.scenarios, scen_lo[:, p], strict=True) if v > 0)
-            b_better = tuple(s for s, v in zip(intervals.scenarios, scen_hi[:, p], strict=True) if v < 0)
-            if a_better and b_better:
-                out.append(Disagreement(intervals.models[a], intervals.models[b], a_better, b_better))
+        a_better, b_better = scen_lo > 0, scen_hi < 0
+        for p in np.flatnonzero(a_better.any(axis=0) & b_better.any(axis=0)):
+            out.append(Disagreement(
+                intervals.models[first[p]], intervals.models[second[p]],
+                tuple(s for s, v in zip(intervals.scenarios, a_better[:, p], strict=True) if v),
+                tuple(s for s, v in zip(intervals.scenarios, b_better[:, p], strict=True) if v)))
     return tuple(out)
 
 
+def _overlapping_pairs(intervals: RankIntervals, block: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield the pairs (a, b) with a before b in board order whose rank intervals overlap (b's best rank
+    is not below a's worst), as arrays of at most about `block` pairs, in board order.
+
+    The pairs are found a block of rows at a time from the sorted board, so no list of every pair is
+    ever built: memory stays linear in the number of models."""
+    order = np.argsort(intervals.rank, kind="stable")
+    best, worst = intervals.rank_lo[order], intervals.rank_hi[order]
+    n_models = order.size
+    rows = max(1, min(n_models, (1 << 22) // max(1, n_models)))
+    pending_a, pending_b, pending = [], [], 0
+    for x0 in range(0, n_models, rows):
+        x1 = min(n_models, x0 + rows)
+        later = np.arange(n_models)[None, :] > np.arange(x0, x1)[:, None]
+        overlap = later & ~(best[None, :] > worst[x0:x1, None])
+        a, b = np.nonzero(overlap)
+        pending_a.append(order[a + x0])
+        pending_b.append(order[b])
+        pending += a.size
+        while pending >= block or (x1 == n_models and pending):
+            first, second = np.concatenate(pending_a), np.concatenate(pending_b)
+            yield first[:block], second[:block]
+            pending_a, pending_b, pending = [first[block:]], [second[block:]], first.size - min(block, first.size)
 def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
     """Return the `tail` and ``1 - tail`` quantiles over axis 0 (NaN ignored; np.quantile when there is none)."""
     if not np.isnan(samples).any():
