@@ -477,19 +477,42 @@ def trend_chart(fit: ScalingFit, *, title: str, chart_id: str, width: int = 680,
     line = " ".join(f"{'M' if k == 0 else 'L'}{px(g):.1f},{py(v):.1f}" for k, (g, v) in
                     enumerate(zip(fit.grid, fit.curve, strict=True)))
     parts.append(f'<path class="plot-line plot-series-0" d="{line}"/>')
+    placed: list[tuple[float, float, float]] = []  # (x from, x to, baseline) of the labels drawn so far
     for i, model in enumerate(fit.models):
-        css = "plot-marker plot-series-1" if fit.flagged[i] else "plot-dot"
+        css = "plot-marker plot-series-1" if fit.flagged[i] else "plot-dot plot-neutral"
         parts.append(f'<circle class="{css}" cx="{px(x[i]):.1f}" cy="{py(fit.scores[i]):.1f}" r="4">'
                      f"<title>{escape(model)}: {fit.scores[i]:.3f} at {fit.params[i]:.3g}{unit}; trend "
                      f"{fit.expected[i]:.3f}</title></circle>")
         if fit.flagged[i] and labels:
             anchor = "end" if px(x[i]) > (left + right) / 2 else "start"
             shift = -7 if anchor == "end" else 7
-            parts.append(f'<text class="plot-text" x="{px(x[i]) + shift:.1f}" y="{py(fit.scores[i]) + 4:.1f}" '
-                         f'text-anchor="{anchor}">{escape(model)}</text>')
+            baseline = _free_baseline(placed, px(x[i]) + shift, anchor, py(fit.scores[i]) + 4, len(model),
+                                      top=top + 10, bottom=bottom - 2)
+            if baseline is not None and baseline != py(fit.scores[i]) + 4:  # moved off its point: a leader line
+                parts.append(f'<line class="plot-grid" x1="{px(x[i]):.1f}" y1="{py(fit.scores[i]):.1f}" '
+                             f'x2="{px(x[i]) + shift:.1f}" y2="{baseline - 4:.1f}"/>')
+            if baseline is not None:  # no room near its point: the tooltip still names the model
+                parts.append(f'<text class="plot-text" x="{px(x[i]) + shift:.1f}" y="{baseline:.1f}" '
+                             f'text-anchor="{anchor}">{escape(model)}</text>')
     parts += _axis_labels(axis, "score", left, right, top, bottom, height)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _free_baseline(placed: list[tuple[float, float, float]], x: float, anchor: str, y: float, n_characters: int,
+                   *, top: float, bottom: float, line: float = 14.0, char_width: float = 6.6) -> float | None:
+    """Return a baseline near `y` where a label of `n_characters` at `x` overlaps no label in `placed`
+    (and record it there), trying y, then one and two lines below and above; None when all overlap."""
+    width = n_characters * char_width
+    start, end = (x - width, x) if anchor == "end" else (x, x + width)
+    for offset in (0.0, line, -line, 2 * line, -2 * line):
+        baseline = y + offset
+        if not top <= baseline <= bottom:
+            continue
+        if all(end < a or start > b or abs(baseline - c) >= line for a, b, c in placed):
+            placed.append((start, end, baseline))
+            return baseline
+    return None
 
 
 def timeline_chart(labels: Sequence[str], series: Sequence[tuple[str, np.ndarray]], *, cutoff: float, title: str,
