@@ -78,6 +78,7 @@ class FlashConfig:
     n_resamples: int = 1000  # bootstrap estimator only
     seed: int = 0
     seeds: int = 5  # item orders replayed by the simulation (seed, seed + 1, ...)
+    max_replayed: int = 200  # on larger boards the simulation replays a stratified draw of this many models
 
     def __post_init__(self) -> None:
         validate_tiers(self.tiers)
@@ -103,6 +104,8 @@ class FlashConfig:
             raise ValueError(f"`n_resamples` must be at least 10, got {self.n_resamples!r}")
         if self.seeds < 1:
             raise ValueError(f"`seeds` must be at least 1, got {self.seeds!r}")
+        if self.max_replayed < 1:
+            raise ValueError(f"`max_replayed` must be at least 1, got {self.max_replayed!r}")
 
     def stage_sizes(self, largest: int) -> tuple[int | None, ...]:
         """Return the stages for a board whose largest scenario has `largest` items (None = all)."""
@@ -135,18 +138,36 @@ def stage_label(stage: int | None) -> str:
 
 
 @dataclass(frozen=True)
+class BoardFit:
+    """What Flash fits on a board, per scenario: the difficulty of each item (NaN where no board model has
+    it), the (low, high) of the score scale, rho and the mean residual variance (see `Board.residual_fit`)."""
+
+    difficulty: tuple[np.ndarray, ...]
+    score_range: tuple[tuple[float, float], ...]
+    rho: np.ndarray
+    residual: np.ndarray
+
+
+@dataclass(frozen=True)
 class Board:
     """The models already ranked: their full-data scores, and per scenario their item matrices
-    (for the difficulty of each item, the variance floor and the critical value)."""
+    (for the difficulty of each item, the variance floor and the critical value).
+
+    `fitted`, when given, holds what is fitted on the items, computed elsewhere (`LeaveOneOut` fits every
+    "all models but one" board from one pass over the results); `items` may then be empty.
+    """
 
     models: tuple[str, ...]
     scores: np.ndarray  # (n_models,) overall (macro) scores on all their items
     items: tuple[np.ndarray, ...]  # per scenario (n_items, n_models), NaN = not evaluated
+    fitted: BoardFit | None = field(default=None, compare=False, repr=False)
     _critical_values: dict = field(default_factory=dict, compare=False, repr=False)
 
     @functools.cached_property
     def difficulty(self) -> tuple[np.ndarray, ...]:
         """Per scenario, the board's mean score on each item (NaN where no board model has it)."""
+        if self.fitted is not None:
+            return self.fitted.difficulty
         return tuple(nanmean(m, axis=1) if m.shape[1] else np.full(m.shape[0], np.nan) for m in self.items)
 
     @functools.cached_property
@@ -161,6 +182,8 @@ class Board:
     @functools.cached_property
     def score_range(self) -> tuple[tuple[float, float], ...]:
         """Per scenario, (low, high) of the score scale: (0, 1) for proportions, else the board's range."""
+        if self.fitted is not None:
+            return self.fitted.score_range
         out = []
         for m in self.items:
             finite = m[np.isfinite(m)]
@@ -173,6 +196,8 @@ class Board:
         """Per scenario: rho, the board's residual-to-raw variance ratio of item scores regressed on
         difficulty (pooled over the board's models, each against the difficulty without itself), and the
         board's mean residual variance (the weights of the scenarios in the critical value)."""
+        if self.fitted is not None:
+            return self.fitted.rho, self.fitted.residual
         rho, residual = [], []
         for m in self.items:
             have = np.isfinite(m)
@@ -200,8 +225,13 @@ class Board:
         return np.array(rho), np.array(residual)
 
     @property
+    def item_counts(self) -> tuple[int, ...]:
+        """The number of items of each scenario."""
+        return tuple(len(d) for d in self.difficulty)
+
+    @property
     def largest_scenario(self) -> int:
-        return max((m.shape[0] for m in self.items), default=0)
+        return max(self.item_counts, default=0)
 
     def critical_value(self, config: FlashConfig) -> float:
         """Return the critical value of the configured error control for this board's looks."""
@@ -209,7 +239,7 @@ class Board:
         if key not in self._critical_values:
             sizes = [s for s in key[0] if s is not None]
             alpha = 1 - config.confidence_level
-            variances = look_variances(sizes, [m.shape[0] for m in self.items], self.residual_fit[1])
+            variances = look_variances(sizes, self.item_counts, self.residual_fit[1])
             if config.correction == "none" or not variances.size:
                 value = float(scipy_stats.norm.ppf(1 - alpha / 2))
             elif config.correction == "bonferroni":
@@ -218,6 +248,117 @@ class Board:
                 value = group_sequential_critical_value(variances, alpha)
             self._critical_values[key] = value
         return self._critical_values[key]
+
+
+REPLAY_BLOCK = 64  # held-out models fitted together: one pass over the results per block
+# Below this many results in a scenario, a board's difficulty is averaged over its own columns, as `Board` does;
+# above, it is the scenario's total less the held-out model's results (equal up to rounding, when not 0/1 scores).
+EXACT_DIFFICULTY_CELLS = 1 << 22
+
+
+class LeaveOneOut:
+    """The boards "these models but one", each fitted as `Board` would fit it on its own items, from one pass
+    over the results per block of held-out models instead of one copy of the results per model.
+
+    The board's sums over items less the held-out model's column give its difficulty; its residual fit
+    comes from per-model moments that are matrix products of the results with item vectors (all models of a
+    block at once). `scores` are the models' overall scores (results order); `on_board` marks the models that
+    make up the board (default all); a held-out model off the board leaves it whole.
+    """
+
+    def __init__(self, results: ResultsMatrix, scores: np.ndarray, on_board: np.ndarray | None = None) -> None:
+        self.results = results
+        self.scores = np.asarray(scores, dtype=float)
+        n = len(results.models)
+        self.on_board = np.ones(n, bool) if on_board is None else np.asarray(on_board, bool)
+        self._sums: list[tuple[np.ndarray, np.ndarray]] = []
+        self._ranges: list[tuple[np.ndarray, np.ndarray]] = []
+        for matrix in results.scores:
+            have = np.isfinite(matrix) & self.on_board
+            values = np.where(have, matrix, 0.0)
+            self._sums.append((values.sum(axis=1), have.sum(axis=1).astype(float)))
+            self._ranges.append((np.where(have, matrix, np.inf).min(axis=0),
+                                 np.where(have, matrix, -np.inf).max(axis=0)))
+
+    def boards(self, held: Sequence[int | None]) -> Iterator[Board]:
+        """Yield, for each index of `held` (None: nobody held out), the board without that model."""
+        names = self.results.models
+        for start in range(0, len(held), REPLAY_BLOCK):
+            block = list(held[start: start + REPLAY_BLOCK])
+            left_out = [h if h is not None and self.on_board[h] else None for h in block]
+            for k, fit in enumerate(self._fits(left_out)):
+                keep = self.on_board.copy()
+                if left_out[k] is not None:
+                    keep[left_out[k]] = False
+                index = np.flatnonzero(keep)
+                yield Board(tuple(names[i] for i in index), self.scores[index], (), fitted=fit)
+
+    def _fits(self, left_out: Sequence[int | None]) -> list[BoardFit]:
+        k = len(left_out)
+        columns = np.array([-1 if h is None else h for h in left_out])
+        out_mask = np.zeros((len(self.results.models), k), bool)
+        out_mask[columns[columns >= 0], np.flatnonzero(columns >= 0)] = True
+        difficulty: list[list[np.ndarray]] = [[] for _ in range(k)]
+        ranges: list[list[tuple[float, float]]] = [[] for _ in range(k)]
+        rho, residual = np.ones((k, len(self.results.scores))), np.full((k, len(self.results.scores)), 0.25)
+        for s, matrix in enumerate(self.results.scores):
+            have = np.isfinite(matrix) & self.on_board
+            values = np.where(have, matrix, 0.0)
+            total, count = self._sums[s]
+            own_values = np.where(columns >= 0, values[:, np.maximum(columns, 0)], 0.0)
+            own_have = np.where(columns >= 0, have[:, np.maximum(columns, 0)], False)
+            board_total, board_count = total[:, None] - own_values, count[:, None] - own_have
+            for j in range(k):
+                if matrix.size <= EXACT_DIFFICULTY_CELLS:
+                    # np.nanmean's own sums, to the last bit: items of equal difficulty keep their order
+                    difficulty[j].append(nanmean(matrix[:, self.on_board & ~out_mask[:, j]], axis=1))
+                else:
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        difficulty[j].append(np.where(board_count[:, j] > 0, board_total[:, j] / board_count[:, j],
+                                                      np.nan))
+            low, high = self._ranges[s]
+            for j in range(k):
+                lo = float(np.min(low[self.on_board & ~out_mask[:, j]], initial=np.inf))
+                hi = float(np.max(high[self.on_board & ~out_mask[:, j]], initial=-np.inf))
+                lo, hi = (0.0, 1.0) if not np.isfinite(lo) else (lo, hi)
+                ranges[j].append((0.0, 1.0) if lo >= 0 and hi <= 1 else (lo, max(hi, lo + 1e-12)))
+            rho[:, s], residual[:, s] = _residual_fits(values, have, board_total, board_count, self.on_board, out_mask)
+        return [BoardFit(tuple(difficulty[j]), tuple(ranges[j]), rho[j], residual[j]) for j in range(k)]
+
+
+def _residual_fits(values: np.ndarray, have: np.ndarray, board_total: np.ndarray, board_count: np.ndarray,
+                   on_board: np.ndarray, out_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return `Board.residual_fit` of one scenario for each column of `board_total` (one board each).
+
+    Board model j's item score y is regressed on x = (board total - y) / (board count - 1), over the items
+    it has where the board count exceeds 1: with a = total / (count - 1) and w = 1 / (count - 1), x = a - w y,
+    so every sum the regression needs is a product of the results (or of their squares) with item vectors.
+    """
+    gate = board_count > 1
+    scale = 1.0 / np.maximum(board_count - 1, 1)
+    a, w = np.where(gate, board_total * scale, 0.0), np.where(gate, scale, 0.0)
+    g = gate.astype(float)
+    have_f, squares = have.astype(float), values * values
+    n, sum_a, sum_aa = np.split(have_f.T @ np.hstack([g, a, a * a]), 3, axis=1)
+    sum_y, sum_ay, sum_wy, sum_awy = np.split(values.T @ np.hstack([g, a, w, a * w]), 4, axis=1)
+    sum_yy, sum_wyy, sum_wwyy = np.split(squares.T @ np.hstack([g, w, w * w]), 3, axis=1)
+    sum_x, sum_xx, sum_xy = sum_a - sum_wy, sum_aa - 2 * sum_awy + sum_wwyy, sum_ay - sum_wyy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_y, mean_x = sum_y / n, sum_x / n
+        raw = sum_yy / n - mean_y * mean_y
+        var_x = sum_xx / n - mean_x * mean_x
+        cov = sum_xy / n - mean_x * mean_y
+        slope = np.where(var_x > 1e-12, cov / var_x, 0.0)
+        res = np.maximum(raw - 2 * slope * cov + slope * slope * var_x, 0.0)
+    # raw > 0 up to rounding: a column whose scores are all equal has no variance to explain
+    used = on_board[:, None] & ~out_mask & (n >= 3) & (raw > 1e-12 * np.maximum(sum_yy / np.maximum(n, 1), 1e-300))
+    raw_total = np.where(used, raw, 0.0).sum(axis=0)
+    resid_total = np.where(used, res, 0.0).sum(axis=0)
+    count = used.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.where(raw_total > 0, np.minimum(1.0, resid_total / raw_total), 1.0)
+        residual = np.where(count > 0, resid_total / np.maximum(count, 1), 0.25)
+    return rho, residual
 
 
 def look_variances(sizes: Sequence[int], population: Sequence[int], weights: Sequence[float]) -> np.ndarray:
@@ -314,9 +455,10 @@ class FlashSummary:
     largest_error: int
     coverage: float  # share of replays whose full-data rank lies inside the final Flash interval
     collapsed_misses: int  # replays outside resolution with a one-rank interval, stopped early
-    n_models: int
+    n_models: int  # models replayed
     n_seeds: int
     n_replays: int
+    n_candidates: int = 0  # models that could be replayed (the replayed ones are a stratified draw when fewer)
 
 
 @dataclass(frozen=True)
@@ -560,13 +702,17 @@ def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders:
 def reported_rank(rank: int, rank_lo: int, rank_hi: int, tiers: Sequence[Tier]) -> int | None:
     """Return the rank Q nearest `rank` in [rank_lo, rank_hi] with |Q - t| <= min(r(Q), r(t)) for every rank t
     of the interval, or None when there is none (the resolution is not met)."""
+    if rank_hi - rank_lo > 2 * max(t.resolution for t in tiers):
+        return None  # no Q is within its own resolution of both ends
     span = np.arange(rank_lo, rank_hi + 1)
     resolution = tier_resolution(span, tiers)
-    for q in sorted(span.tolist(), key=lambda c: (abs(c - rank), c)):
-        r_q = int(resolution[q - rank_lo])
-        if np.all(np.abs(q - span) <= np.minimum(r_q, resolution)):
-            return int(q)
-    return None
+    # |Q - t| <= min(r(Q), r(t)) for every t: Q reaches both ends within r(Q), and every t reaches Q within r(t).
+    fits = ((np.maximum(span - rank_lo, rank_hi - span) <= resolution)
+            & (span >= np.max(span - resolution)) & (span <= np.min(span + resolution)))
+    if not fits.any():
+        return None
+    candidates = span[fits]
+    return int(candidates[np.argmin(np.abs(candidates - rank))])  # the nearest; the smaller of two
 
 
 def resolution_met(rank: int, rank_lo: int, rank_hi: int, tiers: Sequence[Tier],
@@ -638,6 +784,48 @@ def run_model(model: str, new_items: Sequence[np.ndarray], board: Board, config:
     return FlashOutcome(model, tuple(stages), len(stages) - 1, items_full, seed=seed, skipped=skipped)
 
 
+def replay_sample(models: Sequence[str], full_rank: np.ndarray, count: int, seed: int) -> list[str]:
+    """Return the models a simulation replays: all of them when there are at most `count`, else `count`
+    drawn one from each of `count` strata of consecutive full-data ranks (seeded), in `models` order."""
+    if len(models) <= count:
+        return list(models)
+    by_rank = np.array(sorted(range(len(models)), key=lambda i: (full_rank[i], models[i])))
+    rng = np.random.default_rng([seed, len(models), count])
+    picks = sorted(int(stratum[rng.integers(stratum.size)]) for stratum in np.array_split(by_rank, count))
+    return [models[i] for i in picks]
+
+
+@dataclass(frozen=True)
+class _Replay:
+    """What every variant of a simulation shares: the replayed models, their boards and truths."""
+
+    held: tuple[str, ...]
+    boards: tuple[Board, ...]
+    new_items: tuple[tuple[np.ndarray, ...], ...]
+    truths: tuple[int, ...]
+    n_candidates: int
+
+
+def _prepare(results: ResultsMatrix, holdout: Sequence[str] | None, config: FlashConfig) -> _Replay:
+    names = list(results.models)
+    # Only a model with per-item results can be replayed item by item.
+    replayable = [m for i, m in enumerate(names) if any(np.isfinite(s[:, i]).any() for s in results.scores)]
+    unknown = sorted(set(holdout or ()) - set(replayable))
+    if unknown:
+        raise ValueError(f"`holdout` names models without per-item results: {', '.join(unknown)}")
+    overall = aggregate(results.scenario_means())
+    full_rank = competition_ranks(overall)
+    if holdout:
+        held = list(holdout)
+    else:
+        where = {m: i for i, m in enumerate(names)}
+        held = replay_sample(replayable, full_rank[[where[m] for m in replayable]], config.max_replayed, config.seed)
+    index = [names.index(m) for m in held]
+    boards = LeaveOneOut(results, overall, ~np.isnan(overall)).boards(index)
+    return _Replay(tuple(held), tuple(boards), tuple(tuple(s[:, m] for s in results.scores) for m in index),
+                   tuple(int(full_rank[m]) for m in index), len(replayable))
+
+
 def simulate(
     results: ResultsMatrix,
     *,
@@ -645,33 +833,25 @@ def simulate(
     config: FlashConfig = FlashConfig(),
     variant: str | None = None,
     seeds: int | None = None,
+    _replay: _Replay | None = None,
 ) -> FlashSimulation:
-    """Replay Flash for each held-out model (default: every model, leave-one-out) against the others,
-    over `seeds` item orders (default `config.seeds`).
+    """Replay Flash for each held-out model against the others, over `seeds` item orders (default
+    `config.seeds`). By default every model is held out in turn (leave-one-out), or on a board of more than
+    `config.max_replayed` models a seeded draw of that many, one from each stratum of consecutive full-data
+    ranks (`replay_sample`); the summary says how many were replayed out of how many.
 
     Each held-out model is treated as new: ranked at every stage against the other models' full
     results, with difficulty, variance floor and critical value fitted on those others only. Its
-    full-data rank (among all models) is the truth its Flash rank is judged against.
+    full-data rank (among all models) is the truth its Flash rank is judged against. A model's replay does
+    not depend on which other models are replayed.
     """
-    names = list(results.models)
-    # Only a model with per-item results can be replayed item by item.
-    replayable = [m for i, m in enumerate(names) if any(np.isfinite(s[:, i]).any() for s in results.scores)]
-    unknown = sorted(set(holdout or ()) - set(replayable))
-    if unknown:
-        raise ValueError(f"`holdout` names models without per-item results: {', '.join(unknown)}")
-    held = list(holdout) if holdout else replayable
     n_seeds = config.seeds if seeds is None else seeds
     if n_seeds < 1:
         raise ValueError(f"`seeds` must be at least 1, got {n_seeds!r}")
-    overall = aggregate(results.scenario_means())
-    full_rank = competition_ranks(overall)
+    replay = _prepare(results, holdout, config) if _replay is None else _replay
     by_seed: dict[int, list[FlashOutcome]] = {config.seed + k: [] for k in range(n_seeds)}
-    for model in held:
-        m = names.index(model)
-        keep = [i for i in range(len(names)) if i != m and not math.isnan(overall[i])]
-        board = Board(tuple(names[i] for i in keep), overall[keep], tuple(s[:, keep] for s in results.scores))
-        new_items = [s[:, m] for s in results.scores]
-        truth = int(full_rank[m])
+    for model, board, new_items, truth in zip(replay.held, replay.boards, replay.new_items, replay.truths,
+                                              strict=True):
         for seed, outcomes in by_seed.items():
             outcome = run_model(model, new_items, board, config, seed)
             final = outcome.final
@@ -681,7 +861,8 @@ def simulate(
     name = variant or config.describe()
     first = tuple(by_seed[config.seed])
     every = tuple(o for outcomes in by_seed.values() for o in outcomes)
-    return FlashSimulation(name, config, first, summarise(name, list(by_seed.values())), every)
+    summary = replace(summarise(name, list(by_seed.values())), n_candidates=replay.n_candidates)
+    return FlashSimulation(name, config, first, summary, every)
 
 
 def summarise(variant: str, per_seed: Sequence[Sequence[FlashOutcome]]) -> FlashSummary:
@@ -714,7 +895,7 @@ def comparison_configs(config: FlashConfig) -> tuple[FlashConfig, ...]:
     bootstrap, Bonferroni over the paper's stages) and the paper's uncorrected rule (random order, plain
     mean, no correction), each with the configured tiers, confidence and seeds."""
     shared = {"tiers": config.tiers, "confidence_level": config.confidence_level, "n_resamples": config.n_resamples,
-              "seed": config.seed, "seeds": config.seeds}
+              "seed": config.seed, "seeds": config.seeds, "max_replayed": config.max_replayed}
     old = FlashConfig(stages=PAPER_STAGES, order="informed", estimator="bootstrap", correction="bonferroni",
                       stop_rule="estimate", variance_floor=False, **shared)
     paper = FlashConfig(stages=PAPER_STAGES, order="random", estimator="bootstrap", correction="none",
@@ -729,8 +910,9 @@ def comparison_configs(config: FlashConfig) -> tuple[FlashConfig, ...]:
 
 def simulate_variants(results: ResultsMatrix, *, holdout: Sequence[str] | None = None,
                       config: FlashConfig = FlashConfig(), seeds: int | None = None) -> tuple[FlashSimulation, ...]:
-    """Run the simulation for the configured variant and the comparisons, on the same data and seeds."""
-    return tuple(simulate(results, holdout=holdout, config=c, seeds=seeds) for c in comparison_configs(config))
+    """Run the simulation for the configured variant and the comparisons, on the same data, models and seeds."""
+    replay = _prepare(results, holdout, config)
+    return tuple(simulate(results, config=c, seeds=seeds, _replay=replay) for c in comparison_configs(config))
 
 
 # ---------------------------------------------------------------------------------------------

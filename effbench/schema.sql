@@ -234,7 +234,8 @@ ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS n_every_item INTEGER;
 ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS collapsed_misses INTEGER;
 ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS n_seeds INTEGER;
 ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS n_replays INTEGER;
-COMMENT ON TABLE flash_summary IS 'Flash simulation per variant (estimator, order, error control, stop rule), replayed leave-one-out over n_seeds item orders: compute saving (x; mean over seeds, saving_lo..saving_hi its range), share of replays whose reported rank is within the resolution of both the reported and the true tier (within_resolution; within_resolution_early among replays that stopped before using every item, n_every_item those that used every item), largest rank error, observed interval coverage, collapsed_misses (replays outside resolution with a one-rank interval). is_default marks the configured variant; flash and flash_stages hold its first seed.';
+ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS n_candidates INTEGER;
+COMMENT ON TABLE flash_summary IS 'Flash simulation per variant (estimator, order, error control, stop rule), replayed leave-one-out over n_seeds item orders: compute saving (x; mean over seeds, saving_lo..saving_hi its range), share of replays whose reported rank is within the resolution of both the reported and the true tier (within_resolution; within_resolution_early among replays that stopped before using every item, n_every_item those that used every item), largest rank error, observed interval coverage, collapsed_misses (replays outside resolution with a one-rank interval). n_models models were replayed out of n_candidates with per-item results (on a board of more than 200 such models, a seeded draw of 200, one model from each stratum of consecutive full-data ranks). is_default marks the configured variant; flash and flash_stages hold its first seed.';
 
 CREATE OR REPLACE VIEW coverage AS
 SELECT s.model, s.scenario,
