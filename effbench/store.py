@@ -395,43 +395,66 @@ def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
     """Return the scored results as one matrix per scenario, models with at least one score only.
 
-    Several rows for one model x item (prompts, seeds) count as their mean.
+    Several rows for one model x item (prompts, seeds) count as their mean. The rows are read one
+    scenario at a time as (model index, item index, score), so memory beyond the matrices themselves
+    is one scenario's rows; a scenario without repeated model x item rows needs no aggregation.
     """
-    # A lower-is-better scenario enters with its scores negated, so that higher is better everywhere.
-    cells = (
-        "SELECT model, scenario, item_id, avg(CASE WHEN d.higher_is_better IS FALSE THEN 0 - score ELSE score END)"
-        " AS score FROM scores LEFT JOIN (SELECT scenario, higher_is_better FROM scenarios) AS d USING (scenario)"
-        " WHERE score IS NOT NULL GROUP BY model, scenario, item_id"
-    )
-    models = tuple(r[0] for r in con.execute(f"SELECT DISTINCT model FROM ({cells}) ORDER BY model").fetchall())
+    models = tuple(r[0] for r in con.execute(
+        "SELECT DISTINCT model FROM scores WHERE score IS NOT NULL ORDER BY model").fetchall())
     if not models:
         raise EffbenchError("the database holds no scored results yet; load some with `effbench ingest`")
     shape = con.execute(
-        f"SELECT c.scenario, count(DISTINCT c.item_id), any_value(s.level) FROM ({cells}) AS c"
-        " JOIN scenarios AS s USING (scenario) GROUP BY c.scenario ORDER BY c.scenario"
+        "SELECT c.scenario, count(DISTINCT c.item_id), any_value(s.level), bool_or(s.higher_is_better IS FALSE)"
+        " FROM scores AS c JOIN scenarios AS s USING (scenario) WHERE c.score IS NOT NULL"
+        " GROUP BY c.scenario ORDER BY c.scenario"
     ).fetchall()
-    arrays = con.execute(
-        f"SELECT dense_rank() OVER (ORDER BY model) - 1 AS m, dense_rank() OVER (ORDER BY scenario) - 1 AS s,"
-        f" dense_rank() OVER (PARTITION BY scenario ORDER BY item_id) - 1 AS i, score FROM ({cells})"
-    ).fetchnumpy()
-    s_index, i_index, m_index = (np.asarray(arrays[key], dtype=np.int64) for key in ("s", "i", "m"))
-    values = np.asarray(arrays["score"], dtype=np.float64)
-    matrices = []
-    for s, (_, n_items, _) in enumerate(shape):
-        matrix = np.full((max(n_items, 1), len(models)), np.nan)
-        rows = s_index == s
-        matrix[i_index[rows], m_index[rows]] = values[rows]
-        matrices.append(matrix)
-    ids = con.execute(
-        f"SELECT scenario, list(DISTINCT item_id ORDER BY item_id) FROM ({cells}) GROUP BY scenario ORDER BY scenario"
-    ).fetchall()
+    model_index = pd.DataFrame({"model": list(models), "m": np.arange(len(models), dtype=np.int32)})
+    con.register("_effbench_model_index", model_index)
+    try:
+        matrices, ids = [], []
+        for scenario, n_items, _, negated in shape:
+            items, matrix = _scenario_matrix(con, scenario, max(n_items, 1), len(models), negated)
+            matrices.append(matrix)
+            ids.append(tuple(str(i) for i in items if i is not None))
+    finally:
+        con.unregister("_effbench_model_index")
     return ResultsMatrix(
         models=models,
         scenarios=tuple(row[0] for row in shape),
         scores=tuple(matrices),
         resampled=tuple(row[2] == "item" for row in shape),
-        item_ids=tuple(tuple(str(i) for i in items if i is not None) for _, items in ids),
+        item_ids=tuple(ids),
     )
+
+
+# One scenario's scored rows as (model index, item index, score); items are numbered in item_id order.
+_SCENARIO_CELLS = (
+    "WITH items AS (SELECT item_id, (row_number() OVER (ORDER BY item_id) - 1)::INTEGER AS i"
+    " FROM (SELECT DISTINCT item_id FROM scores WHERE scenario = $scenario AND score IS NOT NULL))"
+    " SELECT x.m, items.i, {score} AS score FROM scores JOIN _effbench_model_index AS x USING (model)"
+    " JOIN items ON items.item_id IS NOT DISTINCT FROM scores.item_id"
+    " WHERE scenario = $scenario AND score IS NOT NULL{group}"
+)
+
+
+def _scenario_matrix(con: duckdb.DuckDBPyConnection, scenario: str, n_items: int, n_models: int,
+                     negated: bool) -> tuple[list, np.ndarray]:
+    """Return the item ids of `scenario` in order and its ``(n_items, n_models)`` matrix (NaN = no score);
+    a lower-is-better scenario enters with its scores negated, so that higher is better everywhere."""
+    items = [r[0] for r in con.execute(
+        "SELECT DISTINCT item_id FROM scores WHERE scenario = ? AND score IS NOT NULL ORDER BY item_id", [scenario]
+    ).fetchall()]
+    score = "0 - score" if negated else "score"
+    cells = con.execute(_SCENARIO_CELLS.format(score=score, group=""), {"scenario": scenario}).fetchnumpy()
+    cell = cells["i"].astype(np.int64) * n_models + cells["m"]
+    if np.bincount(cell, minlength=n_items * n_models).max(initial=0) > 1:  # repeated rows: their mean
+        del cell, cells
+        cells = con.execute(_SCENARIO_CELLS.format(score=f"avg({score})", group=" GROUP BY x.m, items.i"),
+                            {"scenario": scenario}).fetchnumpy()
+        cell = cells["i"].astype(np.int64) * n_models + cells["m"]
+    matrix = np.full(n_items * n_models, np.nan)
+    matrix[cell] = np.asarray(cells["score"], dtype=np.float64)
+    return items, matrix.reshape(n_items, n_models)
 
 
 @functools.cache
