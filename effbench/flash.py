@@ -326,6 +326,14 @@ class LeaveOneOut:
         return [BoardFit(tuple(difficulty[j]), tuple(ranges[j]), rho[j], residual[j]) for j in range(k)]
 
 
+def _item_sums(matrix: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Return matrix.T @ vectors, ``(n_models, k)``: BLAS for large products only, since a threaded BLAS on a
+    busy machine spends far longer waking its threads than a small product takes."""
+    if matrix.size * vectors.shape[1] < 1 << 27:
+        return np.einsum("im,ik->mk", matrix, vectors)
+    return matrix.T @ vectors
+
+
 def _residual_fits(values: np.ndarray, have: np.ndarray, board_total: np.ndarray, board_count: np.ndarray,
                    on_board: np.ndarray, out_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return `Board.residual_fit` of one scenario for each column of `board_total` (one board each).
@@ -339,9 +347,9 @@ def _residual_fits(values: np.ndarray, have: np.ndarray, board_total: np.ndarray
     a, w = np.where(gate, board_total * scale, 0.0), np.where(gate, scale, 0.0)
     g = gate.astype(float)
     have_f, squares = have.astype(float), values * values
-    n, sum_a, sum_aa = np.split(have_f.T @ np.hstack([g, a, a * a]), 3, axis=1)
-    sum_y, sum_ay, sum_wy, sum_awy = np.split(values.T @ np.hstack([g, a, w, a * w]), 4, axis=1)
-    sum_yy, sum_wyy, sum_wwyy = np.split(squares.T @ np.hstack([g, w, w * w]), 3, axis=1)
+    n, sum_a, sum_aa = np.split(_item_sums(have_f, np.hstack([g, a, a * a])), 3, axis=1)
+    sum_y, sum_ay, sum_wy, sum_awy = np.split(_item_sums(values, np.hstack([g, a, w, a * w])), 4, axis=1)
+    sum_yy, sum_wyy, sum_wwyy = np.split(_item_sums(squares, np.hstack([g, w, w * w])), 3, axis=1)
     sum_x, sum_xx, sum_xy = sum_a - sum_wy, sum_aa - 2 * sum_awy + sum_wwyy, sum_ay - sum_wyy
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_y, mean_x = sum_y / n, sum_x / n
@@ -975,3 +983,16 @@ def plan(model: str, new_items: Sequence[np.ndarray], board: Board, config: Flas
     missing = tuple((s, int(i)) for s, block in enumerate(pending.pending) for i in block)
     return Plan(model, final.stage if final else None, evaluated, rank, lo, hi, tier, False,
                 stage_label(pending.size), missing, skipped)
+
+
+def plans(results: ResultsMatrix, models: Sequence[str], config: FlashConfig) -> Iterator[Plan]:
+    """Yield the plan of each of `models` against every other model of `results` (a model not in `results`
+    starts new against all of them), as `plan` on `board_of` the others would; the boards are fitted a block
+    of models at a time (`LeaveOneOut`), so a status of every model costs no copy of the results per model."""
+    scores = aggregate(results.scenario_means()) if results.models else np.zeros(0)
+    where = {m: i for i, m in enumerate(results.models)}
+    index = [where.get(m) for m in models]
+    boards = LeaveOneOut(results, scores).boards(index)
+    for model, i, board in zip(models, index, boards, strict=True):
+        have = [s[:, i] if i is not None else np.full(s.shape[0], np.nan) for s in results.scores]
+        yield plan(model, have, board, config)

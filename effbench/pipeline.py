@@ -327,15 +327,9 @@ def flash_plan(db: Path, model: str, config: flash.FlashConfig, *, new: bool = F
 
 def _plan_one(results: stats.ResultsMatrix, model: str, config: flash.FlashConfig
               ) -> tuple[flash.Plan, tuple[PlannedItem, ...]]:
-    others = results.without(model)
-    if not others.models:
+    if not set(results.models) - {model}:
         raise EffbenchError("Flash ranks a model against others; the database holds no other model")
-    if model in results.models:
-        index = results.models.index(model)
-        have = [m[:, index] for m in results.scores]
-    else:
-        have = [np.full(m.shape[0], np.nan) for m in results.scores]
-    result = flash.plan(model, have, flash.board_of(others), config)
+    result = next(flash.plans(results, [model], config))
     items = tuple(PlannedItem(results.scenarios[s], results.item_ids[s][i]) for s, i in result.next_items)
     return result, items
 
@@ -344,7 +338,9 @@ def flash_status(db: Path, config: flash.FlashConfig) -> list[flash.Plan]:
     """Return the Flash plan of every model with results."""
     with store.open_store(db, read_only=True) as con:
         results = _flash_results(con)
-    return [_plan_one(results, model, config)[0] for model in results.models]
+    if len(results.models) < 2:
+        raise EffbenchError("Flash ranks a model against others; the database holds no other model")
+    return list(flash.plans(results, results.models, config))
 
 
 def write_plan(items: Sequence[PlannedItem], model: str, out: Path) -> None:
