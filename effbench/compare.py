@@ -47,7 +47,8 @@ class PairComparison:
 
 @dataclass(frozen=True)
 class Comparisons:
-    """Every pair of models (a before b in the models' order), with the parameters of the intervals and
+    """The compared pairs of models (a before b in the models' order; every pair on a small board, rank
+    neighbours and the top of the board on a large one), with the parameters of the intervals and
     each model's overall ``(n_models,)`` and per-scenario ``(n_scenarios, n_models)`` scores."""
 
     models: tuple[str, ...]
@@ -57,6 +58,7 @@ class Comparisons:
     scenario_scores: np.ndarray
     confidence_level: float
     n_resamples: int
+    selection: str = ""  # which pairs a large board compares, in words; "" when every pair is compared
 
 
 def compare_models(
@@ -64,9 +66,14 @@ def compare_models(
     results: ResultsMatrix,
     *,
     items_per_side: int = 5,
+    all_pairs_up_to: int = 100,
+    neighbours: int = 5,
+    top: int = 20,
 ) -> Comparisons:
-    """Return the paired difference of every two models, overall and per scenario, with percentile
-    intervals from the bootstrap resamples in `intervals`, and the items each pair disagrees on most.
+    """Return the paired difference of two models, overall and per scenario, with percentile intervals
+    from the bootstrap resamples in `intervals`, and the items each pair disagrees on most: every pair
+    of a board of at most `all_pairs_up_to` models, else the pairs `compared_pairs` selects (a number
+    of pairs linear in the number of models).
 
     Parameters
     ----------
@@ -78,19 +85,34 @@ def compare_models(
         How many disagreeing items to keep for each side of a pair (items where a scored higher, and
         items where b did): those with the largest difference first, then those the other models most
         clearly side on (their mean furthest from the two models' midpoint), then by scenario and item.
+    all_pairs_up_to : int, default 100
+        Boards of at most this many models compare every pair of models.
+    neighbours, top : int, default 5 and 20
+        Larger boards compare each model with the `neighbours` models below it on the board, and every
+        two of the `top` models at the top of the board.
 
     Returns
     -------
     Comparisons
     """
     _validate(intervals, results, items_per_side)
+    for name, value in (("all_pairs_up_to", all_pairs_up_to), ("neighbours", neighbours), ("top", top)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"`{name}` must be a non-negative integer, got {value!r}")
     tail = (1 - intervals.confidence_level) / 2
     n_models = len(intervals.models)
     boot, boot_scenario = intervals.resampled_scores, intervals.resampled_scenario_scores
     board = [(np.nansum(matrix, axis=1), np.sum(~np.isnan(matrix), axis=1)) for matrix in results.scores]
-    pairs = []
-    for a in range(n_models - 1):
-        others = np.arange(a + 1, n_models)
+    pairs, selection = [], ""
+    if n_models <= all_pairs_up_to:
+        later = {a: np.arange(a + 1, n_models) for a in range(n_models - 1)}
+    else:
+        later = compared_pairs(intervals.rank, neighbours=neighbours, top=top)
+        selection = (f"With {n_models:,} models, paired intervals and items are computed for each model with the "
+                     f"{neighbours} models below it on the leaderboard and for every two of the top {top}; for "
+                     "other pairs this shows the difference of their scores without an interval (each model's "
+                     "own interval is on its page).")
+    for a, others in later.items():
         overall_lo, overall_hi = _quantiles(boot[:, [a]] - boot[:, others], tail)  # (n_others,)
         scen_lo, scen_hi = _quantiles(boot_scenario[:, :, [a]] - boot_scenario[:, :, others], tail)  # (S, n_others)
         overall = intervals.score[a] - intervals.score[others]
@@ -106,7 +128,25 @@ def compare_models(
             pairs.append(PairComparison(a, int(b), (float(overall[k]), float(lo), float(hi)), by_scenario,
                                         *counts, items))
     return Comparisons(intervals.models, intervals.scenarios, tuple(pairs), intervals.score,
-                       intervals.scenario_score, intervals.confidence_level, intervals.n_resamples)
+                       intervals.scenario_score, intervals.confidence_level, intervals.n_resamples, selection)
+
+
+def compared_pairs(rank: np.ndarray, *, neighbours: int, top: int) -> dict[int, np.ndarray]:
+    """Return the pairs compared on a large board, as each model index's later model indices (sorted):
+    each model with the `neighbours` models below it in rank order (ties in model order), and every
+    two of the `top` models; at most ``n * neighbours + top * (top - 1) / 2`` pairs."""
+    n_models = len(rank)
+    board = np.lexsort((np.arange(n_models), rank))  # model indices in rank order
+    chosen: set[tuple[int, int]] = set()
+    for place, model in enumerate(board):
+        for other in board[place + 1:place + 1 + neighbours]:
+            chosen.add((min(model, other), max(model, other)))
+    leaders = board[:top]
+    chosen.update((min(a, b), max(a, b)) for i, a in enumerate(leaders) for b in leaders[i + 1:])
+    later: dict[int, list[int]] = {}
+    for a, b in sorted(chosen):
+        later.setdefault(int(a), []).append(int(b))
+    return {a: np.array(bs) for a, bs in later.items()}
 
 
 def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:

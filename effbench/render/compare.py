@@ -1,10 +1,11 @@
-"""The compare view: two models side by side, every pair computed at build time.
+"""The compare view: two models side by side, from the pairs computed at build time.
 
 The page holds the models and scenarios as JSON (a `<script type="application/json">`); the pairs of
 model i with every later model j > i are JSON in `data/compare/i.js`, wrapped in one function call so
 that the page can load them with a script element, which works from `file://` too (a fetch does not).
 The page loads one such file per comparison, so its weight grows with the number of models, not with
-the number of pairs."""
+the number of pairs. A large board computes some pairs only (`compare.compared_pairs`: rank neighbours and
+the top of the board), so the files on disk grow linearly with the number of models too."""
 
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str],
             "items": [[item.scenario, item.item_id, _number(item.score_a, 3), _number(item.score_b, 3),
                        _number(item.board_mean, 3)] for item in pair.items],
         }
+    if comparisons.selection:  # a large board: some pairs only, and the models that have a pair file
+        payload["selection"] = comparisons.selection
+        payload["files"] = sorted(by_first)
     # ASCII only: the files are scripts, where JSON's raw U+2028 would be a risk in older browsers.
     pair_files = {f"{PAIRS_FOLDER}/{a}.js": f"effbenchComparePairs({a}, "
                   f"{json.dumps(pairs, separators=(',', ':'), ensure_ascii=True, allow_nan=False)});\n"

@@ -1,7 +1,9 @@
 // effbench compare view: two models side by side from the pairs computed at build time. The models are JSON
 // in the page; model i's pairs with every later model are in data/compare/i.js, loaded when first needed
 // (a script element, so that it works from file:// too). The pair lives in the URL hash, #a=SLUG&b=SLUG; an
-// unknown or missing model falls back to the top two.
+// unknown or missing model falls back to the top two. On a large board only some pairs are computed (data.selection
+// says which, data.files lists the models that have a pair file); for any other pair the view shows the two
+// models' score differences without an interval.
 (function () {
   "use strict";
   var source = document.getElementById("compare-data");
@@ -24,6 +26,7 @@
 
   function show(chosen) {
     var first = Math.min(chosen[0], chosen[1]);
+    if (data.files && data.files.indexOf(first) === -1) { loaded[first] = {}; }
     if (loaded[first]) { render(chosen[0], chosen[1]); return; }
     waiting = chosen;
     var script = document.createElement("script");
@@ -47,6 +50,7 @@
   function pair(a, b) {  // [difference, lo, hi] triples of a minus b, and the items with a's score first
     var flip = a > b;
     var entry = loaded[flip ? b : a][String(flip ? a : b)];
+    if (!entry) { return unpaired(a, b); }
     function turn(triple) {
       if (!flip) { return triple; }
       return [triple[0] === null ? null : -triple[0], triple[2] === null ? null : -triple[2],
@@ -60,6 +64,16 @@
         return { scenario: item[0], id: item[1], a: flip ? item[3] : item[2], b: flip ? item[2] : item[3],
           board: item[4] };
       }).sort(function (x, y) { return (y.a - y.b) - (x.a - x.b); })
+    };
+  }
+
+  function unpaired(a, b) {  // a pair not computed at build time: the differences of the scores, no interval
+    var A = data.models[a], B = data.models[b];
+    function minus(x, y) { return x === null || y === null ? null : x - y; }
+    return {
+      unpaired: true, overall: [minus(A.score, B.score), null, null],
+      scenarios: A.scenarios.map(function (value, s) { return [minus(value, B.scenarios[s]), null, null]; }),
+      aBetter: 0, bBetter: 0, same: 0, items: []
     };
   }
 
@@ -115,7 +129,8 @@
     overall.appendChild(text("strong", verdict(result.overall, A.name, B.name) + " overall: "));
     overall.appendChild(document.createTextNode(
       A.name + " (rank " + A.rank + ", score " + fmt(A.score) + ") minus " + B.name + " (rank " + B.rank +
-      ", score " + fmt(B.score) + ") = " + intervalText(result.overall) + ", " + data.confidence + " interval."));
+      ", score " + fmt(B.score) + ") = " + intervalText(result.overall) +
+      (result.unpaired ? ". " + data.selection : ", " + data.confidence + " interval.")));
     document.getElementById("compare-caption").textContent = "Paired difference " + A.name + " − " + B.name +
       " in each scenario, with its " + data.confidence + " interval (" + data.resamples + " bootstrap resamples)";
     var extent = 1e-9;
@@ -147,6 +162,7 @@
       "On the " + total.toLocaleString("en") + " items both were scored on: " + A.name + " scored higher on " +
       result.aBetter.toLocaleString("en") + ", " + B.name + " on " + result.bBetter.toLocaleString("en") +
       ", and they scored the same on " + result.same.toLocaleString("en") + ".") :
+      result.unpaired ? "The items are compared for the same pairs as the intervals." :
       "These results have no per-item scores for both models.";
     var items = document.querySelector("#items-table tbody");
     items.textContent = "";
