@@ -1,17 +1,24 @@
 """Time the leave-one-out Flash simulation of every variant over several item orders and print its figures.
 
 Usage: python benchmarks/bench_flash.py [--example mmlu-pro|livecodebench] [--seeds 5] [--smoke]
+       python benchmarks/bench_flash.py --db board.duckdb [--status]
 
 Each variant is what `effbench build` replays for the site (and `effbench flash simulate --seeds N`
 prints): the mean compute saving over the item orders with its range, the share of replays within
 the resolution of both the reported and the true tier, the replays that used every item, the largest
 rank error and the interval coverage, with wall-clock and CPU seconds. `--smoke` runs a tiny
 synthetic board with one order, for the tests.
+
+`--db` times the Flash stage of `effbench build` on a loaded database (say a board from `effbench synth`):
+reading the results, the replay of every variant (a stratified draw of models on a large board), the plan
+of one model (`effbench flash plan`) and with `--status` the plan of every model (`effbench flash status`),
+each with its wall-clock seconds, and the peak memory of the process.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -37,12 +44,51 @@ def example_results(name: str) -> ResultsMatrix:
         return flash.item_level(store.results_matrix(con))
 
 
+def peak_memory_gb() -> float:
+    """The process's peak resident memory so far, in GB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def board_stage(db: Path, *, status: bool = False) -> list[flash.FlashSummary]:
+    """Time what the Flash stage does on the board in `db`, print it and return the replay's summaries."""
+    config = flash.FlashConfig()
+    wall = time.perf_counter()
+    with store.open_store(db, read_only=True) as con:
+        results = pipeline._flash_results(con)
+    cells = sum(m.size for m in results.scores)
+    print(f"board: {db} ({len(results.models)} models, {cells:,} results in {len(results.scenarios)} scenarios)")
+    print(f"{'read results':<26} {time.perf_counter() - wall:6.2f} s")
+    wall = time.perf_counter()
+    simulations = flash.simulate_variants(results, config=config)
+    summaries = [s.summary for s in simulations]
+    print(f"{'replay, all variants':<26} {time.perf_counter() - wall:6.2f} s   {summaries[0].n_models} of "
+          f"{summaries[0].n_candidates} models x {summaries[0].n_seeds} orders")
+    for s in summaries:
+        print(f"  {s.variant:<24} saving x{s.saving:.1f}, {s.within_resolution:.1%} within resolution, "
+              f"coverage {s.coverage:.1%}, largest error {s.largest_error}")
+    wall = time.perf_counter()
+    model = results.models[len(results.models) // 2]
+    next(flash.plans(results, [model], config))
+    print(f"{'plan of one model':<26} {time.perf_counter() - wall:6.2f} s")
+    if status:
+        wall = time.perf_counter()
+        for _ in flash.plans(results, results.models, config):
+            pass
+        print(f"{'status of every model':<26} {time.perf_counter() - wall:6.2f} s")
+    print(f"{'peak memory':<26} {peak_memory_gb():6.2f} GB")
+    return summaries
+
+
 def main(argv: list[str] | None = None) -> list[flash.FlashSummary]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--example", default="mmlu-pro", choices=sorted(EXAMPLES))
     parser.add_argument("--seeds", type=int, default=flash.FlashConfig().seeds)
     parser.add_argument("--smoke", action="store_true", help="a tiny synthetic board, one item order")
+    parser.add_argument("--db", type=Path, help="time the Flash stage on this database instead")
+    parser.add_argument("--status", action="store_true", help="with --db: also every model's plan")
     args = parser.parse_args(argv)
+    if args.db:
+        return board_stage(args.db, status=args.status)
     results = smoke_results() if args.smoke else example_results(args.example)
     seeds = 1 if args.smoke else args.seeds
     label = "smoke" if args.smoke else args.example

@@ -459,3 +459,149 @@ def test_flash_benchmark_smoke_runs_every_variant():
     summaries = bench.main(["--smoke"])
     assert [s.variant for s in summaries] == ["design-based", "old rule", "paper's uncorrected rule"]
     assert all(s.n_replays == 8 and s.saving >= 1 for s in summaries)
+
+
+# ---------------------------------------------------------------------------------------------
+# Leaderboard scale: the sampled replay, boards fitted in blocks, nothing stored per pair of models
+
+
+def synth_results(n_models: int, n_items: int, n_scenarios: int, *, missing: float = 0.0, seed: int = 0
+                  ) -> ResultsMatrix:
+    """A board drawn by `effbench synth`, as the matrices Flash reads."""
+    import pandas as pd
+
+    from effbench import synth
+
+    spec = synth.SynthSpec(n_models, n_items, n_scenarios, missing, seed)
+    rows = pd.concat(list(synth.blocks(spec)), ignore_index=True)
+    truth = synth.board(spec)
+    scores, ids = [], []
+    for scenario in truth.scenarios:
+        part = rows[rows["scenario"] == scenario]
+        wide = part.pivot(index="item_id", columns="model", values="score").reindex(columns=list(truth.models))
+        scores.append(wide.to_numpy(dtype=float))
+        ids.append(tuple(wide.index))
+    return ResultsMatrix(truth.models, truth.scenarios, tuple(scores), (True,) * n_scenarios, tuple(ids))
+
+
+def explicit_board(results: ResultsMatrix, m: int) -> flash.Board:
+    """The board of a replay of model `m` as written out: the other models' columns copied."""
+    overall = flash.aggregate(results.scenario_means())
+    keep = [i for i in range(len(results.models)) if i != m and not np.isnan(overall[i])]
+    return flash.Board(tuple(results.models[i] for i in keep), overall[keep], tuple(s[:, keep] for s in results.scores))
+
+
+@pytest.fixture(scope="module")
+def thousand_models() -> ResultsMatrix:
+    return synth_results(1000, 60, 2, missing=0.05, seed=3)
+
+
+def test_sampled_replay_matches_the_full_replay_on_the_models_both_replay(thousand_models):
+    config = flash.FlashConfig(seeds=1, max_replayed=12)
+    sampled = flash.simulate(thousand_models, config=config)
+    assert (sampled.summary.n_models, sampled.summary.n_candidates) == (12, 1000)
+    names = [o.model for o in sampled.outcomes]
+    # One model from each stratum of consecutive full-data ranks, the same draw every time.
+    ranks = flash.competition_ranks(flash.aggregate(thousand_models.scenario_means()))
+    by_rank = sorted(thousand_models.models, key=lambda m: (ranks[thousand_models.models.index(m)], m))
+    ends = np.cumsum([1000 // 12 + (k < 1000 % 12) for k in range(12)])  # 12 strata of 83 or 84 ranks
+    strata = sorted(int(np.searchsorted(ends, by_rank.index(m), side="right")) for m in names)
+    assert strata == list(range(12))
+    assert [o.model for o in flash.simulate(thousand_models, config=config).outcomes] == names
+    # The exact replay: each model against the other models' columns written out, model by model.
+    for outcome in sampled.outcomes:
+        m = thousand_models.models.index(outcome.model)
+        exact = flash.run_model(outcome.model, [s[:, m] for s in thousand_models.scores],
+                                explicit_board(thousand_models, m), config, config.seed)
+        assert [(s.stage, s.items_used, s.rank, s.rank_lo, s.rank_hi, s.resolution_met) for s in exact.stages] == \
+            [(s.stage, s.items_used, s.rank, s.rank_lo, s.rank_hi, s.resolution_met) for s in outcome.stages]
+    # A model's replay does not depend on which others are replayed beside it.
+    alone = flash.simulate(thousand_models, holdout=names[5:7], config=config)
+    assert alone.outcomes == sampled.outcomes[5:7]
+
+
+def test_every_model_is_replayed_when_the_board_is_small():
+    results = synth_results(30, 40, 2, seed=1)
+    summary = flash.simulate(results, config=flash.FlashConfig(seeds=1, max_replayed=30)).summary
+    assert (summary.n_models, summary.n_candidates) == (30, 30)
+    assert flash.replay_sample(list("abc"), np.array([3, 1, 2]), 3, 0) == list("abc")
+
+
+@pytest.mark.parametrize("exact_cells", [flash.EXACT_DIFFICULTY_CELLS, 0])
+def test_boards_fitted_in_blocks_equal_the_boards_written_out(monkeypatch, exact_cells):
+    rng = np.random.default_rng(8)
+    results = synth_results(70, 90, 3, missing=0.1, seed=4)
+    graded = results.scores[1] * rng.uniform(0.5, 1.0, results.scores[1].shape)  # not only 0/1 scores
+    graded[:, 3] = np.nan  # a model with no result in one scenario
+    results = ResultsMatrix(results.models, results.scenarios, (results.scores[0], graded, results.scores[2]),
+                            results.resampled, results.item_ids)
+    monkeypatch.setattr(flash, "EXACT_DIFFICULTY_CELLS", exact_cells)
+    monkeypatch.setattr(flash, "REPLAY_BLOCK", 16)  # several blocks
+    overall = flash.aggregate(results.scenario_means())
+    boards = list(flash.LeaveOneOut(results, overall, ~np.isnan(overall)).boards(list(range(70))))
+    for m, board in enumerate(boards):
+        written = explicit_board(results, m)
+        assert board.models == written.models and np.array_equal(board.scores, written.scores)
+        for fitted, reference in zip(board.difficulty, written.difficulty, strict=True):
+            if exact_cells:
+                assert np.array_equal(fitted, reference, equal_nan=True)  # to the last bit on small boards
+            else:
+                np.testing.assert_allclose(fitted, reference, rtol=0, atol=1e-12)
+        assert board.score_range == written.score_range
+        np.testing.assert_allclose(board.residual_fit[0], written.residual_fit[0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(board.residual_fit[1], written.residual_fit[1], rtol=0, atol=1e-12)
+
+
+def test_status_plans_equal_plans_against_the_other_models_written_out():
+    results = synth_results(25, 80, 2, missing=0.2, seed=5)
+    config = flash.FlashConfig()
+    plans = list(flash.plans(results, [*results.models, "newcomer"], config))
+    for model, got in zip(results.models, plans, strict=False):
+        m = results.models.index(model)
+        assert got == flash.plan(model, [s[:, m] for s in results.scores], flash.board_of(results.without(model)),
+                                 config)
+    assert plans[-1] == flash.plan("newcomer", [np.full(s.shape[0], np.nan) for s in results.scores],
+                                   flash.board_of(results), config)
+
+
+def reported_rank_by_search(rank: int, lo: int, hi: int, tiers) -> int | None:
+    """The stop rule's reported rank by trying every candidate, nearest first (the definition)."""
+    from effbench.tiers import tier_resolution
+
+    span = np.arange(lo, hi + 1)
+    resolution = tier_resolution(span, tiers)
+    for q in sorted(span.tolist(), key=lambda c: (abs(c - rank), c)):
+        if np.all(np.abs(q - span) <= np.minimum(int(resolution[q - lo]), resolution)):
+            return q
+    return None
+
+
+@given(st.integers(1, 40), st.integers(0, 14), st.integers(0, 14), st.booleans())
+def test_reported_rank_is_the_nearest_candidate_of_the_definition(lo, width, offset, odd_tiers):
+    tiers = (Tier(1, 2, 1), Tier(3, 5, 0), Tier(6, 30, 3), Tier(31, None, 2)) if odd_tiers else DEFAULT_TIERS
+    rank = lo + min(offset, width)
+    assert flash.reported_rank(rank, lo, lo + width, tiers) == reported_rank_by_search(rank, lo, lo + width, tiers)
+
+
+def test_no_stored_flash_table_grows_with_models_squared(tmp_path):
+    """The stored replay holds a bounded number of models per variant: rows grow with the replayed models
+    and their stages, never with pairs of models."""
+    from effbench import synth
+
+    rows = {}
+    for n_models in (60, 240):
+        path = tmp_path / f"board-{n_models}.parquet"
+        synth.write(synth.SynthSpec(n_models, 40, 1, seed=2), path)
+        db = tmp_path / f"board-{n_models}.duckdb"
+        with store.open_store(db) as con:
+            store.ingest(con, [Source(path)])
+            assert pipeline.refresh_flash(con, flash.FlashConfig(seeds=1, max_replayed=20))
+            rows[n_models] = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                              for t in ("flash", "flash_stages", "flash_summary")}
+            summary = con.execute("SELECT n_models, n_candidates FROM flash_summary WHERE is_default").fetchone()
+            assert summary == (20, n_models)
+        stages = len(flash.FlashConfig().stage_sizes(40))
+        assert rows[n_models]["flash"] == 3 * 20
+        assert rows[n_models]["flash_stages"] <= 3 * 20 * stages
+        assert rows[n_models]["flash_summary"] == 3
+    assert rows[240]["flash"] == rows[60]["flash"]
