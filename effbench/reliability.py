@@ -47,9 +47,11 @@ DEFAULT_AGGREGATION = "macro mean"
 _MAX_PAIR_ENTRIES = 1 << 22  # draws x model pairs held at once by the vectorised tau
 # Boards with more model pairs than this compute the tau meta-metrics draw by draw in n log n.
 _PAIRWISE_TAU_PAIRS = 1 << 17
-WEIGHTED_TAU_DRAWS = 200  # draws that the top-weighted tau is computed on at that size
+WEIGHTED_TAU_DRAWS = 100  # draws that the top-weighted tau is computed on at that size
 # Above this many draws x items x models in a scenario, item samples are summed as sparse products.
 _DENSE_SAMPLE_WORK = 1 << 32
+# Disagreements are sought between each model and this many models after it on the board.
+DISAGREEMENT_NEIGHBOURS = 50
 # Boards with more models than this remove a random sample of this many in `mwr_instability`.
 MWR_REMOVALS = 200
 
@@ -717,7 +719,8 @@ def mwr_instability(results: ResultsMatrix, *, max_removals: int = MWR_REMOVALS,
     return tuple(out)
 
 
-def disagreements(intervals: RankIntervals, confidence_level: float | None = None) -> tuple[Disagreement, ...]:
+def disagreements(intervals: RankIntervals, confidence_level: float | None = None, *,
+                  neighbours: int = DISAGREEMENT_NEIGHBOURS) -> tuple[Disagreement, ...]:
     """Return pairs of models whose overall scores are within noise (the paired bootstrap interval
     of their difference holds 0) although each is clearly better in some scenario (the interval of
     that scenario's difference excludes 0) - the warning against averaging disagreement away.
@@ -725,8 +728,11 @@ def disagreements(intervals: RankIntervals, confidence_level: float | None = Non
     The per-scenario intervals are Bonferroni-corrected over the scenarios (level 1 - alpha/S), so
     that two models alike in every scenario are flagged with probability at most alpha, however
     many scenarios there are. Only pairs whose rank intervals overlap are examined (others are not
-    within noise), and with one scenario there is nothing to examine. The pairs are examined in
-    blocks, each statistic computed for the whole block at once.
+    within noise), each model with the next `neighbours` models on the board (so every pair on a
+    board of up to ``neighbours + 1`` models; on larger boards the pairs within noise grow with the
+    square of the models, and the nearest are the ones a reader compares), and with one scenario
+    there is nothing to examine. The pairs are examined in blocks, each statistic computed for the
+    whole block at once.
     """
     level = intervals.confidence_level if confidence_level is None else confidence_level
     if not intervals.has_intervals or len(intervals.scenarios) < 2:
@@ -736,7 +742,7 @@ def disagreements(intervals: RankIntervals, confidence_level: float | None = Non
     boot, boot_scen = intervals.resampled_scores, intervals.resampled_scenario_scores
     out = []
     block = max(1, (1 << 22) // max(1, boot_scen.shape[0] * boot_scen.shape[1]))
-    for first, second in _overlapping_pairs(intervals, block):
+    for first, second in _overlapping_pairs(intervals, block, neighbours):
         lo, hi = _quantiles(boot[:, first] - boot[:, second], tail)
         tied = (lo <= 0) & (hi >= 0)
         if not tied.any():
@@ -752,9 +758,11 @@ def disagreements(intervals: RankIntervals, confidence_level: float | None = Non
     return tuple(out)
 
 
-def _overlapping_pairs(intervals: RankIntervals, block: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield the pairs (a, b) with a before b in board order whose rank intervals overlap (b's best rank
-    is not below a's worst), as arrays of at most about `block` pairs, in board order.
+def _overlapping_pairs(intervals: RankIntervals, block: int, neighbours: int
+                       ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield the pairs (a, b) with b among the `neighbours` models after a in board order whose rank
+    intervals overlap (b's best rank is not below a's worst), as arrays of at most `block` pairs, in
+    board order.
 
     The pairs are found a block of rows at a time from the sorted board, so no list of every pair is
     ever built: memory stays linear in the number of models."""
@@ -765,8 +773,8 @@ def _overlapping_pairs(intervals: RankIntervals, block: int) -> Iterator[tuple[n
     pending_a, pending_b, pending = [], [], 0
     for x0 in range(0, n_models, rows):
         x1 = min(n_models, x0 + rows)
-        later = np.arange(n_models)[None, :] > np.arange(x0, x1)[:, None]
-        overlap = later & ~(best[None, :] > worst[x0:x1, None])
+        distance = np.arange(n_models)[None, :] - np.arange(x0, x1)[:, None]
+        overlap = (distance > 0) & (distance <= neighbours) & ~(best[None, :] > worst[x0:x1, None])
         a, b = np.nonzero(overlap)
         pending_a.append(order[a + x0])
         pending_b.append(order[b])

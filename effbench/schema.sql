@@ -130,7 +130,8 @@ CREATE TABLE IF NOT EXISTS rank_distribution (
     share DOUBLE NOT NULL,
     analysis VARCHAR NOT NULL
 );
-COMMENT ON TABLE rank_distribution IS 'Share of bootstrap resamples in which each model took each overall rank (ranks never taken are left out).';
+ALTER TABLE rank_distribution ADD COLUMN IF NOT EXISTS rank_last INTEGER;
+COMMENT ON TABLE rank_distribution IS 'Share of bootstrap resamples in which each model took each overall rank from rank to rank_last: one rank per row where a model''s resampled ranks span at most 50, else at most 50 bins of equal width (ranks never taken are left out), so rows grow linearly with the models.';
 
 CREATE TABLE IF NOT EXISTS disagreements (
     model_a VARCHAR NOT NULL,

@@ -35,6 +35,7 @@ _MAX_WEIGHT_ENTRIES = 1 << 24
 # Values of one block of model pairs x resamples in `difference_rank_intervals` (about 8 MB).
 _PAIR_BLOCK_ENTRIES = 1 << 20
 RANK_METHODS = ("marginal", "simultaneous")
+RANK_BINS = 50  # most bins of a model's stored rank distribution
 # A scenario with fewer items than this share of the median scenario's weighs each of its items over
 # ten times as much as a typical scenario does under the macro mean.
 TINY_SCENARIO_SHARE = 0.1
@@ -187,6 +188,21 @@ class RankIntervals:
     scenario_items: np.ndarray | None = None
     scenario_variance_share: np.ndarray | None = None
     tiny_scenarios: np.ndarray | None = None
+
+    def rank_histogram(self, max_bins: int = RANK_BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(model, first_rank, last_rank, share)`` arrays: each model's overall ranks over the
+        resamples, in at most `max_bins` bins of equal width from its best resampled rank (width 1 - one
+        bin per rank - when its ranks span at most `max_bins`), with the share of resamples in each;
+        bins never reached are left out. Rows grow with models x `max_bins`, never models^2."""
+        ranks = self.resampled_ranks
+        n_resamples, n_models = ranks.shape
+        best, worst = ranks.min(axis=0), ranks.max(axis=0)
+        width = np.maximum(1, -(-(worst - best + 1) // max_bins))
+        counts = np.bincount((np.arange(n_models) * max_bins + (ranks - best) // width).ravel(),
+                             minlength=n_models * max_bins).reshape(n_models, max_bins)
+        model, position = np.nonzero(counts)
+        first = best[model] + position * width[model]
+        return model, first, np.minimum(first + width[model] - 1, worst[model]), counts[model, position] / n_resamples
 
     def rank_distribution(self) -> np.ndarray:
         """Return the ``(n_models, n_models)`` share of resamples in which model i took rank j + 1."""
@@ -399,8 +415,11 @@ def rank_intervals(
     boot_score = nanmean(boot_filled, axis=1)
     weights = np.asarray(sizes, dtype=float)[:, None]
     has = ~np.isnan(boot_filled)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        boot_micro = (np.where(has, boot_filled, 0.0) * weights).sum(axis=1) / (has * weights).sum(axis=1)
+    if len(set(sizes)) == 1:  # equal weights: the micro mean is the macro mean, resample by resample
+        boot_micro = boot_score
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            boot_micro = (np.where(has, boot_filled, 0.0) * weights).sum(axis=1) / (has * weights).sum(axis=1)
     boot_rank = competition_ranks(boot_score)
 
     has_intervals = any(results.resampled)

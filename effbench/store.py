@@ -28,7 +28,7 @@ from effbench.reliability import DECISIONS, DEFAULT_METRICS, Disagreement, Relia
 from effbench.sql import quote_ident
 from effbench.stats import RankIntervals, ResultsMatrix
 
-SCHEMA_VERSION = "8"  # schema.sql is idempotent: older files are brought up to date by running it
+SCHEMA_VERSION = "9"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
 STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"
@@ -537,11 +537,10 @@ def save_ranking(
         "rank_hi": _int_or_null(result.scenario_rank_hi.ravel()),
         "analysis": RANKING_ANALYSIS,
     })
-    shares = result.rank_distribution()
-    model_index, rank_index = np.nonzero(shares)
+    model_index, first, last, share = result.rank_histogram()
     distribution = pd.DataFrame({
-        "model": np.asarray(models)[model_index], "rank": rank_index + 1,
-        "share": shares[model_index, rank_index], "analysis": RANKING_ANALYSIS,
+        "model": np.asarray(models)[model_index], "rank": first, "rank_last": last,
+        "share": share, "analysis": RANKING_ANALYSIS,
     })
     pairs = pd.DataFrame({
         "model_a": [d.model_a for d in disagreements], "model_b": [d.model_b for d in disagreements],
