@@ -365,7 +365,8 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
             notes=tuple(notes.get(rec.model, ())) + trend_notes.get(rec.model, ()),
             compare_links=_compare_links(site, path, rec.model, board_order),
             distribution_chart=Markup("") if missing(rec.rank_lo) else bar_chart(
-                [(str(r), s) for r, s in zip(shares["rank"], shares["share"], strict=True)],
+                [(str(r) if r == last else f"{r}–{last}", s)  # a bin of ranks on a wide board
+                 for r, last, s in zip(shares["rank"], shares["rank_last"], shares["share"], strict=True)],
                 title=f"How often {rec.model} took each rank over the bootstrap resamples",
                 x_label="rank", y_label="share of resamples", chart_id="distribution",
             ),
