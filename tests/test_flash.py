@@ -436,6 +436,17 @@ def test_flash_page_and_leaderboard_tiers(example_build):
     with duckdb.connect(str(site.parent / "effbench.duckdb"), read_only=True) as con:
         rows = con.execute("SELECT count(*), count(DISTINCT variant) FROM flash").fetchone()
     assert rows == (3 * 29, 3)
+    assert "Replayed: every one of the 29 models with per-item results." in page
+    assert "The replayed models as new, leave-one-out, over 5 item orders" in page
+
+
+def test_flash_page_says_how_many_models_a_large_board_replayed():
+    from effbench.render.analyses import replayed_models
+
+    text = replayed_models({"n_models": 200, "n_candidates": 4027})
+    assert text.startswith("Replayed: 200 of the 4,027 models with per-item results")
+    assert "each of 200 strata of consecutive ranks" in text
+    assert replayed_models({"n_models": 29, "n_candidates": None}).startswith("Replayed: every one of the 29")
 
 
 def test_models_known_only_by_aggregated_scores_are_not_replayed():

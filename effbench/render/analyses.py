@@ -31,7 +31,7 @@ def flash_page(data: SiteData, page: Page, model_links: dict[str, str]) -> Flash
     default = summary[summary["is_default"]].iloc[0]
     mine = data.flash[data.flash["variant"] == default["variant"]].sort_values(["full_rank", "model"])
     options = json.loads((data.flash_analysis or {}).get("options") or "{}")
-    method = flash_method(options)
+    method = (*flash_method(options), replayed_models(default))
     stages = sorted(set(mine["stop_stage"]), key=lambda s: (s == "all", int(s) if s.isdigit() else 0))
     stop_rule = (
         "A model stops at the first stage where some rank Q can be reported such that, for every rank t inside its "
@@ -71,6 +71,18 @@ def flash_page(data: SiteData, page: Page, model_links: dict[str, str]) -> Flash
     return FlashPage(page=page, variant=str(default["variant"]), method=method, stop_rule=stop_rule,
                      variants=variants,
                      tiers=tuple(t.describe() for t in tiers_of(data)), chart=chart, stops=stops, rows=rows)
+
+
+def replayed_models(summary_row) -> str:
+    """Which models the replay below covers: all of them, or on a large board a stratified draw."""
+    replayed = _int(summary_row.get("n_models"))
+    candidates = _int(summary_row.get("n_candidates")) or replayed
+    if replayed >= candidates:
+        return f"Replayed: every one of the {candidates:,} models with per-item results."
+    return (f"Replayed: {replayed:,} of the {candidates:,} models with per-item results, to bound the cost on a "
+            f"board this large: one model drawn at random (seeded) from each of {replayed:,} strata of consecutive "
+            "ranks on all items, so that the figures cover the whole board. A model's replay is the same whether "
+            "or not other models are replayed.")
 
 
 def flash_method(options: dict) -> tuple[str, ...]:
