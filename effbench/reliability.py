@@ -48,8 +48,10 @@ _MAX_PAIR_ENTRIES = 1 << 22  # draws x model pairs held at once by the vectorise
 # Boards with more model pairs than this compute the tau meta-metrics draw by draw in n log n.
 _PAIRWISE_TAU_PAIRS = 1 << 17
 WEIGHTED_TAU_DRAWS = 100  # draws that the top-weighted tau is computed on at that size
-# Above this many draws x items x models in a scenario, item samples are summed as sparse products.
+# Above this many draws x items x models in a scenario, item samples are summed from the previous
+# (smaller) sample's sums, as sparse products where they add fewer than this share of the items.
 _DENSE_SAMPLE_WORK = 1 << 32
+_SPARSE_SHARE = 0.05
 # Disagreements are sought between each model and this many models after it on the board.
 DISAGREEMENT_NEIGHBOURS = 50
 # Boards with more models than this remove a random sample of this many in `mwr_instability`.
@@ -414,6 +416,13 @@ class _Prepared:
             done, total, scored = 0, None, None
         if done == size and total is not None:
             return total, scored
+        if size - done > _SPARSE_SHARE * n_items:  # a large part of the items: a dense product is faster
+            weights = ((position >= done) & (position < size)).astype(float)
+            added, counts = weights @ self.values[s], None if self.complete[s] else weights @ self.scored[s]
+            total = added if total is None else total + added
+            scored = counts if scored is None else scored + counts
+            self._sums_cache[s] = (size, total, scored)
+            return total, scored
         taken = self._item_at[s][:, done:size]
         pick = sparse.csr_matrix((np.ones(taken.size), taken.ravel(), np.arange(0, taken.size + 1, taken.shape[1])),
                                  shape=(n_draws, n_items))
@@ -535,7 +544,7 @@ def _allocation(prep: _Prepared, orders: list[np.ndarray], n_draws: int,
     n_scenarios = len(prep.sizes)
     total = prep.sizes.sum()
     counts_of_scenarios = sorted({k for k in (1, 2, 4, 8, n_scenarios // 2, n_scenarios) if 1 <= k <= n_scenarios})
-    out = []
+    splits = []
     smallest = int(prep.sizes.min())
     for budget in (10 * n_scenarios, 50 * n_scenarios, 200 * n_scenarios):
         if budget >= total:
@@ -544,13 +553,17 @@ def _allocation(prep: _Prepared, orders: list[np.ndarray], n_draws: int,
             n = budget // k
             if not 1 <= n <= smallest:  # a split that no scenario can fill would spend less than the budget
                 continue
-            sums, denominators = prep.scenario_sums_with(orders, n)  # (draws, S, M)
             keys = rng.random((n_draws, n_scenarios))
-            chosen = keys <= np.partition(keys, k - 1, axis=1)[:, k - 1:k]
-            draws = prep.macro(sums, denominators, chosen[:, :, None].astype(float))
-            used = (chosen * np.minimum(prep.sizes, n)).sum(axis=1).mean() / total
-            label = f"{budget} evaluations: {k} scenario{'s' if k > 1 else ''} x {n} items"
-            out.append(_Instantiations(label, float(used), DEFAULT_AGGREGATION, prep.reference, draws))
+            splits.append((budget, k, n, keys <= np.partition(keys, k - 1, axis=1)[:, k - 1:k]))
+    out: list[_Instantiations | None] = [None] * len(splits)
+    # By growing n, so that each sample's sums extend the last ones (the draws are as drawn above).
+    for position in sorted(range(len(splits)), key=lambda i: splits[i][2]):
+        budget, k, n, chosen = splits[position]
+        sums, denominators = prep.scenario_sums_with(orders, n)  # (draws, S, M)
+        draws = prep.macro(sums, denominators, chosen[:, :, None].astype(float))
+        used = (chosen * np.minimum(prep.sizes, n)).sum(axis=1).mean() / total
+        label = f"{budget} evaluations: {k} scenario{'s' if k > 1 else ''} x {n} items"
+        out[position] = _Instantiations(label, float(used), DEFAULT_AGGREGATION, prep.reference, draws)
     return out
 
 

@@ -1,6 +1,6 @@
 """Ranking statistics on results matrices: scores, ranks and paired-bootstrap intervals.
 
-Pure numpy/scipy on arrays; nothing here reads files or the database.
+Pure numpy/scipy (and pandas.unique) on arrays; nothing here reads files or the database.
 
 Conventions
 -----------
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 from scipy import stats as scipy_stats
 
 # Cap on the entries of one resample-weights block (resamples x items), so memory stays bounded
@@ -125,7 +126,7 @@ class ResultsMatrix:
 
 def _score_unit(matrix: np.ndarray) -> int | None:
     """Return the smallest L <= 1000 such that every score is a whole multiple of 1/L, else None."""
-    values = np.unique(matrix[~np.isnan(matrix)])
+    values = np.sort(pd.unique(matrix[~np.isnan(matrix)]))
     if values.size == 0 or np.abs(values).max() * _MAX_SCORE_UNIT * matrix.shape[0] > 2**52:
         return None
     for unit in range(1, _MAX_SCORE_UNIT + 1):
@@ -299,8 +300,9 @@ def mean_of_ratios(numerators: np.ndarray, denominators: np.ndarray, weights: np
         approx = np.where(total_weight > 0, (w * num / den_safe).sum(axis=-2) / total_weight, np.nan)
     if not present.any():
         return approx
-    common = math.lcm(*(int(d) for d in np.unique(den_safe[present])))
-    weight_common = math.lcm(*(int(t) for t in np.unique(total_weight[total_weight > 0])))
+    # Distinct values by hashing (pandas.unique), not sorting: these arrays hold draws x scenarios x models.
+    common = math.lcm(*(int(d) for d in pd.unique(den_safe[present])))
+    weight_common = math.lcm(*(int(t) for t in pd.unique(total_weight[total_weight > 0])))
     largest = float(np.max(np.abs(num[present]) / den_safe[present])) if present.any() else 0.0
     if (largest + 1) * common * weight_common < 2**52:
         scale = np.round(common / den_safe).astype(np.int64)

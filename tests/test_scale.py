@@ -168,10 +168,12 @@ def test_tau_per_draw_equals_the_pairwise_form(board, monkeypatch):
     assert np.isfinite(pairwise[0]).all() and (pairwise[0] < 1).all()
 
 
-def test_sparse_item_samples_equal_the_dense_product(monkeypatch):
+@pytest.mark.parametrize("sparse_share", [0.05, 1.0])  # sparse where a sample adds few items; sparse always
+def test_sparse_item_samples_equal_the_dense_product(monkeypatch, sparse_share):
     results = synthetic_results(80, 300, 3, seed=2)
     dense = reliability.dior(results, n_draws=30, decisions=("examples", "allocation"))
     monkeypatch.setattr(reliability, "_DENSE_SAMPLE_WORK", 0)
+    monkeypatch.setattr(reliability, "_SPARSE_SHARE", sparse_share)
     sparse = reliability.dior(results, n_draws=30, decisions=("examples", "allocation"))
     assert sparse.rows == dense.rows and sparse.rank_resolution == dense.rank_resolution
 
