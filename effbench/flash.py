@@ -78,7 +78,7 @@ class FlashConfig:
     n_resamples: int = 1000  # bootstrap estimator only
     seed: int = 0
     seeds: int = 5  # item orders replayed by the simulation (seed, seed + 1, ...)
-    max_replayed: int = 200  # on larger boards the simulation replays a stratified draw of this many models
+    max_replayed: int = 100  # on larger boards the simulation replays a stratified draw of this many models
 
     def __post_init__(self) -> None:
         validate_tiers(self.tiers)
@@ -162,6 +162,7 @@ class Board:
     items: tuple[np.ndarray, ...]  # per scenario (n_items, n_models), NaN = not evaluated
     fitted: BoardFit | None = field(default=None, compare=False, repr=False)
     _critical_values: dict = field(default_factory=dict, compare=False, repr=False)
+    _orders: dict = field(default_factory=dict, compare=False, repr=False)  # per (model, seed, order kind)
 
     @functools.cached_property
     def difficulty(self) -> tuple[np.ndarray, ...]:
@@ -523,8 +524,12 @@ def orders_for(model: str, board: Board, config: FlashConfig, seed: int | None =
     """Return, per scenario, the order in which `model` is evaluated: every item of the scenario, from
     the board's difficulty and the seed only (never from the model's results). Plan and simulation
     both use this order."""
-    rng = np.random.default_rng(model_seed(config.seed if seed is None else seed, model))
-    return [item_order(d, np.ones(d.shape, bool), config.order, rng) for d in board.difficulty]
+    seed = config.seed if seed is None else seed
+    key = (model, seed, config.order)  # the variants of a replay share their boards, hence their orders
+    if key not in board._orders:
+        rng = np.random.default_rng(model_seed(seed, model))
+        board._orders[key] = [item_order(d, np.ones(d.shape, bool), config.order, rng) for d in board.difficulty]
+    return list(board._orders[key])
 
 
 @dataclass(frozen=True)
@@ -626,7 +631,8 @@ def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequ
     for s, sampled in enumerate(sample.sampled):
         if len(sampled) == 0:
             continue
-        keep = np.setdiff1d(orders[s], sample.skipped[s], assume_unique=True)
+        keep = (np.setdiff1d(orders[s], sample.skipped[s], assume_unique=True) if len(sample.skipped[s])
+                else orders[s])  # setdiff1d keeps the order's order: the same items, the same sum
         population_x = float(board.filled_difficulty[s][keep].mean()) if keep.size else math.nan
         estimate, variance = greg_estimate(new_items[s][sampled], board.filled_difficulty[s][sampled], population_x,
                                            sample.population[s], rho=float(rho[s]), floor=config.variance_floor,
@@ -659,12 +665,13 @@ def _bootstrap_estimates(values: np.ndarray, difficulty: np.ndarray, population_
     """Return the scenario mean estimate for each row of `weights` (``(n_resamples, n_sampled)``)."""
     total = weights.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_y = weights @ values / total
         if not regression or not np.isfinite(population_difficulty):
-            return mean_y
-        mean_x = weights @ difficulty / total
-        cov = weights @ (values * difficulty) / total - mean_y * mean_x
-        var = weights @ (difficulty * difficulty) / total - mean_x * mean_x
+            return weights @ values / total
+        # one product with the four sums' columns reads the (large) weights once
+        sums = weights @ np.column_stack([values, difficulty, values * difficulty, difficulty * difficulty])
+        mean_y, mean_x = sums[:, 0] / total, sums[:, 1] / total
+        cov = sums[:, 2] / total - mean_y * mean_x
+        var = sums[:, 3] / total - mean_x * mean_x
         beta = np.where(var > 1e-12, cov / np.where(var > 1e-12, var, 1.0), 0.0)
     return mean_y + beta * (population_difficulty - mean_x)
 
@@ -684,7 +691,8 @@ def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders:
             continue
         values = new_items[s][sampled]
         x = board.filled_difficulty[s][sampled]
-        keep = np.setdiff1d(orders[s], sample.skipped[s], assume_unique=True)
+        keep = (np.setdiff1d(orders[s], sample.skipped[s], assume_unique=True) if len(sample.skipped[s])
+                else orders[s])  # setdiff1d keeps the order's order: the same items, the same sum
         population_x = float(board.filled_difficulty[s][keep].mean()) if keep.size else math.nan
         use_regression = regression and not exact and len(sampled) >= 3
         point.append(_bootstrap_estimates(values, x, population_x, np.ones((1, len(sampled))), use_regression)[0])
