@@ -323,3 +323,28 @@ def test_models_alike_in_every_scenario_are_rarely_flagged():
                                 rng=int(rng.integers(1 << 30)))
         flagged += bool(disagreements(result))
     assert flagged <= 3
+
+
+# Digests of the stored ranking and reliability tables of the MMLU-Pro example, taken with the code before
+# it was made to scale to thousands of models (commit 1592a8e): the scalable methods store the same values.
+EXAMPLE_TABLE_DIGESTS = {
+    "rank_intervals": "d5777b3f1ff7a3ff", "scenario_intervals": "702dc3028c62d0e7",
+    "rank_distribution": "04fead3535649f65", "disagreements": "9db4885fb518795b", "dior": "41bade49fb4589bb",
+    "rank_resolution": "a1ad68ede7cbc410", "scenario_agreement": "a18186a845c8ad41",
+    "mwr_instability": "7e71d39fb08352a6",
+}
+
+
+def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Return the md5 of a table's rows as text (floats in their shortest exact form), in sorted order,
+    without the analysis name and the rank distribution's bin ends (one rank per bin on this board)."""
+    columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()
+               if r[0] not in ("analysis", "rank_last")]
+    row = "CAST(row(" + ", ".join(f'"{c}"' for c in columns) + ") AS VARCHAR)"
+    return con.execute(f"SELECT md5(string_agg({row}, '|' ORDER BY {row})) FROM {table}").fetchone()[0][:16]
+
+
+def test_stored_example_tables_are_what_they_were_before_the_scalable_methods(example_build):
+    with duckdb.connect(str(example_build.out.parent / "effbench.duckdb"), read_only=True) as con:
+        assert {t: table_digest(con, t) for t in EXAMPLE_TABLE_DIGESTS} == EXAMPLE_TABLE_DIGESTS
+        assert con.execute("SELECT bool_and(rank = rank_last) FROM rank_distribution").fetchone()[0]
