@@ -2,8 +2,9 @@
 
 Usage: python benchmarks/bench_site_weight.py [--models 100] [--scenarios 12] [--smoke]
 Builds a made-up board (the one tests/test_pages.py holds under 300 KB) and prints, in bytes, the
-index with its stylesheet, script and favicon, the compare page, and the largest file of pairs the
-compare page loads for one comparison.
+index with its stylesheet, script and favicon, the rows file a large board's index loads after its first
+rows, the compare page, the largest file of pairs the compare page loads for one comparison, all pair
+files together (they grow linearly with the number of models), and the site's number of files.
 """
 
 from __future__ import annotations
@@ -50,11 +51,16 @@ def main(argv: list[str] | None = None) -> dict[str, int]:
         site = root / "site"
         sizes = {
             "index with its assets": sum((site / name).stat().st_size for name in ASSETS),
+            "rows file loaded after the index's first rows": sum(
+                p.stat().st_size for p in (site / "data").glob("leaderboard-rows.js")),
             "compare page": (site / "compare.html").stat().st_size,
             "largest pairs file": max(p.stat().st_size for p in (site / "data" / "compare").glob("*.js")),
+            "all pair files": sum(p.stat().st_size for p in (site / "data" / "compare").glob("*.js")),
+            "files in the site": sum(1 for p in site.rglob("*") if p.is_file()),
         }
     for what, size in sizes.items():
-        print(f"{n_models} models x {args.scenarios} scenarios: {what}: {size:,} bytes")
+        print(f"{n_models} models x {args.scenarios} scenarios: {what}: {size:,}"
+              f"{'' if what.startswith('files') else ' bytes'}")
     return sizes
 
 

@@ -422,3 +422,38 @@ def test_chart_text_is_at_least_12_px_as_shown(browser, base_url, width):
         assert small == [], (path, width, small[:5])
         shown += len(sizes)
     assert shown > 100
+
+
+@pytest.fixture(scope="module")
+def scale_site(tmp_path_factory) -> Path:
+    from test_site_scale import build_scale_site
+
+    return build_scale_site(tmp_path_factory.mktemp("scale-browser"))
+
+
+def test_a_large_board_from_file_loads_its_other_rows_so_search_and_sort_reach_every_model(watched, scale_site):
+    import csv
+
+    from effbench.render.pages import INDEX_ROWS
+
+    with open(scale_site / "data" / "leaderboard.csv", newline="", encoding="utf-8") as handle:
+        board = [row["model"] for row in csv.DictReader(handle)]
+    page = watched.page
+    page.goto((scale_site / "index.html").as_uri())  # file://: the rows file comes by a script element
+    page.wait_for_function(f"document.querySelectorAll('#leaderboard tr.model-row').length === {len(board)}")
+    assert model_names(page) == board[:INDEX_ROWS]  # one page of rows shown at a time
+    assert page.is_hidden("#more-rows")  # the no-script note gives way to the status line
+    page.click("#show-more")
+    assert model_names(page) == board[:2 * INDEX_ROWS]
+    last = board[-1]
+    page.fill('input[name="q"]', last)
+    assert last in model_names(page) and all(last in name for name in model_names(page))
+    page.fill('input[name="q"]', "")
+    page.click('th[data-key="model"] button')
+    page.click('th[data-key="model"] button')
+    assert model_names(page) == sorted(board, key=str.lower, reverse=True)[:INDEX_ROWS]
+    assert page.text_content("#leaderboard-status").startswith(f"The first {INDEX_ROWS} of {len(board)} matching")
+    page.goto((scale_site / "compare.html").as_uri() + f"#a={board[0]}&b={board[-1]}")  # a pair not computed
+    page.wait_for_function("document.getElementById('overall').textContent.length > 0")
+    assert "without an interval" in page.text_content("#overall")
+    assert watched.errors == []

@@ -66,11 +66,12 @@ def flash_page(data: SiteData, page: Page, model_links: dict[str, str]) -> Flash
         FlashModelRow(Link(model_links.get(r.model, ""), r.model), str(r.full_rank),
                       f"{r.flash_rank} ({r.rank_lo}–{r.rank_hi})", r.stop_stage, f"{int(r.items_used):,}",
                       f"x{r.saving:.1f}", "yes" if r.within_resolution else "no")
-        for r in mine.itertuples(index=False)
+        for r in mine.iloc[:TABLE_ROWS].itertuples(index=False)  # a large board: the top; the twin has all
     )
     return FlashPage(page=page, variant=str(default["variant"]), method=method, stop_rule=stop_rule,
                      variants=variants,
-                     tiers=tuple(t.describe() for t in tiers_of(data)), chart=chart, stops=stops, rows=rows)
+                     tiers=tuple(t.describe() for t in tiers_of(data)), chart=chart, stops=stops, rows=rows,
+                     rows_note=_rows_note(len(rows), len(mine), "data/flash.csv"))
 
 
 def replayed_models(summary_row) -> str:
@@ -291,7 +292,8 @@ def reliability_page(data: SiteData, page: Page) -> ReliabilityPage:
         examples_chart=examples_chart, scenarios_chart=scenarios_chart, allocation_chart=allocation_chart,
         agreement_chart=agreement_chart, resolution=resolution, tables=tuple(tables), mwr_changes=mwr_changes,
         disagreements=disagreements, tiny_scenarios=tiny_scenario_warnings(data.scenario_weights),
-        weighting_text=_weighting_text(data), micro_rows=_micro_rows(data.micro_ranking),
+        weighting_text=_weighting_text(data), micro_rows=_micro_rows(data.micro_ranking.iloc[:TABLE_ROWS]),
+        micro_note=_rows_note(min(len(data.micro_ranking), TABLE_ROWS), len(data.micro_ranking), ""),
     )
 
 
@@ -321,6 +323,17 @@ def _weighting_text(data: SiteData) -> str:
     return (f"The leaderboard weighs every scenario the same (macro mean). Weighing every item the same (micro "
             f"mean: scenario means weighted by their numbers of items) moves {moved} of {len(micro)} models; the "
             "intervals come from the same bootstrap resamples.")
+
+
+TABLE_ROWS = 100  # rows of a per-model table on the Flash and Reliability pages; the downloads hold them all
+
+
+def _rows_note(shown: int, total: int, full_table: str) -> str:
+    """Return the note under a per-model table cut to its first rows ("" when it shows them all)."""
+    if shown >= total:
+        return ""
+    where = f"the download {full_table} lists" if full_table else "the database lists"
+    return f"The first {shown} of {total:,} models are shown; {where} them all, and each model's page has its own."
 
 
 def _micro_rows(micro: pd.DataFrame) -> tuple[MicroRankRow, ...]:

@@ -5,7 +5,8 @@ model i with every later model j > i are JSON in `data/compare/i.js`, wrapped in
 that the page can load them with a script element, which works from `file://` too (a fetch does not).
 The page loads one such file per comparison, so its weight grows with the number of models, not with
 the number of pairs. A large board computes some pairs only (`compare.compared_pairs`: rank neighbours and
-the top of the board), so the files on disk grow linearly with the number of models too."""
+the top of the board), so the files on disk grow linearly with the number of models too, and puts the
+pairs of 50 models in each file, so that a site of thousands of models is not tens of thousands of files."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def comparison_table(comparisons: Comparisons) -> Table:
 
 
 PAIRS_FOLDER = "data/compare"
+MODELS_PER_FILE = 50  # on a large board, the pairs of models 50k to 50k + 49 share data/compare/block-k.js
 
 
 def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str], model_paths: dict[str, str],
@@ -68,10 +70,15 @@ def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str],
     if comparisons.selection:  # a large board: some pairs only, and the models that have a pair file
         payload["selection"] = comparisons.selection
         payload["files"] = sorted(by_first)
+        payload["per_file"] = MODELS_PER_FILE
     # ASCII only: the files are scripts, where JSON's raw U+2028 would be a risk in older browsers.
-    pair_files = {f"{PAIRS_FOLDER}/{a}.js": f"effbenchComparePairs({a}, "
-                  f"{json.dumps(pairs, separators=(',', ':'), ensure_ascii=True, allow_nan=False)});\n"
-                  for a, pairs in sorted(by_first.items())}
+    calls = {a: f"effbenchComparePairs({a}, "
+             f"{json.dumps(pairs, separators=(',', ':'), ensure_ascii=True, allow_nan=False)});\n"
+             for a, pairs in sorted(by_first.items())}
+    pair_files: dict[str, str] = {}
+    for a, call in calls.items():  # one file per model; a large board's files hold MODELS_PER_FILE models each
+        name = f"block-{a // MODELS_PER_FILE}" if comparisons.selection else str(a)
+        pair_files[f"{PAIRS_FOLDER}/{name}.js"] = pair_files.get(f"{PAIRS_FOLDER}/{name}.js", "") + call
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     # Inside <script>, "</" could end the element: escape every "<" (JSON allows \u003c in strings).
     data = Markup(text.replace("<", "\\u003c"))

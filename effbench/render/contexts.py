@@ -80,7 +80,8 @@ class TierGroup:
 
     description: str
     reached: str
-    rows: tuple[LeaderboardRow, ...]
+    rows: tuple[LeaderboardRow, ...]  # the rows shown in index.html
+    later: tuple[LeaderboardRow, ...] = ()  # the tier's rows beyond the index's first ones (in the rows file)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,20 @@ class IndexPage:
     chart: Markup
     range_filters: tuple[RangeFilter, ...]
     legend: tuple[str, ...]  # what the shading, the rank interval and the Flash column mean
+    n_models: int = 0
+    shown_rows: int = 0  # rows in index.html; the others are in `rows_file`
+    rows_file: str = ""  # the rest of the rows (a script), relative to the index; "" when all are shown
+    full_table: str = ""  # the leaderboard's CSV, for readers without JavaScript
+
+
+@dataclass(frozen=True)
+class LeaderboardRowsPage:
+    """The leaderboard rows beyond the index's first ones, as a script the index loads (it works from
+    file:// where a fetch does not): each tier's `later` rows, rendered by the same macro as the index."""
+
+    page: Page
+    groups: tuple[TierGroup, ...]
+    has_flash: bool
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,7 @@ class ModelPage:
     flash_text: str
     notes: tuple[str, ...]
     compare_links: tuple[Link, ...]  # to the compare view, with this model and its neighbours
+    neighbourhood_chart: Markup = Markup("")  # large boards: the rank intervals of the models around it
 
 
 @dataclass(frozen=True)
@@ -164,6 +180,8 @@ class ScenarioPage:
     agreement: str
     rows: tuple[ModelResultRow, ...]
     chart: Markup
+    rows_note: str = ""  # on a large board: how many of the models `rows` shows ("" when all)
+    full_table: str = ""  # the scenario's CSV, named by `rows_note`
 
 
 @dataclass(frozen=True)
@@ -221,6 +239,7 @@ class ReliabilityPage:
     # The ranking with every item weighing the same (micro) next to the ranked one (macro).
     weighting_text: str = ""
     micro_rows: tuple[MicroRankRow, ...] = ()
+    micro_note: str = ""  # on a large board: how many of the models `micro_rows` shows ("" when all)
 
 
 @dataclass(frozen=True)
@@ -261,6 +280,7 @@ class FlashPage:
     chart: Markup
     stops: tuple[tuple[str, int], ...]  # stage, models that stopped there
     rows: tuple[FlashModelRow, ...]
+    rows_note: str = ""  # on a large board: how many of the replayed models `rows` shows ("" when all)
 
 
 @dataclass(frozen=True)
@@ -312,8 +332,8 @@ class GuidePage:
 class SitePlan:
     """Every page of the site, computed before any file is written."""
 
-    pages: tuple[IndexPage | ModelPage | ScenarioPage | ReliabilityPage | FlashPage | GuidePage | ComparePage
-                 | ProvenancePage, ...]
+    pages: tuple[IndexPage | LeaderboardRowsPage | ModelPage | ScenarioPage | ReliabilityPage | FlashPage
+                 | GuidePage | ComparePage | ProvenancePage, ...]
     downloads: tuple[Download, ...]
     licenses: tuple[tuple[str, Path], ...]  # (site path, bundled file)
     extra_files: dict[str, str] = field(default_factory=dict)

@@ -35,6 +35,7 @@ from effbench.render.contexts import (
     GuidePage,
     IndexPage,
     LeaderboardRow,
+    LeaderboardRowsPage,
     ModelPage,
     ModelResultRow,
     Page,
@@ -62,6 +63,7 @@ from effbench.render.values import (
     Download,
     HeatCell,
     Link,
+    Table,
     as_float,
     format_interval,
     format_rank,
@@ -177,7 +179,11 @@ def site_pages(data: SiteData, *, title: str, comparisons: Comparisons | None = 
                     extra_files=extra_files)
 
 
-def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
+INDEX_ROWS = 100  # rows of index.html; a larger board ships the rest in LEADERBOARD_ROWS, loaded by the script
+LEADERBOARD_ROWS = "data/leaderboard-rows.js"
+
+
+def _index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage], list[Download]]:
     data, board, scenarios = site.data, site.data.leaderboard, site.scenarios
     per_scenario = data.scenario_intervals
     database = Download(DATABASE_DOWNLOAD, "DuckDB database (all results and analyses)")
@@ -225,10 +231,11 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
         ))
     tier_of = tier_index(np.array([row.rank for row in rows]), tiers) if rows else np.zeros(0, int)
     intervals = {r.model: (as_float(r.rank_lo), as_float(r.rank_hi)) for r in board.itertuples(index=False)}
-    groups = tuple(
+    groups = _first_rows(tuple(
         _tier_group(tiers[t], tuple(row for row, k in zip(rows, tier_of, strict=True) if k == t), intervals)
         for t in sorted(set(tier_of.tolist()))
-    )
+    ), INDEX_ROWS)
+    more = len(rows) > INDEX_ROWS
     page = IndexPage(
         page=site.page("index.html", site.title, "index.html", board_downloads, skip_target="leaderboard"),
         scenario_columns=tuple(Column(f"scenario-{i}", s, "desc", relative_url("index.html", site.scenario_paths[s]))
@@ -245,14 +252,41 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage], list[Download]]:
         coverage_policy=_coverage_policy(board) + _unranked_and_direction(site.data),
         chart=interval_plot(
             [IntervalPoint(m, float(r), as_float(lo), as_float(hi))
-             for m, r, lo, hi in zip(board["model"], board["rank"], board["rank_lo"], board["rank_hi"], strict=True)],
-            title=f"Rank of each model with its {site.confidence} interval (rank 1 = best)",
-            x_label="rank", domain=(1, max(len(site.models), 2)), integer_axis=True, chart_id="ranks",
+             for m, r, lo, hi in zip(board["model"][:INDEX_ROWS], board["rank"][:INDEX_ROWS],
+                                     board["rank_lo"][:INDEX_ROWS], board["rank_hi"][:INDEX_ROWS], strict=True)],
+            title=(f"Rank of each model with its {site.confidence} interval (rank 1 = best)" if not more else
+                   f"Rank of the top {INDEX_ROWS} models with their {site.confidence} intervals (rank 1 = best)"),
+            x_label="rank", domain=(1, max(_rank_axis_end(board, INDEX_ROWS) if more else len(site.models), 2)),
+            integer_axis=True, chart_id="ranks",
         ),
         range_filters=_range_filters(rows),
         legend=_legend(site, bool(site.flash_rows)),
+        n_models=len(rows), shown_rows=min(len(rows), INDEX_ROWS),
+        rows_file=relative_url("index.html", LEADERBOARD_ROWS) if more else "",
+        full_table=relative_url("index.html", "data/leaderboard.csv"),
     )
-    return [page], board_downloads
+    if not more:
+        return [page], board_downloads
+    rows_page = LeaderboardRowsPage(page=site.page(LEADERBOARD_ROWS, site.title, "leaderboard-rows.js", []),
+                                    groups=groups, has_flash=page.has_flash)
+    return [page, rows_page], board_downloads
+
+
+def _first_rows(groups: tuple[TierGroup, ...], limit: int) -> tuple[TierGroup, ...]:
+    """Return the tiers with their first `limit` rows in all in `rows` and the others in `later`."""
+    split, left = [], limit
+    for group in groups:
+        shown = group.rows[:left]
+        split.append(TierGroup(group.description, group.reached, shown, group.rows[len(shown):]))
+        left -= len(shown)
+    return tuple(split)
+
+
+def _rank_axis_end(board: pd.DataFrame, limit: int) -> int:
+    """Return the last rank the index's rank chart must show: every interval of its first `limit` models."""
+    top = board.iloc[:limit]
+    ends = pd.concat([top["rank"], top["rank_hi"]]).dropna()
+    return int(ends.max()) if len(ends) else limit
 
 
 def _tier_group(tier, rows: tuple[LeaderboardRow, ...], intervals: dict[str, tuple[float, float]]) -> TierGroup:
@@ -318,33 +352,57 @@ def _legend(site: SiteIndex, has_flash: bool) -> tuple[str, ...]:
     return tuple(lines)
 
 
+MODEL_PARQUET_UP_TO = 500  # larger boards give model pages CSV and JSON twins only (see _model_pages)
+
+
 def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
     data, per_scenario = site.data, site.data.scenario_intervals
-    distribution = data.rank_distribution
     metadata = data.models.set_index("model")
     notes = _model_notes(site)
     trend_notes = model_notes(site.trends)  # contamination and scaling lines, on the model's own page only
     board_order = list(data.leaderboard["model"])
+    place = {model: at for at, model in enumerate(board_order)}
+    # Each table is read once and grouped by model: filtering it for every model would take time
+    # quadratic in the number of models, and pandas' per-call overhead dominates at thousands of pages.
+    columns = tuple(per_scenario.columns)
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for record in per_scenario.sort_values("scenario", kind="stable").to_dict("records"):
+        by_model.setdefault(record["model"], []).append({k: plain(v) for k, v in record.items()})
+    shares_by_model: dict[str, list[tuple[str, float]]] = {}
+    distribution = data.rank_distribution
+    for model, rank, last, share in zip(distribution["model"], distribution["rank"].tolist(),
+                                        distribution["rank_last"].tolist(), distribution["share"].tolist(),
+                                        strict=True):  # a bin of ranks on a wide board: "120–129"
+        shares_by_model.setdefault(model, []).append((str(rank) if rank == last else f"{rank}–{last}", share))
+    # A Parquet file per model costs more time than the rest of a large site; every model's rows are in
+    # the scenarios' Parquet files and in the database.
+    kinds = ("csv", "json", "parquet") if len(board_order) <= MODEL_PARQUET_UP_TO else ("csv", "json")
+    board = data.leaderboard
+    board_points = [] if board["rank_lo"].isna().all() else [  # no intervals: no neighbourhood chart
+        IntervalPoint(m, float(r), as_float(lo), as_float(hi))
+        for m, r, lo, hi in zip(board["model"], board["rank"], board["rank_lo"], board["rank_hi"], strict=True)]
     pages, downloads = [], []
     for rec in data.leaderboard.itertuples(index=False):
         path = site.model_paths[rec.model]
-        mine = per_scenario[per_scenario["model"] == rec.model].sort_values("scenario")
-        model_downloads = table_downloads(f"data/models/{site.model_slug[rec.model]}",
-                                          frame_table(f"model {rec.model}", mine))
+        mine = by_model.get(rec.model, [])
+        model_downloads = [d for d in table_downloads(f"data/models/{site.model_slug[rec.model]}",
+                                                      Table(f"model {rec.model}", columns, tuple(mine)))
+                           if d.path.rsplit(".", 1)[1] in kinds]
         downloads += model_downloads
         result_rows = tuple(
             ScenarioResultRow(
-                scenario=Link(relative_url(path, site.scenario_paths[r.scenario]), r.scenario),
-                score=Cell(as_float(r.score), format_score(r.score)),
-                score_interval=format_interval(r.score_lo, r.score_hi),
-                rank_text=format_rank(int(r.rank), r.rank_lo, r.rank_hi),
-                items=_items_text(r.n_items, site.items_total[r.scenario], site.levels[r.scenario]),
-                coverage=_coverage_cell(r.n_items, site.items_total[r.scenario], site.levels[r.scenario]),
+                scenario=Link(relative_url(path, site.scenario_paths[r["scenario"]]), r["scenario"]),
+                score=Cell(as_float(r["score"]), format_score(r["score"])),
+                score_interval=format_interval(r["score_lo"], r["score_hi"]),
+                rank_text=format_rank(int(r["rank"]), r["rank_lo"], r["rank_hi"]),
+                items=_items_text(r["n_items"], site.items_total[r["scenario"]], site.levels[r["scenario"]]),
+                coverage=_coverage_cell(r["n_items"], site.items_total[r["scenario"]], site.levels[r["scenario"]]),
             )
-            for r in mine.itertuples(index=False)
+            for r in mine
         )
-        by_rank = mine.sort_values(["rank", "score"], ascending=[True, False])
-        shares = distribution[distribution["model"] == rec.model]
+        # Best rank first; among equal ranks the higher score, a missing score last (as pandas sorts).
+        by_rank = [r["scenario"] for r in sorted(mine, key=lambda r: (r["rank"], missing(r["score"]),
+                                                                     0.0 if missing(r["score"]) else -r["score"]))]
         pages.append(ModelPage(
             page=site.page(path, rec.model, "model.html", model_downloads),
             model=rec.model,
@@ -358,26 +416,56 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
                            f"({rec.coverage:.1%} of all items)"),
             metadata=_metadata_items(metadata, rec.model),
             rows=result_rows,
-            strongest=tuple(Link(relative_url(path, site.scenario_paths[s]), s) for s in by_rank["scenario"][:3]),
-            weakest=tuple(Link(relative_url(path, site.scenario_paths[s]), s)
-                          for s in reversed(list(by_rank["scenario"][-3:]))),
+            strongest=tuple(Link(relative_url(path, site.scenario_paths[s]), s) for s in by_rank[:3]),
+            weakest=tuple(Link(relative_url(path, site.scenario_paths[s]), s) for s in reversed(by_rank[-3:])),
             flash_text=flash_text(site.flash_rows.get(rec.model)),
             notes=tuple(notes.get(rec.model, ())) + trend_notes.get(rec.model, ()),
-            compare_links=_compare_links(site, path, rec.model, board_order),
+            compare_links=_compare_links(site, path, rec.model, board_order, place),
             distribution_chart=Markup("") if missing(rec.rank_lo) else bar_chart(
-                [(str(r) if r == last else f"{r}–{last}", s)  # a bin of ranks on a wide board
-                 for r, last, s in zip(shares["rank"], shares["rank_last"], shares["share"], strict=True)],
+                shares_by_model.get(rec.model, []),
                 title=f"How often {rec.model} took each rank over the bootstrap resamples",
                 x_label="rank", y_label="share of resamples", chart_id="distribution",
             ),
             scenario_chart=interval_plot(
-                [IntervalPoint(r.scenario, as_float(r.score), as_float(r.score_lo), as_float(r.score_hi))
-                 for r in mine.itertuples(index=False)],
+                [IntervalPoint(r["scenario"], as_float(r["score"]), as_float(r["score_lo"]), as_float(r["score_hi"]))
+                 for r in mine],
                 title=f"Score of {rec.model} in each scenario with its {site.confidence} interval",
-                x_label="score", domain=_score_domain(mine), chart_id="scenario-scores",
+                x_label="score", domain=_domain_of([r[k] for r in mine for k in ("score", "score_lo", "score_hi")]),
+                chart_id="scenario-scores",
             ),
+            neighbourhood_chart=_neighbourhood_chart(site, rec.model, place[rec.model], board_points),
         ))
     return pages, downloads
+
+
+def _domain_of(values: list) -> tuple[float, float]:
+    """Return `_score_domain` of plain values (None or NaN: missing)."""
+    known = [float(v) for v in values if not missing(v)]
+    if not known:
+        return (0.0, 1.0)
+    low, high = min(known), max(known)
+    if low >= 0 and high <= 1:
+        return (0.0, 1.0)
+    pad = (high - low) * 0.05 or 1.0
+    return (low - pad, high + pad)
+
+
+NEIGHBOURHOOD = 7  # models shown above and below a model on its page's rank chart (large boards)
+
+
+def _neighbourhood_chart(site: SiteIndex, model: str, at: int, board: list[IntervalPoint]) -> Markup:
+    """Return the rank intervals of the models around `model` (at place `at` of `board`, the leaderboard's
+    points in rank order) on a board too large for the index's chart to show them all ("" on a smaller
+    board, whose index shows every model's interval, or without intervals)."""
+    if len(board) <= INDEX_ROWS:
+        return Markup("")
+    around = board[max(0, at - NEIGHBOURHOOD):at + NEIGHBOURHOOD + 1]
+    ends = [v for point in around for v in (point.value, point.lo, point.hi) if not math.isnan(v)]
+    return interval_plot(
+        around, title=f"Rank of the models around {model} with their {site.confidence} intervals (rank 1 = best)",
+        x_label="rank", domain=(int(min(ends)), max(int(max(ends)), int(min(ends)) + 1)), integer_axis=True,
+        chart_id="neighbourhood",
+    )
 
 
 def _rank_method_text(analysis: dict, confidence: str) -> str:
@@ -410,11 +498,12 @@ def _trend_pages(site: SiteIndex) -> tuple[list, list[Download]]:
     return trend_pages(site, site.trends)
 
 
-def _compare_links(site: SiteIndex, path: str, model: str, board_order: list[str]) -> tuple[Link, ...]:
+def _compare_links(site: SiteIndex, path: str, model: str, board_order: list[str],
+                   place: dict[str, int]) -> tuple[Link, ...]:
     """Return links to the compare view with `model` and its neighbours on the board (above, below)."""
     if site.comparisons is None or len(board_order) < 2:
         return ()
-    at = board_order.index(model)
+    at = place[model]
     neighbours = [board_order[i] for i in (at - 1, at + 1) if 0 <= i < len(board_order)]
     page = relative_url(path, COMPARE_PAGE)
     return tuple(Link(f"{page}#a={site.model_slug[model]}&b={site.model_slug[other]}", f"Compare with {other}")
@@ -442,10 +531,12 @@ def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]
         scenario_downloads = table_downloads(f"data/scenarios/{site.scenario_slug[s]}",
                                              frame_table(f"scenario {s}", theirs))
         downloads += scenario_downloads
+        n_with_results = len(theirs)
+        shown = theirs.iloc[:INDEX_ROWS]  # a large board's page shows the top; its CSV holds every model
         pages.append(ScenarioPage(
             page=site.page(path, s, "scenario.html", scenario_downloads),
             scenario=s,
-            description=_scenario_description(site.levels[s], site.items_total[s], len(theirs))
+            description=_scenario_description(site.levels[s], site.items_total[s], n_with_results)
             + (" Lower scores are better here: they are shown negated, so higher is still better."
                if s in _lower_is_better(site.data) else ""),
             about=_scenario_about(site, s),
@@ -459,14 +550,19 @@ def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]
                     overall_rank=int(site.overall_rank[r.model]),
                     items=_items_text(r.n_items, site.items_total[s], site.levels[s]),
                 )
-                for r in theirs.itertuples(index=False)
+                for r in shown.itertuples(index=False)
             ),
             chart=interval_plot(
                 [IntervalPoint(r.model, as_float(r.score), as_float(r.score_lo), as_float(r.score_hi))
-                 for r in theirs.itertuples(index=False)],
-                title=f"Score of each model in {s} with its {site.confidence} interval",
+                 for r in shown.itertuples(index=False)],
+                title=(f"Score of each model in {s} with its {site.confidence} interval"
+                       if len(shown) == n_with_results else
+                       f"Score of the top {len(shown)} models in {s} with their {site.confidence} intervals"),
                 x_label="score", domain=_score_domain(theirs), chart_id="model-scores",
             ),
+            rows_note="" if len(shown) == n_with_results else
+            f"The top {len(shown)} of the {n_with_results:,} models with results here are shown.",
+            full_table=relative_url(path, f"data/scenarios/{site.scenario_slug[s]}.csv"),
         ))
     return pages, downloads
 

@@ -3,7 +3,8 @@
 // (a script element, so that it works from file:// too). The pair lives in the URL hash, #a=SLUG&b=SLUG; an
 // unknown or missing model falls back to the top two. On a large board only some pairs are computed (data.selection
 // says which, data.files lists the models that have a pair file); for any other pair the view shows the two
-// models' score differences without an interval.
+// models' score differences without an interval, and data/compare/block-k.js holds the pairs of data.per_file
+// models.
 (function () {
   "use strict";
   var source = document.getElementById("compare-data");
@@ -30,7 +31,7 @@
     if (loaded[first]) { render(chosen[0], chosen[1]); return; }
     waiting = chosen;
     var script = document.createElement("script");
-    script.src = data.pairs + "/" + first + ".js";
+    script.src = data.pairs + "/" + (data.per_file ? "block-" + Math.floor(first / data.per_file) : first) + ".js";
     script.onerror = function () {
       document.getElementById("overall").textContent = "The comparison could not be loaded (" + script.src + ").";
     };

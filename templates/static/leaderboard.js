@@ -1,5 +1,8 @@
 // effbench leaderboard: sort, search, filter and choose columns; the view lives in the URL hash.
-// Without JavaScript the page shows the full table in rank order, grouped by tier.
+// Without JavaScript the page shows the table in rank order, grouped by tier: every model, or on a large board
+// the first rows, with the rest in the file named by the table's data-rows, loaded here with a script element
+// (which works from file://, where a fetch does not); then search, filters and sorting reach every model and
+// the table shows the first matching rows with a button for more.
 (function () {
   "use strict";
   var table = document.getElementById("leaderboard");
@@ -15,6 +18,12 @@
       if (row.classList.contains("model-row")) { rows.push({ row: row, body: body }); }
     });
   });
+  var rowsSource = table.getAttribute("data-rows");
+  var pageSize = rowsSource ? rows.length : 0;  // rows shown at a time on a large board (0: all)
+  var limit = pageSize || Infinity;
+  var loadedAll = !rowsSource;
+  var moreRows = document.getElementById("more-rows");
+  var showMore = document.getElementById("show-more");
   var headers = Array.prototype.slice.call(table.tHead.querySelectorAll("th[data-key]"));
   var status = document.getElementById("leaderboard-status");
   var noMatch = document.getElementById("no-match");
@@ -135,9 +144,12 @@
     var inRankOrder = state.sort === "rank" && state.dir === "asc";
     var ordered = rows.slice();
     if (!inRankOrder) { ordered.sort(compare); }
+    var matching = 0;
     ordered.forEach(function (entry) {
       (inRankOrder ? entry.body : bodies[0]).appendChild(entry.row);
-      entry.row.hidden = !matches(entry.row);
+      var match = matches(entry.row);
+      if (match) { matching += 1; }
+      entry.row.hidden = !match || matching > limit;
     });
     bodies.forEach(function (body) {
       var band = body.querySelector("tr.tier-band");
@@ -153,9 +165,53 @@
     });
     fields.forEach(function (name) { if (form.elements[name]) { form.elements[name].value = state[name]; } });
     showColumns();
-    var shown = rows.filter(function (entry) { return !entry.row.hidden; }).length;
-    status.textContent = shown + " of " + rows.length + " models shown";
-    if (noMatch) { noMatch.hidden = shown !== 0; }
+    var shown = Math.min(matching, limit);
+    if (!loadedAll) {
+      status.textContent = shown + " of the first " + rows.length + " models shown; loading the others";
+    } else if (matching > limit) {
+      status.textContent = "The first " + shown + " of " + matching + " matching models shown (" + rows.length +
+        " in all)";
+    } else {
+      status.textContent = shown + " of " + rows.length + " models shown";
+    }
+    if (showMore) {
+      showMore.hidden = !(matching > limit);
+      showMore.textContent = "Show " + Math.min(pageSize, matching - shown) + " more models";
+    }
+    if (noMatch) { noMatch.hidden = shown !== 0 || !loadedAll; }
+  }
+
+  function firstPage() { limit = pageSize || Infinity; }
+
+  if (showMore) {
+    showMore.addEventListener("click", function () { limit += pageSize; render(); });
+  }
+  if (rowsSource) {
+    // The rows after the first ones: one string of rows per tbody, in the table's order.
+    window.effbenchLeaderboardRows = function (later) {
+      var merged = [];
+      bodies.forEach(function (body, index) {
+        rows.forEach(function (entry) { if (entry.body === body) { merged.push(entry); } });
+        if (!later[index]) { return; }
+        var holder = document.createElement("tbody");
+        holder.innerHTML = later[index];
+        Array.prototype.slice.call(holder.rows).forEach(function (row) {
+          body.appendChild(row);
+          merged.push({ row: row, body: body });
+        });
+        body.hidden = false;
+      });
+      rows = merged;
+      loadedAll = true;
+      if (moreRows) { moreRows.hidden = true; }
+      render();
+    };
+    var script = document.createElement("script");
+    script.src = rowsSource;
+    script.onerror = function () {
+      status.textContent = "The other models could not be loaded (" + script.src + "); the full table lists them.";
+    };
+    document.body.appendChild(script);
   }
 
   headers.forEach(function (th) {
@@ -167,6 +223,7 @@
         state.sort = th.dataset.key;
         state.dir = th.dataset.first || "asc";
       }
+      firstPage();
       writeHash();
       render();
     });
@@ -187,6 +244,7 @@
     } else {
       fields.forEach(function (name) { if (form.elements[name]) { state[name] = form.elements[name].value; } });
     }
+    firstPage();
     writeHash();
     render();
   });
@@ -196,13 +254,14 @@
     var cols = state.cols;
     state = defaults();
     state.cols = cols;  // clearing the filters keeps the chosen columns
+    firstPage();
     writeHash();
     render();
   }
   form.addEventListener("reset", function () { window.setTimeout(clear, 0); });
   var clearButton = document.getElementById("clear-filters");
   if (clearButton) { clearButton.addEventListener("click", clear); }
-  window.addEventListener("hashchange", function () { readHash(); render(); });
+  window.addEventListener("hashchange", function () { readHash(); firstPage(); render(); });
   phone.addEventListener("change", render);
 
   readHash();

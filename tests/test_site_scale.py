@@ -1,0 +1,132 @@
+"""The site of a board larger than one screenful: the index shows its first rows and ships the rest as
+data, scenario pages show their top, model pages show their neighbourhood, and the compare view's pairs
+grow linearly with the number of models (a generated 300-model board; only the ranking is computed)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from effbench import pipeline, render, store, synth
+from effbench.compare import compared_pairs
+from effbench.render.pages import INDEX_ROWS, LEADERBOARD_ROWS
+from effbench.store import AnalysisParameters
+
+N_MODELS = 300
+
+
+def build_scale_site(folder: Path, n_models: int = N_MODELS) -> Path:
+    """Write a generated board of `n_models` models, rank it (no DIoR or Flash) and write its site;
+    return the site's folder."""
+    board = folder / "board.parquet"
+    synth.write(synth.SynthSpec(n_models=n_models, n_items=40, n_scenarios=2, seed=0), board)
+    db = folder / "board.duckdb"
+    pipeline.update(db, pipeline.result_sources([board]), parameters=AnalysisParameters(n_resamples=100),
+                    all_analyses=False)
+    with store.open_store(db, read_only=True) as con:
+        data = store.site_data(con)
+        plan = render.site_pages(data, title="Generated board",
+                                 comparisons=pipeline.model_comparisons(con, data.analysis))
+    render.write_site(plan, folder / "site", db)
+    return folder / "site"
+
+
+@pytest.fixture(scope="module")
+def scale_site(tmp_path_factory) -> Path:
+    return build_scale_site(tmp_path_factory.mktemp("scale"))
+
+
+def _leaderboard(site: Path) -> list[dict[str, str]]:
+    with open(site / "data" / "leaderboard.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_index_shows_the_first_rows_and_ships_every_other_model_as_data(scale_site):
+    index = (scale_site / "index.html").read_text()
+    rows_file = (scale_site / LEADERBOARD_ROWS).read_text()
+    board = _leaderboard(scale_site)
+    assert len(board) == N_MODELS
+    in_page = re.findall(r'<tr class="model-row" data-model="([^"]+)"', index)
+    assert in_page == [row["model"] for row in board[:INDEX_ROWS]]  # the top of the board, in rank order
+    later = json.loads(rows_file[rows_file.index("effbenchLeaderboardRows(") + 24:rows_file.rindex(");")])
+    assert len(later) == index.count("<tbody")  # one string per tier, in the table's order
+    shipped = [name for html in later for name in re.findall(r'<tr class="model-row" data-model="([^"]+)"', html)]
+    assert shipped == [row["model"] for row in board[INDEX_ROWS:]]
+    # The page names the rows file and, for readers without JavaScript, the full table.
+    assert f'data-rows="{LEADERBOARD_ROWS}"' in index
+    assert f"The top {INDEX_ROWS} of {N_MODELS} models are shown" in index
+    assert 'href="data/leaderboard.csv"' in index
+    # A tier whose rows all come from the file stays hidden until then (no heading without rows).
+    bodies = index.split("<tbody")[1:]
+    assert all(body.startswith(" hidden>") != ('class="model-row"' in body) for body in bodies)
+
+
+def test_index_weight_stays_that_of_its_first_rows(scale_site, tmp_path):
+    small = build_scale_site(tmp_path, n_models=INDEX_ROWS + 20)
+    big, smaller = (scale_site / "index.html").stat().st_size, (small / "index.html").stat().st_size
+    assert abs(big - smaller) < 0.05 * smaller  # 300 models weigh what 120 do
+
+
+def test_every_model_keeps_its_page_with_the_ranks_around_it(scale_site):
+    board = _leaderboard(scale_site)
+    pages = sorted((scale_site / "models").glob("*.html"))
+    assert len(pages) == N_MODELS
+    last = (scale_site / "models" / f"{board[-1]['model']}.html").read_text()
+    assert 'aria-labelledby="around-title"' in last and 'aria-labelledby="neighbourhood-title"' in last
+    chart = last[last.index('aria-labelledby="neighbourhood-title"'):]
+    assert f">{board[-2]['model']}</text>" in chart and f">{board[-8]['model']}</text>" in chart
+    assert f">{board[-9]['model']}</text>" not in chart  # seven places either side
+    top = (scale_site / "models" / f"{board[0]['model']}.html").read_text()
+    assert 'aria-labelledby="around-title"' in top
+
+
+def test_scenario_pages_show_their_top_and_link_the_full_table(scale_site):
+    page = next((scale_site / "scenarios").glob("*.html"))
+    text = page.read_text()
+    assert text.count('<th scope="row" class="model-col">') == INDEX_ROWS
+    assert f"The top {INDEX_ROWS} of the {N_MODELS} models with results here are shown." in text
+    link = re.search(r'<a href="([^"]+\.csv)">The full table', text).group(1)
+    with open((page.parent / link).resolve(), newline="", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == N_MODELS
+
+
+def test_charts_show_the_top_of_the_board_not_every_model(scale_site):
+    index = (scale_site / "index.html").read_text()
+    chart = index[index.index('id="ranks'):]
+    assert chart.count('class="plot-dot"') <= 2 * INDEX_ROWS  # a wide and a narrow drawing of the top rows
+
+
+@pytest.mark.parametrize("n_models", [300, 3000])
+def test_compared_pairs_grow_linearly_and_cover_rank_neighbours_and_the_top(n_models):
+    rank = np.random.default_rng(0).permutation(n_models) + 1
+    later = compared_pairs(rank, neighbours=5, top=20)
+    pairs = {(a, int(b)) for a, bs in later.items() for b in bs}
+    assert len(pairs) <= 5 * n_models + 20 * 19 // 2
+    order = np.argsort(rank)
+    for place in (0, n_models // 2, n_models - 6):
+        for step in range(1, 6):
+            a, b = sorted((int(order[place]), int(order[place + step])))
+            assert (a, b) in pairs
+    top = sorted(int(m) for m in order[:20])
+    assert all((a, b) in pairs for i, a in enumerate(top) for b in top[i + 1:])
+    assert all(list(bs) == sorted(bs) and all(b > a for b in bs) for a, bs in later.items())
+
+
+def test_compare_data_on_disk_grows_linearly_with_the_models(scale_site):
+    files = list((scale_site / "data" / "compare").glob("*.js"))
+    calls = [line for f in files for line in f.read_text().splitlines()]
+    assert all(f.name.startswith("block-") for f in files) and len(files) <= N_MODELS // 50 + 1
+    pairs = sum(len(json.loads(call.split(", ", 1)[1].rsplit(");", 1)[0])) for call in calls)
+    assert 5 * (N_MODELS - 5) <= pairs <= 5 * N_MODELS + 190
+    with open(scale_site / "data" / "compare.csv", newline="", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == pairs * 3  # overall and two scenarios per pair
+    compare = (scale_site / "compare.html").read_text()
+    payload = json.loads(compare.split('<script type="application/json" id="compare-data">', 1)[1]
+                         .split("</script>", 1)[0])
+    assert payload["selection"].startswith(f"With {N_MODELS} models, paired intervals")
+    assert sorted(int(call[len("effbenchComparePairs("):].split(",", 1)[0]) for call in calls) == payload["files"]
