@@ -381,6 +381,10 @@ def notable_points(points: Sequence[tuple[float, float, float, float, str]], lim
     return chosen
 
 
+DENSE_POINTS = 300  # a scatter of more points draws them as small dots on a grid (see scatter_chart)
+DENSE_CELL = 3  # units of the grid: points closer than this share one dot
+
+
 @_responsive
 def scatter_chart(
     points: Sequence[tuple[float, float, float, float, str]],
@@ -394,7 +398,11 @@ def scatter_chart(
 ) -> Markup:
     """Return an SVG scatter of (x, y, y_lo, y_hi, label) points, x on a log scale, with vertical
     interval bars, every point's label in its tooltip and the notable points (`notable_points`)
-    labelled on the chart, where their label does not collide with one already placed."""
+    labelled on the chart, where their label does not collide with one already placed.
+
+    More than `DENSE_POINTS` points are drawn as small dots without bars or tooltips, one dot per
+    cell of a `DENSE_CELL`-unit grid (points that would overlap share it), all in one path, so that
+    thousands of models stay readable and the drawing small; the notable points are still labelled."""
     left, right, top, bottom = 60, width - 16, 16, height - 50
     xs = [math.log10(p[0]) for p in points]
     ys = [v for p in points for v in p[1:4] if math.isfinite(v)]
@@ -418,7 +426,12 @@ def scatter_chart(
                              f'y2="{bottom}"/>')
                 parts.append(f'<text class="plot-text" x="{px(value):.1f}" y="{bottom + 16}" text-anchor="middle">'
                              f"{escape(_fmt_tick(value))}</text>")
-    for x, y, lo, hi, label in points:
+    dense = len(points) > DENSE_POINTS
+    if dense:  # one path of zero-length strokes with round caps: a dot in ~10 bytes
+        cells = sorted({(round(px(x) / DENSE_CELL) * DENSE_CELL, round(py(y) / DENSE_CELL) * DENSE_CELL)
+                        for x, y, _, _, _ in points})
+        parts.append(f'<path class="plot-dots" d="{"".join(f"M{cx} {cy}h0" for cx, cy in cells)}"/>')
+    for x, y, lo, hi, label in points if not dense else ():
         if math.isfinite(lo) and math.isfinite(hi):
             parts.append(f'<line class="plot-bar" x1="{px(x):.1f}" y1="{py(lo):.1f}" x2="{px(x):.1f}" '
                          f'y2="{py(hi):.1f}"/>')

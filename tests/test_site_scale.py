@@ -129,4 +129,21 @@ def test_compare_data_on_disk_grows_linearly_with_the_models(scale_site):
     payload = json.loads(compare.split('<script type="application/json" id="compare-data">', 1)[1]
                          .split("</script>", 1)[0])
     assert payload["selection"].startswith(f"With {N_MODELS} models, paired intervals")
+    assert compare.count("<option ") == N_MODELS  # chooser B gets chooser A's options from the script
     assert sorted(int(call[len("effbenchComparePairs("):].split(",", 1)[0]) for call in calls) == payload["files"]
+
+
+def test_a_scatter_of_thousands_of_models_stays_small_and_labels_the_notable_ones():
+    from effbench.plots import DENSE_POINTS, scatter_chart
+
+    rng = np.random.default_rng(0)
+    sizes = 10 ** rng.uniform(-1, 3, 4000)
+    scores = 0.2 + 0.1 * np.log10(sizes) + rng.normal(0, 0.05, 4000)
+    points = [(float(x), float(y), float(y) - 0.02, float(y) + 0.02, f"model-{i}")
+              for i, (x, y) in enumerate(zip(sizes, scores, strict=True))]
+    chart = str(scatter_chart(points, title="t", x_label="x", y_label="y", chart_id="params"))
+    assert len(chart) < 100_000  # both drawings; one dot per 3-unit cell in one path, no bars or tooltips
+    assert "plot-bar" not in chart and "<title>model-" not in chart
+    assert chart.count("plot-point-label") >= 4  # the notable points keep their labels
+    few = str(scatter_chart(points[:DENSE_POINTS], title="t", x_label="x", y_label="y", chart_id="params"))
+    assert few.count("plot-bar") == 2 * DENSE_POINTS and few.count("<title>model-") == DENSE_POINTS

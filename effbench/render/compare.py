@@ -86,4 +86,4 @@ def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str],
     first = slugs[ordered[0]] if ordered else ""
     second = slugs[ordered[1]] if len(ordered) > 1 else first
     return ComparePage(page=page, models=tuple((slugs[m], m) for m in ordered), data=data, first=first,
-                       second=second, pair_files=pair_files)
+                       second=second, pair_files=pair_files, options_once=bool(comparisons.selection))

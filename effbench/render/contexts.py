@@ -293,6 +293,7 @@ class ComparePage:
     first: str  # slugs of the pair shown without a hash: the top two
     second: str
     pair_files: dict[str, str]  # site path -> script with the pairs the page loads (not used by the template)
+    options_once: bool = False  # a large board: chooser B gets chooser A's options from the script (half the weight)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from effbench import __version__
 from effbench.compare import Comparisons
 from effbench.config import SiteConfig
 from effbench.examples import EXAMPLES, data_path
-from effbench.plots import IntervalPoint, bar_chart, interval_plot, scatter_chart
+from effbench.plots import DENSE_POINTS, IntervalPoint, bar_chart, interval_plot, scatter_chart
 from effbench.render.analyses import (
     disagreement_notes,
     flash_cost,
@@ -679,8 +679,11 @@ def _params_chart(board: pd.DataFrame, meta: dict[str, dict], confidence: str) -
               if "params_b" in meta.get(m, {}) and float(meta[m]["params_b"]) > 0]
     if len(points) < 3:
         return Markup("")
-    return scatter_chart(points, title=f"Score against parameters (billions, log scale), with {confidence} intervals",
-                         x_label="parameters (billions, log scale)", y_label="score", chart_id="params")
+    title = (f"Score against parameters (billions, log scale), with {confidence} intervals"
+             if len(points) <= DENSE_POINTS else
+             f"Score against parameters (billions, log scale) of {len(points):,} models, one dot each")
+    return scatter_chart(points, title=title, x_label="parameters (billions, log scale)", y_label="score",
+                         chart_id="params")
 
 
 def _credits(data: SiteData) -> list[tuple[Credit, Path]]:

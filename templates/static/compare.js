@@ -17,6 +17,11 @@
 
   var bySlug = {};
   data.models.forEach(function (model, index) { bySlug[model.slug] = index; bySlug[model.name] = index; });
+  if (!form.elements.b.options.length) {  // a large board ships the models' options once, in chooser A
+    Array.prototype.forEach.call(form.elements.a.options, function (option) {
+      form.elements.b.appendChild(option.cloneNode(true)).selected = false;
+    });
+  }
   var order = Array.prototype.map.call(form.elements.a.options, function (option) { return bySlug[option.value]; });
   var loaded = {};  // model index -> its pairs with later models
   var waiting = null;  // the pair to show once its file has loaded
