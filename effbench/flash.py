@@ -384,7 +384,9 @@ def look_variances(sizes: Sequence[int], population: Sequence[int], weights: Seq
 
 @functools.lru_cache(maxsize=8)
 def _standard_normals(looks: int, draws: int) -> np.ndarray:
-    return np.random.default_rng(20240501).standard_normal((draws, looks))
+    """The draws, one row per look: the same numbers as ``standard_normal((draws, looks))``, laid out so that
+    the sums over looks run along long rows (the same additions in the same order, several times faster)."""
+    return np.ascontiguousarray(np.random.default_rng(20240501).standard_normal((draws, looks)).T)
 
 
 def group_sequential_critical_value(variances: np.ndarray, alpha: float, *,
@@ -402,9 +404,9 @@ def group_sequential_critical_value(variances: np.ndarray, alpha: float, *,
         raise ValueError("`variances` must not increase from look to look")
     backwards = v[::-1]
     increments = np.sqrt(np.diff(backwards, prepend=0.0))
-    paths = np.cumsum(_standard_normals(v.size, draws) * increments, axis=1)[:, ::-1]
-    z = np.abs(paths) / np.sqrt(v)
-    return float(np.quantile(z.max(axis=1), 1 - alpha))
+    paths = np.cumsum(_standard_normals(v.size, draws) * increments[:, None], axis=0)[::-1]
+    z = np.abs(paths) / np.sqrt(v)[:, None]
+    return float(np.quantile(z.max(axis=0), 1 - alpha))
 
 
 # ---------------------------------------------------------------------------------------------
