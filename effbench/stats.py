@@ -97,8 +97,16 @@ class ResultsMatrix:
 
         Scores that are all whole multiples of one unit 1/L (L <= 1000: 0/1, halves, tenths) are
         summed as integers; other scores by an exactly rounded sum (`math.fsum`), which does not
-        depend on the order of the items.
+        depend on the order of the items. Computed once per results object (the matrices are not
+        changed after construction), since the ranking and each aggregation ask for them.
         """
+        cached = self.__dict__.get("_exact_sums")
+        if cached is None:
+            cached = self._exact_sums()
+            object.__setattr__(self, "_exact_sums", cached)  # a cache, not a field: eq and repr ignore it
+        return [list(row) for row in cached]
+
+    def _exact_sums(self) -> list[list[tuple[Fraction, int] | None]]:
         out = []
         for matrix in self.scores:
             unit = _score_unit(matrix)
