@@ -409,7 +409,9 @@ def _flash_config(config: Path | None):
 @flash_app.command("simulate")
 def flash_simulate(
     holdout: Annotated[
-        list[str] | None, typer.Option("--holdout", help="Model to treat as new. Repeatable; default every model.")
+        list[str] | None, typer.Option(
+            "--holdout", help="Model to treat as new. Repeatable; default every model (a stratified draw of 100 on "
+            "larger boards).")
     ] = None,
     newest: Annotated[
         int | None, typer.Option("--newest", min=1, help="Treat the K most recently released models as new.")

@@ -284,9 +284,10 @@ def newest_models(con: duckdb.DuckDBPyConnection, count: int) -> list[str]:
 
 def flash_simulate(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str] = (),
                    newest: int | None = None, seeds: int | None = None) -> tuple[flash.FlashSimulation, ...]:
-    """Replay Flash on complete data: the held-out models (default every model, leave-one-out) or the
-    `newest` released ones are treated as new, over `seeds` item orders (default: the configured number).
-    The full leave-one-out run with the configured seeds is stored for the site."""
+    """Replay Flash on complete data: the held-out models (default every model, leave-one-out, or on a board
+    of more than `config.max_replayed` models a stratified draw of that many) or the `newest` released ones
+    are treated as new, over `seeds` item orders (default: the configured number). The default run with the
+    configured seeds is stored for the site."""
     _require_database(db)
     with store.open_store(db) as con:
         chosen = list(holdout) or (newest_models(con, newest) if newest else None)
