@@ -363,7 +363,8 @@ def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict) -> compare
     options = json.loads(analysis.get("options") or "{}")
     intervals = stats.rank_intervals(results, n_resamples=int(analysis["n_resamples"]),
                                      confidence_level=float(analysis["confidence_level"]),
-                                     rank_method=options.get("rank_method", "marginal"), rng=int(analysis["seed"]))
+                                     rank_method=options.get("rank_method", "marginal"), rng=int(analysis["seed"]),
+                                     with_rank_intervals=False)  # pairs need the resamples, not rank intervals
     return compare.compare_models(intervals, results)
 
 

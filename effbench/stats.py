@@ -360,6 +360,7 @@ def rank_intervals(
     confidence_level: float = 0.95,
     rank_method: str = "marginal",
     rng: int | np.random.Generator = 0,
+    with_rank_intervals: bool = True,
 ) -> RankIntervals:
     """Return each model's rank and score with paired Bayesian-bootstrap intervals.
 
@@ -392,6 +393,9 @@ def rank_intervals(
         Whether each rank interval covers on its own or all of them together.
     rng : int or numpy.random.Generator, default 0
         Seed or generator; an int is recorded as the analysis's seed.
+    with_rank_intervals : bool, default True
+        False leaves the rank intervals NaN, for callers that need only the scores and their paired
+        resamples: the intervals cost resamples x models^2 (see `difference_rank_intervals`).
 
     Returns
     -------
@@ -442,7 +446,7 @@ def rank_intervals(
     def intervals_of(point: np.ndarray, boot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # With one scenario (or equal-sized ones giving equal means) the overall, micro and scenario
         # rankings are the same numbers: compute their intervals once.
-        if not has_intervals:
+        if not (has_intervals and with_rank_intervals):
             return np.full(point.shape, np.nan), np.full(point.shape, np.nan)
         for seen_point, seen_boot, result in computed:
             if np.array_equal(seen_point, point, equal_nan=True) and np.array_equal(seen_boot, boot, equal_nan=True):
