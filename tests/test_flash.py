@@ -449,6 +449,20 @@ def test_flash_page_says_how_many_models_a_large_board_replayed():
     assert replayed_models({"n_models": 29, "n_candidates": None}).startswith("Replayed: every one of the 29")
 
 
+def test_index_legend_explains_blank_flash_cells_only_when_the_replay_is_a_draw():
+    import pandas as pd
+
+    from effbench.render.analyses import replay_is_sampled
+
+    def summary(n_models, n_candidates):
+        return pd.DataFrame({"variant": ["design-based", "old rule"], "is_default": [True, False],
+                             "n_models": [n_models] * 2, "n_candidates": [n_candidates] * 2})
+
+    assert replay_is_sampled(summary(100, 4000))
+    assert not replay_is_sampled(summary(29, 29))
+    assert not replay_is_sampled(pd.DataFrame({"variant": [], "is_default": []}))
+
+
 def test_models_known_only_by_aggregated_scores_are_not_replayed():
     rng = np.random.default_rng(6)
     items = (rng.random((60, 4)) < np.array([0.2, 0.4, 0.6, 0.8])).astype(float)

@@ -74,6 +74,14 @@ def flash_page(data: SiteData, page: Page, model_links: dict[str, str]) -> Flash
                      rows_note=_rows_note(len(rows), len(mine), "data/flash.csv"))
 
 
+def replay_is_sampled(summary: pd.DataFrame) -> bool:
+    """Whether the stored Flash replay covers a draw of the models rather than every one of them."""
+    if summary.empty or "n_candidates" not in summary:
+        return False
+    row = summary[summary["is_default"]].iloc[0] if summary["is_default"].any() else summary.iloc[0]
+    return _int(row.get("n_candidates")) > _int(row.get("n_models"))
+
+
 def replayed_models(summary_row) -> str:
     """Which models the replay below covers: all of them, or on a large board a stratified draw."""
     replayed = _int(summary_row.get("n_models"))

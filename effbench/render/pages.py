@@ -26,6 +26,7 @@ from effbench.render.analyses import (
     flash_page,
     flash_text,
     reliability_page,
+    replay_is_sampled,
     tiers_of,
 )
 from effbench.render.compare import compare_page, comparison_table
@@ -348,7 +349,9 @@ def _legend(site: SiteIndex, has_flash: bool) -> tuple[str, ...]:
     if has_flash:
         lines.append("Flash: the evaluations the model would have needed had it been ranked as a new model with "
                      "Flash (stopping once its rank is resolved to its tier's resolution), and the saving against a "
-                     "full run.")
+                     "full run" + ("; blank for a model the replay did not draw (on a board this large the replay "
+                                   "covers a stratified draw of models: see the Flash page)."
+                                   if replay_is_sampled(site.data.flash_summary) else "."))
     return tuple(lines)
 
 
