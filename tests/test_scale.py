@@ -205,3 +205,17 @@ def test_no_stored_table_grows_with_the_square_of_the_models(tmp_path):
     assert large["changed_models"] <= reliability.MWR_REMOVALS * 1200
     for table in ("scenario_weights", "dior", "rank_resolution", "scenario_agreement", "recommendations"):
         assert large[table] <= small[table] + 10, (table, small[table], large[table])  # do not grow with models
+
+
+def test_resamples_alone_skip_the_rank_intervals_and_match_the_full_analysis():
+    results = synthetic_results(200, 40, 2, seed=5)
+    full = stats.rank_intervals(results, n_resamples=50)
+    bare = stats.rank_intervals(results, n_resamples=50, with_rank_intervals=False)
+    assert np.array_equal(full.resampled_scenario_scores, bare.resampled_scenario_scores)
+    assert np.array_equal(full.score, bare.score) and np.array_equal(full.rank, bare.rank)
+    assert np.isnan(bare.rank_lo).all() and not np.isnan(full.rank_lo).any()
+
+
+def test_equal_scenarios_give_the_micro_ranking_the_macro_intervals():
+    result = stats.rank_intervals(synthetic_results(150, 40, 2, seed=6), n_resamples=50)
+    assert np.array_equal(result.micro_rank_lo, result.rank_lo) and np.array_equal(result.micro_score, result.score)
