@@ -117,8 +117,9 @@ def compare_models(
         scen_lo, scen_hi = _quantiles(boot_scenario[:, :, [a]] - boot_scenario[:, :, others], tail)  # (S, n_others)
         overall = intervals.score[a] - intervals.score[others]
         scenario_diff = intervals.scenario_score[:, [a]] - intervals.scenario_score[:, others]
+        disagreements = _disagreeing_items(results, board, a, others, items_per_side)
         for k, b in enumerate(others):
-            counts, items = _disagreeing_items(results, board, a, int(b), items_per_side)
+            counts, items = disagreements[k]
             lo, hi = (overall_lo[k], overall_hi[k]) if intervals.has_intervals else (np.nan, np.nan)
             by_scenario = tuple(
                 (float(scenario_diff[s, k]),
@@ -156,49 +157,58 @@ def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray
     return lo, hi
 
 
-def _others_mean(board: tuple[np.ndarray, np.ndarray], matrix: np.ndarray, a: int, b: int) -> np.ndarray:
-    """Return each item's mean score over the models other than a and b (NaN where none has one)."""
-    total, count = board
-    own = np.nan_to_num(matrix[:, a]) + np.nan_to_num(matrix[:, b])
-    others = count - (~np.isnan(matrix[:, a])).astype(int) - (~np.isnan(matrix[:, b])).astype(int)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(others > 0, (total - own) / np.maximum(others, 1), np.nan)
+PairItems = tuple[tuple[int, int, int], tuple[DisagreeingItem, ...]]  # (a better, b better, same), items
 
 
-def _disagreeing_items(results: ResultsMatrix, board: list[tuple[np.ndarray, np.ndarray]], a: int, b: int,
-                       limit: int) -> tuple[tuple[int, int, int], tuple[DisagreeingItem, ...]]:
-    """Return (a better, b better, same) item counts and the items a and b disagree on most."""
-    a_better = b_better = same = 0
+def _disagreeing_items(results: ResultsMatrix, board: list[tuple[np.ndarray, np.ndarray]], a: int,
+                       others: np.ndarray, limit: int) -> list[PairItems]:
+    """Return, for each model b in `others`, the (a better, b better, same) item counts of a and b and the
+    items they disagree on most; each scenario is one matrix operation over all of `others` at once."""
+    k = len(others)
+    a_better, b_better, same = np.zeros(k, int), np.zeros(k, int), np.zeros(k, int)
+    candidates: list[list[tuple]] = [[] for _ in range(k)]  # per b: (-|difference|, -clarity, scenario, row, sign)
     means: dict[int, np.ndarray] = {}
-    candidates = []  # (-|difference|, -clarity, scenario, item row, sign)
     for s, (matrix, resampled) in enumerate(zip(results.scores, results.resampled, strict=True)):
         if not resampled:
             continue
-        diff = matrix[:, a] - matrix[:, b]
-        both = ~np.isnan(diff)
-        a_better += int(np.sum(diff[both] > 0))
-        b_better += int(np.sum(diff[both] < 0))
-        same += int(np.sum(diff[both] == 0))
-        rows = np.flatnonzero(both & (diff != 0))
-        if not rows.size:
+        mine, theirs = matrix[:, [a]], matrix[:, others]
+        diff = mine - theirs  # (items, k); NaN where either has no result
+        a_better += np.sum(diff > 0, axis=0)
+        b_better += np.sum(diff < 0, axis=0)
+        same += np.sum(diff == 0, axis=0)
+        differ = ~np.isnan(diff) & (diff != 0)
+        if not differ.any():
             continue
-        others = _others_mean(board[s], matrix, a, b)
-        means[s] = others
-        clarity = np.nan_to_num(np.abs(others[rows] - (matrix[rows, a] + matrix[rows, b]) / 2))
+        # Each item's mean score over the models other than a and b (NaN where none has one).
+        total, count = board[s]
+        rest = count[:, None] - (~np.isnan(mine)).astype(int) - (~np.isnan(theirs)).astype(int)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            others_mean = np.where(rest > 0, (total[:, None] - np.nan_to_num(mine) - np.nan_to_num(theirs))
+                                   / np.maximum(rest, 1), np.nan)
+        means[s] = others_mean
+        clarity = np.nan_to_num(np.abs(others_mean - (mine + theirs) / 2))
+        size = np.abs(diff)
+        rows = np.broadcast_to(np.arange(matrix.shape[0])[:, None], diff.shape)
         # Keep only this scenario's best few per side before the global sort: bounded work per pair.
         for sign in (1, -1):
-            side = rows[np.sign(diff[rows]) == sign]
-            side_clarity = clarity[np.sign(diff[rows]) == sign]
-            order = np.lexsort((side, -side_clarity, -np.abs(diff[side])))[:limit]
-            candidates += [(-abs(diff[side[i]]), -side_clarity[i], s, int(side[i]), sign) for i in order]
-    chosen = []
-    for sign in (1, -1):
-        side = sorted(c for c in candidates if c[4] == sign)[:limit]
-        chosen += [DisagreeingItem(s, results.item_ids[s][row] if results.item_ids else str(row),
-                                   float(results.scores[s][row, a]), float(results.scores[s][row, b]),
-                                   float(means[s][row]))
-                   for _, _, s, row, _ in side]
-    return (a_better, b_better, same), tuple(chosen)
+            side = differ & (np.sign(diff) == sign)
+            order = np.lexsort((rows, -clarity, np.where(side, -size, np.inf)), axis=0)[:limit]  # (limit, k)
+            for j in range(k):
+                for row in order[:, j]:
+                    if not side[row, j]:
+                        break
+                    candidates[j].append((-size[row, j], -clarity[row, j], s, int(row), sign))
+    found = []
+    for j, b in enumerate(others):
+        chosen = []
+        for sign in (1, -1):
+            side = sorted(c for c in candidates[j] if c[4] == sign)[:limit]
+            chosen += [DisagreeingItem(s, results.item_ids[s][row] if results.item_ids else str(row),
+                                       float(results.scores[s][row, a]), float(results.scores[s][row, b]),
+                                       float(means[s][row, j]))
+                       for _, _, s, row, _ in side]
+        found.append(((int(a_better[j]), int(b_better[j]), int(same[j])), tuple(chosen)))
+    return found
 
 
 def _validate(intervals: RankIntervals, results: ResultsMatrix, items_per_side: int) -> None:

@@ -79,3 +79,48 @@ def test_errors_name_the_parameter():
         compare_models(intervals, data.without("m0"))
     with pytest.raises(TypeError, match="`results` must be a ResultsMatrix"):
         compare_models(intervals, "results.csv")
+
+
+def _reference_items(data: ResultsMatrix, a: int, b: int, limit: int) -> tuple[tuple[int, int, int], list]:
+    """One pair at a time, item by item in plain Python: the counts and the items a and b disagree on most
+    (largest difference, then the other models' mean furthest from the two's midpoint, then scenario, item)."""
+    counts, candidates = [0, 0, 0], []
+    for s, matrix in enumerate(data.scores):
+        for row in range(matrix.shape[0]):
+            x, y = matrix[row, a], matrix[row, b]
+            if np.isnan(x) or np.isnan(y):
+                continue
+            counts[0 if x > y else 1 if x < y else 2] += 1
+            if x == y:
+                continue
+            rest = [matrix[row, m] for m in range(matrix.shape[1]) if m not in (a, b) and not np.isnan(matrix[row, m])]
+            mean = sum(rest) / len(rest) if rest else float("nan")
+            clarity = 0.0 if not rest else abs(mean - (x + y) / 2)
+            candidates.append((-abs(x - y), -clarity, s, row, 1 if x > y else -1, mean))
+    chosen = []
+    for sign in (1, -1):
+        chosen += [(s, data.item_ids[s][row], matrix_a, matrix_b, mean)
+                   for _, _, s, row, _, mean, matrix_a, matrix_b in
+                   sorted((*c, data.scores[c[2]][c[3], a], data.scores[c[2]][c[3], b]) for c in candidates
+                          if c[4] == sign)[:limit]]
+    return tuple(counts), chosen
+
+
+@pytest.mark.parametrize("n_models", [6, 130])  # every pair; and rank neighbours and the top of a large board
+def test_items_of_every_compared_pair_match_a_plain_item_by_item_computation(n_models):
+    rng = np.random.default_rng(5)
+    skill = np.linspace(0.9, 0.2, n_models)
+    scores = tuple(np.where(rng.random((n, n_models)) < 0.05, np.nan, (rng.random((n, n_models)) < skill) * 1.0)
+                   for n in (25, 40))
+    data = ResultsMatrix(tuple(f"m{i}" for i in range(n_models)), ("maths", "reading"), scores, (True, True),
+                         (tuple(f"q{i}" for i in range(25)), tuple(f"r{i}" for i in range(40))))
+    comparison = compare_models(rank_intervals(data, n_resamples=50, rng=0), data, items_per_side=3)
+    assert len(comparison.pairs) == (n_models * (n_models - 1) // 2 if n_models <= 100 else
+                                     len({(p.a, p.b) for p in comparison.pairs}))
+    for pair in comparison.pairs[:: max(1, len(comparison.pairs) // 60)]:
+        counts, items = _reference_items(data, pair.a, pair.b, 3)
+        assert (pair.a_better, pair.b_better, pair.same) == counts
+        got = [(i.scenario, i.item_id, i.score_a, i.score_b, i.board_mean) for i in pair.items]
+        assert len(got) == len(items)
+        for mine, theirs in zip(got, items, strict=True):
+            assert mine[:4] == theirs[:4] and mine[4] == pytest.approx(theirs[4], nan_ok=True)
