@@ -20,6 +20,8 @@ paths a user gives into units, and refuses to guess when two formats claim the s
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from types import ModuleType
 import pandas as pd
 
 from effbench.errors import EffbenchError
+from effbench.load import file_sha256
 
 # Columns of `FormatRead.items`, in this order; adapters may add the key columns they declare and
 # the provenance columns below. `score` is a float, NaN = not evaluated (never 0).
@@ -110,13 +113,29 @@ class FormatRead:
         return digest.hexdigest()
 
 
-def file_sha256(path: Path) -> str:
-    """Return the hex sha256 of a file's bytes, read in blocks so large files need little memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def as_number(value: object) -> float:
+    """Return `value` as a float: numbers and booleans as such, numeric strings parsed, else NaN (never 0)."""
+    if isinstance(value, bool | int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+def read_json_object(path: Path, expected: str) -> dict:
+    """Return the JSON object in `path`, or a one-line error naming the file (`expected` says what it
+    should hold, e.g. "a JSON object with field 'results'")."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise EffbenchError(f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(data, dict):
+        raise EffbenchError(f"{path}: expected {expected}")
+    return data
 
 
 def _registry() -> dict[str, ModuleType]:

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions
+from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions, as_number
 from effbench.load import AGGREGATE_COLUMNS
 
 NAME = "every-eval-ever"
@@ -173,7 +173,7 @@ def _read_record(unit: Path, options: ReadOptions) -> FormatRead:
         aggregate.append(r)
     scenario_scores = pd.DataFrame({
         "model": model, "scenario": [r["scenario"] for r in aggregate],
-        "score": [_number(r["result"].get("score_details", {}).get("score")) for r in aggregate],
+        "score": [as_number(r["result"].get("score_details", {}).get("score")) for r in aggregate],
         "run": unit.stem, "metric": [r["metric"] for r in aggregate], "file": unit.name,
     }, columns=[*SCENARIO_SCORE_COLUMNS, "run", "metric", "file"])
     described: dict[str, dict] = {}
@@ -252,7 +252,7 @@ def _instance_rows(path: Path) -> pd.DataFrame:
                 evaluation = row["evaluation"]
                 if not isinstance(evaluation, dict):
                     raise EffbenchError(f"{path}: line {number}: 'evaluation' is not an object")
-                score = _number(evaluation.get("score"))
+                score = as_number(evaluation.get("score"))
                 if math.isnan(score) and isinstance(evaluation.get("is_correct"), bool):
                     score = float(evaluation["is_correct"])
                     from_is_correct += 1
@@ -327,7 +327,7 @@ def _models_frame(model: str, info: dict) -> pd.DataFrame:
     details = info.get("additional_details") if isinstance(info.get("additional_details"), dict) else {}
     params = next((details[k] for k in ("params_billions", "param_count", "model_num_parameters") if k in details),
                   None)
-    params_b = _number(params)
+    params_b = as_number(params)
     if not math.isnan(params_b) and "params_billions" not in details and params_b > 1e5:
         params_b /= 1e9  # a count of parameters, not billions
     return pd.DataFrame({
@@ -337,17 +337,3 @@ def _models_frame(model: str, info: dict) -> pd.DataFrame:
         "params_b": [None if math.isnan(params_b) else params_b],
         "release_date": [details.get("release_date") or None],
     })
-
-
-def _number(value: object) -> float:
-    """Return `value` as a float: numbers and booleans as such, numeric strings parsed, else NaN."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return math.nan
-    return math.nan

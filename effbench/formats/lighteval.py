@@ -24,7 +24,6 @@ result. The model is ``config_general.model_config.model_name`` (or, earlier,
 from __future__ import annotations
 
 import ast
-import json
 import math
 import re
 from pathlib import Path
@@ -33,7 +32,7 @@ import duckdb
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions
+from effbench.formats import FormatRead, ReadOptions, read_json_object
 from effbench.sql import quote_ident
 
 NAME = "lighteval"
@@ -73,7 +72,7 @@ def _is_results_file(path: Path) -> bool:
 
 def read(unit: Path, options: ReadOptions) -> FormatRead:
     """Return the per-document scores of every task with details, and aggregates for the others."""
-    data = _load_json(unit)
+    data = read_json_object(unit, "a JSON object with fields 'config_general' and 'results'")
     results = data.get("results")
     if not isinstance(results, dict):
         raise EffbenchError(f"{unit}: field 'results' is missing or not an object")
@@ -138,17 +137,6 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
         format=NAME, unit=unit, files=(unit, *sorted(used)), models=_models(data, model), runs=1,
         notes=tuple(notes), options={"metrics": chosen}, **extra,
     )
-
-
-def _load_json(path: Path) -> dict:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise EffbenchError(f"{path}: not a readable JSON file ({exc})") from None
-    if not isinstance(data, dict):
-        raise EffbenchError(f"{path}: expected a JSON object with fields 'config_general' and 'results'")
-    return data
 
 
 def _model_name(data: dict, unit: Path) -> str:
@@ -412,4 +400,3 @@ def _models(data: dict, model: str) -> pd.DataFrame:
         if isinstance(general.get(key), str) and general[key]:
             row[key] = general[key]
     return pd.DataFrame([row])
-

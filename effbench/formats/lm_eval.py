@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions
+from effbench.formats import FormatRead, ReadOptions, read_json_object
 
 NAME = "lm-eval"
 DESCRIPTION = "lm-evaluation-harness results_*.json with samples_<task>_*.jsonl (--log_samples)"
@@ -113,7 +113,7 @@ def _samples_task(path: Path, tasks: list[str], date: str | None) -> str | None:
 
 def read(unit: Path, options: ReadOptions) -> FormatRead:
     """Return the item rows of every leaf task with samples, and aggregates for the others."""
-    data = _load_json(unit)
+    data = read_json_object(unit, "a JSON object with field 'results'")
     results = data.get("results")
     if not isinstance(results, dict):
         raise EffbenchError(f"{unit}: field 'results' is missing or not an object")
@@ -191,17 +191,6 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
                                      "lm_eval_version": data.get("lm_eval_version")},
         **read_kwargs,
     )
-
-
-def _load_json(path: Path) -> dict:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise EffbenchError(f"{path}: not a readable JSON file ({exc})") from None
-    if not isinstance(data, dict):
-        raise EffbenchError(f"{path}: expected a JSON object with field 'results'")
-    return data
 
 
 def _model_name(data: dict, unit: Path) -> tuple[str, str | None]:

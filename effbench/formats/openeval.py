@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import ITEM_COLUMNS, FormatRead, ReadOptions
+from effbench.formats import ITEM_COLUMNS, FormatRead, ReadOptions, as_number
 
 NAME = "openeval"
 DESCRIPTION = "OpenEval items (JSON/JSONL, schema v0.1.0) and its Parquet tables (bench, item, response)"
@@ -188,7 +188,7 @@ def _score_values(unit: Path, item_id: str, scores: object) -> dict[str, float]:
         name = metric.get("name") if isinstance(metric, dict) else None
         if not name:
             raise EffbenchError(f"{unit}: item {item_id!r}: a score lacks 'metric.name'")
-        values.setdefault(str(name), _number(score.get("value")))
+        values.setdefault(str(name), as_number(score.get("value")))
     return values
 
 
@@ -387,16 +387,3 @@ def _params_b(size: str | None) -> float | None:
         return None
     scale = {"": 1.0, "b": 1.0, "m": 1e-3, "k": 1e-6, "t": 1e3}[match.group(2).lower()]
     return float(match.group(1)) * scale
-
-
-def _number(value: object) -> float:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return math.nan
-    return math.nan
