@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,21 +17,12 @@ import pytest
 
 from effbench.publish import preview_server
 
-CHROMIUM = os.environ.get("EFFBENCH_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
+from browser import CHROMIUM, FLAGS, require_browser, sync_playwright
+
 OUTPUT = Path(os.environ.get("EFFBENCH_TEST_OUTPUT", Path(__file__).resolve().parent.parent / "test-output"))
 
-try:
-    from playwright.sync_api import Page, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
-
-if sync_playwright is None or not shutil.which(CHROMIUM):
-    reason = f"needs Playwright and Chromium at {CHROMIUM}"
-    if os.environ.get("CI"):
-        raise RuntimeError(f"browser tests {reason}; .ci/run installs them")
-    pytest.skip(reason, allow_module_level=True)
+require_browser()
+from playwright.sync_api import Page  # noqa: E402 - only once the browser is known to be there
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ Skipped like tests/test_browser.py without Chromium or Playwright (a failure in 
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,20 +17,9 @@ from test_safety import HOSTILE, build_hostile_site
 
 from effbench.publish import preview_server
 
-CHROMIUM = os.environ.get("EFFBENCH_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
+from browser import CHROMIUM, FLAGS, require_browser, sync_playwright
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
-
-if sync_playwright is None or not shutil.which(CHROMIUM):
-    reason = f"needs Playwright and Chromium at {CHROMIUM}"
-    if os.environ.get("CI"):
-        raise RuntimeError(f"browser tests {reason}; .ci/run installs them")
-    pytest.skip(reason, allow_module_level=True)
+require_browser()
 
 
 @pytest.fixture(scope="module")

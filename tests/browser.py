@@ -1,0 +1,27 @@
+"""Debian's Chromium for the browser tests: where it is, how it is launched, and when the tests are skipped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = os.environ.get("EFFBENCH_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+
+def require_browser() -> None:
+    """Skip the calling test module without Playwright or Chromium, except in CI (CI=true), where
+    `.ci/run` installs both and a missing one is a failure."""
+    if sync_playwright is None or not shutil.which(CHROMIUM):
+        reason = f"needs Playwright and Chromium at {CHROMIUM}"
+        if os.environ.get("CI"):
+            raise RuntimeError(f"browser tests {reason}; .ci/run installs them")
+        pytest.skip(reason, allow_module_level=True)
