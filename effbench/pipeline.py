@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,23 @@ from effbench.writer import check_replaceable
 DEFAULT_PARAMETERS = AnalysisParameters()
 DEFAULT_DIOR = DiorParameters()
 DEFAULT_FLASH = flash.FlashConfig()
+
+
+ResultsReader = Callable[[duckdb.DuckDBPyConnection], stats.ResultsMatrix]
+
+
+class ResultsOnce:
+    """A `ResultsReader` that reads the results matrix from the database once and then hands out that
+    copy: a build's analyses and pages all need it, and at scale each read costs seconds. Use one per
+    build, created after nothing more will be loaded."""
+
+    def __init__(self) -> None:
+        self._matrix: stats.ResultsMatrix | None = None
+
+    def __call__(self, con: duckdb.DuckDBPyConnection) -> stats.ResultsMatrix:
+        if self._matrix is None:
+            self._matrix = store.results_matrix(con)
+        return self._matrix
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,7 @@ def update(
     default_example: bool = False,
     all_analyses: bool = True,
     lower_is_better: Sequence[str] = (),
+    results: ResultsReader | None = None,
 ) -> UpdateReport:
     """Load `sources` (or a bundled example) into the database at `db` and refresh the analyses.
 
@@ -98,6 +116,7 @@ def update(
     Without `all_analyses` only the ranking (the `leaderboard` view) is refreshed, which takes a
     second; the reliability analysis and the Flash simulation wait for `effbench build`.
     `lower_is_better` names scenarios whose scores are better when lower (recorded in the database).
+    `results` reads the results matrix for the analyses (default: once for this call, after loading).
     """
     if sources and example:
         raise EffbenchError("give either result files or --example, not both")
@@ -111,13 +130,14 @@ def update(
             if lower_is_better:
                 store.declare_lower_is_better(con, lower_is_better)
             warnings = tuple(store.scale_warnings(con))
+            results = results or ResultsOnce()
             with progress.stage("ranking"):
-                recomputed = refresh_ranking(con, parameters)
+                recomputed = refresh_ranking(con, parameters, reader=results)
             if all_analyses:
                 with progress.stage("reliability (DIoR)"):
-                    recomputed = refresh_dior(con, dior_parameters) or recomputed
+                    recomputed = refresh_dior(con, dior_parameters, reader=results) or recomputed
                 with progress.stage("Flash replay"):
-                    recomputed = refresh_flash(con, flash_config) or recomputed
+                    recomputed = refresh_flash(con, flash_config, reader=results) or recomputed
             n_models = con.execute("SELECT count(*) FROM rank_intervals").fetchone()[0]
     except BaseException:
         if not existed:
@@ -149,7 +169,8 @@ def _loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("SELECT sha256 FROM sources").fetchall()}
 
 
-def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParameters) -> bool:
+def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParameters, *,
+                    reader: ResultsReader = store.results_matrix) -> bool:
     """Recompute and store the rank intervals unless the stored ones are current; return whether it did.
 
     Skipping an unchanged analysis leaves the database file untouched, so rebuilding the same
@@ -158,7 +179,7 @@ def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParamete
     if store.analysis_is_current(con, store.RANKING_ANALYSIS, parameters):
         return False
     result = stats.rank_intervals(
-        store.results_matrix(con),
+        reader(con),
         n_resamples=parameters.n_resamples,
         confidence_level=parameters.confidence_level,
         rank_method=parameters.rank_method,
@@ -168,9 +189,10 @@ def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParamete
     return True
 
 
-def compute_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters) -> reliability.ReliabilityResult:
+def compute_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, *,
+                 reader: ResultsReader = store.results_matrix) -> reliability.ReliabilityResult:
     """Return the reliability analysis of the loaded data with `parameters` (not stored)."""
-    results = store.results_matrix(con)
+    results = reader(con)
     prompts = store.prompt_matrix(con, results.models, results.scenarios)
     try:
         return reliability.dior(
@@ -182,11 +204,12 @@ def compute_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters) -> 
         raise EffbenchError(str(error).replace("`", "")) from None
 
 
-def refresh_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters) -> bool:
+def refresh_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, *,
+                 reader: ResultsReader = store.results_matrix) -> bool:
     """Recompute and store the reliability analysis unless it is current; return whether it did."""
     if store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters):
         return False
-    store.save_dior(con, compute_dior(con, parameters), parameters)
+    store.save_dior(con, compute_dior(con, parameters, reader=reader), parameters)
     return True
 
 
@@ -258,14 +281,15 @@ def simulate_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig,
     return flash.simulate_variants(_flash_results(con), holdout=holdout, config=config, seeds=seeds)
 
 
-def refresh_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig) -> bool:
+def refresh_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig, *,
+                  reader: ResultsReader = store.results_matrix) -> bool:
     """Recompute and store the leave-one-out Flash simulation unless it is current; return whether it did."""
     if store.analysis_is_current(con, store.FLASH_ANALYSIS, config):
         return False
-    results = flash.item_level(store.results_matrix(con))
-    if not results.scenarios:
+    item_results = flash.item_level(reader(con))
+    if not item_results.scenarios:
         return False  # nothing to sample: per-scenario results only
-    simulations = flash.simulate_variants(results, config=config)
+    simulations = flash.simulate_variants(item_results, config=config)
     store.save_flash(con, simulations, config, simulations[0].variant)
     return True
 
@@ -356,10 +380,11 @@ def write_plan(items: Sequence[PlannedItem], model: str, out: Path) -> None:
         writer.writerows([model, i.scenario, i.item_id] for i in items)
 
 
-def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict) -> compare.Comparisons:
+def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict, *,
+                      reader: ResultsReader = store.results_matrix) -> compare.Comparisons:
     """Return every pair of models compared, from the same paired resamples as the stored ranking
     (its seed, resamples and confidence level on the same results give the same draws)."""
-    results = store.results_matrix(con)
+    results = reader(con)
     options = json.loads(analysis.get("options") or "{}")
     intervals = stats.rank_intervals(results, n_resamples=int(analysis["n_resamples"]),
                                      confidence_level=float(analysis["confidence_level"]),
@@ -369,7 +394,8 @@ def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict) -> compare
 
 
 def trend_analyses(con: duckdb.DuckDBPyConnection, data: store.SiteData,
-                   scenario_tags: dict[str, tuple[str, ...]] | None = None) -> render.TrendAnalyses:
+                   scenario_tags: dict[str, tuple[str, ...]] | None = None, *,
+                   reader: ResultsReader = store.results_matrix) -> render.TrendAnalyses:
     """Return the scaling trends, contamination signals and group rankings the data allows (each None
     when the data lacks sizes, dates or tags), with the ranking's resamples, confidence and seed."""
     options = {"n_resamples": int(data.analysis["n_resamples"]), "rng": int(data.analysis["seed"]),
@@ -408,7 +434,7 @@ def trend_analyses(con: duckdb.DuckDBPyConnection, data: store.SiteData,
         dates = {m: str(np.datetime64(int(d), "D")) for m, d in model_dates[1].items() if np.isfinite(d)}
     groups = None
     if scenario_tags:
-        groups = multilingual.group_rankings(store.results_matrix(con), scenario_tags, **options)
+        groups = multilingual.group_rankings(reader(con), scenario_tags, **options)
     return render.TrendAnalyses(
         scaling=scaling_result, compute_scaling=compute_result, contamination=contamination_result,
         timeline=timeline, groups=groups,
@@ -479,15 +505,17 @@ def build(
     `site` holds the site's settings from effbench.toml (citation, scenario descriptions)."""
     check_replaceable(out.resolve())  # before any work: a folder we may not replace stops the build now
     _refuse_inputs_inside(out, db, sources)
+    results = ResultsOnce()  # the analyses and the pages share one read of the results
     report = update(db, sources, example=example, parameters=parameters, dior_parameters=dior_parameters,
-                    flash_config=flash_config, default_example=True, lower_is_better=lower_is_better)
+                    flash_config=flash_config, default_example=True, lower_is_better=lower_is_better,
+                    results=results)
     with store.open_store(db, read_only=True) as con, progress.stage("site pages"):
         data = store.site_data(con)
         settings = site or SiteConfig()
         plan = render.site_pages(data, title=title or settings.title or site_title(con),
-                                 comparisons=model_comparisons(con, data.analysis), settings=settings,
+                                 comparisons=model_comparisons(con, data.analysis, reader=results), settings=settings,
                                  trends=trend_analyses(con, data, {**store.scenario_tags(con),
-                                                                   **settings.scenario_tags}))
+                                                                   **settings.scenario_tags}, reader=results))
     with progress.stage("write site"):
         files = render.write_site(plan, out, db)
     return BuildReport(report, out, tuple(files))
