@@ -175,11 +175,50 @@ def _refuse_repeated_header(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, text_columns: Sequence[str]) -> None:
+    """Make `_RAW_TABLE` the file's rows: a view over a Parquet file, which DuckDB scans column by column
+    at little cost, so a file of a hundred million rows is never copied; a temporary table of any
+    other file, so that it is parsed once and its errors surface here."""
     reader, format_name = _reader_sql(path, text_columns)
+    drop_staging(con)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW_TABLE} AS SELECT * FROM {reader}")
+        if format_name == "Parquet":
+            con.execute(f"CREATE TEMP VIEW {_RAW_TABLE} AS SELECT * FROM {reader}")
+        else:
+            con.execute(f"CREATE TEMP TABLE {_RAW_TABLE} AS SELECT * FROM {reader}")
     except duckdb.Error as error:
         raise EffbenchError(f"{path}: cannot be read as {format_name}: {reader_failure(error)}") from None
+
+
+def _create_staged(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
+    """Make `STAGED_TABLE` the view `select_sql` of the raw rows: checks and the final insert read
+    through it, so the rows are not copied again (`_materialise_staged` makes it a table if they
+    must be changed)."""
+    _drop(con, STAGED_TABLE)
+    con.execute(f"CREATE TEMP VIEW {STAGED_TABLE} AS {select_sql}")
+
+
+def _materialise_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn the staged view into a temporary table, so that its rows can be updated."""
+    if _object_type(con, STAGED_TABLE) != "VIEW":
+        return
+    con.execute(f"CREATE TEMP TABLE {STAGED_TABLE}_rows AS SELECT * FROM {STAGED_TABLE}")
+    con.execute(f"DROP VIEW {STAGED_TABLE}")
+    con.execute(f"ALTER TABLE {STAGED_TABLE}_rows RENAME TO {STAGED_TABLE}")
+
+
+def _object_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """Return "VIEW" or "TABLE" for the temporary object `name`, None if there is none."""
+    row = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE database_name = 'temp' AND view_name = ?"
+        " UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE database_name = 'temp' AND table_name = ?",
+        [name, name]).fetchone()
+    return row[0] if row else None
+
+
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    kind = _object_type(con, name)
+    if kind is not None:
+        con.execute(f"DROP {kind} {name}")
 
 
 def reader_failure(error: Exception, limit: int = 200) -> str:
@@ -309,6 +348,7 @@ def apply_name_policy(con: duckdb.DuckDBPyConnection, path: Path, raw_types: dic
             raise EffbenchError(f"{path}: {where}: {row[4]} {label} name(s) are longer than {MAX_NAME_LENGTH:,} "
                                 f"characters, e.g. {_show(row[5])}")
         if row[6]:
+            _materialise_staged(con)
             con.execute(f"UPDATE {STAGED_TABLE} SET {quoted} = {_stripped_sql(quoted)}"
                         f" WHERE {quoted} <> {_stripped_sql(quoted)}")
             notes.append(f"stripped the spaces around {row[6]} {label} name(s)")
@@ -354,10 +394,13 @@ def _refuse_nulls(con: duckdb.DuckDBPyConnection, columns: dict[str, str], path:
 
 
 def _refuse_duplicates(con: duckdb.DuckDBPyConnection, keys: list[str], path: Path, hint: str) -> None:
+    # Rows are grouped by a 64-bit hash of their key, which is far cheaper than grouping by the key's
+    # text at a hundred million rows; only rows whose hash repeats are then compared by their key.
     key_sql = ", ".join(quote_ident(key) for key in keys)
     row = con.execute(
-        f"SELECT count(*), any_value(example) FROM (SELECT ({key_sql}) AS example FROM {STAGED_TABLE}"
-        f" GROUP BY ALL HAVING count(*) > 1)"
+        f"WITH repeated AS (SELECT hash({key_sql}) AS h FROM {STAGED_TABLE} GROUP BY h HAVING count(*) > 1)"
+        f" SELECT count(*), any_value(example) FROM (SELECT ({key_sql}) AS example FROM {STAGED_TABLE}"
+        f" WHERE hash({key_sql}) IN (SELECT h FROM repeated) GROUP BY ALL HAVING count(*) > 1)"
     ).fetchone()
     if row[0]:
         raise EffbenchError(f"{path}: {row[0]} ({', '.join(keys)}) value(s) appear more than once, "
@@ -389,11 +432,10 @@ def _stage_long(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[st
               if name not in standard and name not in keys and name not in provenance]
     key_sql = "".join(f", {quote_ident(name)}" for name, _ in key_columns)
     provenance_sql = "".join(f", CAST({quote_ident(name)} AS VARCHAR) AS {quote_ident(name)}" for name in provenance)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS SELECT"
-        f" CAST({quote_ident(model)} AS VARCHAR) AS model, CAST({quote_ident(scenario)} AS VARCHAR) AS scenario,"
-        f" CAST({quote_ident(item)} AS VARCHAR) AS item_id, {score_sql} AS score{key_sql}{provenance_sql}"
-        f"{_extra_json_sql(extras)} FROM {_RAW_TABLE}"
+    _create_staged(
+        con, f"SELECT CAST({quote_ident(model)} AS VARCHAR) AS model, CAST({quote_ident(scenario)} AS VARCHAR)"
+        f" AS scenario, CAST({quote_ident(item)} AS VARCHAR) AS item_id, {score_sql} AS score{key_sql}"
+        f"{provenance_sql}{_extra_json_sql(extras)} FROM {_RAW_TABLE}"
     )
     notes = apply_name_policy(con, path, columns, {"model": model, "scenario": scenario, "item_id": item})
     _refuse_duplicates(
@@ -423,10 +465,9 @@ def _stage_wide(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[st
         raise EffbenchError(f"{path}: no numeric scenario columns besides {model!r}")
     casts = ", ".join(f"CAST({quote_ident(name)} AS DOUBLE) AS {quote_ident(name)}" for name in scenarios)
     listed = ", ".join(quote_ident(name) for name in scenarios)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS"
-        f" SELECT model, scenario, CAST(NULL AS VARCHAR) AS item_id,"
-        f" CASE WHEN isnan(score) THEN NULL ELSE score END AS score"
+    _create_staged(
+        con, "SELECT model, scenario, CAST(NULL AS VARCHAR) AS item_id,"
+        " CASE WHEN isnan(score) THEN NULL ELSE score END AS score"
         f" FROM (SELECT CAST({quote_ident(model)} AS VARCHAR) AS model, {casts} FROM {_RAW_TABLE})"
         f" UNPIVOT INCLUDE NULLS (score FOR scenario IN ({listed}))"
     )
@@ -447,10 +488,7 @@ def _stage_models(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[
         raise EffbenchError(f"{path}: {len(extras):,} metadata columns; a metadata file may have at most "
                             f"{MAX_METADATA_COLUMNS} besides the model's name")
     extra_sql = "".join(f", {quote_ident(name)}" for name, _ in extras)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS"
-        f" SELECT CAST({quote_ident(model)} AS VARCHAR) AS model{extra_sql} FROM {_RAW_TABLE}"
-    )
+    _create_staged(con, f"SELECT CAST({quote_ident(model)} AS VARCHAR) AS model{extra_sql} FROM {_RAW_TABLE}")
     notes = apply_name_policy(con, path, columns, {"model": model})
     _refuse_duplicates(con, ["model"], path, "a metadata file has one row per model")
     rows = con.execute(f"SELECT count(*) FROM {STAGED_TABLE}").fetchone()[0]
@@ -478,9 +516,9 @@ def check_fits(con: duckdb.DuckDBPyConnection, table: str, staged: Staged) -> No
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove the temporary tables an adapter made."""
-    con.execute(f"DROP TABLE IF EXISTS {STAGED_TABLE}")
-    con.execute(f"DROP TABLE IF EXISTS {_RAW_TABLE}")
+    """Remove the temporary tables and views an adapter made."""
+    _drop(con, STAGED_TABLE)
+    _drop(con, _RAW_TABLE)
 
 
 def stage_frame(con: duckdb.DuckDBPyConnection, frame, source: Source, *, level: str,
@@ -492,7 +530,8 @@ def stage_frame(con: duckdb.DuckDBPyConnection, frame, source: Source, *, level:
     ``models`` (model and metadata columns).
     """
     adapter_rows = frame  # noqa: F841 - read by DuckDB's scan of Python variables by name
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW_TABLE} AS SELECT * FROM adapter_rows")
+    drop_staging(con)
+    con.execute(f"CREATE TEMP TABLE {_RAW_TABLE} AS SELECT * FROM adapter_rows")
     columns = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {_RAW_TABLE})").fetchall())
     if level == "models":
         return _stage_models(con, source, columns)
@@ -509,10 +548,10 @@ def _stage_scenario_scores(con: duckdb.DuckDBPyConnection, source: Source, colum
     extras = [(name, type_) for name, type_ in columns.items()
               if name not in {"model", "scenario", "score", *provenance}]
     provenance_sql = "".join(f", CAST({quote_ident(name)} AS VARCHAR) AS {quote_ident(name)}" for name in provenance)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} AS SELECT CAST(model AS VARCHAR) AS model,"
-        f" CAST(scenario AS VARCHAR) AS scenario, CAST(NULL AS VARCHAR) AS item_id, {score_sql} AS score"
-        f"{provenance_sql}{_extra_json_sql(extras)} FROM {_RAW_TABLE}"
+    _create_staged(
+        con, f"SELECT CAST(model AS VARCHAR) AS model, CAST(scenario AS VARCHAR) AS scenario,"
+        f" CAST(NULL AS VARCHAR) AS item_id, {score_sql} AS score{provenance_sql}{_extra_json_sql(extras)}"
+        f" FROM {_RAW_TABLE}"
     )
     notes = apply_name_policy(con, path, columns, {"model": "model", "scenario": "scenario"})
     _refuse_duplicates(con, ["model", "scenario"], path, "an aggregate result is one per model and scenario")
