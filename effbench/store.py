@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -34,6 +36,7 @@ STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"
 DIOR_ANALYSIS = "dior"
 FLASH_ANALYSIS = "flash"
+DEFAULT_MEMORY_LIMIT_MB = 4096  # see `memory_limit`
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def open_store(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDB
     # Extension autoloading off: a file of another format (SQLite, ...) must be refused, not make DuckDB
     # download the extension that reads it.
     config = {"storage_compatibility_version": STORAGE_VERSION, "autoload_known_extensions": False,
-              "autoinstall_known_extensions": False}
+              "autoinstall_known_extensions": False, "memory_limit": memory_limit()}
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.Error as error:
@@ -107,6 +110,26 @@ def open_store(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDB
         yield con
     finally:
         con.close()
+
+
+def memory_limit() -> str:
+    """Return the memory DuckDB may use before it spills to disk (next to the database, in
+    ``<db>.tmp``): ``EFFBENCH_MEMORY_LIMIT`` if set (DuckDB's syntax, e.g. ``8GB``), else the smaller
+    of `DEFAULT_MEMORY_LIMIT_MB` and half the machine's memory.
+
+    DuckDB's own default, 80% of the machine, leaves too little to numpy's matrices at a hundred
+    million results; loads and joins that do not fit spill instead, which costs seconds, not failure.
+    """
+    chosen = os.environ.get("EFFBENCH_MEMORY_LIMIT", "").strip()
+    if chosen:
+        if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", chosen, flags=re.IGNORECASE):
+            raise EffbenchError(f"EFFBENCH_MEMORY_LIMIT={chosen!r}: give an amount such as 8GB or 512MB")
+        return chosen
+    try:
+        machine_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError, AttributeError):  # not every platform says
+        machine_mb = 2 * DEFAULT_MEMORY_LIMIT_MB
+    return f"{min(DEFAULT_MEMORY_LIMIT_MB, machine_mb // 2)}MiB"
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
