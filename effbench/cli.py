@@ -155,6 +155,11 @@ def _print_warnings(warnings: tuple[str, ...]) -> None:
         typer.echo(f"effbench: warning: {warning}", err=True)
 
 
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Settings file (default: ./effbench.toml when it exists).")
+]
+
+
 @app.command()
 def build(
     sources: Annotated[
@@ -190,9 +195,7 @@ def build(
     simultaneous: Annotated[bool, typer.Option(
         "--simultaneous", help="Rank intervals that hold for every model at once (default: each model's own).")
     ] = False,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Settings file (default: ./effbench.toml when it exists).")
-    ] = None,
+    config: ConfigOption = None,
     lower_is_better: LowerIsBetterOption = None,
 ) -> None:
     """Load results, compute rank intervals and write the static leaderboard site.
@@ -213,7 +216,7 @@ def build(
                                     rank_method="simultaneous" if simultaneous else "marginal")
     try:
         settings = load_config(config)
-        lower = tuple(dict.fromkeys((*settings.lower_is_better, *(lower_is_better or ()))))
+        lower = _lower_is_better(settings, lower_is_better)
         loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)
         with progress.reporting(show=progress.should_show(quiet)) as times:
             report = pipeline.build(db, out, loaded, example=example,
@@ -225,6 +228,11 @@ def build(
     _print_warnings(report.update.warnings)
     _print_times(times, quiet)
     typer.echo(f"ranked {report.update.n_models} models; wrote {len(report.files)} files to {out}/", err=True)
+
+
+def _lower_is_better(settings, option: list[str] | None) -> tuple[str, ...]:
+    """Return the lower-is-better scenarios of effbench.toml's [ranking] and the command line, once each."""
+    return tuple(dict.fromkeys((*settings.lower_is_better, *(option or ()))))
 
 
 @app.command()
@@ -248,6 +256,7 @@ def ingest(
     perturbations: PerturbationsOption = False,
     prompts_as_scenarios: PromptScenariosOption = False,
     quiet: QuietOption = False,
+    config: ConfigOption = None,
     lower_is_better: LowerIsBetterOption = None,
 ) -> None:
     """Load result and metadata files into the database and refresh the ranking.
@@ -271,11 +280,12 @@ def ingest(
     """
     columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
     try:
+        lower = _lower_is_better(load_config(config), lower_is_better)
         loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)
         if not loaded:
             raise EffbenchError("nothing to load; give result files or folders, --wide or --models")
         with progress.reporting(show=progress.should_show(quiet)) as times:
-            report = pipeline.update(db, loaded, all_analyses=False, lower_is_better=tuple(lower_is_better or ()))
+            report = pipeline.update(db, loaded, all_analyses=False, lower_is_better=lower)
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.loads)
@@ -394,9 +404,6 @@ def dior(
         typer.echo(f"- {line}")
 
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Settings file (default: ./effbench.toml when it exists).")
-]
 flash_app = typer.Typer(help="Flash rankings: rank new models with a fraction of the evaluations.",
                         no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(flash_app, name="flash")

@@ -24,6 +24,7 @@
     resamples = 1000            # bootstrap estimator only
     seed = 0
     seeds = 5                   # item orders replayed by the simulation
+    replayed = 100              # boards of more models replay a stratified draw of this many
 
     [[flash.tiers]]             # rank resolution by tier; the last tier has no "last"
     first = 1
@@ -47,7 +48,7 @@ from effbench.tiers import DEFAULT_TIERS, Tier
 CONFIG_FILE = "effbench.toml"
 _SECTIONS = {"site": {"title", "citation"}, "scenarios": None,  # [scenarios]: any name
              "flash": {"stages", "first_stage", "growth", "order", "estimator", "correction", "stop_rule",
-                       "variance_floor", "confidence", "resamples", "seed", "seeds", "tiers"},
+                       "variance_floor", "confidence", "resamples", "seed", "seeds", "replayed", "tiers"},
              "ranking": {"lower_is_better"}}
 
 
@@ -111,6 +112,7 @@ def load_config(path: Path | None = None) -> Config:
             variance_floor=bool(flash.get("variance_floor", defaults.variance_floor)),
             confidence_level=float(flash.get("confidence", 0.95)), n_resamples=int(flash.get("resamples", 1000)),
             seed=int(flash.get("seed", 0)), seeds=int(flash.get("seeds", defaults.seeds)),
+            max_replayed=_at_least_one(flash.get("replayed", defaults.max_replayed), "replayed"),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise EffbenchError(f"{path}: invalid [flash] settings: {str(error).replace('`', '')}") from None
@@ -130,6 +132,12 @@ def load_config(path: Path | None = None) -> Config:
                                   {name: tuple(value["tags"]) for name, value in scenarios.items()
                                    if isinstance(value, dict) and "tags" in value}),
                   lower_is_better=tuple(lower))
+
+
+def _at_least_one(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return value
 
 
 def _check_scenario(path: Path, section: str, name: str, value: object) -> None:

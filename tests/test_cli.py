@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -114,3 +115,15 @@ def test_build_refuses_a_foreign_output_folder_before_any_work(tmp_path):
     result = runner.invoke(app, ["build", "--db", str(tmp_path / "e.duckdb"), "--out", str(out)])
     assert result.exit_code == 1 and "not built by effbench" in result.output
     assert not (tmp_path / "e.duckdb").exists()
+
+
+def test_ingest_reads_lower_is_better_from_the_settings_file(tmp_path, monkeypatch):
+    """`ingest` and `build` take [ranking] lower_is_better from effbench.toml alike."""
+    path = write_csv(tmp_path / "x.csv", long_rows({"fast": {"latency": [1.0, 2.0, 1.5]},
+                                                    "slow": {"latency": [9.0, 8.0, 7.5]}}))
+    (tmp_path / "effbench.toml").write_text('[ranking]\nlower_is_better = ["latency"]\n')
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["ingest", str(path), "--db", "e.duckdb", "--quiet"])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect("e.duckdb", read_only=True) as con:
+        assert con.execute("SELECT model FROM leaderboard ORDER BY rank").fetchall() == [("fast",), ("slow",)]

@@ -393,12 +393,13 @@ def test_invalid_flash_settings_are_named(kwargs, message):
 def test_settings_file_sets_tiers_and_schedule(tmp_path):
     path = tmp_path / "effbench.toml"
     path.write_text('[site]\ntitle = "Mine"\n[flash]\nstages = [20, 100, "all"]\norder = "random"\n'
-                    "[[flash.tiers]]\nfirst = 1\nlast = 3\nresolution = 1\n"
+                    "replayed = 40\n[[flash.tiers]]\nfirst = 1\nlast = 3\nresolution = 1\n"
                     "[[flash.tiers]]\nfirst = 4\nresolution = 5\n")
     config = load_config(path)
     assert config.title == "Mine"
     assert config.flash.stages == (20, 100, None) and config.flash.order == "random"
     assert config.flash.tiers == (Tier(1, 3, 1), Tier(4, None, 5))
+    assert config.flash.max_replayed == 40
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -406,6 +407,7 @@ def test_settings_file_sets_tiers_and_schedule(tmp_path):
     ("[colours]\nx = 1\n", "unknown section"),
     ("[flash]\norder = \"smart\"\n", "order must be one of"),
     ("[flash\n", "cannot read settings"),
+    ("[flash]\nreplayed = 0\n", r"invalid \[flash\] settings: replayed must be a whole number of at least 1"),
 ])
 def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
     path = tmp_path / "effbench.toml"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from effbench import pipeline, store
@@ -370,3 +371,42 @@ def test_wide_benchmark_smoke_adds_at_most_the_json_column():
     rows = [line.split() for line in result.stdout.splitlines()[2:]]
     assert [row[0] for row in rows] == ["0", "100"]
     assert int(rows[1][-1]) <= int(rows[0][-1]) + 1
+
+
+def test_a_parquet_file_is_checked_through_views_and_its_duplicates_named(tmp_path, small_results):
+    """Parquet rows are read in place (no temporary copy); the checks still see every row, and the
+    duplicate check, which groups by a hash of the key, still names the repeated key."""
+    db = tmp_path / "e.duckdb"
+    pipeline.update(db, [Source(small_results)])
+    before = table_counts(db)
+    rows = [{"model": f"m{m}", "scenario": "s", "item_id": str(i), "score": float(i % 2)}
+            for m in range(50) for i in range(200)]
+    rows.append({"model": "m7", "scenario": "s", "item_id": "123", "score": 0.0})
+    path = tmp_path / "dup.parquet"
+    duckdb.from_df(pd.DataFrame(rows)).write_parquet(str(path))
+    with pytest.raises(EffbenchError, match=r"dup.parquet: 1 \(model, scenario, item_id\) value\(s\) appear more "
+                                            r"than once, e.g. \('m7', s, 123\)"):
+        pipeline.update(db, [Source(path)])
+    assert table_counts(db) == before
+    path.unlink()
+    duckdb.from_df(pd.DataFrame(rows[:-1])).write_parquet(str(path))
+    pipeline.update(db, [Source(path)])
+    assert query(db, "SELECT count(*), sum(score) FROM scores WHERE scenario = 's'") == [(10_000, 5_000.0)]
+    with store.open_store(db) as con:
+        store.ingest(con, [Source(path)])  # already loaded: nothing staged, nothing left behind
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp'").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = 'temp'").fetchone() == (0,)
+
+
+def test_duckdb_memory_is_limited_and_the_limit_can_be_set(tmp_path, monkeypatch):
+    db = tmp_path / "e.duckdb"
+    with store.open_store(db) as con:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit.endswith("GiB") and float(limit.split()[0]) <= 4.0
+    monkeypatch.setenv("EFFBENCH_MEMORY_LIMIT", "1GB")
+    with store.open_store(db) as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone() == ("953.6 MiB",)
+    monkeypatch.setenv("EFFBENCH_MEMORY_LIMIT", "plenty")
+    with pytest.raises(EffbenchError, match=r"^EFFBENCH_MEMORY_LIMIT='plenty': give an amount such as 8GB"), \
+            store.open_store(db):
+        pass
