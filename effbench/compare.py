@@ -188,11 +188,11 @@ def _disagreeing_items(results: ResultsMatrix, board: list[tuple[np.ndarray, np.
         means[s] = others_mean
         clarity = np.nan_to_num(np.abs(others_mean - (mine + theirs) / 2))
         size = np.abs(diff)
-        rows = np.broadcast_to(np.arange(matrix.shape[0])[:, None], diff.shape)
         # Keep only this scenario's best few per side before the global sort: bounded work per pair.
+        # lexsort is stable, so ties in size and clarity stay in item order.
         for sign in (1, -1):
             side = differ & (np.sign(diff) == sign)
-            order = np.lexsort((rows, -clarity, np.where(side, -size, np.inf)), axis=0)[:limit]  # (limit, k)
+            order = np.lexsort((-clarity, np.where(side, -size, np.inf)), axis=0)[:limit]  # (limit, k)
             for j in range(k):
                 for row in order[:, j]:
                     if not side[row, j]:
