@@ -225,7 +225,7 @@ def build(
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.update.loads)
-    _print_warnings(report.update.warnings)
+    _print_warnings((*report.update.warnings, *report.warnings))
     _print_times(times, quiet)
     typer.echo(f"ranked {report.update.n_models} models; wrote {len(report.files)} files to {out}/", err=True)
 

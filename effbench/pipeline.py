@@ -75,6 +75,7 @@ class BuildReport:
     update: UpdateReport
     out: Path
     files: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # about the site, for the user
 
 
 def result_sources(paths: Sequence[Path], columns: ColumnMap | None = None, *, format_name: str | None = None,
@@ -513,12 +514,13 @@ def build(
         data = store.site_data(con)
         settings = site or SiteConfig()
         plan = render.site_pages(data, title=title or settings.title or site_title(con),
+                                 database_bytes=db.stat().st_size,
                                  comparisons=model_comparisons(con, data.analysis, reader=results), settings=settings,
                                  trends=trend_analyses(con, data, {**store.scenario_tags(con),
                                                                    **settings.scenario_tags}, reader=results))
     with progress.stage("write site"):
         files = render.write_site(plan, out, db)
-    return BuildReport(report, out, tuple(files))
+    return BuildReport(report, out, tuple(files), tuple(f"{db}: {warning}" for warning in plan.warnings))
 
 
 MULTILINGUAL_COLUMNS = ("family", "params", "tokens", "sampling_ratio", "loss")

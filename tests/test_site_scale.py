@@ -147,3 +147,23 @@ def test_a_scatter_of_thousands_of_models_stays_small_and_labels_the_notable_one
     assert chart.count("plot-point-label") >= 4  # the notable points keep their labels
     few = str(scatter_chart(points[:DENSE_POINTS], title="t", x_label="x", y_label="y", chart_id="params"))
     assert few.count("plot-bar") == 2 * DENSE_POINTS and few.count("<title>model-") == DENSE_POINTS
+
+
+def test_a_database_too_large_for_github_pages_is_left_out_and_the_pages_say_so(tmp_path, monkeypatch):
+    """GitHub refuses files over 100 MB: a larger database stays out of the site, the build warns and
+    every page with downloads says why; the tables stay downloadable."""
+    from effbench.render import pages
+
+    db, out = tmp_path / "e.duckdb", tmp_path / "site"
+    board = tmp_path / "board.parquet"
+    synth.write(synth.SynthSpec(n_models=12, n_items=40, n_scenarios=2), board)
+    monkeypatch.setattr(pages, "MAX_SITE_FILE_BYTES", 1000)
+    report = pipeline.build(db, out, pipeline.result_sources([board]),
+                            parameters=AnalysisParameters(n_resamples=30),
+                            dior_parameters=store.DiorParameters(n_draws=10))
+    assert not (out / "data" / "effbench.duckdb").exists()
+    assert (out / "data" / "leaderboard.parquet").exists()
+    assert len(report.warnings) == 1 and "is left out of the site" in report.warnings[0]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "effbench.duckdb" not in index
+    assert "is not on this site: GitHub Pages takes files of at most 100 MB" in index

@@ -42,6 +42,8 @@ class Page:
     credits: tuple[Credit, ...]
     downloads: tuple[Link, ...]
     query: str  # a "query it yourself" command for this page's first table, or ""
+    database: str  # the database download, or "" when it is too large for the site (then `database_note`)
+    database_note: str
     parameters: str
     confidence: str
     version: str
@@ -338,3 +340,4 @@ class SitePlan:
     downloads: tuple[Download, ...]
     licenses: tuple[tuple[str, Path], ...]  # (site path, bundled file)
     extra_files: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # for whoever builds the site (e.g. what was left out of it, and why)

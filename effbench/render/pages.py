@@ -55,6 +55,7 @@ from effbench.render.values import (
     DATABASE_DOWNLOAD,
     FAVICON,
     FLASH_PAGE,
+    MAX_SITE_FILE_BYTES,
     PROVENANCE_PAGE,
     RELIABILITY_PAGE,
     SCRIPT,
@@ -103,10 +104,12 @@ class SiteIndex:
     comparisons: Comparisons | None
     settings: SiteConfig
     trends: TrendAnalyses | None  # scaling, contamination and group analyses, where the data has them
+    database_bytes: int  # size of the database the site ships (0: unknown, shipped)
 
     @classmethod
     def of(cls, data: SiteData, title: str, credits: tuple[Credit, ...], comparisons: Comparisons | None = None,
-           settings: SiteConfig | None = None, trends: TrendAnalyses | None = None) -> SiteIndex:
+           settings: SiteConfig | None = None, trends: TrendAnalyses | None = None,
+           database_bytes: int = 0) -> SiteIndex:
         board = data.leaderboard
         models = tuple(board["model"])
         scenarios = tuple(data.scenarios["scenario"])
@@ -130,8 +133,12 @@ class SiteIndex:
             overall_rank=dict(zip(board["model"], board["rank"], strict=True)),
             flash_rows={r.model: r for r in default_flash.itertuples(index=False)},
             has_flash_page=data.flash_analysis is not None and not data.flash.empty,
-            comparisons=comparisons, settings=settings or SiteConfig(), trends=trends,
+            comparisons=comparisons, settings=settings or SiteConfig(), trends=trends, database_bytes=database_bytes,
         )
+
+    @property
+    def ships_database(self) -> bool:
+        return self.database_bytes <= MAX_SITE_FILE_BYTES
 
     def page(self, path: str, page_title: str, template: str, downloads: Sequence[Download],
              skip_target: str = "main") -> Page:
@@ -148,6 +155,11 @@ class SiteIndex:
             ),
             downloads=tuple(Link(relative_url(path, d.path), d.label) for d in downloads),
             query=query_snippet(downloads),
+            database=relative_url(path, DATABASE_DOWNLOAD) if self.ships_database else "",
+            database_note="" if self.ships_database or not downloads else (
+                f"The DuckDB database of all results and analyses ({self.database_bytes / 1e6:,.0f} MB) is not on "
+                f"this site: GitHub Pages takes files of at most 100 MB. Each table above is here; the database is "
+                "rebuilt from the sources on the provenance page with effbench build."),
             parameters=self.parameters, confidence=self.confidence, version=__version__,
             compare=relative_url(path, COMPARE_PAGE) if self.comparisons else "",
             provenance=relative_url(path, PROVENANCE_PAGE), favicon=relative_url(path, FAVICON),
@@ -158,12 +170,14 @@ class SiteIndex:
 
 
 def site_pages(data: SiteData, *, title: str, comparisons: Comparisons | None = None,
-               settings: SiteConfig | None = None, trends: TrendAnalyses | None = None) -> SitePlan:
+               settings: SiteConfig | None = None, trends: TrendAnalyses | None = None,
+               database_bytes: int = 0) -> SitePlan:
     """Return every page of the site, its downloads and the licence files to ship, from `data`; the
-    compare view needs `comparisons`; `settings` add the citation and scenario descriptions."""
+    compare view needs `comparisons`; `settings` add the citation and scenario descriptions. A database
+    of more than `MAX_SITE_FILE_BYTES` (`database_bytes`) is left out, and the pages say so."""
     credits_and_licenses = _credits(data)
     site = SiteIndex.of(data, title, tuple(credit for credit, _ in credits_and_licenses), comparisons, settings,
-                        trends)
+                        trends, database_bytes)
     pages: list[Any] = []
     downloads: list[Download] = []
     for build in (_index_page, _model_pages, _scenario_pages, _reliability_pages, _flash_pages, _compare_pages,
@@ -175,9 +189,12 @@ def site_pages(data: SiteData, *, title: str, comparisons: Comparisons | None = 
     for page in pages:
         if isinstance(page, ComparePage):
             extra_files.update(page.pair_files)
+    warnings = () if site.ships_database else (
+        f"the database ({database_bytes / 1e6:,.0f} MB) is left out of the site, since GitHub Pages takes files of "
+        "at most 100 MB; its tables are there one by one",)
     return SitePlan(pages=tuple(pages), downloads=tuple(downloads),
                     licenses=tuple((credit.license_href, path) for credit, path in credits_and_licenses),
-                    extra_files=extra_files)
+                    extra_files=extra_files, warnings=warnings)
 
 
 INDEX_ROWS = 100  # rows of index.html; a larger board ships the rest in LEADERBOARD_ROWS, loaded by the script
@@ -187,8 +204,9 @@ LEADERBOARD_ROWS = "data/leaderboard-rows.js"
 def _index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage], list[Download]]:
     data, board, scenarios = site.data, site.data.leaderboard, site.scenarios
     per_scenario = data.scenario_intervals
-    database = Download(DATABASE_DOWNLOAD, "DuckDB database (all results and analyses)")
-    board_downloads = [*table_downloads("data/leaderboard", frame_table("leaderboard", board)), database]
+    database = [Download(DATABASE_DOWNLOAD, "DuckDB database (all results and analyses)")
+                ] if site.ships_database else []
+    board_downloads = [*table_downloads("data/leaderboard", frame_table("leaderboard", board)), *database]
     cells = {(r.model, r.scenario): r for r in per_scenario.itertuples(index=False)}
     column_range = {s: (float(g["score"].min()), float(g["score"].max()))
                     for s, g in per_scenario.groupby("scenario")}
