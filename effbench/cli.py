@@ -227,7 +227,11 @@ def build(
     _print_loads(report.update.loads)
     _print_warnings((*report.update.warnings, *report.warnings))
     _print_times(times, quiet)
-    typer.echo(f"ranked {report.update.n_models} models; wrote {len(report.files)} files to {out}/", err=True)
+    if report.site_unchanged:
+        typer.echo(f"ranked {report.update.n_models} models; the site in {out}/ was built from the same data, "
+                   "analyses and settings: left as it is", err=True)
+    else:
+        typer.echo(f"ranked {report.update.n_models} models; wrote {len(report.files)} files to {out}/", err=True)
 
 
 def _lower_is_better(settings, option: list[str] | None) -> tuple[str, ...]:

@@ -385,7 +385,7 @@ def test_a_parquet_file_is_checked_through_views_and_its_duplicates_named(tmp_pa
     path = tmp_path / "dup.parquet"
     duckdb.from_df(pd.DataFrame(rows)).write_parquet(str(path))
     with pytest.raises(EffbenchError, match=r"dup.parquet: 1 \(model, scenario, item_id\) value\(s\) appear more "
-                                            r"than once, e.g. \('m7', s, 123\)"):
+                                            r"than once, e.g. \('m7', 's', '123'\)"):
         pipeline.update(db, [Source(path)])
     assert table_counts(db) == before
     path.unlink()

@@ -402,3 +402,34 @@ def test_a_scenario_description_from_the_loaded_files_shows_unless_the_settings_
     plan = render.site_pages(data, title="t", settings=SiteConfig(scenario_descriptions={"qa": "From the settings."}))
     about = {page.scenario: page.about for page in plan.pages if hasattr(page, "about")}
     assert about == {"math": "Maths word problems.", "qa": "From the settings."}
+
+
+def test_a_rebuild_of_unchanged_inputs_writes_nothing_and_any_change_renders_again(tmp_path):
+    """The site records a digest of what it was built from; the same inputs leave it untouched, while a
+    new title, a missing or edited file, or new data render it again."""
+    from effbench import store, synth
+
+    board = tmp_path / "board.parquet"
+    synth.write(synth.SynthSpec(n_models=8, n_items=30, n_scenarios=2), board)
+    db, out = tmp_path / "e.duckdb", tmp_path / "site"
+    fast = dict(parameters=store.AnalysisParameters(n_resamples=30), dior_parameters=store.DiorParameters(n_draws=10))
+    first = pipeline.build(db, out, pipeline.result_sources([board]), **fast)
+    assert not first.site_unchanged
+    stamps = {path: (out / path).stat().st_mtime_ns for path in first.files}
+    again = pipeline.build(db, out, pipeline.result_sources([board]), **fast)
+    assert again.site_unchanged and again.files == first.files
+    assert {path: (out / path).stat().st_mtime_ns for path in first.files} == stamps
+    assert not pipeline.build(db, out, title="Another title", **fast).site_unchanged
+    assert "Another title" in (out / "index.html").read_text(encoding="utf-8")
+    (out / "index.html").unlink()
+    assert not pipeline.build(db, out, title="Another title", **fast).site_unchanged
+    assert (out / "index.html").exists()
+    with open(out / "compare.html", "a", encoding="utf-8") as handle:
+        handle.write("<!-- edited -->")
+    assert not pipeline.build(db, out, title="Another title", **fast).site_unchanged
+    assert "edited" not in (out / "compare.html").read_text(encoding="utf-8")
+    more = tmp_path / "more.parquet"
+    duckdb.execute(f"COPY (SELECT 'newcomer' AS model, scenario, item_id, score FROM '{board}'"
+                   f" WHERE model = 'model-0') TO '{more}' (FORMAT parquet)")
+    rebuilt = pipeline.build(db, out, pipeline.result_sources([more]), title="Another title", **fast)
+    assert not rebuilt.site_unchanged and "newcomer" in (out / "index.html").read_text(encoding="utf-8")
