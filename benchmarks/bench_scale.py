@@ -8,8 +8,8 @@ Sizes (the targets of a 2-core, 24 GB machine in brackets):
   120m       4,000 models x 30,000 items in 6 scenarios: 120 million results   [< 10 min, < 8 GB]
 Each size runs in a fresh Python process, so its peak memory (max RSS) is its own. The synthetic
 boards are written first in that process (not timed with the build; writing peaks lower than
-building, 2.9 GB at 120m). The rebuild is timed inside the process, without starting Python. `--smoke` builds a 40 x 120 board only, to check
-that the script runs.
+building, 2.9 GB at 120m). The rebuild is timed inside the process, without starting Python.
+`--smoke` builds a 40 x 120 board only, to check that the script runs.
 """
 
 from __future__ import annotations
