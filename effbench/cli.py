@@ -228,10 +228,10 @@ def build(
     _print_warnings((*report.update.warnings, *report.warnings))
     _print_times(times, quiet)
     if report.site_unchanged:
-        typer.echo(f"ranked {report.update.n_models} models; the site in {out}/ was built from the same data, "
+        typer.echo(f"ranked {report.update.n_models:,} models; the site in {out}/ was built from the same data, "
                    "analyses and settings: left as it is", err=True)
     else:
-        typer.echo(f"ranked {report.update.n_models} models; wrote {len(report.files)} files to {out}/", err=True)
+        typer.echo(f"ranked {report.update.n_models:,} models; wrote {len(report.files):,} files to {out}/", err=True)
 
 
 def _lower_is_better(settings, option: list[str] | None) -> tuple[str, ...]:
@@ -295,7 +295,7 @@ def ingest(
     _print_loads(report.loads)
     _print_warnings(report.warnings)
     _print_times(times, quiet)
-    typer.echo(f"{db}: {report.n_models} models ranked", err=True)
+    typer.echo(f"{db}: {report.n_models:,} models ranked", err=True)
 
 
 @app.command()
@@ -324,8 +324,8 @@ def synth(
         rows = synth_board.write(synth_board.SynthSpec(n_models, n_items, n_scenarios, missing, seed), out)
     except EffbenchError as error:
         raise _fail(error) from None
-    typer.echo(f"wrote {rows:,} rows ({n_models:,} models x {n_items:,} items, {n_scenarios} scenarios) to {out}",
-               err=True)
+    scenarios = f"{n_scenarios:,} scenario" + ("s" if n_scenarios != 1 else "")
+    typer.echo(f"wrote {rows:,} rows ({n_models:,} models x {n_items:,} items, {scenarios}) to {out}", err=True)
 
 
 class Decision(StrEnum):

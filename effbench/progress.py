@@ -22,9 +22,12 @@ class StageTimes:
     stages: list[tuple[str, float]] = field(default_factory=list)
 
     def summary(self) -> list[str]:
-        """Return one line per stage: its name and how long it took."""
+        """Return one line per stage, its name and how long it took, then their total."""
         width = max((len(name) for name, _ in self.stages), default=0)
-        return [f"  {name:<{width}}  {seconds:7.1f} s" for name, seconds in self.stages]
+        lines = [f"  {name:<{width}}  {seconds:7.1f} s" for name, seconds in self.stages]
+        if len(self.stages) > 1:
+            lines.append(f"  {'total':<{width}}  {sum(seconds for _, seconds in self.stages):7.1f} s")
+        return lines
 
 
 @dataclass

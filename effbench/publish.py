@@ -229,10 +229,12 @@ def running_install_spec(folder: Path, direct_url: dict | None = None, version: 
     except ValueError:
         pass
     remote = _git_out("remote", "get-url", "origin", cwd=path) if path.is_dir() else ""
-    commit = _git_out("rev-parse", "HEAD", cwd=path) if remote else ""
+    reachable = re.match(r"(https?|ssh|git)://|git@", remote) is not None  # not a path on this machine
+    commit = _git_out("rev-parse", "HEAD", cwd=path) if reachable else ""
     if not commit:
+        why = f"its git remote is {remote}, on this machine" if remote else "no git remote"
         raise EffbenchError(
-            f"effbench runs from {path}, which a GitHub runner cannot install from (no git remote); "
+            f"effbench runs from {path}, which a GitHub runner cannot install from ({why}); "
             "give what the workflow should install with --install, e.g. --install 'git+https://github.com/OWNER/"
             f"effbench@COMMIT' or --install 'effbench=={version}'")
     reason = f"the commit of your effbench checkout ({commit[:12]}, from {_https(remote)})"

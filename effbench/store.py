@@ -381,7 +381,8 @@ def declare_lower_is_better(con: duckdb.DuckDBPyConnection, scenarios: Sequence[
     unknown = sorted(set(scenarios) - known)
     if unknown:
         listing = ", ".join(sorted(known)[:20]) + (", ..." if len(known) > 20 else "")
-        raise EffbenchError(f"--lower-is-better: no scenario named {unknown[0]!r} is loaded (scenarios: {listing})")
+        raise EffbenchError(f"lower is better (--lower-is-better or [ranking] lower_is_better in effbench.toml): "
+                            f"no scenario named {unknown[0]!r} is loaded (scenarios: {listing})")
     declared = {row[0] for row in con.execute(
         "SELECT scenario FROM scenario_directions WHERE NOT higher_is_better").fetchall()}
     if set(scenarios) <= declared:

@@ -159,7 +159,10 @@ def test_a_local_checkout_is_installed_from_its_remote_at_its_commit_or_by_path_
     project.mkdir()
     with pytest.raises(EffbenchError, match="cannot install from .*--install"):
         running_install_spec(project, url)
-    git("remote", "add", "origin", "git@github.com:ada/effbench.git", cwd=checkout)
+    git("remote", "add", "origin", str(tmp_path / "elsewhere"), cwd=checkout)  # a clone of a local folder
+    with pytest.raises(EffbenchError, match=r"cannot install from \(its git remote is .*elsewhere, on this machine\)"):
+        running_install_spec(project, url)
+    git("remote", "set-url", "origin", "git@github.com:ada/effbench.git", cwd=checkout)
     commit = git("rev-parse", "HEAD", cwd=checkout)
     spec, reason = running_install_spec(project, url)
     assert spec == f"git+https://github.com/ada/effbench.git@{commit}" and "uncommitted" not in reason
