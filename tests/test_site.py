@@ -433,3 +433,18 @@ def test_a_rebuild_of_unchanged_inputs_writes_nothing_and_any_change_renders_aga
                    f" WHERE model = 'model-0') TO '{more}' (FORMAT parquet)")
     rebuilt = pipeline.build(db, out, pipeline.result_sources([more]), title="Another title", **fast)
     assert not rebuilt.site_unchanged and "newcomer" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_strongest_and_weakest_scenarios_are_named_only_where_there_are_several(site, tmp_path):
+    from effbench import store, synth
+
+    assert "Strongest (best rank within the scenario)" in (site / "models" / "deepseek-coder-v2.html").read_text(
+        encoding="utf-8")
+    board = tmp_path / "one.parquet"
+    synth.write(synth.SynthSpec(n_models=6, n_items=20, n_scenarios=1), board)
+    built = pipeline.build(tmp_path / "e.duckdb", tmp_path / "site", pipeline.result_sources([board]),
+                           parameters=store.AnalysisParameters(n_resamples=30),
+                           dior_parameters=store.DiorParameters(n_draws=10))
+    page = (built.out / "models" / "model-0.html").read_text(encoding="utf-8")
+    assert "scenario-1" in page
+    assert "Strongest" not in page and "Weakest" not in page
