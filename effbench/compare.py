@@ -226,8 +226,8 @@ def _best_rows(first: np.ndarray, second: np.ndarray, eligible: np.ndarray, limi
     sort, which on a 4,000-model board was most of the compare view's time.
     """
     n = first.shape[0]
-    if n <= 4 * limit or limit == 0:
-        return np.arange(n), eligible[:, :] if limit else np.zeros_like(eligible)
+    if limit == 0 or n <= 4 * limit:  # too few rows to be worth the partial sorts
+        return np.arange(n), eligible
     kth = limit - 1
     cut = np.partition(first, kth, axis=0)[kth]  # (k,)
     below, at = eligible & (first < cut), eligible & (first == cut)

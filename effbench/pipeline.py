@@ -516,17 +516,17 @@ def build(
     settings = site or SiteConfig()
     with store.open_store(db, read_only=True) as con:
         stamp = _site_stamp(con, db, title, settings)
-    unchanged = _unchanged_site(out, stamp)
-    if unchanged is not None:  # the same inputs give the same site byte for byte: nothing to write
-        files, warnings = unchanged
-        return BuildReport(report, out, files, warnings, site_unchanged=True)
-    with store.open_store(db, read_only=True) as con, progress.stage("site pages"):
-        data = store.site_data(con)
-        plan = render.site_pages(data, title=title or settings.title or site_title(con),
-                                 database_bytes=db.stat().st_size,
-                                 comparisons=model_comparisons(con, data.analysis, reader=results), settings=settings,
-                                 trends=trend_analyses(con, data, {**store.scenario_tags(con),
-                                                                   **settings.scenario_tags}, reader=results))
+        unchanged = _unchanged_site(out, stamp)
+        if unchanged is not None:  # the same inputs give the same site byte for byte: nothing to write
+            files, warnings = unchanged
+            return BuildReport(report, out, files, warnings, site_unchanged=True)
+        with progress.stage("site pages"):
+            data = store.site_data(con)
+            plan = render.site_pages(
+                data, title=title or settings.title or site_title(con), database_bytes=db.stat().st_size,
+                comparisons=model_comparisons(con, data.analysis, reader=results), settings=settings,
+                trends=trend_analyses(con, data, {**store.scenario_tags(con), **settings.scenario_tags},
+                                      reader=results))
     with progress.stage("write site"):
         files = render.write_site(plan, out, db)
     warnings = tuple(f"{db}: {warning}" for warning in plan.warnings)
