@@ -36,10 +36,11 @@ def main(argv: list[str] | None = None) -> None:
             pulled = time.perf_counter()
             result = stats.rank_intervals(matrix, n_resamples=n_resamples)
             boot = time.perf_counter()
+            board = pipeline.refresh_boards(con, matrix)[0]
             store.save_ranking(con, result, reliability.disagreements(result),
-                               store.AnalysisParameters(n_resamples=n_resamples))
+                               store.AnalysisParameters(n_resamples=n_resamples), board)
             saved = time.perf_counter()
-            plan = render.site_pages(store.site_data(con), title="bench")
+            plan = render.site_pages(store.site_data(con, board), title="bench")
         files = render.write_site(plan, out, db)
         written = time.perf_counter()
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())

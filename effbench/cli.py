@@ -12,6 +12,7 @@ import typer
 
 from effbench import __version__, formats, pipeline, progress
 from effbench import synth as synth_board
+from effbench.boards import BoardSettings
 from effbench.config import load_config
 from effbench.errors import EffbenchError
 from effbench.examples import EXAMPLES
@@ -158,6 +159,29 @@ def _print_warnings(warnings: tuple[str, ...]) -> None:
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Settings file (default: ./effbench.toml when it exists).")
 ]
+BoardOption = Annotated[
+    str | None, typer.Option("--board", help="The board to work on, where the database holds several "
+                             "(see `effbench build`'s report or the boards table).")
+]
+
+
+def _board_settings(settings) -> BoardSettings:
+    return BoardSettings(settings.boards, settings.missing)
+
+
+def _print_boards(boards: tuple, sizes: tuple[int, ...]) -> None:
+    """Print the boards the results form, when there are several: what each ranks."""
+    if len(boards) < 2:
+        return
+    typer.echo(f"{len(boards)} boards, each ranked on its own:", err=True)
+    for board, items in zip(boards, sizes, strict=True):
+        unranked = f", {len(board.unranked):,} not ranked" if board.unranked else ""
+        typer.echo(f"  {board.name} ({board.title}): {_plural(len(board.scenarios), 'scenario')}, "
+                   f"{_plural(len(board.ranked), 'model')} ranked{unranked}, {_plural(items, 'item')}", err=True)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @app.command()
@@ -221,10 +245,12 @@ def build(
         with progress.reporting(show=progress.should_show(quiet)) as times:
             report = pipeline.build(db, out, loaded, example=example,
                                     parameters=parameters, flash_config=settings.flash, title=title or settings.title,
-                                    site=settings.site, lower_is_better=lower)
+                                    site=settings.site, lower_is_better=lower,
+                                    board_settings=_board_settings(settings))
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.update.loads)
+    _print_boards(report.update.boards, report.update.board_items)
     _print_warnings((*report.update.warnings, *report.warnings))
     _print_times(times, quiet)
     if report.site_unchanged:
@@ -284,15 +310,18 @@ def ingest(
     """
     columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
     try:
-        lower = _lower_is_better(load_config(config), lower_is_better)
+        settings = load_config(config)
+        lower = _lower_is_better(settings, lower_is_better)
         loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)
         if not loaded:
             raise EffbenchError("nothing to load; give result files or folders, --wide or --models")
         with progress.reporting(show=progress.should_show(quiet)) as times:
-            report = pipeline.update(db, loaded, all_analyses=False, lower_is_better=lower)
+            report = pipeline.update(db, loaded, all_analyses=False, lower_is_better=lower,
+                                     board_settings=_board_settings(settings))
     except EffbenchError as error:
         raise _fail(error) from None
     _print_loads(report.loads)
+    _print_boards(report.boards, report.board_items)
     _print_warnings(report.warnings)
     _print_times(times, quiet)
     typer.echo(f"{db}: {report.n_models:,} models ranked", err=True)
@@ -361,6 +390,7 @@ def dior(
     target: Annotated[float, typer.Option("--target", help="DIoR the recommendations call reliable.")] = 0.9,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of rows instead of a table.")] = False,
     db: DbOption = Path("effbench.duckdb"),
+    board: BoardOption = None,
 ) -> None:
     """Measure how much each benchmark design decision changes the ranking (DIoR).
 
@@ -386,7 +416,7 @@ def dior(
         metrics=tuple(m.value for m in metric) if metric else defaults.metrics,
     )
     try:
-        result = pipeline.dior(db, parameters)
+        result = pipeline.dior(db, parameters, board)
     except EffbenchError as error:
         raise _fail(error) from None
     rows = [asdict(row) for row in result.rows]
@@ -433,6 +463,7 @@ def flash_simulate(
     as_json: Annotated[bool, typer.Option("--json", help="Print per-model rows and the summary as JSON.")] = False,
     db: DbOption = Path("effbench.duckdb"),
     config: ConfigOption = None,
+    board: BoardOption = None,
 ) -> None:
     """Replay Flash on complete results to show what it would have cost.
 
@@ -456,7 +487,7 @@ def flash_simulate(
         raise _fail(EffbenchError("give either --holdout or --newest, not both"))
     try:
         simulations = pipeline.flash_simulate(db, _flash_config(config), holdout=holdout or (), newest=newest,
-                                              seeds=seeds)
+                                              seeds=seeds, board_name=board)
     except EffbenchError as error:
         raise _fail(error) from None
     main = simulations[0]
@@ -496,6 +527,7 @@ def flash_plan(
     new: Annotated[bool, typer.Option("--new", help="MODEL has no results yet: start it.")] = False,
     db: DbOption = Path("effbench.duckdb"),
     config: ConfigOption = None,
+    board: BoardOption = None,
 ) -> None:
     """Say where MODEL stands and write the items it should be evaluated on next.
 
@@ -511,7 +543,7 @@ def flash_plan(
       effbench ingest my-new-model-results.csv && effbench flash plan my-new-model
     """
     try:
-        plan, items = pipeline.flash_plan(db, model, _flash_config(config), new=new)
+        plan, items = pipeline.flash_plan(db, model, _flash_config(config), new=new, board_name=board)
         pipeline.write_plan(items, model, out)
     except EffbenchError as error:
         raise _fail(error) from None
@@ -531,7 +563,8 @@ def flash_plan(
 
 
 @flash_app.command("status")
-def flash_status(db: DbOption = Path("effbench.duckdb"), config: ConfigOption = None) -> None:
+def flash_status(db: DbOption = Path("effbench.duckdb"), config: ConfigOption = None,
+                 board: BoardOption = None) -> None:
     """Show every model's Flash stage, rank interval and whether its tier's resolution is met.
 
     Examples:
@@ -539,7 +572,7 @@ def flash_status(db: DbOption = Path("effbench.duckdb"), config: ConfigOption = 
       effbench flash status
     """
     try:
-        plans = pipeline.flash_status(db, _flash_config(config))
+        plans = pipeline.flash_status(db, _flash_config(config), board)
     except EffbenchError as error:
         raise _fail(error) from None
     typer.echo(f"{'model':<32} {'stage':>6} {'items':>7} {'skipped':>7} {'rank':>12} {'met':>4} {'next':>6}")

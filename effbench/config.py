@@ -33,6 +33,14 @@
 
     [ranking]
     lower_is_better = ["latency"]  # scenarios whose scores are better when lower (error rates, latency)
+    missing = "lowest-if-half"  # a model without results in some scenarios of a board: or "lowest", "exclude"
+
+    [[boards]]                  # scenarios ranked together (default: formed from the data, see boards.py)
+    name = "safety"
+    title = "Safety"
+    description = "HELM's safety scenarios."
+    scenarios = ["bbq*", "harm_bench", "safety"]  # names, globs or tags (a HELM run group)
+    missing = "exclude"         # this board's own policy
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from effbench.boards import DEFAULT_MISSING, MISSING_POLICIES, BoardSpec
 from effbench.errors import EffbenchError
 from effbench.flash import FlashConfig
 from effbench.tiers import DEFAULT_TIERS, Tier
@@ -49,7 +58,8 @@ CONFIG_FILE = "effbench.toml"
 _SECTIONS = {"site": {"title", "citation"}, "scenarios": None,  # [scenarios]: any name
              "flash": {"stages", "first_stage", "growth", "order", "estimator", "correction", "stop_rule",
                        "variance_floor", "confidence", "resamples", "seed", "seeds", "replayed", "tiers"},
-             "ranking": {"lower_is_better"}}
+             "ranking": {"lower_is_better", "missing"}, "boards": None}
+_BOARD_KEYS = {"name", "title", "description", "scenarios", "missing"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,8 @@ class Config:
     flash: FlashConfig = field(default_factory=FlashConfig)
     site: SiteConfig = field(default_factory=SiteConfig)
     lower_is_better: tuple[str, ...] = ()  # [ranking] scenarios whose scores are better when lower
+    missing: str = DEFAULT_MISSING  # [ranking] missing: the policy for models lacking some of a board's scenarios
+    boards: tuple[BoardSpec, ...] = ()  # [[boards]]: declared boards (none: formed from the data)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -84,6 +96,7 @@ def load_config(path: Path | None = None) -> Config:
     except UnicodeDecodeError as error:
         raise EffbenchError(f"{path}: cannot read settings: byte {error.start} is not UTF-8 text "
                             "(save the file as UTF-8)") from None
+    boards = _boards(path, data.pop("boards", []))
     for section, values in data.items():
         if section not in _SECTIONS or not isinstance(values, dict):
             raise EffbenchError(f"{path}: unknown section [{section}]; known: {', '.join(sorted(_SECTIONS))}")
@@ -123,6 +136,9 @@ def load_config(path: Path | None = None) -> Config:
     lower = data.get("ranking", {}).get("lower_is_better", [])
     if not isinstance(lower, list) or not all(isinstance(name, str) for name in lower):
         raise EffbenchError(f"{path}: [ranking] lower_is_better must be a list of scenario names")
+    missing = data.get("ranking", {}).get("missing", DEFAULT_MISSING)
+    if missing not in MISSING_POLICIES:
+        raise EffbenchError(f"{path}: [ranking] missing must be one of {', '.join(MISSING_POLICIES)}, got {missing!r}")
     scenarios = data.get("scenarios", {})
     return Config(title=site.get("title"), flash=config,
                   site=SiteConfig(site.get("title"), site.get("citation"),
@@ -131,7 +147,38 @@ def load_config(path: Path | None = None) -> Config:
                                    if isinstance(value, str) or "description" in value},
                                   {name: tuple(value["tags"]) for name, value in scenarios.items()
                                    if isinstance(value, dict) and "tags" in value}),
-                  lower_is_better=tuple(lower))
+                  lower_is_better=tuple(lower), missing=missing, boards=boards)
+
+
+def _boards(path: Path, entries: object) -> tuple[BoardSpec, ...]:
+    """Return the `[[boards]]` declared in the settings, each checked: a unique name, scenario patterns, a policy."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise EffbenchError(f"{path}: boards must be declared as [[boards]] tables")
+    specs, names = [], set()
+    for number, entry in enumerate(entries, start=1):
+        where = f"{path}: [[boards]] number {number}"
+        unknown = sorted(set(entry) - _BOARD_KEYS)
+        if unknown:
+            raise EffbenchError(f"{where}: unknown setting(s) {', '.join(unknown)}; "
+                                f"known: {', '.join(sorted(_BOARD_KEYS))}")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise EffbenchError(f"{where}: name must be a non-empty string")
+        if name in names:
+            raise EffbenchError(f"{where}: a board named {name!r} is declared twice")
+        names.add(name)
+        for key in ("title", "description"):
+            if not isinstance(entry.get(key, ""), str):
+                raise EffbenchError(f"{where} ({name}): {key} must be a string")
+        patterns = entry.get("scenarios")
+        if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p for p in patterns):
+            raise EffbenchError(f"{where} ({name}): scenarios must be a list of scenario names, globs or tags")
+        missing = entry.get("missing")
+        if missing is not None and missing not in MISSING_POLICIES:
+            raise EffbenchError(f"{where} ({name}): missing must be one of {', '.join(MISSING_POLICIES)}, "
+                                f"got {missing!r}")
+        specs.append(BoardSpec(name.strip(), entry.get("title"), entry.get("description"), tuple(patterns), missing))
+    return tuple(specs)
 
 
 def _at_least_one(value: object, name: str) -> int:

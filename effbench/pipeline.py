@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from effbench import (
+    boards,
     compare,
     contamination,
     flash,
@@ -33,6 +34,7 @@ from effbench import (
     stats,
     store,
 )
+from effbench.boards import Board, BoardSettings
 from effbench.config import SiteConfig
 from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
@@ -51,15 +53,29 @@ ResultsReader = Callable[[duckdb.DuckDBPyConnection], stats.ResultsMatrix]
 class ResultsOnce:
     """A `ResultsReader` that reads the results matrix from the database once and then hands out that
     copy: a build's analyses and pages all need it, and at scale each read costs seconds. Use one per
-    build, created after nothing more will be loaded."""
+    build, created after nothing more will be loaded. `board(b)` reads board `b`'s part of it."""
 
     def __init__(self) -> None:
         self._matrix: stats.ResultsMatrix | None = None
+        self._boards: dict[Board, stats.ResultsMatrix] = {}
 
     def __call__(self, con: duckdb.DuckDBPyConnection) -> stats.ResultsMatrix:
         if self._matrix is None:
             self._matrix = store.results_matrix(con)
         return self._matrix
+
+    def board(self, board: Board) -> ResultsReader:
+        """Return a reader of `board`'s results: its scenarios and ranked models."""
+        def read(con: duckdb.DuckDBPyConnection) -> stats.ResultsMatrix:
+            if board not in self._boards:
+                self._boards[board] = boards.board_results(self(con), board)
+            return self._boards[board]
+        return read
+
+
+def board_reader(board: Board) -> ResultsReader:
+    """Return a reader of `board`'s results straight from the database (for commands outside a build)."""
+    return ResultsOnce().board(board)
 
 
 @dataclass(frozen=True)
@@ -69,7 +85,9 @@ class UpdateReport:
     loads: tuple[LoadReport, ...]
     recomputed: bool
     n_models: int
-    warnings: tuple[str, ...] = ()  # about the loaded data as a whole (scenarios that mix scales)
+    warnings: tuple[str, ...] = ()  # about the loaded data as a whole (scenarios that mix scales, unrelated boards)
+    boards: tuple[Board, ...] = ()
+    board_items: tuple[int, ...] = ()  # items of each board's per-item scenarios
 
 
 @dataclass(frozen=True)
@@ -111,7 +129,8 @@ def update(
     default_example: bool = False,
     all_analyses: bool = True,
     lower_is_better: Sequence[str] = (),
-    results: ResultsReader | None = None,
+    results: ResultsOnce | None = None,
+    board_settings: BoardSettings | None = None,
 ) -> UpdateReport:
     """Load `sources` (or a bundled example) into the database at `db` and refresh the analyses.
 
@@ -121,6 +140,8 @@ def update(
     second; the reliability analysis and the Flash simulation wait for `effbench build`.
     `lower_is_better` names scenarios whose scores are better when lower (recorded in the database).
     `results` reads the results matrix for the analyses (default: once for this call, after loading).
+    The results are ranked on boards (`board_settings`: declared boards and the missing policy; see
+    `effbench.boards`), each analysed on its own.
     """
     if sources and example:
         raise EffbenchError("give either result files or --example, not both")
@@ -133,22 +154,84 @@ def update(
                 raise EffbenchError(f"{db}: no results loaded yet; give result files or --example")
             if lower_is_better:
                 store.declare_lower_is_better(con, lower_is_better)
-            warnings = tuple(store.scale_warnings(con))
+            warnings = list(store.scale_warnings(con))
             results = results or ResultsOnce()
-            with progress.stage("ranking"):
-                recomputed = refresh_ranking(con, parameters, reader=results)
-            if all_analyses:
-                with progress.stage("reliability (DIoR)"):
-                    recomputed = refresh_dior(con, dior_parameters, reader=results) or recomputed
-                with progress.stage("Flash replay"):
-                    recomputed = refresh_flash(con, flash_config, reader=results) or recomputed
-            n_models = con.execute("SELECT count(*) FROM rank_intervals").fetchone()[0]
+            formed = refresh_boards(con, results(con), board_settings or BoardSettings())
+            warnings += board_warnings(formed, results(con).models)
+            recomputed = False
+            sizes = []
+            for board in formed:
+                reader = results.board(board)
+                sizes.append(sum(m.shape[0] for m, r in zip(reader(con).scores, reader(con).resampled, strict=True)
+                                 if r))
+                with progress.stage("ranking"):
+                    recomputed = refresh_ranking(con, parameters, board, reader=reader) or recomputed
+                if all_analyses:
+                    with progress.stage("reliability (DIoR)"):
+                        recomputed = refresh_dior(con, dior_parameters, board, reader=reader) or recomputed
+                    with progress.stage("Flash replay"):
+                        recomputed = refresh_flash(con, flash_config, board, reader=reader) or recomputed
+            n_models = con.execute("SELECT count(DISTINCT model) FROM rank_intervals").fetchone()[0]
     except BaseException:
         if not existed:
             for leftover in (db, db.with_name(db.name + ".wal")):
                 leftover.unlink(missing_ok=True)
         raise
-    return UpdateReport(tuple(reports), recomputed, n_models, warnings)
+    return UpdateReport(tuple(reports), recomputed, n_models, tuple(warnings), formed, tuple(sizes))
+
+
+def refresh_boards(con: duckdb.DuckDBPyConnection, results: stats.ResultsMatrix,
+                   settings: BoardSettings = BoardSettings()) -> tuple[Board, ...]:
+    """Return the boards of the loaded results under `settings`, stored in the database (see `effbench.boards`)."""
+    examples = {e.results_sha256: e for e in EXAMPLES.values()}
+
+    def origin(scenario: str) -> str:
+        format_name, sha256 = con.execute(
+            "SELECT coalesce(s.format, 'table'), s.sha256 FROM (SELECT source_id FROM scores WHERE scenario = ?"
+            " LIMIT 1) JOIN sources AS s USING (source_id)", [scenario]).fetchone()
+        return examples[sha256].name if sha256 in examples else format_name
+
+    try:
+        formed = boards.form_boards(boards.model_sets(results), declared=settings.declared,
+                                    tags=store.scenario_tags(con), origin_of=origin,
+                                    origin_titles={e.name: e.title for e in EXAMPLES.values()},
+                                    missing=settings.missing)
+    except ValueError as error:
+        raise EffbenchError(f"effbench.toml: {error}") from None
+    store.save_boards(con, formed)
+    return formed
+
+
+def board_warnings(formed: Sequence[Board], models: Sequence[str]) -> list[str]:
+    """Return what a user should know about the boards: results that share no scenario, and model names
+    that differ only by case, spacing or an organisation prefix (one model under two names?)."""
+    warnings = []
+    if len(formed) > 1:
+        warnings.append(f"the results form {len(formed)} boards whose scenarios were evaluated on different models: "
+                        f"{', '.join(b.name for b in formed)}; each is ranked on its own, never on one table")
+    for names in boards.similar_model_names(models):
+        warnings.append(f"models {', '.join(repr(n) for n in names)} differ only by case, spacing or an "
+                        "organisation prefix: if they are one model, load them under one name")
+    return warnings
+
+
+def pick_board(con: duckdb.DuckDBPyConnection, name: str | None, model: str | None = None) -> Board:
+    """Return the stored board called `name`; without a name, the only board (or the only one `model` is
+    ranked on), else an error listing the boards to choose from with --board."""
+    stored = store.stored_boards(con)
+    if not stored:
+        raise EffbenchError("the database has no boards yet; run `effbench build` or `effbench ingest` first")
+    if name is not None:
+        for board in stored:
+            if board.name == name:
+                return board
+        raise EffbenchError(f"no board named {name!r}; the boards are {', '.join(b.name for b in stored)}")
+    candidates = [b for b in stored if model in b.ranked] if model is not None and len(stored) > 1 else stored
+    if len(candidates) == 1:
+        return candidates[0]
+    candidates = candidates or stored
+    raise EffbenchError(f"the database holds {len(candidates)} boards{f' with {model}' if model else ''}: "
+                        f"{', '.join(b.name for b in candidates)}; choose one with --board")
 
 
 def _sources_to_load(
@@ -173,15 +256,16 @@ def _loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("SELECT sha256 FROM sources").fetchall()}
 
 
-def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParameters, *,
-                    reader: ResultsReader = store.results_matrix) -> bool:
-    """Recompute and store the rank intervals unless the stored ones are current; return whether it did.
+def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParameters, board: Board, *,
+                    reader: ResultsReader | None = None) -> bool:
+    """Recompute and store `board`'s rank intervals unless the stored ones are current; return whether it did.
 
     Skipping an unchanged analysis leaves the database file untouched, so rebuilding the same
     data gives byte-identical downloads.
     """
-    if store.analysis_is_current(con, store.RANKING_ANALYSIS, parameters):
+    if store.analysis_is_current(con, store.RANKING_ANALYSIS, parameters, board):
         return False
+    reader = reader or board_reader(board)
     result = stats.rank_intervals(
         reader(con),
         n_resamples=parameters.n_resamples,
@@ -189,14 +273,14 @@ def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParamete
         rank_method=parameters.rank_method,
         rng=parameters.seed,
     )
-    store.save_ranking(con, result, reliability.disagreements(result), parameters)
+    store.save_ranking(con, result, reliability.disagreements(result), parameters, board)
     return True
 
 
-def compute_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, *,
-                 reader: ResultsReader = store.results_matrix) -> reliability.ReliabilityResult:
-    """Return the reliability analysis of the loaded data with `parameters` (not stored)."""
-    results = reader(con)
+def compute_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, board: Board, *,
+                 reader: ResultsReader | None = None) -> reliability.ReliabilityResult:
+    """Return the reliability analysis of `board` with `parameters` (not stored)."""
+    results = (reader or board_reader(board))(con)
     prompts = store.prompt_matrix(con, results.models, results.scenarios)
     try:
         return reliability.dior(
@@ -208,40 +292,43 @@ def compute_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, *,
         raise EffbenchError(str(error).replace("`", "")) from None
 
 
-def refresh_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, *,
-                 reader: ResultsReader = store.results_matrix) -> bool:
-    """Recompute and store the reliability analysis unless it is current; return whether it did."""
-    if store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters):
+def refresh_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, board: Board, *,
+                 reader: ResultsReader | None = None) -> bool:
+    """Recompute and store `board`'s reliability analysis unless it is current; return whether it did."""
+    if store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters, board):
         return False
-    store.save_dior(con, compute_dior(con, parameters, reader=reader), parameters)
+    store.save_dior(con, compute_dior(con, parameters, board, reader=reader), parameters, board)
     return True
 
 
-def dior(db: Path, parameters: DiorParameters) -> reliability.ReliabilityResult:
-    """Return the reliability analysis of the database at `db` with `parameters`; store it when it is
-    the full analysis (every decision and the default meta-metrics), which the site shows."""
+def dior(db: Path, parameters: DiorParameters, board_name: str | None = None) -> reliability.ReliabilityResult:
+    """Return the reliability analysis of a board (`board_name`, or the only one) of the database at `db`
+    with `parameters`; store it when it is the full analysis (every decision and the default meta-metrics),
+    which the site shows."""
     _require_database(db)
     full = DiorParameters(n_draws=parameters.n_draws, confidence_level=parameters.confidence_level,
                           seed=parameters.seed, target=parameters.target)
     with store.open_store(db, read_only=True) as con:
         if not store.has_results(con):
             raise EffbenchError(f"{db}: no results loaded yet; run `effbench build` or `effbench ingest` first")
+        board = pick_board(con, board_name)
         if (set(parameters.decisions) <= set(full.decisions) and set(parameters.metrics) <= set(full.metrics)
-                and store.analysis_is_current(con, store.DIOR_ANALYSIS, full)):
-            return stored_dior(con, parameters)  # what `effbench build` stored: no need to draw again
+                and store.analysis_is_current(con, store.DIOR_ANALYSIS, full, board)):
+            return stored_dior(con, parameters, board)  # what `effbench build` stored: no need to draw again
     with store.open_store(db) as con:
-        result = compute_dior(con, parameters)
-        if parameters == full and not store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters):
-            store.save_dior(con, result, parameters)
+        result = compute_dior(con, parameters, board)
+        if parameters == full and not store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters, board):
+            store.save_dior(con, result, parameters, board)
     return result
 
 
-def stored_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters) -> reliability.ReliabilityResult:
-    """Return the stored reliability analysis, narrowed to the decisions and meta-metrics of `parameters`
+def stored_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, board: Board
+                ) -> reliability.ReliabilityResult:
+    """Return `board`'s stored reliability analysis, narrowed to the decisions and meta-metrics of `parameters`
     (whose draws, seed and confidence level must be the stored ones: see `store.analysis_is_current`)."""
     decision_order = {d: i for i, d in enumerate(parameters.decisions)}
     metric_order = {m: i for i, m in enumerate(parameters.metrics)}
-    frame = con.execute("SELECT * FROM dior").df()
+    frame = con.execute("SELECT * EXCLUDE (board) FROM dior WHERE board = ?", [board.name]).df()
     frame = frame[frame["decision"].isin(decision_order) & frame["meta_metric"].isin(metric_order)]
     frame = frame.assign(_d=frame["decision"].map(decision_order), _m=frame["meta_metric"].map(metric_order))
     frame = frame.sort_values(["_d", "aggregation", "level_order", "_m"], kind="stable")
@@ -253,10 +340,11 @@ def stored_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters) -> r
     )
     resolution = tuple(
         reliability.RankResolution(r[0], int(r[1]), float(r[2])) for r in con.execute(
-            "SELECT examples_per_scenario, half_width, compute_fraction FROM rank_resolution ORDER BY level_order"
+            "SELECT examples_per_scenario, half_width, compute_fraction FROM rank_resolution WHERE board = ?"
+            " ORDER BY level_order", [board.name]
         ).fetchall()
     )
-    scenarios = tuple(r[0] for r in con.execute("SELECT scenario FROM scenarios ORDER BY scenario").fetchall())
+    scenarios = board.scenarios
     return reliability.ReliabilityResult(
         rows=rows, rank_resolution=resolution, mwr_instability=(), scenario_agreement=np.full((0, 0), np.nan),
         scenarios=scenarios, recommendations=reliability.recommend(rows, resolution, parameters.target),
@@ -271,61 +359,63 @@ def _require_database(db: Path) -> None:
         raise EffbenchError(f"{db}: no such database; run `effbench build` or `effbench ingest` first")
 
 
-def _flash_results(con: duckdb.DuckDBPyConnection) -> stats.ResultsMatrix:
-    results = flash.item_level(store.results_matrix(con))
+def _flash_results(con: duckdb.DuckDBPyConnection, board: Board) -> stats.ResultsMatrix:
+    results = flash.item_level(board_reader(board)(con))
     if not results.scenarios:
         raise EffbenchError("Flash needs per-item results; these results are per scenario only")
     return results
 
 
-def simulate_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig,
+def simulate_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig, board: Board,
                    holdout: Sequence[str] | None = None, seeds: int | None = None) -> tuple[flash.FlashSimulation, ...]:
-    """Return the Flash replay of the configured variant and the comparison variants over `seeds` item
-    orders (default: the configured number)."""
-    return flash.simulate_variants(_flash_results(con), holdout=holdout, config=config, seeds=seeds)
+    """Return the Flash replay on `board` of the configured variant and the comparison variants over `seeds`
+    item orders (default: the configured number)."""
+    return flash.simulate_variants(_flash_results(con, board), holdout=holdout, config=config, seeds=seeds)
 
 
-def refresh_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig, *,
-                  reader: ResultsReader = store.results_matrix) -> bool:
-    """Recompute and store the leave-one-out Flash simulation unless it is current; return whether it did."""
-    if store.analysis_is_current(con, store.FLASH_ANALYSIS, config):
+def refresh_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig, board: Board, *,
+                  reader: ResultsReader | None = None) -> bool:
+    """Recompute and store `board`'s leave-one-out Flash simulation unless it is current; return whether it did."""
+    if store.analysis_is_current(con, store.FLASH_ANALYSIS, config, board):
         return False
-    item_results = flash.item_level(reader(con))
+    item_results = flash.item_level((reader or board_reader(board))(con))
     if not item_results.scenarios:
         return False  # nothing to sample: per-scenario results only
     simulations = flash.simulate_variants(item_results, config=config)
-    store.save_flash(con, simulations, config, simulations[0].variant)
+    store.save_flash(con, simulations, config, simulations[0].variant, board)
     return True
 
 
-def newest_models(con: duckdb.DuckDBPyConnection, count: int) -> list[str]:
-    """Return the `count` most recently released models with results (release_date in the metadata)."""
+def newest_models(con: duckdb.DuckDBPyConnection, count: int, board: Board) -> list[str]:
+    """Return the `count` most recently released models ranked on `board` (release_date in the metadata)."""
     columns = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE models)").fetchall()}
     if "release_date" not in columns:
         raise EffbenchError("--newest needs a release_date column in the model metadata (load it with --models)")
     rows = con.execute(
-        "SELECT model FROM models WHERE release_date IS NOT NULL AND model IN (SELECT model FROM rank_intervals)"
-        " ORDER BY release_date DESC, model LIMIT ?", [count]
+        "SELECT model FROM models WHERE release_date IS NOT NULL AND model IN (SELECT model FROM rank_intervals"
+        " WHERE board = ?) ORDER BY release_date DESC, model LIMIT ?", [board.name, count]
     ).fetchall()
     return [r[0] for r in rows]
 
 
 def flash_simulate(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str] = (),
-                   newest: int | None = None, seeds: int | None = None) -> tuple[flash.FlashSimulation, ...]:
-    """Replay Flash on complete data: the held-out models (default every model, leave-one-out, or on a board
-    of more than `config.max_replayed` models a stratified draw of that many) or the `newest` released ones
-    are treated as new, over `seeds` item orders (default: the configured number). The default run with the
-    configured seeds is stored for the site."""
+                   newest: int | None = None, seeds: int | None = None, board_name: str | None = None
+                   ) -> tuple[flash.FlashSimulation, ...]:
+    """Replay Flash on complete data of a board (`board_name`, or the only one): the held-out models
+    (default every model, leave-one-out, or on a board of more than `config.max_replayed` models a
+    stratified draw of that many) or the `newest` released ones are treated as new, over `seeds` item
+    orders (default: the configured number). The default run with the configured seeds is stored for the site."""
     _require_database(db)
     with store.open_store(db) as con:
-        chosen = list(holdout) or (newest_models(con, newest) if newest else None)
+        board = pick_board(con, board_name)
+        chosen = list(holdout) or (newest_models(con, newest, board) if newest else None)
         try:
-            simulations = simulate_flash(con, config, chosen, seeds)
+            simulations = simulate_flash(con, config, board, chosen, seeds)
         except ValueError as error:
             raise EffbenchError(str(error).replace("`", "")) from None
         if (chosen is None and seeds in (None, config.seeds)
-                and not store.analysis_is_current(con, store.FLASH_ANALYSIS, config)):
-            store.save_flash(con, simulations, config, simulations[0].variant)
+                and not store.analysis_is_current(con, store.FLASH_ANALYSIS, config, board)):
+            store.save_flash(con, simulations, config, simulations[0].variant, board)
     return simulations
 
 
@@ -335,15 +425,17 @@ class PlannedItem:
     item_id: str
 
 
-def flash_plan(db: Path, model: str, config: flash.FlashConfig, *, new: bool = False
-               ) -> tuple[flash.Plan, tuple[PlannedItem, ...]]:
-    """Return `model`'s Flash plan against the other models, and the items of its next stage.
+def flash_plan(db: Path, model: str, config: flash.FlashConfig, *, new: bool = False,
+               board_name: str | None = None) -> tuple[flash.Plan, tuple[PlannedItem, ...]]:
+    """Return `model`'s Flash plan against the other models of its board, and the items of its next stage.
 
     A model with no results yet must be named with `new`, so that a mistyped name does not silently
-    start a new model; the error suggests the nearest names on the board.
+    start a new model; the error suggests the nearest names on the board. With several boards, the board
+    is `board_name`, or the only one the model is ranked on.
     """
     with store.open_store(db, read_only=True) as con:
-        results = _flash_results(con)
+        board = pick_board(con, board_name, None if new else model)
+        results = _flash_results(con, board)
     if model not in results.models and not new:
         close = difflib.get_close_matches(model, results.models, n=3, cutoff=0.6)
         if not close:
@@ -363,10 +455,10 @@ def _plan_one(results: stats.ResultsMatrix, model: str, config: flash.FlashConfi
     return result, items
 
 
-def flash_status(db: Path, config: flash.FlashConfig) -> list[flash.Plan]:
-    """Return the Flash plan of every model with results."""
+def flash_status(db: Path, config: flash.FlashConfig, board_name: str | None = None) -> list[flash.Plan]:
+    """Return the Flash plan of every model ranked on a board (`board_name`, or the only one)."""
     with store.open_store(db, read_only=True) as con:
-        results = _flash_results(con)
+        results = _flash_results(con, pick_board(con, board_name))
     if len(results.models) < 2:
         raise EffbenchError("Flash ranks a model against others; the database holds no other model")
     return list(flash.plans(results, results.models, config))
@@ -384,8 +476,7 @@ def write_plan(items: Sequence[PlannedItem], model: str, out: Path) -> None:
         writer.writerows([model, i.scenario, i.item_id] for i in items)
 
 
-def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict, *,
-                      reader: ResultsReader = store.results_matrix) -> compare.Comparisons:
+def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict, *, reader: ResultsReader) -> compare.Comparisons:
     """Return every pair of models compared, from the same paired resamples as the stored ranking
     (its seed, resamples and confidence level on the same results give the same draws)."""
     results = reader(con)
@@ -399,7 +490,7 @@ def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict, *,
 
 def trend_analyses(con: duckdb.DuckDBPyConnection, data: store.SiteData,
                    scenario_tags: dict[str, tuple[str, ...]] | None = None, *,
-                   reader: ResultsReader = store.results_matrix) -> render.TrendAnalyses:
+                   reader: ResultsReader) -> render.TrendAnalyses:
     """Return the scaling trends, contamination signals and group rankings the data allows (each None
     when the data lacks sizes, dates or tags), with the ranking's resamples, confidence and seed."""
     options = {"n_resamples": int(data.analysis["n_resamples"]), "rng": int(data.analysis["seed"]),
@@ -427,7 +518,7 @@ def trend_analyses(con: duckdb.DuckDBPyConnection, data: store.SiteData,
                                                     scenarios=(render.trends.OVERALL,),
                                                     score_se=np.nan_to_num(spread[:1] / (2 * z)), **options)
     contamination_result, timeline, dates = None, None, None
-    items, model_dates = store.dated_items(con), store.model_dates(con)
+    items, model_dates = store.dated_items(con, data.board), store.model_dates(con)
     if items is not None and model_dates is not None:
         matrix = items[1].pivot(index="item", columns="model", values="score")
         item_days = items[1].groupby("item")["day"].min().reindex(matrix.index).to_numpy(float)
@@ -504,15 +595,17 @@ def build(
     title: str | None = None,
     site: SiteConfig | None = None,
     lower_is_better: Sequence[str] = (),
+    board_settings: BoardSettings | None = None,
 ) -> BuildReport:
     """Load, analyse and write the site into `out`; with nothing loaded, use the MMLU-Pro example.
-    `site` holds the site's settings from effbench.toml (citation, scenario descriptions)."""
+    `site` holds the site's settings from effbench.toml (citation, scenario descriptions). A site of one
+    board is its leaderboard; a site of several has an overview page and each board under boards/<slug>/."""
     check_replaceable(out.resolve())  # before any work: a folder we may not replace stops the build now
     _refuse_inputs_inside(out, db, sources)
     results = ResultsOnce()  # the analyses and the pages share one read of the results
     report = update(db, sources, example=example, parameters=parameters, dior_parameters=dior_parameters,
                     flash_config=flash_config, default_example=True, lower_is_better=lower_is_better,
-                    results=results)
+                    results=results, board_settings=board_settings)
     settings = site or SiteConfig()
     with store.open_store(db, read_only=True) as con:
         stamp = _site_stamp(con, db, title, settings)
@@ -521,17 +614,34 @@ def build(
             files, warnings = unchanged
             return BuildReport(report, out, files, warnings, site_unchanged=True)
         with progress.stage("site pages"):
-            data = store.site_data(con)
-            plan = render.site_pages(
-                data, title=title or settings.title or site_title(con), database_bytes=db.stat().st_size,
-                comparisons=model_comparisons(con, data.analysis, reader=results), settings=settings,
-                trends=trend_analyses(con, data, {**store.scenario_tags(con), **settings.scenario_tags},
-                                      reader=results))
+            plan = site_plan(con, results, title=title or settings.title or site_title(con), settings=settings,
+                             database_bytes=db.stat().st_size)
     with progress.stage("write site"):
         files = render.write_site(plan, out, db)
     warnings = tuple(f"{db}: {warning}" for warning in plan.warnings)
     _write_stamp(out, stamp, files, warnings)
     return BuildReport(report, out, tuple(files), warnings)
+
+
+def site_plan(con: duckdb.DuckDBPyConnection, results: ResultsOnce, *, title: str, settings: SiteConfig,
+              database_bytes: int) -> render.SitePlan:
+    """Return every page of the site: the one board's pages, or an overview and each board's pages."""
+    stored = store.stored_boards(con)
+    several = len(stored) > 1
+    tags = {**store.scenario_tags(con), **settings.scenario_tags}
+    ranks = con.execute("SELECT board, model, rank, rank_lo, rank_hi, score FROM rank_intervals"
+                        " ORDER BY board, rank, model").df() if several else None
+    plans = []
+    for board in stored:
+        data = store.site_data(con, board, several=several)
+        reader = results.board(board)
+        plans.append(render.site_pages(
+            data, title=title, database_bytes=database_bytes, settings=settings,
+            comparisons=model_comparisons(con, data.analysis, reader=reader),
+            trends=trend_analyses(con, data, {s: t for s, t in tags.items() if s in board.scenarios}, reader=reader),
+            board=render.BoardNav.of(board, stored, ranks) if several else None))
+    return plans[0] if not several else render.overview_site(plans, title=title, settings=settings,
+                                                               database_bytes=database_bytes)
 
 
 # Beside the site, what it was built from: a rebuild whose inputs have the same digest and whose

@@ -238,6 +238,43 @@ ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS n_replays INTEGER;
 ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS n_candidates INTEGER;
 COMMENT ON TABLE flash_summary IS 'Flash simulation per variant (estimator, order, error control, stop rule), replayed leave-one-out over n_seeds item orders: compute saving (x; mean over seeds, saving_lo..saving_hi its range), share of replays whose reported rank is within the resolution of both the reported and the true tier (within_resolution; within_resolution_early among replays that stopped before using every item, n_every_item those that used every item), largest rank error, observed interval coverage, collapsed_misses (replays outside resolution with a one-rank interval). n_models models were replayed out of n_candidates with per-item results (on a board of more than 100 such models, a seeded draw of 100, one model from each stratum of consecutive full-data ranks). is_default marks the configured variant; flash and flash_stages hold its first seed.';
 
+CREATE TABLE IF NOT EXISTS boards (board VARCHAR NOT NULL, scenario VARCHAR NOT NULL);
+COMMENT ON TABLE boards IS 'Which scenarios each board ranks together: one row per board and scenario. A board is declared in effbench.toml ([[boards]]) or formed from the data (scenarios whose model sets overlap by more than half); a site shows one leaderboard per board.';
+
+CREATE TABLE IF NOT EXISTS board_info (
+    board VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    title VARCHAR NOT NULL,
+    description VARCHAR NOT NULL,
+    missing VARCHAR NOT NULL,
+    declared BOOLEAN NOT NULL
+);
+COMMENT ON TABLE board_info IS 'One row per board, in the order the site shows them: title, description, whether it was declared in effbench.toml, and missing, its policy for a model without results in some of its scenarios (lowest-if-half, lowest or exclude).';
+
+CREATE TABLE IF NOT EXISTS board_models (
+    board VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    ranked BOOLEAN NOT NULL,
+    missing_scenarios VARCHAR[] NOT NULL
+);
+COMMENT ON TABLE board_models IS 'Every model with results on a board: whether it is ranked there, and the board''s scenarios it has no results in. A model that is not ranked is listed on the board without a rank or a score.';
+
+ALTER TABLE analyses ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE scenario_weights ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE scenario_intervals ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE rank_distribution ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE disagreements ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE dior ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE rank_resolution ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE scenario_agreement ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE mwr_instability ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE recommendations ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE flash ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE flash_stages ADD COLUMN IF NOT EXISTS board VARCHAR;
+ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS board VARCHAR;
+COMMENT ON COLUMN rank_intervals.board IS 'The board the model is ranked on (see boards); every analysis table has this column.';
+
 CREATE OR REPLACE VIEW coverage AS
 SELECT s.model, s.scenario,
        count(s.score) AS n_scored,
@@ -250,17 +287,21 @@ COMMENT ON VIEW coverage IS 'For each model and scenario: results with a score, 
 CREATE OR REPLACE VIEW leaderboard AS
 SELECT r.model, r.rank, r.rank_lo, r.rank_hi, r.score, r.score_lo, r.score_hi,
        coalesce(c.n_items, 0) AS n_items, coalesce(c.n_scenarios, 0) AS n_scenarios,
-       c.n_items / nullif(t.total_items, 0) AS coverage, coalesce(r.partial, false) AS partial
+       c.n_items / nullif(t.total_items, 0) AS coverage, coalesce(r.partial, false) AS partial, r.board
 FROM rank_intervals AS r
 LEFT JOIN (
-    SELECT model,
-           count(DISTINCT (scenario, item_id)) FILTER (WHERE score IS NOT NULL AND item_id IS NOT NULL) AS n_items,
-           count(DISTINCT scenario) FILTER (WHERE score IS NOT NULL) AS n_scenarios
-    FROM scores GROUP BY model
-) AS c USING (model)
-CROSS JOIN (SELECT sum(n_items) AS total_items FROM scenarios WHERE level = 'item') AS t
-ORDER BY r.rank, r.model;
-COMMENT ON VIEW leaderboard IS 'One row per ranked model, rank 1 = best: rank and score with their bootstrap intervals (see analyses for the parameters), items and scenarios with a score, coverage = share of all items scored, and partial = the model lacks some scenario, which counts at the board''s lowest score there.';
+    SELECT b.board, s.model,
+           count(DISTINCT (s.scenario, s.item_id)) FILTER (WHERE s.score IS NOT NULL AND s.item_id IS NOT NULL)
+               AS n_items,
+           count(DISTINCT s.scenario) FILTER (WHERE s.score IS NOT NULL) AS n_scenarios
+    FROM scores AS s JOIN boards AS b USING (scenario) GROUP BY b.board, s.model
+) AS c USING (board, model)
+LEFT JOIN (
+    SELECT b.board, sum(n_items) AS total_items FROM scenarios JOIN boards AS b USING (scenario)
+    WHERE level = 'item' GROUP BY b.board
+) AS t USING (board)
+ORDER BY r.board, r.rank, r.model;
+COMMENT ON VIEW leaderboard IS 'One row per ranked model and board, rank 1 = best: rank and score with their bootstrap intervals (see analyses for the parameters), items and scenarios of the board with a score, coverage = share of the board''s items scored, and partial = the model lacks some scenario of the board, which counts at the board''s lowest score there.';
 
 CREATE OR REPLACE VIEW data_fingerprint AS
 SELECT sha256(coalesce((SELECT string_agg(sha256 || ':' || kind || ':' || coalesce(CAST(options AS VARCHAR), ''), '|'

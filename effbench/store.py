@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from effbench import __version__, formats
+from effbench.boards import Board
 from effbench.errors import EffbenchError
 from effbench.flash import FlashConfig, FlashSimulation
 from effbench.load import STAGED_TABLE, Source, Staged, check_fits, drop_staging, file_sha256, stage, stage_frame
@@ -30,7 +31,7 @@ from effbench.reliability import DECISIONS, DEFAULT_METRICS, Disagreement, Relia
 from effbench.sql import quote_ident
 from effbench.stats import RankIntervals, ResultsMatrix
 
-SCHEMA_VERSION = "9"  # schema.sql is idempotent: older files are brought up to date by running it
+SCHEMA_VERSION = "10"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
 STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"
@@ -486,41 +487,102 @@ def analysis_version() -> str:
     """Return effbench's version with a hash of the code that computes the analyses, so that stored
     analyses are recomputed after any change to that code, released or not."""
     digest = hashlib.sha256()
-    for module in ("stats.py", "reliability.py", "flash.py", "tiers.py", "store.py", "pipeline.py"):
+    for module in ("stats.py", "reliability.py", "flash.py", "tiers.py", "boards.py", "store.py", "pipeline.py"):
         digest.update((resources.files("effbench") / module).read_bytes())
     return f"{__version__}+{digest.hexdigest()[:12]}"
 
 
-def analysis_is_current(con: duckdb.DuckDBPyConnection, name: str, parameters: object) -> bool:
-    """Return whether analysis `name` was stored from the loaded data with `parameters` (a dataclass)."""
+def analysis_is_current(con: duckdb.DuckDBPyConnection, name: str, parameters: object, board: Board) -> bool:
+    """Return whether analysis `name` of `board` was stored from the loaded data with `parameters` (a
+    dataclass), on the same scenarios and models."""
     row = con.execute(
-        "SELECT CAST(options AS VARCHAR), data_fingerprint, effbench_version FROM analyses WHERE analysis = ?",
-        [name],
+        "SELECT CAST(options AS VARCHAR), data_fingerprint, effbench_version FROM analyses"
+        " WHERE analysis = ? AND board = ?", [name, board.name],
     ).fetchone()
-    return row == (_options_json(parameters), data_fingerprint(con), analysis_version())
+    return row == (_options_json(parameters, board), data_fingerprint(con), analysis_version())
 
 
-def _options_json(parameters: object) -> str:
-    return json.dumps(asdict(parameters), sort_keys=True)
+def _options_json(parameters: object, board: Board) -> str:
+    return json.dumps({**asdict(parameters), **board.fingerprint()}, sort_keys=True)
 
 
-def _replace_analysis(
-    con: duckdb.DuckDBPyConnection, name: str, frames: dict[str, pd.DataFrame], record: dict
-) -> None:
-    """In one transaction, replace the rows of `frames`' tables and the `analyses` row of `name`."""
+# The tables each analysis writes, one set of rows per board.
+ANALYSIS_TABLES = {
+    RANKING_ANALYSIS: ("rank_intervals", "scenario_intervals", "rank_distribution", "disagreements",
+                       "scenario_weights"),
+    DIOR_ANALYSIS: ("dior", "rank_resolution", "scenario_agreement", "mwr_instability", "recommendations"),
+    FLASH_ANALYSIS: ("flash", "flash_stages", "flash_summary"),
+}
+
+
+def save_boards(con: duckdb.DuckDBPyConnection, boards: Sequence[Board]) -> None:
+    """Replace the stored boards with `boards`, and drop the analyses of boards that are gone; a database
+    whose boards are already these is not written."""
+    if boards == stored_boards(con):
+        return
+    names = [b.name for b in boards]
+    membership = pd.DataFrame({"board": [b.name for b in boards for _ in b.scenarios],
+                               "scenario": [s for b in boards for s in b.scenarios]})
+    info = pd.DataFrame({"board": names, "position": range(len(boards)), "title": [b.title for b in boards],
+                         "description": [b.description for b in boards], "missing": [b.missing for b in boards],
+                         "declared": [b.declared for b in boards]})
+    models = pd.DataFrame({
+        "board": [b.name for b in boards for _ in (*b.ranked, *b.unranked)],
+        "model": [m for b in boards for m in (*b.ranked, *(u[0] for u in b.unranked))],
+        "ranked": [r for b in boards for r in (*(True for _ in b.ranked), *(False for _ in b.unranked))],
+        "missing_scenarios": [list(u) for b in boards for u in (*(() for _ in b.ranked),
+                                                                 *(u[1] for u in b.unranked))],
+    }).astype({"board": object, "model": object, "missing_scenarios": object})
     with transaction(con):
-        for table, frame in frames.items():
+        for table, frame in (("boards", membership), ("board_info", info), ("board_models", models)):
             con.execute(f"DELETE FROM {table}")
             con.register("_effbench_frame", frame)
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _effbench_frame")
             con.unregister("_effbench_frame")
-        con.execute("DELETE FROM analyses WHERE analysis = ?", [name])
+        con.register("_effbench_boards", pd.DataFrame({"board": names}, dtype=object))
+        for table in ("analyses", *(t for tables in ANALYSIS_TABLES.values() for t in tables)):
+            con.execute(f"DELETE FROM {table} WHERE board IS NULL OR board NOT IN (SELECT board FROM _effbench_boards)")
+        con.unregister("_effbench_boards")
+
+
+def stored_boards(con: duckdb.DuckDBPyConnection) -> tuple[Board, ...]:
+    """Return the boards stored by the last `save_boards`, in their order."""
+    scenarios: dict[str, list[str]] = {}
+    for board, scenario in con.execute("SELECT board, scenario FROM boards ORDER BY board, scenario").fetchall():
+        scenarios.setdefault(board, []).append(scenario)
+    ranked: dict[str, list[str]] = {}
+    unranked: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for board, model, is_ranked, lacking in con.execute(
+            "SELECT board, model, ranked, missing_scenarios FROM board_models ORDER BY board, model").fetchall():
+        if is_ranked:
+            ranked.setdefault(board, []).append(model)
+        else:
+            unranked.setdefault(board, []).append((model, tuple(lacking)))
+    return tuple(
+        Board(name, title, description, tuple(scenarios.get(name, ())), missing, declared,
+              tuple(ranked.get(name, ())), tuple(unranked.get(name, ())))
+        for name, title, description, missing, declared in con.execute(
+            "SELECT board, title, description, missing, declared FROM board_info ORDER BY position").fetchall()
+    )
+
+
+def _replace_analysis(
+    con: duckdb.DuckDBPyConnection, name: str, frames: dict[str, pd.DataFrame], record: dict, board: Board
+) -> None:
+    """In one transaction, replace `board`'s rows of `frames`' tables and its `analyses` row of `name`."""
+    with transaction(con):
+        for table, frame in frames.items():
+            con.execute(f"DELETE FROM {table} WHERE board = ?", [board.name])
+            con.register("_effbench_frame", frame.assign(board=board.name))
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _effbench_frame")
+            con.unregister("_effbench_frame")
+        con.execute("DELETE FROM analyses WHERE analysis = ? AND board = ?", [name, board.name])
         con.execute(
             "INSERT INTO analyses BY NAME SELECT ? AS analysis, ? AS method, ? AS seed, ? AS n_resamples,"
             " ? AS confidence_level, ? AS aggregation, ? AS data_fingerprint, ? AS effbench_version,"
-            " CAST(? AS JSON) AS options",
+            " CAST(? AS JSON) AS options, ? AS board",
             [name, record["method"], record["seed"], record["n_resamples"], record["confidence_level"],
-             record["aggregation"], data_fingerprint(con), analysis_version(), record["options"]],
+             record["aggregation"], data_fingerprint(con), analysis_version(), record["options"], board.name],
         )
     con.execute("CHECKPOINT")
 
@@ -530,8 +592,9 @@ def save_ranking(
     result: RankIntervals,
     disagreements: Sequence[Disagreement],
     parameters: AnalysisParameters,
+    board: Board,
 ) -> None:
-    """Replace the stored ranking analysis with `result` and its `disagreements`, recording parameters."""
+    """Replace `board`'s stored ranking analysis with `result` and its `disagreements`, recording parameters."""
     models = list(result.models)
     overall = pd.DataFrame({
         "model": models, "rank": result.rank, "rank_lo": _int_or_null(result.rank_lo),
@@ -577,12 +640,13 @@ def save_ranking(
     _replace_analysis(con, RANKING_ANALYSIS, frames, {
         "method": parameters.method, "seed": parameters.seed, "n_resamples": parameters.n_resamples,
         "confidence_level": parameters.confidence_level, "aggregation": parameters.aggregation,
-        "options": _options_json(parameters),
-    })
+        "options": _options_json(parameters, board),
+    }, board)
 
 
-def save_dior(con: duckdb.DuckDBPyConnection, result: ReliabilityResult, parameters: DiorParameters) -> None:
-    """Replace the stored reliability analysis with `result`, recording its parameters."""
+def save_dior(con: duckdb.DuckDBPyConnection, result: ReliabilityResult, parameters: DiorParameters,
+              board: Board) -> None:
+    """Replace `board`'s stored reliability analysis with `result`, recording its parameters."""
     rows = pd.DataFrame([
         {"decision": r.decision, "level": r.level, "meta_metric": r.meta_metric, "mean": r.mean, "lo": r.lo,
          "hi": r.hi, "dior": r.dior, "compute_fraction": r.compute_fraction, "n_draws": r.n_draws, "seed": r.seed,
@@ -611,13 +675,13 @@ def save_dior(con: duckdb.DuckDBPyConnection, result: ReliabilityResult, paramet
     _replace_analysis(con, DIOR_ANALYSIS, frames, {
         "method": "random instantiations of each design decision", "seed": parameters.seed,
         "n_resamples": parameters.n_draws, "confidence_level": parameters.confidence_level,
-        "aggregation": "macro mean of scenario means", "options": _options_json(parameters),
-    })
+        "aggregation": "macro mean of scenario means", "options": _options_json(parameters, board),
+    }, board)
 
 
 def save_flash(con: duckdb.DuckDBPyConnection, simulations: Sequence[FlashSimulation], config: FlashConfig,
-               default_variant: str) -> None:
-    """Replace the stored Flash simulation with `simulations`, recording the configuration."""
+               default_variant: str, board: Board) -> None:
+    """Replace `board`'s stored Flash simulation with `simulations`, recording the configuration."""
     per_model, stages, summaries = [], [], []
     for simulation in simulations:
         tiers = simulation.config.tiers
@@ -640,8 +704,8 @@ def save_flash(con: duckdb.DuckDBPyConnection, simulations: Sequence[FlashSimula
     _replace_analysis(con, FLASH_ANALYSIS, frames, {
         "method": "leave-one-out replay of Flash rankings", "seed": config.seed, "n_resamples": config.n_resamples,
         "confidence_level": config.confidence_level, "aggregation": "macro mean of scenario means",
-        "options": _options_json(config),
-    })
+        "options": _options_json(config, board),
+    }, board)
 
 
 def prompt_matrix(con: duckdb.DuckDBPyConnection, models: Sequence[str], scenarios: Sequence[str]
@@ -710,41 +774,71 @@ class SiteData:
     micro_ranking: pd.DataFrame = field(default_factory=pd.DataFrame)
     # Models with results rows whose every score is blank (not evaluated): listed on the site, not ranked.
     unscored_models: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"model": []}))
+    # Models with results on the board that its `missing` policy does not rank, with the scenarios they lack.
+    unranked_models: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"model": [], "missing_scenarios": []}))
+    board: Board | None = None  # the board these data are of
 
 
+# The site's queries, each of one board ($board); the analysis tables' `board` column is left out, since
+# every frame is of one board. {scenarios} narrows a query to the board's scenarios on a site of several.
+_BOARD_SCENARIOS = "SELECT scenario FROM boards WHERE board = $board"
 SITE_QUERIES = {
-    "leaderboard": "SELECT * FROM leaderboard ORDER BY rank, model",
-    "scenario_intervals": "SELECT * EXCLUDE (analysis) FROM scenario_intervals ORDER BY scenario, rank, model",
-    "rank_distribution": "SELECT * EXCLUDE (analysis) FROM rank_distribution ORDER BY model, rank",
-    "models": "SELECT * FROM models ORDER BY model",
-    "scenarios": "SELECT * FROM scenarios ORDER BY scenario",
-    "sources": "SELECT * FROM sources ORDER BY source_id",
-    "disagreements": "SELECT * EXCLUDE (analysis) FROM disagreements ORDER BY model_a, model_b",
-    "dior": "SELECT * FROM dior ORDER BY decision, aggregation, level_order, meta_metric",
-    "rank_resolution": "SELECT * FROM rank_resolution ORDER BY level_order",
-    "scenario_agreement": "SELECT * FROM scenario_agreement ORDER BY scenario_a, scenario_b",
-    "mwr_instability": "SELECT * FROM mwr_instability ORDER BY removed_model",
-    "recommendations": "SELECT * FROM recommendations ORDER BY position",
-    "flash": "SELECT * FROM flash ORDER BY variant, full_rank, model",
-    "flash_stages": "SELECT * FROM flash_stages ORDER BY variant, model, items_used",
-    "flash_summary": "SELECT * FROM flash_summary ORDER BY is_default DESC, variant",
-    "unscored_models": "SELECT model FROM scores GROUP BY model HAVING count(score) = 0 ORDER BY model",
-    "scenario_weights": "SELECT * FROM scenario_weights ORDER BY scenario",
+    "leaderboard": "SELECT * EXCLUDE (board) FROM leaderboard WHERE board = $board ORDER BY rank, model",
+    "scenario_intervals": "SELECT * EXCLUDE (analysis, board) FROM scenario_intervals WHERE board = $board"
+                          " ORDER BY scenario, rank, model",
+    "rank_distribution": "SELECT * EXCLUDE (analysis, board) FROM rank_distribution WHERE board = $board"
+                         " ORDER BY model, rank",
+    "models": "SELECT * FROM models{models} ORDER BY model",
+    "scenarios": "SELECT * FROM scenarios{scenarios} ORDER BY scenario",
+    "sources": "SELECT * FROM sources{sources} ORDER BY source_id",
+    "disagreements": "SELECT * EXCLUDE (analysis, board) FROM disagreements WHERE board = $board"
+                     " ORDER BY model_a, model_b",
+    "dior": "SELECT * EXCLUDE (board) FROM dior WHERE board = $board"
+            " ORDER BY decision, aggregation, level_order, meta_metric",
+    "rank_resolution": "SELECT * EXCLUDE (board) FROM rank_resolution WHERE board = $board ORDER BY level_order",
+    "scenario_agreement": "SELECT * EXCLUDE (board) FROM scenario_agreement WHERE board = $board"
+                          " ORDER BY scenario_a, scenario_b",
+    "mwr_instability": "SELECT * EXCLUDE (board) FROM mwr_instability WHERE board = $board ORDER BY removed_model",
+    "recommendations": "SELECT * EXCLUDE (board) FROM recommendations WHERE board = $board ORDER BY position",
+    "flash": "SELECT * EXCLUDE (board) FROM flash WHERE board = $board ORDER BY variant, full_rank, model",
+    "flash_stages": "SELECT * EXCLUDE (board) FROM flash_stages WHERE board = $board"
+                    " ORDER BY variant, model, items_used",
+    "flash_summary": "SELECT * EXCLUDE (board) FROM flash_summary WHERE board = $board"
+                     " ORDER BY is_default DESC, variant",
+    "unscored_models": "SELECT model FROM scores{scores} GROUP BY model HAVING count(score) = 0 ORDER BY model",
+    "scenario_weights": "SELECT * EXCLUDE (board) FROM scenario_weights WHERE board = $board ORDER BY scenario",
     "micro_ranking": "SELECT model, rank, micro_rank, micro_rank_lo, micro_rank_hi, micro_score FROM rank_intervals"
-                     " ORDER BY micro_rank, model",
+                     " WHERE board = $board ORDER BY micro_rank, model",
+    "unranked_models": "SELECT model, missing_scenarios FROM board_models WHERE board = $board AND NOT ranked"
+                       " ORDER BY model",
+}
+# On a site of several boards, the tables that are not analyses are narrowed to the board.
+_NARROWED = {
+    "models": " WHERE model IN (SELECT model FROM board_models WHERE board = $board)",
+    "scenarios": f" WHERE scenario IN ({_BOARD_SCENARIOS})",
+    "sources": f" WHERE kind = 'models' OR source_id IN (SELECT DISTINCT source_id FROM scores"
+               f" WHERE scenario IN ({_BOARD_SCENARIOS}))",
+    "scores": f" WHERE scenario IN ({_BOARD_SCENARIOS})",
 }
 
 
-def site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
-    """Return the stored results and analyses the site is rendered from."""
-    frames = {name: con.execute(sql).df() for name, sql in SITE_QUERIES.items()}
+def site_data(con: duckdb.DuckDBPyConnection, board: Board, *, several: bool = False) -> SiteData:
+    """Return the stored results and analyses of `board` that its pages are rendered from; with
+    `several` boards on the site, the models, scenarios and sources are narrowed to the board's own."""
+    narrowed = _NARROWED if several else dict.fromkeys(_NARROWED, "")
+    frames = {}
+    for name, sql in SITE_QUERIES.items():
+        query = sql.format(**narrowed)
+        frames[name] = con.execute(query, {"board": board.name} if "$board" in query else {}).df()
     if frames["leaderboard"].empty:
-        raise EffbenchError("the database has no ranking yet; run `effbench build`")
-    analyses = {name: con.execute("SELECT * FROM analyses WHERE analysis = ?", [name]).df()
+        raise EffbenchError(f"the database has no ranking of board {board.name!r} yet; run `effbench build`")
+    analyses = {name: con.execute("SELECT * EXCLUDE (board) FROM analyses WHERE analysis = ? AND board = ?",
+                                  [name, board.name]).df()
                 for name in (RANKING_ANALYSIS, DIOR_ANALYSIS, FLASH_ANALYSIS)}
     optional = {name: None if frame.empty else frame.iloc[0].to_dict() for name, frame in analyses.items()}
     return SiteData(**frames, analysis=optional[RANKING_ANALYSIS], dior_analysis=optional[DIOR_ANALYSIS],
-                    flash_analysis=optional[FLASH_ANALYSIS])
+                    flash_analysis=optional[FLASH_ANALYSIS], board=board)
 
 
 # Columns the trend pages read, first match wins: an item's publication date in `scores`, a model's
@@ -790,14 +884,20 @@ def _item_date_candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str
     return found
 
 
-def dated_items(con: duckdb.DuckDBPyConnection) -> tuple[str, pd.DataFrame] | None:
+def dated_items(con: duckdb.DuckDBPyConnection, board: Board | None = None) -> tuple[str, pd.DataFrame] | None:
     """Return (date column, frame of `model, item, score, day`) for per-item results whose items carry a
-    date (days since 1970; several rows of one item count as their mean), or None without such a column."""
+    date (days since 1970; several rows of one item count as their mean), or None without such a column;
+    with a `board`, only its scenarios and ranked models."""
+    where, bound = "", []
+    if board is not None:
+        where = (" AND scenario IN (SELECT scenario FROM boards WHERE board = ?)"
+                 " AND model IN (SELECT model FROM board_models WHERE board = ? AND ranked)")
+        bound = [board.name, board.name]
     for column, days in _item_date_candidates(con):
         frame = con.execute(
             f"SELECT model, scenario || ' / ' || item_id AS item, avg(score) AS score, min({days}) AS day"
-            " FROM scores WHERE score IS NOT NULL AND item_id IS NOT NULL GROUP BY model, scenario, item_id"
-            " ORDER BY item, model"
+            f" FROM scores WHERE score IS NOT NULL AND item_id IS NOT NULL{where} GROUP BY model, scenario, item_id"
+            " ORDER BY item, model", bound
         ).df()
         if frame["day"].notna().any():
             return column, frame

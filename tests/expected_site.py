@@ -1,10 +1,11 @@
-"""A small site built from made-up results, and the committed copy of it that the tests compare with.
+"""Small sites built from made-up results, and the committed copies of them that the tests compare with:
+a site of one board (`expected_site/`) and a site of two unrelated boards (`expected_site_boards/`).
 
-Regenerate the copy after a deliberate change to the templates or the analyses (never in CI):
+Regenerate the copies after a deliberate change to the templates or the analyses (never in CI):
 
     python tests/expected_site.py
 
-then review `git diff tests/expected_site/` like any other change.
+then review `git diff tests/expected_site/ tests/expected_site_boards/` like any other change.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from unittest import mock
 
 HERE = Path(__file__).resolve().parent
 EXPECTED = HERE / "expected_site"
+EXPECTED_BOARDS = HERE / "expected_site_boards"
 # Binary downloads whose bytes depend on the DuckDB version (the writer's name is in the file) or on
 # a random file identifier: compared by content in the tests, not byte for byte. The build record
 # (`pipeline.SITE_STAMP`) holds a digest that depends on where the site was built.
@@ -32,28 +34,45 @@ RESULTS = {
     "beta": {"reading": [1, 0, 1, 1, 0, 1, 0, 1], "maths": [0, 1, 1, 0, 1, 0, 1, 1]},
     "gamma": {"reading": [0, 1, 1, 0, 1, 1, 0, 0], "maths": [1, 0, 1, 1, 0, 1, 0, 1]},
 }
+# A second, unrelated benchmark: other models on one scenario of six items, and alpha, which is on both.
+SECOND_BOARD = {
+    "alpha": {"coding": [1, 0, 1, 1, 0, 1]},
+    "delta": {"coding": [1, 1, 1, 1, 0, 1]},
+    "epsilon": {"coding": [0, 0, 1, 0, 0, 1]},
+    "zeta": {"coding": [1, 0, 0, 1, 0, 0]},
+}
 
 
-def build_small_site(folder: Path) -> Path:
-    """Build the small site into `folder`/site and return that path."""
+def _write_results(path: Path, results: dict) -> Path:
+    with open(path, "w") as handle:
+        handle.write("model,scenario,item_id,score\n")
+        for model, by_scenario in results.items():
+            for scenario, scores in by_scenario.items():
+                for i, score in enumerate(scores):
+                    handle.write(f"{model},{scenario},{scenario}-{i},{score}\n")
+    return path
+
+
+def build_two_board_site(folder: Path) -> Path:
+    """Build the small site with a second, unrelated board into `folder`/site and return that path."""
+    return build_small_site(folder, extra=_write_results(folder / "coding.csv", SECOND_BOARD))
+
+
+def build_small_site(folder: Path, extra: Path | None = None) -> Path:
+    """Build the small site (with the results in `extra` too) into `folder`/site and return that path."""
     sys.path.insert(0, str(HERE.parent))
     from effbench import pipeline
     from effbench.load import Source
     from effbench.store import AnalysisParameters, DiorParameters
 
-    results = folder / "results.csv"
-    with open(results, "w") as handle:
-        handle.write("model,scenario,item_id,score\n")
-        for model, by_scenario in RESULTS.items():
-            for scenario, scores in by_scenario.items():
-                for i, score in enumerate(scores):
-                    handle.write(f"{model},{scenario},{scenario}-{i},{score}\n")
+    results = _write_results(folder / "results.csv", RESULTS)
     models = folder / "models.csv"
     models.write_text("model,organization,params_b,open_weights\nalpha,Lab A,70,true\nbeta,Lab B,8,false\n"
                       "gamma,Lab A,7,true\n")
     # Load and build times appear on the provenance page: pinned, so that two builds give the same bytes.
     with mock.patch.dict(os.environ, {"SOURCE_DATE_EPOCH": "0"}):
-        pipeline.build(folder / "small.duckdb", folder / "site", [Source(results), Source(models, "models")],
+        sources = [Source(results), *([Source(extra)] if extra else []), Source(models, "models")]
+        pipeline.build(folder / "small.duckdb", folder / "site", sources,
                        parameters=AnalysisParameters(n_resamples=200), dior_parameters=DiorParameters(n_draws=100),
                        title="Small benchmark")
     return folder / "site"
@@ -63,13 +82,17 @@ def site_files(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
+SITES = {EXPECTED: build_small_site, EXPECTED_BOARDS: build_two_board_site}
+
+
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        site = build_small_site(Path(folder))
-        shutil.rmtree(EXPECTED, ignore_errors=True)
-        shutil.copytree(site, EXPECTED, ignore=shutil.ignore_patterns("effbench.duckdb", "*.parquet", "static",
-                                                                         ".effbench-site.json"))
-    print(f"wrote {EXPECTED} ({len(site_files(EXPECTED))} files)")
+    for expected, build in SITES.items():
+        with tempfile.TemporaryDirectory() as folder:
+            site = build(Path(folder))
+            shutil.rmtree(expected, ignore_errors=True)
+            shutil.copytree(site, expected, ignore=shutil.ignore_patterns("effbench.duckdb", "*.parquet", "static",
+                                                                             ".effbench-site.json"))
+        print(f"wrote {expected} ({len(site_files(expected))} files)")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def test_dior_reads_the_stored_analysis_while_it_is_current(built, monkeypatch):
     # Other parameters than the stored ones draw again, and give the stored numbers for the same ones.
     again = pipeline.dior(built, DiorParameters(n_draws=50))
     with store.open_store(built) as con:
-        recomputed = pipeline.compute_dior(con, DiorParameters(n_draws=50))
+        recomputed = pipeline.compute_dior(con, DiorParameters(n_draws=50), pipeline.pick_board(con, None))
     key = [(r.decision, r.level, r.aggregation, r.meta_metric) for r in recomputed.rows]
     assert sorted(key) == sorted((r.decision, r.level, r.aggregation, r.meta_metric) for r in again.rows)
     by_key = {(r.decision, r.level, r.aggregation, r.meta_metric): r.dior for r in again.rows}

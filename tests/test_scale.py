@@ -187,8 +187,9 @@ def stored_rows(tmp_path: Path, n_models: int) -> dict[str, int]:
               "dior", "rank_resolution", "scenario_agreement", "mwr_instability", "recommendations")
     with store.open_store(db) as con:
         store.ingest(con, pipeline.result_sources([board]))
-        pipeline.refresh_ranking(con, store.AnalysisParameters(n_resamples=100))
-        pipeline.refresh_dior(con, store.DiorParameters(n_draws=10, decisions=("models", "aggregation")))
+        board = pipeline.refresh_boards(con, store.results_matrix(con))[0]
+        pipeline.refresh_ranking(con, store.AnalysisParameters(n_resamples=100), board)
+        pipeline.refresh_dior(con, store.DiorParameters(n_draws=10, decisions=("models", "aggregation")), board)
         return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables} | {
             "changed_models": con.execute("SELECT coalesce(sum(len(changed_models)), 0) FROM mwr_instability")
             .fetchone()[0]}

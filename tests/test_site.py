@@ -398,7 +398,7 @@ def test_a_scenario_description_from_the_loaded_files_shows_unless_the_settings_
     with store.open_store(db) as con:  # what a harness format records, e.g. HELM's run group description
         con.execute("UPDATE scenarios SET description = 'Maths word problems.' WHERE scenario = 'math'")
         con.execute("UPDATE scenarios SET description = 'From the files.' WHERE scenario = 'qa'")
-        data = store.site_data(con)
+        data = store.site_data(con, pipeline.pick_board(con, None))
     plan = render.site_pages(data, title="t", settings=SiteConfig(scenario_descriptions={"qa": "From the settings."}))
     about = {page.scenario: page.about for page in plan.pages if hasattr(page, "about")}
     assert about == {"math": "Maths word problems.", "qa": "From the settings."}

@@ -29,9 +29,11 @@ def build_scale_site(folder: Path, n_models: int = N_MODELS) -> Path:
     pipeline.update(db, pipeline.result_sources([board]), parameters=AnalysisParameters(n_resamples=100),
                     all_analyses=False)
     with store.open_store(db, read_only=True) as con:
-        data = store.site_data(con)
+        board = pipeline.pick_board(con, None)
+        data = store.site_data(con, board)
         plan = render.site_pages(data, title="Generated board",
-                                 comparisons=pipeline.model_comparisons(con, data.analysis))
+                                 comparisons=pipeline.model_comparisons(con, data.analysis,
+                                                                        reader=pipeline.board_reader(board)))
     render.write_site(plan, folder / "site", db)
     return folder / "site"
 

@@ -53,6 +53,9 @@ class Page:
     skip_target: str  # id of the element the skip link jumps to
     compare_script: str
     trend_links: tuple[Link, ...]  # Scaling, Contamination, Groups: the ones this data has
+    overview: str = ""  # on a site of several boards, the overview of them all ("" on a site of one board)
+    board_title: str = ""  # on a site of several boards, the title of the board this page is of
+    board_links: tuple[Link, ...] = ()  # the overview page's navigation: every board
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class IndexPage:
     shown_rows: int = 0  # rows in index.html; the others are in `rows_file`
     rows_file: str = ""  # the rest of the rows (a script), relative to the index; "" when all are shown
     full_table: str = ""  # the leaderboard's CSV, for readers without JavaScript
+    unranked: tuple[str, ...] = ()  # "model: no results in a, b": models on the board its policy does not rank
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,18 @@ class ModelPage:
     notes: tuple[str, ...]
     compare_links: tuple[Link, ...]  # to the compare view, with this model and its neighbours
     neighbourhood_chart: Markup = Markup("")  # large boards: the rank intervals of the models around it
+    places: tuple[ModelPlace, ...] = ()  # on a site of several boards, the model's place on each board it is on
+
+
+@dataclass(frozen=True)
+class ModelPlace:
+    """A model's place on one board: the board's title, the model's page there, its rank and score."""
+
+    board: str
+    href: str
+    rank_text: str
+    score_text: str
+    current: bool = False  # the board of the page that shows it
 
 
 @dataclass(frozen=True)
@@ -332,12 +348,44 @@ class GuidePage:
 
 
 @dataclass(frozen=True)
+class TopModel:
+    model: Link
+    rank_text: str
+    score_text: str
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    """One board on the overview page: what it ranks, its first models and how certain its ranking is."""
+
+    title: str
+    href: str
+    description: str
+    n_models: int
+    n_scenarios: int
+    n_unranked: int
+    scenarios: str  # the first scenario names, for the reader
+    top: tuple[TopModel, ...]
+    headline: str
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    """The front page of a site of several boards: one card per board."""
+
+    page: Page
+    cards: tuple[BoardCard, ...]
+    n_models: int  # distinct models over all boards
+
+
+@dataclass(frozen=True)
 class SitePlan:
     """Every page of the site, computed before any file is written."""
 
     pages: tuple[IndexPage | LeaderboardRowsPage | ModelPage | ScenarioPage | ReliabilityPage | FlashPage
-                 | GuidePage | ComparePage | ProvenancePage, ...]
+                 | GuidePage | ComparePage | ProvenancePage | OverviewPage, ...]
     downloads: tuple[Download, ...]
     licenses: tuple[tuple[str, Path], ...]  # (site path, bundled file)
     extra_files: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # for whoever builds the site (e.g. what was left out of it, and why)
+    card: BoardCard | None = None  # on a site of several boards, this board's card on the overview

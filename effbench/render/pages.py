@@ -3,6 +3,7 @@ computes every page of the site before anything is written."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -29,8 +30,10 @@ from effbench.render.analyses import (
     replay_is_sampled,
     tiers_of,
 )
+from effbench.render.boards import OVERVIEW_PAGE, BoardNav, relocate
 from effbench.render.compare import compare_page, comparison_table
 from effbench.render.contexts import (
+    BoardCard,
     ComparePage,
     Credit,
     GuidePage,
@@ -46,6 +49,7 @@ from effbench.render.contexts import (
     ScenarioResultRow,
     SitePlan,
     TierGroup,
+    TopModel,
 )
 from effbench.render.provenance import clamp_time, provenance_page
 from effbench.render.trends import TrendAnalyses, model_notes, trend_pages
@@ -105,11 +109,12 @@ class SiteIndex:
     settings: SiteConfig
     trends: TrendAnalyses | None  # scaling, contamination and group analyses, where the data has them
     database_bytes: int  # size of the database the site ships (0: unknown, shipped)
+    nav: BoardNav | None = None  # on a site of several boards, where this board's pages sit
 
     @classmethod
     def of(cls, data: SiteData, title: str, credits: tuple[Credit, ...], comparisons: Comparisons | None = None,
            settings: SiteConfig | None = None, trends: TrendAnalyses | None = None,
-           database_bytes: int = 0) -> SiteIndex:
+           database_bytes: int = 0, nav: BoardNav | None = None) -> SiteIndex:
         board = data.leaderboard
         models = tuple(board["model"])
         scenarios = tuple(data.scenarios["scenario"])
@@ -134,18 +139,25 @@ class SiteIndex:
             flash_rows={r.model: r for r in default_flash.itertuples(index=False)},
             has_flash_page=data.flash_analysis is not None and not data.flash.empty,
             comparisons=comparisons, settings=settings or SiteConfig(), trends=trends, database_bytes=database_bytes,
+            nav=nav,
         )
 
     @property
     def ships_database(self) -> bool:
         return self.database_bytes <= MAX_SITE_FILE_BYTES
 
+    def shared(self, path: str, target: str) -> str:
+        """Return the link from the board's page `path` to `target`, a file every board shares at the
+        site's root (style, scripts, the database): on a site of several boards, out of the board's folder."""
+        prefix = self.nav.prefix if self.nav else ""
+        return relative_url(prefix + path, target)
+
     def page(self, path: str, page_title: str, template: str, downloads: Sequence[Download],
              skip_target: str = "main") -> Page:
         """Return the shared part of the page at site path `path`, its links relative to it."""
         return Page(
             path=path, title=page_title, site_title=self.title, template=template,
-            stylesheet=relative_url(path, STYLESHEET), script=relative_url(path, SCRIPT),
+            stylesheet=self.shared(path, STYLESHEET), script=self.shared(path, SCRIPT),
             home=relative_url(path, "index.html"),
             guide=relative_url(path, "how-to-read.html"),
             reliability=relative_url(path, RELIABILITY_PAGE),
@@ -153,31 +165,35 @@ class SiteIndex:
             credits=tuple(
                 Credit(c.text, c.license_name, relative_url(path, c.license_href), c.homepage) for c in self.credits
             ),
-            downloads=tuple(Link(relative_url(path, d.path), d.label) for d in downloads),
+            downloads=tuple(Link(relative_url(path, d.path) if d.table is not None else self.shared(path, d.path),
+                                 d.label) for d in downloads),
             query=query_snippet(downloads),
-            database=relative_url(path, DATABASE_DOWNLOAD) if self.ships_database else "",
+            database=self.shared(path, DATABASE_DOWNLOAD) if self.ships_database else "",
             database_note="" if self.ships_database or not downloads else (
                 f"The DuckDB database of all results and analyses ({self.database_bytes / 1e6:,.0f} MB) is not on "
                 f"this site: GitHub Pages takes files of at most 100 MB. Each table above is here; the database is "
                 "rebuilt from the sources on the provenance page with effbench build."),
             parameters=self.parameters, confidence=self.confidence, version=__version__,
             compare=relative_url(path, COMPARE_PAGE) if self.comparisons else "",
-            provenance=relative_url(path, PROVENANCE_PAGE), favicon=relative_url(path, FAVICON),
-            skip_target=skip_target, compare_script=relative_url(path, COMPARE_SCRIPT),
+            provenance=relative_url(path, PROVENANCE_PAGE), favicon=self.shared(path, FAVICON),
+            skip_target=skip_target, compare_script=self.shared(path, COMPARE_SCRIPT),
             trend_links=tuple(Link(relative_url(path, target), label)
                               for target, label in (self.trends.pages() if self.trends else ())),
+            overview=self.shared(path, OVERVIEW_PAGE) if self.nav else "",
+            board_title=self.nav.title if self.nav else "",
         )
 
 
 def site_pages(data: SiteData, *, title: str, comparisons: Comparisons | None = None,
                settings: SiteConfig | None = None, trends: TrendAnalyses | None = None,
-               database_bytes: int = 0) -> SitePlan:
+               database_bytes: int = 0, board: BoardNav | None = None) -> SitePlan:
     """Return every page of the site, its downloads and the licence files to ship, from `data`; the
     compare view needs `comparisons`; `settings` add the citation and scenario descriptions. A database
-    of more than `MAX_SITE_FILE_BYTES` (`database_bytes`) is left out, and the pages say so."""
+    of more than `MAX_SITE_FILE_BYTES` (`database_bytes`) is left out, and the pages say so. With a
+    `board`, the pages are those of one board of several, in its folder, with its card for the overview."""
     credits_and_licenses = _credits(data)
     site = SiteIndex.of(data, title, tuple(credit for credit, _ in credits_and_licenses), comparisons, settings,
-                        trends, database_bytes)
+                        trends, database_bytes, board)
     pages: list[Any] = []
     downloads: list[Download] = []
     for build in (_index_page, _model_pages, _scenario_pages, _reliability_pages, _flash_pages, _compare_pages,
@@ -192,9 +208,31 @@ def site_pages(data: SiteData, *, title: str, comparisons: Comparisons | None = 
     warnings = () if site.ships_database else (
         f"the database ({database_bytes / 1e6:,.0f} MB) is left out of the site, since GitHub Pages takes files of "
         "at most 100 MB; its tables are there one by one",)
-    return SitePlan(pages=tuple(pages), downloads=tuple(downloads),
+    plan = SitePlan(pages=tuple(pages), downloads=tuple(downloads),
                     licenses=tuple((credit.license_href, path) for credit, path in credits_and_licenses),
                     extra_files=extra_files, warnings=warnings)
+    if board is None:
+        return plan
+    return dataclasses.replace(relocate(plan, board.prefix), card=_board_card(site, pages[0]))
+
+
+TOP_MODELS = 3  # models on each board's card of the overview
+
+
+def _board_card(site: SiteIndex, index: IndexPage) -> BoardCard:
+    """Return the board's card on the overview: counts, its first models and its first reliability line."""
+    prefix = site.nav.prefix if site.nav else ""
+    rows = [row for group in index.groups for row in group.rows][:TOP_MODELS]
+    return BoardCard(
+        title=site.nav.title if site.nav else site.title, href=prefix + "index.html",
+        description=site.data.board.description if site.data.board else "",
+        n_models=len(site.models), n_scenarios=len(site.scenarios), n_unranked=len(site.data.unranked_models),
+        scenarios=", ".join(site.scenarios[:5]) + (f" and {len(site.scenarios) - 5} more"
+                                                    if len(site.scenarios) > 5 else ""),
+        top=tuple(TopModel(Link(prefix + row.model.href, row.model.text), row.rank_text, row.score.text)
+                  for row in rows),
+        headline=index.summary[0] if index.summary else "",
+    )
 
 
 INDEX_ROWS = 100  # rows of index.html; a larger board ships the rest in LEADERBOARD_ROWS, loaded by the script
@@ -283,6 +321,8 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage],
         n_models=len(rows), shown_rows=min(len(rows), INDEX_ROWS),
         rows_file=relative_url("index.html", LEADERBOARD_ROWS) if more else "",
         full_table=relative_url("index.html", "data/leaderboard.csv"),
+        unranked=tuple(f"{m}: no results in {', '.join(lacking)}" for m, lacking in
+                       zip(data.unranked_models["model"], data.unranked_models["missing_scenarios"], strict=True)),
     )
     if not more:
         return [page], board_downloads
@@ -455,6 +495,8 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
                 chart_id="scenario-scores",
             ),
             neighbourhood_chart=_neighbourhood_chart(site, rec.model, place[rec.model], board_points),
+            places=tuple(dataclasses.replace(p, href=site.shared(path, p.href))
+                         for p in (site.nav.places.get(rec.model, ()) if site.nav else ())),
         ))
     return pages, downloads
 
