@@ -294,7 +294,8 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage],
     ), INDEX_ROWS)
     more = len(rows) > INDEX_ROWS
     page = IndexPage(
-        page=site.page("index.html", site.title, "index.html", board_downloads, skip_target="leaderboard"),
+        page=site.page("index.html", site.nav.title if site.nav else site.title, "index.html", board_downloads,
+                       skip_target="leaderboard"),
         scenario_columns=tuple(Column(f"scenario-{i}", s, "desc", relative_url("index.html", site.scenario_paths[s]))
                                for i, s in enumerate(scenarios)),
         metadata_columns=metadata_columns,
