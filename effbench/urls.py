@@ -6,10 +6,11 @@ import hashlib
 import posixpath
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 
-# Longest slug: file systems allow 255 bytes per name; a page is `<slug>.html` or `<slug>.parquet`, and
-# `unique_slugs` may add `-N`. Longer slugs are cut and end with a hash of the whole name.
+# Longest slug: file systems allow 255 bytes per name; a page is `<slug>.html` or `<slug>.parquet`.
+# Longer slugs are cut and end with a hash of the whole name.
 MAX_SLUG_LENGTH = 80
 # Names Windows reserves for devices, whatever the extension; a slug equal to one gets a trailing `-`.
 _RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
@@ -32,28 +33,40 @@ def relative_url(from_page: str, to_path: str) -> str:
 
 
 def slugify(name: str) -> str:
-    """Return a file-name-safe, lowercase ASCII form of `name` (``GPT-4o (2024-05-13)`` -> ``gpt-4o-2024-05-13``)."""
+    """Return a file-name-safe, lowercase ASCII form of `name` (``GPT-4o (2024-05-13)`` -> ``gpt-4o-2024-05-13``);
+    a name without Latin letters or digits becomes its hash (``文心一言`` -> ``u-`` and ten hex digits)."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9._]+", "-", ascii_name.lower()).strip("-.") or "item"
+    slug = re.sub(r"[^a-z0-9._]+", "-", ascii_name.lower()).strip("-.")
+    if not slug:
+        return f"u-{_name_hash(name, 10)}"
     if len(slug) > MAX_SLUG_LENGTH:
-        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        slug = slug[: MAX_SLUG_LENGTH - 9].rstrip("-.") + "-" + digest
+        slug = slug[: MAX_SLUG_LENGTH - 9].rstrip("-.") + "-" + _name_hash(name, 8)
     if slug.split(".")[0] in _RESERVED:
         slug += "-"
     return slug
 
 
+def _name_hash(name: str, length: int) -> str:
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
 def unique_slugs(names: Iterable[str]) -> dict[str, str]:
-    """Return a slug for each name, distinct even where slugify gives two names the same one
-    (suffixes ``-2``, ``-3`` in sorted order of the names, so the result does not depend on input order)."""
+    """Return a slug for each name that depends on the name alone, wherever it can: `slugify(name)`, and
+    where two names give the same one (``Yi-6B``, ``yi-6b``), each of them that slug with a hash of the
+    name (``yi-6b-1a2b3c``). So adding or removing a model never gives another model's page its link;
+    a page's link changes only when a name that differs from its own by case or punctuation alone
+    arrives (the load warns about such names)."""
+    unique = sorted(set(names))
+    bases = {name: slugify(name) for name in unique}
+    shared = {base for base, count in Counter(bases.values()).items() if count > 1}
     slugs: dict[str, str] = {}
-    taken: set[str] = set()
-    for name in sorted(set(names)):
-        base = slugify(name)
-        slug, n = base, 1
-        while slug in taken:
-            n += 1
-            slug = f"{base}-{n}"
+    taken: set[str] = set(bases.values()) - shared
+    for name in unique:
+        slug = bases[name]
+        length = 6
+        while slug in shared or slug in taken and slug != bases[name]:
+            slug = f"{bases[name][: MAX_SLUG_LENGTH - length - 1].rstrip('-.')}-{_name_hash(name, length)}"
+            length += 2  # two names whose hashes begin alike: a longer hash tells them apart
         taken.add(slug)
         slugs[name] = slug
     return slugs

@@ -200,6 +200,19 @@ def _step(workflow: str, name: str) -> str:
     return match.group(1)
 
 
+def fresh_environment(venv: Path) -> Path:
+    """Make a virtual environment at `venv` that sees the packages of the one running the tests, after its
+    own: what `venv --system-site-packages` gives outside a virtual environment. Inside one, that flag
+    would show the base interpreter's packages instead, which lack effbench's dependencies."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    own = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    running = [path for path in sys.path if path.endswith("site-packages") and Path(path).is_dir()]
+    (Path(own) / "_running_environment.pth").write_text(
+        "".join(f"import site; site.addsitedir({path!r})\n" for path in running))
+    return venv
+
+
 def test_the_written_workflow_installs_and_builds_in_a_fresh_checkout(tmp_path):
     """The maintainer's repository: results and metadata committed, effbench.duckdb built locally. The
     workflow `effbench init` writes is then run, step by step (install, build; not the deploy action),
@@ -235,8 +248,7 @@ def test_the_written_workflow_installs_and_builds_in_a_fresh_checkout(tmp_path):
 
     checkout = tmp_path / "runner"
     git("clone", "-q", str(repo), str(checkout), cwd=tmp_path)
-    venv = tmp_path / "venv"  # a fresh environment; effbench's dependencies come from this one
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    venv = fresh_environment(tmp_path / "venv")
     env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(venv),
            "PIP_NO_BUILD_ISOLATION": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INDEX": "1"}
     for name in ("Install effbench", "Build the site"):

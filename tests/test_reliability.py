@@ -337,9 +337,10 @@ EXAMPLE_TABLE_DIGESTS = {
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """Return the md5 of a table's rows as text (floats in their shortest exact form), in sorted order,
-    without the analysis name and the rank distribution's bin ends (one rank per bin on this board)."""
+    without the analysis name, the board (this database has one) and the rank distribution's bin ends (one
+    rank per bin on this board)."""
     columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()
-               if r[0] not in ("analysis", "rank_last")]
+               if r[0] not in ("analysis", "rank_last", "board")]
     row = "CAST(row(" + ", ".join(f'"{c}"' for c in columns) + ") AS VARCHAR)"
     return con.execute(f"SELECT md5(string_agg({row}, '|' ORDER BY {row})) FROM {table}").fetchone()[0][:16]
 

@@ -40,9 +40,10 @@ FAST = dict(parameters=store.AnalysisParameters(n_resamples=30),
 
 
 def build_hostile_site(root: Path, names: list[str] = HOSTILE) -> pipeline.BuildReport:
-    """Build a small site whose models and one scenario carry `names`, with an all-blank model and a
-    lower-is-better scenario."""
-    scores = {name: {"qa": [(i + k) % 2 for k in range(6)], names[i % len(names)]: [(i * k) % 3 / 2 for k in range(6)],
+    """Build a small site whose models and scenarios carry `names` (every model evaluated on every scenario,
+    so that they are one board), with an all-blank model and a lower-is-better scenario."""
+    scores = {name: {"qa": [(i + k) % 2 for k in range(6)],
+                     **{scenario: [(i * k + j) % 3 / 2 for k in range(6)] for j, scenario in enumerate(names)},
                      "latency": [1.0 + i + k for k in range(6)]} for i, name in enumerate(names)}
     rows = long_rows(scores) + long_rows({GHOST: {"qa": [None] * 6}})
     results = write_csv(root / "hostile.csv", rows)

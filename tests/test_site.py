@@ -200,7 +200,18 @@ def test_relative_url_refuses_paths_outside_the_site(bad):
 def test_slugs_are_safe_and_unique():
     assert slugify("GPT-4o (2024-05-13)") == "gpt-4o-2024-05-13"
     assert slugify("codeforces/easy") == "codeforces-easy"
-    assert unique_slugs(["A b", "a-b", "a_b"]) == {"A b": "a-b", "a-b": "a-b-2", "a_b": "a_b"}
+    slugs = unique_slugs(["A b", "a-b", "a_b"])  # two names give a-b: each gets a hash of its own name
+    assert slugs["a_b"] == "a_b" and re.fullmatch(r"a-b-[0-9a-f]{6}", slugs["A b"]) and slugs["A b"] != slugs["a-b"]
+    assert unique_slugs(["A b"]) == {"A b": "a-b"}
+
+
+def test_a_page_keeps_its_link_when_other_models_come_and_go():
+    names = ["Яндекс", "文心一言", "通义千问", "GPT-4o (2024-05-13)", "Yi-34B"]
+    first = unique_slugs(names)
+    assert len(set(first.values())) == len(names) and all(first[n].startswith("u-") for n in names[:3])
+    for changed in (names[1:], [*names, "Гигачат", "百川"], names[::-1]):
+        again = unique_slugs(changed)
+        assert all(again[n] == first[n] for n in changed if n in first)
 
 
 def test_writer_refuses_duplicates_and_escapes(tmp_path):
