@@ -45,6 +45,7 @@ from effbench.writer import check_replaceable
 DEFAULT_PARAMETERS = AnalysisParameters()
 DEFAULT_DIOR = DiorParameters()
 DEFAULT_FLASH = flash.FlashConfig()
+DEFAULT_BOARDS = BoardSettings()
 
 
 ResultsReader = Callable[[duckdb.DuckDBPyConnection], stats.ResultsMatrix]
@@ -156,7 +157,7 @@ def update(
                 store.declare_lower_is_better(con, lower_is_better)
             warnings = list(store.scale_warnings(con))
             results = results or ResultsOnce()
-            formed = refresh_boards(con, results(con), board_settings or BoardSettings())
+            formed = refresh_boards(con, results(con), board_settings or DEFAULT_BOARDS)
             warnings += board_warnings(formed, results(con).models)
             recomputed = False
             sizes = []
@@ -181,7 +182,7 @@ def update(
 
 
 def refresh_boards(con: duckdb.DuckDBPyConnection, results: stats.ResultsMatrix,
-                   settings: BoardSettings = BoardSettings()) -> tuple[Board, ...]:
+                   settings: BoardSettings = DEFAULT_BOARDS) -> tuple[Board, ...]:
     """Return the boards of the loaded results under `settings`, stored in the database (see `effbench.boards`)."""
     examples = {e.results_sha256: e for e in EXAMPLES.values()}
 

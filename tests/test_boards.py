@@ -15,6 +15,7 @@ from effbench.cli import app
 from effbench.config import load_config
 from effbench.errors import EffbenchError
 from effbench.store import AnalysisParameters, DiorParameters
+
 from helm_suite import MODELS, SCENARIOS, write_suite
 
 FORMATS = Path(__file__).parent / "data" / "formats"
