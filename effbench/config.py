@@ -116,15 +116,19 @@ def load_config(path: Path | None = None) -> Config:
             raise ValueError('stages must be "geometric" or a list of item counts ending with "all"')
         defaults = FlashConfig()
         config = FlashConfig(
-            stages=None if stages == "geometric" else tuple(None if s == "all" else int(s) for s in stages),
-            first_stage=int(flash.get("first_stage", defaults.first_stage)),
-            growth=float(flash.get("growth", defaults.growth)), tiers=tiers,
-            order=flash.get("order", defaults.order), estimator=flash.get("estimator", defaults.estimator),
-            correction=flash.get("correction", defaults.correction),
-            stop_rule=flash.get("stop_rule", defaults.stop_rule),
-            variance_floor=bool(flash.get("variance_floor", defaults.variance_floor)),
-            confidence_level=float(flash.get("confidence", 0.95)), n_resamples=int(flash.get("resamples", 1000)),
-            seed=int(flash.get("seed", 0)), seeds=int(flash.get("seeds", defaults.seeds)),
+            stages=None if stages == "geometric" else tuple(None if s == "all" else _typed(s, int, "stages")
+                                                            for s in stages),
+            first_stage=_typed(flash.get("first_stage", defaults.first_stage), int, "first_stage"),
+            growth=_typed(flash.get("growth", defaults.growth), float, "growth"), tiers=tiers,
+            order=_typed(flash.get("order", defaults.order), str, "order"),
+            estimator=_typed(flash.get("estimator", defaults.estimator), str, "estimator"),
+            correction=_typed(flash.get("correction", defaults.correction), str, "correction"),
+            stop_rule=_typed(flash.get("stop_rule", defaults.stop_rule), str, "stop_rule"),
+            variance_floor=_typed(flash.get("variance_floor", defaults.variance_floor), bool, "variance_floor"),
+            confidence_level=_typed(flash.get("confidence", 0.95), float, "confidence"),
+            n_resamples=_typed(flash.get("resamples", 1000), int, "resamples"),
+            seed=_typed(flash.get("seed", 0), int, "seed"),
+            seeds=_typed(flash.get("seeds", defaults.seeds), int, "seeds"),
             max_replayed=_at_least_one(flash.get("replayed", defaults.max_replayed), "replayed"),
         )
     except (KeyError, TypeError, ValueError) as error:
@@ -179,6 +183,20 @@ def _boards(path: Path, entries: object) -> tuple[BoardSpec, ...]:
                                 f"got {missing!r}")
         specs.append(BoardSpec(name.strip(), entry.get("title"), entry.get("description"), tuple(patterns), missing))
     return tuple(specs)
+
+
+# What TOML gives for each kind of setting: a whole number is no bool, a number may be written without a point.
+_KINDS = {bool: ((bool,), "true or false"), int: ((int,), "a whole number"), float: ((int, float), "a number"),
+          str: ((str,), "a string")}
+
+
+def _typed(value: object, kind: type, name: str):
+    """Return `value` as `kind`, or raise ValueError naming the setting (``variance_floor = "false"``,
+    ``seed = 1.7`` are refused, not read as true and 1)."""
+    accepted, words = _KINDS[kind]
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, accepted):
+        raise ValueError(f"{name} must be {words}, got {value!r}")
+    return kind(value)
 
 
 def _at_least_one(value: object, name: str) -> int:

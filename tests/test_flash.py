@@ -408,6 +408,10 @@ def test_settings_file_sets_tiers_and_schedule(tmp_path):
     ("[flash]\norder = \"smart\"\n", "order must be one of"),
     ("[flash\n", "cannot read settings"),
     ("[flash]\nreplayed = 0\n", r"invalid \[flash\] settings: replayed must be a whole number of at least 1"),
+    ("[flash]\nvariance_floor = \"false\"\n", "variance_floor must be true or false, got 'false'"),
+    ("[flash]\nseed = 1.7\n", "seed must be a whole number, got 1.7"),
+    ("[flash]\nresamples = true\n", "resamples must be a whole number, got True"),
+    ("[flash]\nstages = [10, \"x\", \"all\"]\n", "stages must be a whole number, got 'x'"),
 ])
 def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
     path = tmp_path / "effbench.toml"
