@@ -24,6 +24,7 @@ from effbench import (
     boards,
     compare,
     contamination,
+    export,
     flash,
     formats,
     multilingual,
@@ -643,6 +644,27 @@ def site_plan(con: duckdb.DuckDBPyConnection, results: ResultsOnce, *, title: st
             board=render.BoardNav.of(board, stored, ranks) if several else None))
     return plans[0] if not several else render.overview_site(plans, title=title, settings=settings,
                                                                database_bytes=database_bytes)
+
+
+def export_board(db: Path, to: str, *, board_name: str | None = None, out: Path | None = None,
+                 title: str | None = None) -> tuple[str, list[Path]]:
+    """Export a board's leaderboard (`board_name`, or the only one) as `to` (see `effbench.export`): return
+    the text (Markdown, LaTeX, CSV; written to `out` when given) and the files written."""
+    _require_database(db)
+    with store.open_store(db, read_only=True) as con:
+        board = pick_board(con, board_name)
+        several = len(store.stored_boards(con)) > 1
+        name = title or (board.title if several else site_title(con))
+        table = export.board_table(con, board, name)
+    if to == "eee":
+        if out is None:
+            raise EffbenchError("--to eee writes one record per model: give a folder with --out")
+        return "", export.write_eee(table, out)
+    text = export.export_text(table, to)
+    if out is None:
+        return text, []
+    out.write_text(text, encoding="utf-8")
+    return text, [out]
 
 
 # Beside the site, what it was built from: a rebuild whose inputs have the same digest and whose
