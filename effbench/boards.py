@@ -70,8 +70,9 @@ class BoardSettings:
 
 @dataclass(frozen=True)
 class Board:
-    """A set of scenarios ranked together: the models ranked on it (`ranked`) and the models with some
-    results on it that are not (`unranked`: model and the board's scenarios it has no results in)."""
+    """A set of scenarios ranked together: the models ranked on it (`ranked`; `partial`: those of them without
+    results in some scenarios, and which) and the models with some results on it that are not (`unranked`:
+    model and the board's scenarios it has no results in)."""
 
     name: str
     title: str
@@ -81,6 +82,7 @@ class Board:
     declared: bool
     ranked: tuple[str, ...]
     unranked: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    partial: tuple[tuple[str, tuple[str, ...]], ...] = ()  # ranked models without results in some scenarios
 
     @property
     def slug(self) -> str:
@@ -110,28 +112,29 @@ def form_boards(model_sets: Mapping[str, frozenset[str]], *, declared: Sequence[
     boards: list[Board] = []
     taken: set[str] = set()
     for spec in declared:
+        for pattern in spec.scenarios:  # a mistyped name must not drop a scenario from the board unseen
+            if not any(_matches(s, (pattern,), tags.get(s, ())) for s in model_sets):
+                raise ValueError(f"board {spec.name!r}: no scenario matches {pattern!r}")
         matched = tuple(s for s in sorted(model_sets) if _matches(s, spec.scenarios, tags.get(s, ())))
-        if not matched:
-            raise ValueError(f"board {spec.name!r}: no scenario matches {', '.join(spec.scenarios) or 'nothing'}")
         policy = spec.missing or missing
-        scenarios, ranked, unranked = _settle(matched, model_sets, policy)
+        scenarios, ranked, unranked, partial = _settle(matched, model_sets, policy)
         if not ranked:
             raise ValueError(f"board {spec.name!r}: no model has results in enough of its scenarios to be "
                              f"ranked (missing = {policy!r})")
         boards.append(Board(spec.name, spec.title or spec.name, spec.description or "", scenarios, policy, True,
-                            ranked, unranked))
+                            ranked, unranked, partial))
         taken.update(scenarios)
     formed = []
     pending = [tuple(s for s in sorted(model_sets) if s not in taken)]
     while pending:
         for linked in _linked_groups(pending.pop(), model_sets):
-            group, ranked, unranked = _settle(linked, model_sets, missing)
+            group, ranked, unranked, partial = _settle(linked, model_sets, missing)
             if not ranked:  # every model lacks too much: each scenario ranks its own models
                 pending.extend((s,) for s in linked)
                 continue
             origin = origin_of(group[0])
             formed.append(Board(_formed_name(group, origin), _formed_title(group, origin, titles),
-                                "", group, missing, False, ranked, unranked))
+                                "", group, missing, False, ranked, unranked, partial))
             if len(group) < len(linked):  # scenarios none of the ranked models has: a board of their own
                 pending.append(tuple(s for s in linked if s not in group))
     formed.sort(key=lambda b: (-len(b.ranked) * len(b.scenarios), b.name))
@@ -143,7 +146,7 @@ def form_boards(model_sets: Mapping[str, frozenset[str]], *, declared: Sequence[
             name = f"{board.name}-{n}"
         names.add(name)
         boards.append(Board(name, board.title, board.description, board.scenarios, board.missing, False,
-                            board.ranked, board.unranked))
+                            board.ranked, board.unranked, board.partial))
     return tuple(boards)
 
 
@@ -180,31 +183,38 @@ def members(scenarios: Sequence[str], model_sets: Mapping[str, frozenset[str]], 
             ) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
     """Return the models ranked on a board of `scenarios` under the `missing` policy, and the others with
     the scenarios they have no results in."""
+    ranked, unranked, _ = _members(scenarios, model_sets, missing)
+    return ranked, unranked
+
+
+def _members(scenarios: Sequence[str], model_sets: Mapping[str, frozenset[str]], missing: str):
+    """Return `members` and the ranked models that lack some scenarios, with those scenarios."""
     if missing not in MISSING_POLICIES:
         raise ValueError(f"missing must be one of {', '.join(MISSING_POLICIES)}, got {missing!r}")
     models = sorted(set().union(*(model_sets[s] for s in scenarios)))
-    ranked, unranked = [], []
+    ranked, unranked, partial = [], [], []
     for model in models:
         lacking = tuple(s for s in scenarios if model not in model_sets[s])
         fillable = all(len(model_sets[s]) >= 2 for s in lacking)
         if not lacking or (fillable and (missing == "lowest"
                                          or (missing == DEFAULT_MISSING and 2 * len(lacking) <= len(scenarios)))):
             ranked.append(model)
+            if lacking:
+                partial.append((model, lacking))
         else:
             unranked.append((model, lacking))
-    return tuple(ranked), tuple(unranked)
+    return tuple(ranked), tuple(unranked), tuple(partial)
 
 
-def _settle(scenarios: Sequence[str], model_sets: Mapping[str, frozenset[str]], missing: str
-            ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
-    """Return the board's scenarios, ranked and unranked models, leaving out scenarios in which no ranked
-    model has a result (their only models lack too much of the rest), until none is left to leave out."""
+def _settle(scenarios: Sequence[str], model_sets: Mapping[str, frozenset[str]], missing: str):
+    """Return the board's scenarios, ranked, unranked and partial models, leaving out scenarios in which no
+    ranked model has a result (their only models lack too much of the rest), until none is left to leave out."""
     scenarios = tuple(scenarios)
     while True:
-        ranked, unranked = members(scenarios, model_sets, missing)
+        ranked, unranked, partial = _members(scenarios, model_sets, missing)
         kept = tuple(s for s in scenarios if model_sets[s] & set(ranked))
         if kept == scenarios or not kept:
-            return scenarios, ranked, unranked
+            return scenarios, ranked, unranked, partial
         scenarios = kept
 
 
@@ -262,10 +272,11 @@ def _short(scenario: str) -> str:
 
 
 def similar_model_names(models: Sequence[str]) -> list[tuple[str, ...]]:
-    """Return groups of model names that differ only by case, spacing or an organisation prefix
-    (``openai/gpt-4o``, ``gpt-4o``, ``GPT 4o``): likely one model loaded under several names."""
+    """Return groups of model names that differ only by spacing or an organisation prefix, and perhaps case
+    (``openai/gpt-4o``, ``gpt-4o``, ``GPT 4o``): likely one model loaded under several names. Names that differ
+    by case alone are left out: loading already warns about them."""
     groups: dict[str, list[str]] = {}
     for model in sorted(set(models)):
         key = re.sub(r"[\s_-]+", "", model.rsplit("/", 1)[-1].lower())
         groups.setdefault(key, []).append(model)
-    return [tuple(g) for g in groups.values() if len(g) > 1]
+    return [tuple(g) for g in groups.values() if len({m.lower() for m in g}) > 1]

@@ -170,10 +170,10 @@ def _board_settings(settings) -> BoardSettings:
 
 
 def _print_boards(boards: tuple, sizes: tuple[int, ...]) -> None:
-    """Print the boards the results form, when there are several: what each ranks."""
-    if len(boards) < 2:
+    """Print the boards the results form: what each ranks."""
+    if not boards:
         return
-    typer.echo(f"{len(boards)} boards, each ranked on its own:", err=True)
+    typer.echo("1 board:" if len(boards) == 1 else f"{len(boards)} boards, each ranked on its own:", err=True)
     for board, items in zip(boards, sizes, strict=True):
         unranked = f", {len(board.unranked):,} not ranked" if board.unranked else ""
         typer.echo(f"  {board.name} ({board.title}): {_plural(len(board.scenarios), 'scenario')}, "
@@ -254,10 +254,11 @@ def build(
     _print_warnings((*report.update.warnings, *report.warnings))
     _print_times(times, quiet)
     if report.site_unchanged:
-        typer.echo(f"ranked {report.update.n_models:,} models; the site in {out}/ was built from the same data, "
-                   "analyses and settings: left as it is", err=True)
+        typer.echo(f"ranked {_plural(report.update.n_models, 'model')}; the site in {out}/ was built from the same "
+                   "data, analyses and settings: left as it is", err=True)
     else:
-        typer.echo(f"ranked {report.update.n_models:,} models; wrote {len(report.files):,} files to {out}/", err=True)
+        typer.echo(f"ranked {_plural(report.update.n_models, 'model')}; wrote {len(report.files):,} files to {out}/",
+                   err=True)
 
 
 def _lower_is_better(settings, option: list[str] | None) -> tuple[str, ...]:
@@ -324,7 +325,7 @@ def ingest(
     _print_boards(report.boards, report.board_items)
     _print_warnings(report.warnings)
     _print_times(times, quiet)
-    typer.echo(f"{db}: {report.n_models:,} models ranked", err=True)
+    typer.echo(f"{db}: {_plural(report.n_models, 'model')} ranked", err=True)
 
 
 @app.command()

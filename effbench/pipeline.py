@@ -208,9 +208,12 @@ def board_warnings(formed: Sequence[Board], models: Sequence[str]) -> list[str]:
     """Return what a user should know about the boards: results that share no scenario, and model names
     that differ only by case, spacing or an organisation prefix (one model under two names?)."""
     warnings = []
-    if len(formed) > 1:
-        warnings.append(f"the results form {len(formed)} boards whose scenarios were evaluated on different models: "
-                        f"{', '.join(b.name for b in formed)}; each is ranked on its own, never on one table")
+    from_data = [b.name for b in formed if not b.declared]
+    if len(formed) > 1 and from_data:  # declared boards are the maintainer's choice: no surprise to warn of
+        warnings.append(f"the results form {len(formed)} boards, ranked apart: {', '.join(b.name for b in formed)}"
+                        + (f" (formed from the data, since their scenarios were evaluated on different models: "
+                           f"{', '.join(from_data)})" if len(from_data) < len(formed) else
+                           "; their scenarios were evaluated on different models"))
     for names in boards.similar_model_names(models):
         warnings.append(f"models {', '.join(repr(n) for n in names)} differ only by case, spacing or an "
                         "organisation prefix: if they are one model, load them under one name")
@@ -218,8 +221,8 @@ def board_warnings(formed: Sequence[Board], models: Sequence[str]) -> list[str]:
 
 
 def pick_board(con: duckdb.DuckDBPyConnection, name: str | None, model: str | None = None) -> Board:
-    """Return the stored board called `name`; without a name, the only board (or the only one `model` is
-    ranked on), else an error listing the boards to choose from with --board."""
+    """Return the stored board called `name`; without a name, the only board, or the only one `model` is
+    ranked on; else an error that lists the boards to choose from with --board."""
     stored = store.stored_boards(con)
     if not stored:
         raise EffbenchError("the database has no boards yet; run `effbench build` or `effbench ingest` first")
@@ -228,12 +231,23 @@ def pick_board(con: duckdb.DuckDBPyConnection, name: str | None, model: str | No
             if board.name == name:
                 return board
         raise EffbenchError(f"no board named {name!r}; the boards are {', '.join(b.name for b in stored)}")
-    candidates = [b for b in stored if model in b.ranked] if model is not None and len(stored) > 1 else stored
-    if len(candidates) == 1:
-        return candidates[0]
-    candidates = candidates or stored
-    raise EffbenchError(f"the database holds {len(candidates)} boards{f' with {model}' if model else ''}: "
-                        f"{', '.join(b.name for b in candidates)}; choose one with --board")
+    if len(stored) == 1:
+        return stored[0]
+    names = ", ".join(b.name for b in stored)
+    if model is None:
+        raise EffbenchError(f"the database holds {len(stored)} boards: {names}; choose one with --board")
+    ranked_on = [b for b in stored if model in b.ranked]
+    if len(ranked_on) == 1:
+        return ranked_on[0]
+    if ranked_on:
+        raise EffbenchError(f"{model} is ranked on {len(ranked_on)} boards: {', '.join(b.name for b in ranked_on)}; "
+                            "choose one with --board")
+    listed = [b.name for b in stored if model in dict(b.unranked)]
+    if listed:
+        raise EffbenchError(f"{model} has results on {', '.join(listed)} but is not ranked there (see the board's "
+                            "'Not ranked here'); choose a board with --board")
+    raise EffbenchError(f"{model} has no results on any board; to start it as a new model, add --new and "
+                        f"--board (one of {names})")
 
 
 def _sources_to_load(
@@ -438,6 +452,10 @@ def flash_plan(db: Path, model: str, config: flash.FlashConfig, *, new: bool = F
     with store.open_store(db, read_only=True) as con:
         board = pick_board(con, board_name, None if new else model)
         results = _flash_results(con, board)
+    lacking = dict(board.unranked).get(model)
+    if lacking is not None and not new:
+        raise EffbenchError(f"{model} has results on board {board.name} but is not ranked there (no results in "
+                            f"{', '.join(lacking)}); Flash plans a ranked model's next items")
     if model not in results.models and not new:
         close = difflib.get_close_matches(model, results.models, n=3, cutoff=0.6)
         if not close:

@@ -255,9 +255,9 @@ CREATE TABLE IF NOT EXISTS board_models (
     board VARCHAR NOT NULL,
     model VARCHAR NOT NULL,
     ranked BOOLEAN NOT NULL,
-    missing_scenarios VARCHAR[] NOT NULL
+    no_results_in VARCHAR[] NOT NULL
 );
-COMMENT ON TABLE board_models IS 'Every model with results on a board: whether it is ranked there, and the board''s scenarios it has no results in. A model that is not ranked is listed on the board without a rank or a score.';
+COMMENT ON TABLE board_models IS 'Every model with results on a board: whether it is ranked there, and no_results_in, the board''s scenarios it has no results in (empty for a model with all of them). A model that is not ranked is listed on the board without a rank or a score.';
 
 ALTER TABLE analyses ADD COLUMN IF NOT EXISTS board VARCHAR;
 ALTER TABLE rank_intervals ADD COLUMN IF NOT EXISTS board VARCHAR;

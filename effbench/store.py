@@ -526,13 +526,11 @@ def save_boards(con: duckdb.DuckDBPyConnection, boards: Sequence[Board]) -> None
     info = pd.DataFrame({"board": names, "position": range(len(boards)), "title": [b.title for b in boards],
                          "description": [b.description for b in boards], "missing": [b.missing for b in boards],
                          "declared": [b.declared for b in boards]})
-    models = pd.DataFrame({
-        "board": [b.name for b in boards for _ in (*b.ranked, *b.unranked)],
-        "model": [m for b in boards for m in (*b.ranked, *(u[0] for u in b.unranked))],
-        "ranked": [r for b in boards for r in (*(True for _ in b.ranked), *(False for _ in b.unranked))],
-        "missing_scenarios": [list(u) for b in boards for u in (*(() for _ in b.ranked),
-                                                                 *(u[1] for u in b.unranked))],
-    }).astype({"board": object, "model": object, "missing_scenarios": object})
+    rows = [(b.name, m, True, list(dict(b.partial).get(m, ()))) for b in boards for m in b.ranked]
+    rows += [(b.name, m, False, list(lacking)) for b in boards for m, lacking in b.unranked]
+    models = pd.DataFrame({"board": [r[0] for r in rows], "model": [r[1] for r in rows],
+                           "ranked": [r[2] for r in rows], "no_results_in": [r[3] for r in rows]},
+                          ).astype({"board": object, "model": object, "no_results_in": object})
     with transaction(con):
         for table, frame in (("boards", membership), ("board_info", info), ("board_models", models)):
             con.execute(f"DELETE FROM {table}")
@@ -552,15 +550,18 @@ def stored_boards(con: duckdb.DuckDBPyConnection) -> tuple[Board, ...]:
         scenarios.setdefault(board, []).append(scenario)
     ranked: dict[str, list[str]] = {}
     unranked: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    partial: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for board, model, is_ranked, lacking in con.execute(
-            "SELECT board, model, ranked, missing_scenarios FROM board_models ORDER BY board, model").fetchall():
+            "SELECT board, model, ranked, no_results_in FROM board_models ORDER BY board, model").fetchall():
         if is_ranked:
             ranked.setdefault(board, []).append(model)
+            if lacking:
+                partial.setdefault(board, []).append((model, tuple(lacking)))
         else:
             unranked.setdefault(board, []).append((model, tuple(lacking)))
     return tuple(
         Board(name, title, description, tuple(scenarios.get(name, ())), missing, declared,
-              tuple(ranked.get(name, ())), tuple(unranked.get(name, ())))
+              tuple(ranked.get(name, ())), tuple(unranked.get(name, ())), tuple(partial.get(name, ())))
         for name, title, description, missing, declared in con.execute(
             "SELECT board, title, description, missing, declared FROM board_info ORDER BY position").fetchall()
     )
@@ -776,7 +777,7 @@ class SiteData:
     unscored_models: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"model": []}))
     # Models with results on the board that its `missing` policy does not rank, with the scenarios they lack.
     unranked_models: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({"model": [], "missing_scenarios": []}))
+        default_factory=lambda: pd.DataFrame({"model": [], "no_results_in": []}))
     board: Board | None = None  # the board these data are of
 
 
@@ -810,7 +811,7 @@ SITE_QUERIES = {
     "scenario_weights": "SELECT * EXCLUDE (board) FROM scenario_weights WHERE board = $board ORDER BY scenario",
     "micro_ranking": "SELECT model, rank, micro_rank, micro_rank_lo, micro_rank_hi, micro_score FROM rank_intervals"
                      " WHERE board = $board ORDER BY micro_rank, model",
-    "unranked_models": "SELECT model, missing_scenarios FROM board_models WHERE board = $board AND NOT ranked"
+    "unranked_models": "SELECT model, no_results_in FROM board_models WHERE board = $board AND NOT ranked"
                        " ORDER BY model",
 }
 # On a site of several boards, the tables that are not analyses are narrowed to the board.

@@ -45,6 +45,11 @@ def test_a_scenario_of_one_model_joins_only_scenarios_of_that_same_model():
     assert [b.scenarios for b in form_boards(sets(a="x", b="x"))] == [("a", "b")]
 
 
+def test_a_board_records_which_scenarios_its_ranked_partial_models_lack():
+    board = form_boards(sets(a="xyz", b="xyz", c="xy"))[0]
+    assert board.ranked == ("x", "y", "z") and board.partial == (("z", ("c",)),)
+
+
 def test_the_missing_policy_decides_who_is_ranked():
     model_sets = sets(a="xyz", b="xyz", c="xy", d="xy")  # z lacks half the scenarios
     assert members(("a", "b", "c", "d"), model_sets, "lowest-if-half") == (("x", "y", "z"), ())
@@ -66,8 +71,10 @@ def test_declared_boards_take_names_globs_and_tags_and_the_rest_forms_boards():
     assert [(b.name, b.scenarios, b.declared) for b in boards] == [
         ("knowledge", ("mmlu:law", "mmlu:math"), True), ("safety", ("bbq",), True), ("table-other", ("other",), False)]
     assert boards[1].missing == "exclude" and boards[0].title == "Knowledge"
-    with pytest.raises(ValueError, match="'nothing': no scenario matches gsm8k"):
+    with pytest.raises(ValueError, match="'nothing': no scenario matches 'gsm8k'"):
         form_boards(model_sets, declared=(BoardSpec("nothing", scenarios=("gsm8k",)),))
+    with pytest.raises(ValueError, match="'typo': no scenario matches 'bqq'"):  # one mistyped name of several
+        form_boards(model_sets, declared=(BoardSpec("typo", scenarios=("bbq", "bqq")),))
 
 
 def test_formed_boards_are_named_after_their_origin():
@@ -80,6 +87,7 @@ def test_formed_boards_are_named_after_their_origin():
 def test_names_that_differ_only_by_case_spacing_or_organisation_are_found():
     assert similar_model_names(["openai/gpt-4o", "gpt-4o", "GPT 4o", "claude", "Claude-2"]) == [
         ("GPT 4o", "gpt-4o", "openai/gpt-4o")]
+    assert similar_model_names(["Yi-6B", "yi-6b"]) == []  # case alone: the load warns about these already
 
 
 def test_settings_declare_boards_and_the_policy(tmp_path):
@@ -201,6 +209,27 @@ def test_a_model_with_too_few_scenarios_is_listed_but_not_ranked(tmp_path):
     assert MODELS[0] not in {r[0] for r in board_rows(tmp_path / "e.duckdb")}
     index = (report.out / "index.html").read_text()
     assert "Not ranked here" in index and f"{MODELS[0]}: no results in {', '.join(SCENARIOS[:3])}" in index
+    assert "fewer than half of its scenarios" in index
+    with duckdb.connect(str(tmp_path / "e.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT ranked, no_results_in FROM board_models WHERE model = ?", [MODELS[0]]).fetchone() == (
+            False, list(SCENARIOS[:3]))
+    plan = runner.invoke(app, ["flash", "plan", MODELS[0], "--db", str(tmp_path / "e.duckdb"),
+                               "--out", str(tmp_path / "n.csv")])
+    assert plan.exit_code == 1 and "is not ranked there (no results in" in plan.output
+
+
+def test_a_board_that_ranks_only_complete_models_says_so(tmp_path):
+    suite = write_suite(tmp_path, skip=((MODELS[0], "xstest"),))
+    settings = tmp_path / "effbench.toml"
+    settings.write_text('[[boards]]\nname = "safety"\ntitle = "Safety"\ndescription = "Five safety scenarios."\n'
+                        'scenarios = ["*"]\nmissing = "exclude"\n')
+    result = runner.invoke(app, ["build", str(suite), "--db", str(tmp_path / "e.duckdb"), "--out",
+                                 str(tmp_path / "site"), "--config", str(settings), "--resamples", "100"])
+    assert result.exit_code == 0, result.output
+    assert "1 board:" in result.output and "boards, ranked apart" not in result.output
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert "Only models with results in every scenario are ranked here." in index
+    assert "counts at the lowest score" not in index and "but not in every one of its scenarios" in index
 
 
 def test_commands_take_a_board_where_there_are_several(five_sources, tmp_path):
@@ -213,9 +242,12 @@ def test_commands_take_a_board_where_there_are_several(five_sources, tmp_path):
     assert result.exit_code == 0 and "openai/gpt-4o" in result.output and "alpaca-7b" not in result.output
     result = runner.invoke(app, ["dior", "--db", str(db), "--board", "no-such-board"])
     assert result.exit_code == 1 and "no board named 'no-such-board'" in result.output
-    # A model on one board only needs no --board.
+    # A model on one board only needs no --board; a model on none is told so, not given a list of boards.
     plan = runner.invoke(app, ["flash", "plan", "openai/gpt-4o", "--db", str(db), "--out", str(tmp_path / "n.csv")])
     assert plan.exit_code == 0, plan.output
+    plan = runner.invoke(app, ["flash", "plan", "nobody", "--db", str(db), "--out", str(tmp_path / "n.csv")])
+    assert plan.exit_code == 1 and "nobody has no results on any board; to start it as a new model, add --new" in (
+        plan.output)
 
 
 def test_the_load_report_names_the_boards_and_names_that_look_alike(tmp_path):

@@ -56,6 +56,7 @@ class Page:
     overview: str = ""  # on a site of several boards, the overview of them all ("" on a site of one board)
     board_title: str = ""  # on a site of several boards, the title of the board this page is of
     board_links: tuple[Link, ...] = ()  # the overview page's navigation: every board
+    leaderboard_query: str = "from leaderboard"  # DuckDB's query of this page's leaderboard in the database
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class IndexPage:
     rows_file: str = ""  # the rest of the rows (a script), relative to the index; "" when all are shown
     full_table: str = ""  # the leaderboard's CSV, for readers without JavaScript
     unranked: tuple[str, ...] = ()  # "model: no results in a, b": models on the board its policy does not rank
+    unranked_reason: str = ""  # why, by the board's policy
+    board_description: str = ""  # on a site of several boards, what the board is (from its declaration)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from scipy import stats as scipy_stats
 
 from effbench import __version__
+from effbench.boards import Board
 from effbench.compare import Comparisons
 from effbench.config import SiteConfig
 from effbench.examples import EXAMPLES, data_path
@@ -138,8 +139,8 @@ class SiteIndex:
             overall_rank=dict(zip(board["model"], board["rank"], strict=True)),
             flash_rows={r.model: r for r in default_flash.itertuples(index=False)},
             has_flash_page=data.flash_analysis is not None and not data.flash.empty,
-            comparisons=comparisons, settings=settings or SiteConfig(), trends=trends, database_bytes=database_bytes,
-            nav=nav,
+            comparisons=comparisons if len(models) > 1 else None,  # one model: nothing to compare
+            settings=settings or SiteConfig(), trends=trends, database_bytes=database_bytes, nav=nav,
         )
 
     @property
@@ -181,6 +182,8 @@ class SiteIndex:
                               for target, label in (self.trends.pages() if self.trends else ())),
             overview=self.shared(path, OVERVIEW_PAGE) if self.nav else "",
             board_title=self.nav.title if self.nav else "",
+            leaderboard_query="from leaderboard" + (
+                " where board = '{}'".format(self.nav.name.replace("'", "''")) if self.nav else ""),
         )
 
 
@@ -307,7 +310,7 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage],
         has_open_weights=any(row.open_weights for row in rows),
         params_chart=_params_chart(board, meta, site.confidence),
         summary=_summary(board, site.confidence) + tuple(data.recommendations["text"][:1]),
-        coverage_policy=_coverage_policy(board) + _unranked_and_direction(site.data),
+        coverage_policy=_coverage_policy(board, data.board) + _unranked_and_direction(site.data),
         chart=interval_plot(
             [IntervalPoint(m, float(r), as_float(lo), as_float(hi))
              for m, r, lo, hi in zip(board["model"][:INDEX_ROWS], board["rank"][:INDEX_ROWS],
@@ -323,7 +326,9 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage],
         rows_file=relative_url("index.html", LEADERBOARD_ROWS) if more else "",
         full_table=relative_url("index.html", "data/leaderboard.csv"),
         unranked=tuple(f"{m}: no results in {', '.join(lacking)}" for m, lacking in
-                       zip(data.unranked_models["model"], data.unranked_models["missing_scenarios"], strict=True)),
+                       zip(data.unranked_models["model"], data.unranked_models["no_results_in"], strict=True)),
+        unranked_reason=_unranked_reason(data.board),
+        board_description=data.board.description if site.nav and data.board else "",
     )
     if not more:
         return [page], board_downloads
@@ -472,9 +477,9 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
             score_text=format_score(rec.score) + (
                 f" ({site.confidence} interval {format_interval(rec.score_lo, rec.score_hi)})"
                 if not missing(rec.score_lo) else ""),
-            coverage_text=(f"{int(rec.n_scenarios)} scenarios (one aggregated score each, no items)"
+            coverage_text=(f"{_plural(int(rec.n_scenarios), 'scenario')} (one aggregated score each, no items)"
                            if missing(rec.coverage) else
-                           f"{int(rec.n_items):,} items in {int(rec.n_scenarios)} scenarios "
+                           f"{_plural(int(rec.n_items), 'item')} in {_plural(int(rec.n_scenarios), 'scenario')} "
                            f"({rec.coverage:.1%} of all items)"),
             metadata=_metadata_items(metadata, rec.model),
             rows=result_rows,
@@ -789,16 +794,35 @@ def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def _coverage_policy(board: pd.DataFrame) -> str:
+# What each `missing` policy of a board means, said under its table.
+MISSING_POLICY_TEXT = {
+    "lowest-if-half": ("A model with results in at least half of the scenarios is ranked; a scenario it has no "
+                       "results in counts at the lowest score any model has there, so skipping a scenario never "
+                       "raises a model (it is marked partial)."),
+    "lowest": ("A scenario a model has no results in counts at the lowest score any model has there, so skipping "
+               "a scenario never raises a model (it is marked partial)."),
+    "exclude": "Only models with results in every scenario are ranked here.",
+}
+
+
+def _coverage_policy(board: pd.DataFrame, of: Board | None = None) -> str:
     partial = board[board["coverage"].fillna(1) < 1]
     policy = ("A model's score in a scenario is its mean over the items it was evaluated on; items it was not "
-              "evaluated on are left out, never counted as wrong. A scenario a model has no results in counts at "
-              "the lowest score any model has there, so skipping a scenario never raises a model (it is marked "
-              "partial).")
+              "evaluated on are left out, never counted as wrong. "
+              + MISSING_POLICY_TEXT[of.missing if of else "lowest"])
     if partial.empty:
         return policy + " Every model here was evaluated on every item."
     names = ", ".join(f"{m} ({c:.1%})" for m, c in zip(partial["model"], partial["coverage"], strict=True))
     return policy + f" Models evaluated on part of the items: {names}."
+
+
+def _unranked_reason(board: Board | None) -> str:
+    """Return why the models under "Not ranked here" are not ranked, by the board's `missing` policy."""
+    if board is not None and board.missing == "exclude":
+        return ("These models have results on this board but not in every one of its scenarios, which it asks of a "
+                "ranked model.")
+    return ("These models have results on this board, but in fewer than half of its scenarios, or lack a "
+            "scenario that fewer than two models were evaluated on: a rank would rest on scores they did not earn.")
 
 
 def _unranked_and_direction(data: SiteData) -> str:
