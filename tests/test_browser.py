@@ -300,6 +300,46 @@ def test_a_note_opens_on_focus(watched, base_url):
         marker.blur()
 
 
+FIRST_ROWS = {1400: 5, 390: 3}  # models whose rank, name and score show on the first screen
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_table_comes_first(browser, base_url, width):
+    watched = Watched(browser, viewport={"width": width, "height": 900 if width == 1400 else 844},
+                      is_mobile=width < 500)
+    page = watched.page
+    page.goto(base_url + "index.html")
+    page.wait_for_load_state("networkidle")
+    bottoms = page.eval_on_selector_all("#leaderboard tr.model-row", """rows => rows.map(r =>
+      [...r.querySelectorAll('.rank-col, .model-col, .score-col')].map(c => c.getBoundingClientRect().bottom))""")
+    height = page.viewport_size["height"]
+    assert all(bottom <= height for bottom in bottoms[FIRST_ROWS[width] - 1]), (width, bottoms[:5], height)
+    watched.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_open_note_is_on_top_of_the_table_and_in_view(browser, base_url, width):
+    watched = _open(browser, base_url, "index.html", width=width)
+    page = watched.page
+    markers = page.locator("#leaderboard .note-marker")
+    for index in range(markers.count()):
+        marker = markers.nth(index)
+        marker.scroll_into_view_if_needed()
+        marker.focus()
+        tip = page.locator("#" + marker.get_attribute("aria-describedby"))
+        tip.scroll_into_view_if_needed()  # a note of the last row on screen opens below the fold
+        box = tip.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, box)
+        for fx, fy in ((0.5, 0.5), (0.9, 0.5), (0.5, 0.9)):  # what shows there is the note, not a cell over it
+            on_top = page.evaluate("([x, y, id]) => { const e = document.elementFromPoint(x, y);"
+                                   " return !!e && !!e.closest('#' + CSS.escape(id)); }",
+                                   [box["x"] + fx * box["width"], box["y"] + fy * box["height"],
+                                    marker.get_attribute("aria-describedby")])
+            assert on_top, (width, index, fx, fy)
+        marker.blur()
+    watched.close()
+
+
 def test_the_skip_link_jumps_to_the_table(watched, base_url):
     page = watched.page
     page.goto(base_url + "index.html")
