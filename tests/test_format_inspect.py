@@ -17,15 +17,19 @@ FIXTURE = Path(__file__).parent / "data" / "formats" / "inspect"
 SHARED = Path("/work/shared/formats")
 JSON_LOG = FIXTURE / "data_arc_qwen.json"
 EVAL_LOG = FIXTURE / "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval"
+# Logs written by running inspect-ai 0.3.285 with its stand-in model (see current/README.md).
+CURRENT = FIXTURE / "current"
+CURRENT_LOGS = sorted(p for p in list_files(CURRENT) if p.suffix in (".eval", ".json") and p.name != "logs.json"
+                      and p.name != "eval-set.json")
 # Hand counts: data_arc_qwen.json's 3 samples score C, I, I (1 of 3 correct); the .eval's
 # summaries.json scores 10 samples C except ids 3 and 7 (8 of 10 correct).
 EXPECTED = {"ollama/qwen2.5:0.5b": 1 / 3, "openai/gpt-4o-mini": 8 / 10}
 
 
 def test_find_detects_logs_from_folder_parent_and_file():
-    assert inspect_ai.find(FIXTURE, list_files(FIXTURE)) == [EVAL_LOG, JSON_LOG]
+    assert inspect_ai.find(FIXTURE, list_files(FIXTURE)) == sorted([EVAL_LOG, *CURRENT_LOGS, JSON_LOG])
     parent = FIXTURE.parent
-    assert sorted(inspect_ai.find(parent, list_files(parent))) == [EVAL_LOG, JSON_LOG]
+    assert sorted(inspect_ai.find(parent, list_files(parent))) == sorted([EVAL_LOG, *CURRENT_LOGS, JSON_LOG])
     assert inspect_ai.find(JSON_LOG, [JSON_LOG]) == [JSON_LOG]
 
 
@@ -111,7 +115,7 @@ def test_broken_log_is_one_clear_error(tmp_path):
 
 def test_cli_ingest_loads_the_folder(tmp_path):
     db = tmp_path / "t.duckdb"
-    result = CliRunner().invoke(app, ["ingest", str(FIXTURE), "--db", str(db)])
+    result = CliRunner().invoke(app, ["ingest", str(EVAL_LOG), str(JSON_LOG), "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "inspect" in result.output
     con = duckdb.connect(str(db), read_only=True)
@@ -153,3 +157,37 @@ def test_first_eval_layout_and_samples_without_summaries(tmp_path):
         archive.writestr("samples/2_epoch_1/events/0.json", json.dumps([]))
     read = inspect_ai.read(bare, ReadOptions())
     assert read.items.set_index("item_id")["score"].to_dict() == {"1": 0.25, "2": 1.0}
+
+
+def test_zstandard_eval_log_of_the_current_release():
+    """inspect-ai 0.3.285 compresses .eval entries with Zstandard (zip method 93)."""
+    log = CURRENT / "toy_zstd.eval"
+    with zipfile.ZipFile(log) as archive:  # the standard library's zipfile lists a method-93 zip, but cannot read it
+        assert {info.compress_type for info in archive.infolist()} == {93}
+    read = inspect_ai.read(log, ReadOptions())
+    # includes(): the stand-in model's answer holds "mockllm" (samples 1 and 3), not "paris"; Inspect says 0.5
+    assert read.items.set_index("item_id")["score"].to_dict() == {"1": 1.0, "2": 0.0, "3": 1.0, "4": 0.0}
+    json_read = inspect_ai.read(CURRENT / "toy.json", ReadOptions())
+    assert json_read.items["score"].tolist() == read.items["score"].tolist()
+
+
+def test_a_broken_log_beside_readable_ones_is_one_clear_line(tmp_path):
+    """A .eval whose compressed scores are damaged stops the load with one line naming it (never an
+    internal error), and nothing is loaded."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "toy.json").write_bytes((CURRENT / "toy.json").read_bytes())
+    source = CURRENT / "epochs_max.eval"
+    with zipfile.ZipFile(source) as archive:
+        entry = archive.getinfo("summaries.json")
+    data = source.read_bytes()
+    start = entry.header_offset + 30 + len(entry.filename) + len(entry.extra) + 20  # inside the compressed bytes
+    (folder / "epochs_max.eval").write_bytes(data[:start] + bytes(b ^ 0xFF for b in data[start:start + 50])
+                                             + data[start + 50:])
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(db)])
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    error = [line for line in result.output.splitlines() if line.startswith("effbench: error:")]
+    assert len(error) == 1 and "epochs_max.eval: a damaged entry" in error[0], result.output
+    assert not db.exists()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
-import zipfile
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +31,19 @@ import pandas as pd
 
 from effbench.errors import EffbenchError
 from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions
+
+# Inspect writes .eval entries with Zstandard (zip method 93) since 0.3.206; Python's own zipfile reads
+# them from 3.14, and backports-zstd carries the same zipfile for older versions.
+if sys.version_info >= (3, 14):
+    import zipfile
+else:
+    try:
+        from backports.zstd import zipfile
+    except ImportError:  # without the backport, deflate logs still read and Zstandard ones say why not
+        import zipfile
+# What a damaged entry raises while it is decompressed (zlib.error, ZstdError, ...): all are Exceptions
+# of their own modules, so they are told apart from effbench's own errors by their module.
+_DECOMPRESSION_MODULES = ("zlib", "backports.zstd", "compression.zstd", "_zstd", "bz2", "lzma", "_lzma")
 
 NAME = "inspect"
 DESCRIPTION = "Inspect AI logs (.json and .eval): task x model x sample x epoch, one scorer per task"
@@ -288,6 +301,13 @@ def _read_eval_zip(unit: Path) -> tuple[dict, list, list]:
             reductions = _reduction_records(unit, load("reductions.json")) if "reductions.json" in present else []
     except zipfile.BadZipFile as error:
         raise EffbenchError(f"{unit}: not a readable .eval (zip) file: {error}") from None
+    except NotImplementedError as error:  # a compression method this Python's zipfile lacks
+        hint = " (Zstandard: install backports-zstd)" if getattr(zipfile, "ZIP_ZSTANDARD", None) is None else ""
+        raise EffbenchError(f"{unit}: cannot read the .eval (zip) file: {error}{hint}") from None
+    except Exception as error:
+        if not isinstance(error, OSError | EOFError) and type(error).__module__ not in _DECOMPRESSION_MODULES:
+            raise
+        raise EffbenchError(f"{unit}: a damaged entry in the .eval (zip) file: {error}") from None
     return header, samples, reductions
 
 
