@@ -191,3 +191,36 @@ def test_a_broken_log_beside_readable_ones_is_one_clear_line(tmp_path):
     error = [line for line in result.output.splitlines() if line.startswith("effbench: error:")]
     assert len(error) == 1 and "epochs_max.eval: a damaged entry" in error[0], result.output
     assert not db.exists()
+
+
+@pytest.mark.parametrize(("log", "reducer", "expected"), [
+    # Per sample correct in epochs {1,2,3}, {2}, {3}, {}: max gives 1, 1, 1, 0 and Inspect reports accuracy
+    # 0.75 (the mean of the 12 epoch rows would be 5/12); mode gives 1, 0, 0, 0 and Inspect's headline 0.25.
+    ("epochs_max.eval", "max", {"1": 1.0, "2": 1.0, "3": 1.0, "4": 0.0}),
+    ("epochs_two_reducers.eval", "mode", {"1": 1.0, "2": 0.0, "3": 0.0, "4": 0.0}),
+])
+def test_epochs_load_with_the_reducer_the_log_declares(tmp_path, log, reducer, expected):
+    read = inspect_ai.read(CURRENT / log, ReadOptions())
+    assert read.items.set_index("item_id")["score"].to_dict() == expected
+    assert read.options["epoch_reducer"] == reducer
+    assert any(f"reduced by {reducer!r}" in note for note in read.notes)
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(CURRENT / log), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        aggregate = json.loads(_header(CURRENT / log))["results"]["scores"][0]["metrics"]["accuracy"]["value"]
+        assert con.execute("select avg(score) from scores").fetchone()[0] == pytest.approx(aggregate)
+
+
+def _header(log: Path) -> bytes:
+    """Return the log's header.json, read with the zipfile that reads Zstandard (the adapter's)."""
+    with inspect_ai.zipfile.ZipFile(log) as archive:
+        return archive.read("header.json")
+
+
+def test_a_log_that_declares_more_epochs_than_it_holds_says_so():
+    read = inspect_ai.read(CURRENT / "epochs_cut_short.eval", ReadOptions())
+    assert any("declares 4 epochs but its samples were scored in 1" in note for note in read.notes)
+    assert any("'error'" in note for note in read.notes)
+    # epoch 1: sample 1 ("mockllm" in the answer) correct, sample 2 not; the failed epoch-2 sample is not evaluated
+    assert read.items.dropna()["score"].tolist() == [1.0, 0.0]
