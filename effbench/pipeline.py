@@ -130,7 +130,8 @@ def update(
             with progress.stage("load"):
                 reports = store.ingest(con, _sources_to_load(con, sources, example, default_example))
             if not store.has_results(con):
-                raise EffbenchError(f"{db}: no results loaded yet; give result files or --example")
+                raise EffbenchError(_why_nothing_loaded(reports) or f"{db}: no results loaded yet; give result files "
+                                    "or --example")
             if lower_is_better:
                 store.declare_lower_is_better(con, lower_is_better)
             warnings = tuple(store.scale_warnings(con))
@@ -149,6 +150,13 @@ def update(
                 leftover.unlink(missing_ok=True)
         raise
     return UpdateReport(tuple(reports), recomputed, n_models, warnings)
+
+
+def _why_nothing_loaded(reports: Sequence[LoadReport]) -> str | None:
+    """Return one line with what the loads said about why they held no results, if they said anything."""
+    reasons = [f"{report.path}: {'; '.join(report.notes)}" for report in reports
+               if not report.already_loaded and report.notes]
+    return "nothing loaded: " + " | ".join(reasons) if reasons else None
 
 
 def _sources_to_load(

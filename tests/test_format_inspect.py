@@ -224,3 +224,24 @@ def test_a_log_that_declares_more_epochs_than_it_holds_says_so():
     assert any("'error'" in note for note in read.notes)
     # epoch 1: sample 1 ("mockllm" in the answer) correct, sample 2 not; the failed epoch-2 sample is not evaluated
     assert read.items.dropna()["score"].tolist() == [1.0, 0.0]
+
+
+def test_a_single_log_with_nothing_loadable_says_why(tmp_path):
+    """Alone on the command line, a log whose scorer gives dicts, or an errored log without samples,
+    is refused with the reason (the same the load gives beside loadable logs), and no database is left."""
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(CURRENT / "dict_scores.eval"), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "values are dicts (fluency, accuracy)" in result.output
+    assert "--metric dict_scores=two_part_grade/KEY" in result.output and "no results loaded yet" not in result.output
+    assert not db.exists()
+    errored = _write_log(tmp_path / "errored.json", [], status="error")
+    result = CliRunner().invoke(app, ["ingest", str(errored), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "errored.json" in result.output and "no samples and no aggregate score" in result.output
+    # The dict scorer's key, named as the note says, loads it: accuracy/mean is 0.5 in the log's results.
+    result = CliRunner().invoke(app, ["ingest", str(CURRENT / "dict_scores.eval"), "--db", str(db),
+                                      "--metric", "dict_scores=two_part_grade/accuracy"])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select avg(score) from scores").fetchone()[0] == pytest.approx(0.5)
