@@ -87,9 +87,11 @@ def result_sources(paths: Sequence[Path], columns: ColumnMap | None = None, *, f
     result tables read with `columns`, harness files (HELM, lm-eval, ...) with `read_options`."""
     options = read_options or formats.ReadOptions()
     columns = columns or ColumnMap()
+    units = formats.discover(paths, format_name)
+    repeats = formats.plan_runs(units, options)
     return [Source(unit.path, "long", columns) if unit.format == "table"
-            else Source(unit.path, "long", format=unit.format, read_options=options)
-            for unit in formats.discover(paths, format_name)]
+            else Source(unit.path, "long", format=unit.format, read_options=repeats.get(unit.path, options))
+            for unit in units]
 
 
 def example_sources(example: Example) -> list[Source]:

@@ -245,3 +245,20 @@ def test_a_single_log_with_nothing_loadable_says_why(tmp_path):
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select avg(score) from scores").fetchone()[0] == pytest.approx(0.5)
+
+
+def test_an_eval_set_with_a_failed_run_and_its_retry_loads_the_retry(tmp_path):
+    """inspect's eval_set keeps the failed log beside its retry (retry_cleanup=False): --runs latest (the
+    default) loads the finished retry and says what it set aside; --runs error refuses."""
+    failed, retry = sorted((CURRENT / "eval_set_retry").glob("*.eval"))
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(CURRENT / "eval_set_retry"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert f"set aside {failed.name}" in result.output and "unfinished" in result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select distinct file from scores").fetchall() == [(retry.name,)]
+        mean = con.execute("select avg(score) from scores").fetchone()[0]
+    assert mean == pytest.approx(json.loads(_header(retry))["results"]["scores"][0]["metrics"]["accuracy"]["value"])
+    refused = CliRunner().invoke(app, ["ingest", str(CURRENT / "eval_set_retry"), "--db", str(tmp_path / "u.duckdb"),
+                                       "--runs", "error"])
+    assert refused.exit_code == 1 and "also in" in refused.output

@@ -87,6 +87,18 @@ def _companions(record: Path) -> list[Path]:
     return [record.with_name(name) for name in sorted(names) if record.with_name(name).is_file()]
 
 
+def run_started(unit: Path) -> tuple[bool, float | None]:
+    """Return (True, when the record was retrieved: `retrieved_timestamp`, seconds since the epoch; None
+    for an instance file alone)."""
+    if unit.suffix == ".jsonl":
+        return True, None
+    stamp = _load_record(unit).get("retrieved_timestamp")
+    try:
+        return True, float(stamp)
+    except (TypeError, ValueError):
+        return True, None
+
+
 def read(unit: Path, options: ReadOptions) -> FormatRead:
     """Read an aggregate record (with its instance file, if any) or an instance file alone."""
     if unit.suffix == ".jsonl":

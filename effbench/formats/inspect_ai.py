@@ -90,6 +90,27 @@ def _is_json_log(path: Path) -> bool:
     return _JSON_LOG_START.match(start) is not None
 
 
+def run_started(unit: Path) -> tuple[bool, float | None]:
+    """Return whether the log's run finished (`status` ``success``) and when it started (`eval.created`,
+    seconds since the epoch), reading only the header."""
+    if unit.suffix == ".eval":
+        header = _read_eval_zip(unit, header_only=True)[0]
+    else:
+        header = {}
+        with open(unit, encoding="utf-8") as handle:
+            for key, value in _top_level(handle):
+                if key is not None:
+                    header[key] = value
+                if key in (None, "eval"):  # `status` comes before `eval`; the samples come after
+                    break
+    created = (header.get("eval") or {}).get("created")
+    try:
+        when = pd.Timestamp(created).timestamp() if isinstance(created, str) else None
+    except ValueError:
+        when = None
+    return header.get("status", "success") == "success", when
+
+
 def read(unit: Path, options: ReadOptions) -> FormatRead:
     """Read one Inspect log into items (or, for a log without samples, one scenario-level result)."""
     if unit.suffix == ".eval":
@@ -306,7 +327,7 @@ def _reduction_records(unit: Path, reductions: object) -> dict[str, list[tuple]]
                       if sample_id is not None] for reducer, by_sample in by_reducer.items()}
 
 
-def _read_eval_zip(unit: Path) -> tuple[dict, list, dict]:
+def _read_eval_zip(unit: Path, *, header_only: bool = False) -> tuple[dict, list, dict]:
     try:
         with zipfile.ZipFile(unit) as archive:
             names = archive.namelist()
@@ -328,6 +349,8 @@ def _read_eval_zip(unit: Path) -> tuple[dict, list, dict]:
                 header.setdefault("status", "started")
                 if "results.json" in present:  # the first .eval layout kept the status apart
                     header.update(load("results.json"))
+            if header_only:
+                return header, [], {}
             summaries = _summary_entries(names, present)
             if summaries:
                 samples = [_sample_record(unit, s) for name in summaries for s in _as_list(unit, name, load(name))]

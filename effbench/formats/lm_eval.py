@@ -111,6 +111,19 @@ def _samples_task(path: Path, tasks: list[str], date: str | None) -> str | None:
     return max(matches, key=len) if matches else None
 
 
+def run_started(unit: Path) -> tuple[bool, float | None]:
+    """Return (True: a results file is written when its run is done, the run's start time): the file's
+    `date` (seconds since the epoch), else the date id in its name."""
+    date = read_json_object(unit, "a JSON object with field 'results'").get("date")
+    if isinstance(date, int | float) and not isinstance(date, bool):
+        return True, float(date)
+    named = _results_date(unit)
+    if named is None:
+        return True, None
+    day, _, time = named.partition("T")
+    return True, pd.Timestamp(f"{day}T{time.replace('-', ':')}", tz="UTC").timestamp()
+
+
 def read(unit: Path, options: ReadOptions) -> FormatRead:
     """Return the item rows of every leaf task with samples, and aggregates for the others."""
     data = read_json_object(unit, "a JSON object with field 'results'")
