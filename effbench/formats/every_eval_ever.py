@@ -88,15 +88,17 @@ def _companions(record: Path) -> list[Path]:
 
 
 def run_started(unit: Path) -> tuple[bool, float | None]:
-    """Return (True, when the record was retrieved: `retrieved_timestamp`, seconds since the epoch; None
-    for an instance file alone)."""
+    """Return (True, when the evaluation ran: `evaluation_timestamp`, else when the record was retrieved:
+    `retrieved_timestamp`, in seconds since the epoch; None for an instance file alone)."""
     if unit.suffix == ".jsonl":
         return True, None
-    stamp = _load_record(unit).get("retrieved_timestamp")
-    try:
-        return True, float(stamp)
-    except (TypeError, ValueError):
-        return True, None
+    record = _load_record(unit)
+    for stamp in (record.get("evaluation_timestamp"), record.get("retrieved_timestamp")):
+        try:
+            return True, float(stamp)
+        except (TypeError, ValueError):
+            continue
+    return True, None
 
 
 def read(unit: Path, options: ReadOptions) -> FormatRead:
