@@ -217,3 +217,21 @@ def test_a_re_run_in_one_folder_keeps_the_latest_run_and_says_so(tmp_path):
     refused = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(tmp_path / "u.duckdb"), "--runs", "error"])
     assert refused.exit_code == 1
     assert "'local/dummy' on 'tiny_qa' is also in" in refused.output and "--runs latest" in refused.output
+
+
+def test_an_infinite_metric_names_the_samples_file_and_what_loads_instead(tmp_path):
+    """tiny_ratio's length_ratio is infinite for document 3 (lm-eval itself reports Infinity)."""
+    samples = next(INFINITE.glob("samples_*.jsonl"))
+    db = tmp_path / "t.duckdb"
+    refused = CliRunner().invoke(app, ["ingest", str(CURRENT / "infinite"), "--db", str(db),
+                                       "--metric", "tiny_ratio=length_ratio"])
+    assert refused.exit_code == 1
+    assert f"{samples.name}: metric 'length_ratio,none' of task 'tiny_ratio' is infinite for 1 document(s) " \
+           "(doc_id 3); the task loads without it with --metric tiny_ratio=exact_match,none" in refused.output
+    assert not db.exists()
+    loaded = CliRunner().invoke(app, ["ingest", str(CURRENT / "infinite"), "--db", str(db)])
+    assert loaded.exit_code == 0, loaded.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        mean = con.execute("select avg(score) from scores").fetchone()[0]
+    results = json.loads(next(INFINITE.glob("results_*.json")).read_text())["results"]["tiny_ratio"]
+    assert mean == pytest.approx(results["exact_match,none"])

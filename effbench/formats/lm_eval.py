@@ -334,6 +334,7 @@ def _read_samples(path: Path, task: str, metrics: list[str], wanted: str | None,
         if skipped:
             notes.append(f"{path.name}: skipped metric(s) {', '.join(skipped)} of task {task!r}: the per-sample value "
                          "is not a number (a corpus-level metric); took " + metric)
+        _refuse_infinite(path, task, metric, values, rows, metrics, filters)
         frame = pd.DataFrame({
             "item_id": [str(doc_id) for doc_id, _, _ in values],
             "score": [math.nan if v is None else float(v) for _, v, _ in values],
@@ -411,6 +412,26 @@ def _records(path: Path) -> Iterator[tuple[int, object]]:
                 yield number, json.loads(line)
             except ValueError:
                 raise EffbenchError(f"{path}: line {number} is not valid JSON") from None
+
+
+def _refuse_infinite(path: Path, task: str, metric: str, values: list, rows: list, metrics: list[str],
+                     filters: list[str]) -> None:
+    """Refuse a metric with infinite per-document values (no mean takes them), naming the samples file,
+    the metric and the documents, and saying which of the task's other metrics would load instead."""
+    infinite = [str(doc_id) for doc_id, value, _ in values if _is_number(value) and math.isinf(value)]
+    if not infinite:
+        return
+    loadable = []
+    for other in metrics:
+        name, filter_name = _split(other)
+        found = [row.get(name) for _, filt, row, _ in rows if filt == (filter_name or filters[0])]
+        present = [v for v in found if v is not None]
+        if other != metric and present and all(_is_number(v) and math.isfinite(v) for v in present):
+            loadable.append(other)
+    instead = (f"the task loads without it with --metric {task}={loadable[0]}" if loadable
+               else "the task has no other per-document metric to load")
+    raise EffbenchError(f"{path}: metric {metric!r} of task {task!r} is infinite for {len(infinite)} document(s) "
+                        f"(doc_id {', '.join(infinite[:5])}); {instead}")
 
 
 def _is_number(value: object) -> bool:
