@@ -147,3 +147,14 @@ def test_several_records_of_one_model_and_task_keep_the_latest(tmp_path):
     records = {json.loads(p.read_text())["evaluation_results"][0]["evaluation_name"]:
                json.loads(p.read_text())["evaluation_results"][0]["score_details"]["score"] for p in CURRENT_RECORDS}
     assert means == pytest.approx(records)  # the records' own scores: tiny_qa 0.5, tiny_choice 0.75
+
+
+def test_a_record_whose_instance_lines_disagree_says_which_loaded():
+    """The 0.3.0 pair's record says accuracy 0.75; its one instance line scores 1. The lines load, with a
+    note giving both; records whose lines agree (the converted lm-eval runs) have no such note."""
+    read = every_eval_ever.read(PAIR, ReadOptions())
+    assert read.items["score"].tolist() == [1.0]
+    assert f"{PAIR.name}: 'demo-source.demo_bench': the record's score is 0.75, its 1 instance line(s) give 1; " \
+           "loaded the instance lines" in read.notes
+    for record in CURRENT_RECORDS:
+        assert not any("the record's score" in note for note in every_eval_ever.read(record, ReadOptions()).notes)
