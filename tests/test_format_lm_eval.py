@@ -235,3 +235,24 @@ def test_an_infinite_metric_names_the_samples_file_and_what_loads_instead(tmp_pa
         mean = con.execute("select avg(score) from scores").fetchone()[0]
     results = json.loads(next(INFINITE.glob("results_*.json")).read_text())["results"]["tiny_ratio"]
     assert mean == pytest.approx(results["exact_match,none"])
+
+
+def test_a_folder_of_samples_files_without_results_loads_them_with_a_note(tmp_path):
+    """Samples files whose results file is not beside them (copied alone) load per document: the task from
+    the file's name, the model from lm-eval's folder name (local__dummy), the first numeric metric."""
+    folder = tmp_path / "out" / "local__dummy"
+    folder.mkdir(parents=True)
+    samples = sorted(RERUN[0].parent.glob(f"samples_*{RERUN[0].stem.removeprefix('results_')}.jsonl"))
+    for path in samples:
+        shutil.copy(path, folder / path.name)
+    assert find(tmp_path) == sorted(folder / path.name for path in samples)
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "out"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "no results file beside it" in result.output and "model 'local/dummy'" in result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        means = dict(con.execute("select scenario, avg(score) from scores group by scenario").fetchall())
+        assert {row[0] for row in con.execute("select distinct model from scores").fetchall()} == {"local/dummy"}
+    results = json.loads(RERUN[0].read_text())["results"]
+    assert means == pytest.approx({"tiny_qa": results["tiny_qa"]["exact_match,none"],
+                                   "tiny_choice": results["tiny_choice"]["acc,none"]})
