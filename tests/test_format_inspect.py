@@ -262,3 +262,24 @@ def test_an_eval_set_with_a_failed_run_and_its_retry_loads_the_retry(tmp_path):
     refused = CliRunner().invoke(app, ["ingest", str(CURRENT / "eval_set_retry"), "--db", str(tmp_path / "u.duckdb"),
                                        "--runs", "error"])
     assert refused.exit_code == 1 and "also in" in refused.output
+
+
+@pytest.mark.parametrize(("log", "metric"), [
+    ("toy_zstd.eval", None), ("toy.json", None), ("epochs_max.eval", None), ("epochs_two_reducers.eval", None),
+    ("dict_scores.eval", "dict_scores=two_part_grade/accuracy"),
+])
+def test_every_current_log_loads_to_inspects_own_headline(tmp_path, log, metric):
+    """Per model, the mean effbench loads equals the headline aggregate Inspect wrote in the log (its first
+    results entry: the first scorer, the first epoch reducer)."""
+    path = CURRENT / log
+    header = json.loads(_header(path)) if path.suffix == ".eval" else json.loads(path.read_text())
+    entries = header["results"]["scores"]
+    entry = next(e for e in entries if e["name"] == "accuracy") if metric else entries[0]
+    expected = next(iter(entry["metrics"].values()))["value"]
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(path), "--db", str(db), *(["--metric", metric] if metric else [])])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        # an item's score is the mean over its rows (epochs), then the mean over items, as the leaderboard takes it
+        mean = con.execute("select avg(s) from (select avg(score) as s from scores group by item_id)").fetchone()[0]
+    assert mean == pytest.approx(expected)
