@@ -77,7 +77,7 @@ RunsOption = Annotated[
     str,
     typer.Option("--runs", help="Repeated runs of one model on one scenario in several files (an lm-eval re-run, "
                  "an Inspect retry, Every Eval Ever records): 'latest' keeps the latest complete run and says what it "
-                 "set aside; 'error' refuses."),
+                 "set aside; 'all' keeps every run as repeats (key column 'repeat'); 'error' refuses."),
 ]
 
 

@@ -283,3 +283,20 @@ def test_every_current_log_loads_to_inspects_own_headline(tmp_path, log, metric)
         # an item's score is the mean over its rows (epochs), then the mean over items, as the leaderboard takes it
         mean = con.execute("select avg(s) from (select avg(score) as s from scores group by item_id)").fetchone()[0]
     assert mean == pytest.approx(expected)
+
+
+def test_runs_all_keeps_both_runs_as_repeats(tmp_path):
+    """--runs all: the failed run and the retry both load, told apart by the key column 'repeat'; an item's
+    score is the mean over the runs that scored it (sample 1 failed in the first run)."""
+    failed, retry = sorted((CURRENT / "eval_set_retry").glob("*.eval"))
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(CURRENT / "eval_set_retry"), "--db", str(db), "--runs", "all"])
+    assert result.exit_code == 0, result.output
+    assert "one of 2 runs, all kept as repeats" in result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert {r[0] for r in con.execute("select distinct repeat from scores").fetchall()} == {failed.name, retry.name}
+        per_item = dict(con.execute("select item_id, avg(score) from scores group by item_id").fetchall())
+    # first run: 1 failed, 2 I, 3 C, 4 I; retry: 1 C, 2 I, 3 C, 4 I (includes: "mockllm" is in the answer)
+    assert per_item == {"1": 1.0, "2": 0.0, "3": 1.0, "4": 0.0}
+    bad = CliRunner().invoke(app, ["ingest", str(CURRENT / "eval_set_retry"), "--db", str(db), "--runs", "some"])
+    assert bad.exit_code == 1 and "--runs 'some': choose one of latest, all, error" in bad.output

@@ -256,3 +256,20 @@ def test_a_folder_of_samples_files_without_results_loads_them_with_a_note(tmp_pa
     results = json.loads(RERUN[0].read_text())["results"]
     assert means == pytest.approx({"tiny_qa": results["tiny_qa"]["exact_match,none"],
                                    "tiny_choice": results["tiny_choice"]["acc,none"]})
+
+
+def test_repeated_aggregate_results_keep_the_latest_and_cannot_be_repeats(tmp_path):
+    """Results files copied without their samples hold one aggregate per task: --runs latest keeps the
+    later run's; --runs all refuses, since one number per run is no per-item repeat."""
+    folder = tmp_path / "local__dummy"
+    folder.mkdir()
+    for path in RERUN:
+        shutil.copy(path, folder / path.name)
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select scenario, file from scores order by scenario").fetchall()
+    assert rows == [("tiny_choice", RERUN[0].name), ("tiny_qa", RERUN[1].name)]
+    refused = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(tmp_path / "u.duckdb"), "--runs", "all"])
+    assert refused.exit_code == 1 and "as one aggregate result, which cannot be a repeat" in refused.output

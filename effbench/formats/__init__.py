@@ -64,8 +64,10 @@ class ReadOptions:
     perturbations: bool = False
     prompts_as_key: bool = True
     runs: str = "latest"  # what to do with repeated runs of one model x scenario (`repeats.RUN_RULES`)
-    # Set by `repeats.plan` for one unit: the model x scenario pairs to leave out, and what to say about it.
+    # Set by `repeats.plan` for one unit: the model x scenario pairs to leave out, those to key as
+    # repeats, and what to say about it.
     set_aside: frozenset[tuple[str, str]] = frozenset()
+    repeats: frozenset[tuple[str, str]] = frozenset()
     run_notes: tuple[str, ...] = ()
 
     def metric_for(self, *names: str) -> str | None:
@@ -264,10 +266,11 @@ def _refuse_overlaps(claims: Sequence[Unit]) -> None:
 
 
 def read(unit: Unit, options: ReadOptions) -> FormatRead:
-    """Read `unit` with its format's adapter, leaving out the repeated runs its options set aside."""
+    """Read `unit` with its format's adapter, leaving out the repeated runs its options set aside and
+    keying those it keeps as repeats."""
     from effbench.formats import repeats
 
-    return repeats.drop_set_aside(get_format(unit.format).read(unit.path, options), options)
+    return repeats.apply_plan(get_format(unit.format).read(unit.path, options), options)
 
 
 def plan_runs(units: Sequence[Unit], options: ReadOptions) -> dict[Path, ReadOptions]:
