@@ -22,16 +22,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from effbench.errors import EffbenchError
 
+if TYPE_CHECKING:  # the package imports this module's functions, so its types are named only for checkers
+    from effbench.formats import FormatRead, ReadOptions, Unit
+
 RUN_RULES = ("latest", "all", "error")
 REPEAT_KEY = "repeat"
 
 
-def plan(units: Sequence, options) -> dict[Path, object]:
+def plan(units: Sequence[Unit], options: ReadOptions) -> dict[Path, ReadOptions]:
     """Return the read options of each unit that repeats another's model x scenario, with what to set aside."""
     if options.runs not in RUN_RULES:
         raise EffbenchError(f"--runs {options.runs!r}: choose one of {', '.join(RUN_RULES)}")
@@ -100,7 +104,7 @@ def _describe(started: tuple[bool, float | None]) -> str:
     return stamp if complete else f"{stamp}, unfinished"
 
 
-def apply_plan(read, options):
+def apply_plan(read: FormatRead, options: ReadOptions) -> FormatRead:
     """Return `read` without the model x scenario pairs `options` sets aside, its repeated pairs keyed by
     ``repeat``, and the notes of the plan."""
     if not options.set_aside and not options.repeats and not options.run_notes:
