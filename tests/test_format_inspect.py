@@ -300,3 +300,39 @@ def test_runs_all_keeps_both_runs_as_repeats(tmp_path):
     assert per_item == {"1": 1.0, "2": 0.0, "3": 1.0, "4": 0.0}
     bad = CliRunner().invoke(app, ["ingest", str(CURRENT / "eval_set_retry"), "--db", str(db), "--runs", "some"])
     assert bad.exit_code == 1 and "--runs 'some': choose one of latest, all, error" in bad.output
+
+
+def test_an_entry_of_several_zstandard_frames_reads_whole(tmp_path, monkeypatch):
+    """Inspect splits an entry into one Zstandard frame per 200 MiB of input (inspect_ai/_util/zipfile.py);
+    zipfile's decompressor stops after the first frame. The tool's own toy log, rewritten with each entry
+    split into two frames (a 200 MiB fixture would be needed otherwise), reads as the original does."""
+    source = CURRENT / "toy_zstd.eval"
+    split = tmp_path / "toy_frames.eval"
+    zstd = inspect_ai.zstd
+
+    class TwoFrames:
+        def __init__(self):
+            self.parts = []
+
+        def compress(self, data):
+            self.parts.append(data)
+            return b""
+
+        def flush(self):
+            data = b"".join(self.parts)
+            return zstd.compress(data[:len(data) // 2]) + zstd.compress(data[len(data) // 2:])
+
+    zipfile_module = inspect_ai.zipfile
+    with zipfile_module.ZipFile(source) as original:
+        entries = [(info.filename, original.read(info)) for info in original.infolist()]
+    standard = zipfile_module._get_compressor
+    monkeypatch.setattr(zipfile_module, "_get_compressor",
+                        lambda kind, level=None: TwoFrames() if kind == 93 else standard(kind, level))
+    with zipfile_module.ZipFile(split, "w", compression=93) as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+    monkeypatch.setattr(zipfile_module, "_get_compressor", standard)
+    with zipfile_module.ZipFile(split) as archive, pytest.raises(zipfile_module.BadZipFile, match="CRC"):
+        archive.read("summaries.json")  # what zipfile alone does with it
+    assert inspect_ai.read(split, ReadOptions()).items["score"].tolist() == \
+        inspect_ai.read(source, ReadOptions()).items["score"].tolist()

@@ -26,7 +26,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import struct
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,11 +41,19 @@ from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, R
 # them from 3.14, and backports-zstd carries the same zipfile for older versions.
 if sys.version_info >= (3, 14):
     import zipfile
+
+    from compression import zstd
 else:
     try:
+        from backports import zstd
         from backports.zstd import zipfile
     except ImportError:  # without the backport, deflate logs still read and Zstandard ones say why not
         import zipfile
+
+        zstd = None
+_ZIP_ZSTANDARD = 93
+# A zip entry's local file header (APPNOTE 4.3.7), before its file name and extra field.
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 # What a damaged entry raises while it is decompressed (zlib.error, ZstdError, ...): all are Exceptions
 # of their own modules, so they are told apart from effbench's own errors by their module.
 _DECOMPRESSION_MODULES = ("zlib", "backports.zstd", "compression.zstd", "_zstd", "bz2", "lzma", "_lzma")
@@ -335,7 +345,7 @@ def _read_eval_zip(unit: Path, *, header_only: bool = False) -> tuple[dict, list
 
             def load(name: str) -> object:
                 try:
-                    return json.loads(archive.read(name))
+                    return json.loads(_read_entry(archive, name))
                 except (ValueError, UnicodeDecodeError) as error:
                     raise EffbenchError(f"{unit}: {name} inside the archive is not valid JSON ({error})") from None
 
@@ -367,6 +377,27 @@ def _read_eval_zip(unit: Path, *, header_only: bool = False) -> tuple[dict, list
             raise
         raise EffbenchError(f"{unit}: a damaged entry in the .eval (zip) file: {error}") from None
     return header, samples, reductions
+
+
+def _read_entry(archive: zipfile.ZipFile, name: str) -> bytes:
+    """Return the bytes of entry `name`. Inspect compresses a large entry as several Zstandard frames (one
+    per 200 MiB of input), which zipfile's decompressor stops reading after the first (a CRC error):
+    such an entry is decompressed whole, every frame, and its CRC checked here."""
+    info = archive.getinfo(name)
+    try:
+        return archive.read(info)
+    except zipfile.BadZipFile:
+        if info.compress_type != _ZIP_ZSTANDARD or zstd is None:
+            raise
+    with open(archive.filename, "rb") as handle:
+        handle.seek(info.header_offset)
+        local = handle.read(_LOCAL_HEADER.size)  # the local header's own name and extra lengths place the data
+        name_length, extra_length = _LOCAL_HEADER.unpack(local)[-2:]
+        handle.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+        data = zstd.decompress(handle.read(info.compress_size))
+    if zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {name!r}")
+    return data
 
 
 def _summary_entries(names: list[str], present: set[str]) -> list[str]:
