@@ -74,14 +74,21 @@ PromptScenariosOption = Annotated[
                       "not as prompts (key column 'prompt') of one scenario."),
 ]
 
+RunsOption = Annotated[
+    str,
+    typer.Option("--runs", help="Repeated runs of one model on one scenario in several files (an lm-eval re-run, "
+                 "an Inspect retry, Every Eval Ever records): 'latest' keeps the latest complete run and says what it "
+                 "set aside; 'all' keeps every run as repeats (key column 'repeat'); 'error' refuses."),
+]
+
 
 def _sources(
     paths: list[Path] | None, models: list[Path] | None, wide: list[Path] | None, columns: ColumnMap,
     format_name: str | None = None, metric: list[str] | None = None, perturbations: bool = False,
-    prompts_as_scenarios: bool = False,
+    prompts_as_scenarios: bool = False, runs: str = "latest",
 ) -> list[Source]:
     read_options = formats.ReadOptions(metrics=formats.parse_metric_flags(metric or ()), perturbations=perturbations,
-                                       prompts_as_key=not prompts_as_scenarios)
+                                       prompts_as_key=not prompts_as_scenarios, runs=runs)
     results = pipeline.result_sources(paths, columns, format_name=format_name, read_options=read_options) if paths \
         else []
     return (
@@ -209,6 +216,7 @@ def build(
     metric: MetricOption = None,
     perturbations: PerturbationsOption = False,
     prompts_as_scenarios: PromptScenariosOption = False,
+    runs: RunsOption = "latest",
     quiet: QuietOption = False,
     title: Annotated[str | None, typer.Option("--title", help="Site title.")] = None,
     resamples: Annotated[int, typer.Option("--resamples", min=1, help="Bootstrap resamples.")] = 1000,
@@ -241,7 +249,8 @@ def build(
     try:
         settings = load_config(config)
         lower = _lower_is_better(settings, lower_is_better)
-        loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)
+        loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios,
+                          runs)
         with progress.reporting(show=progress.should_show(quiet)) as times:
             report = pipeline.build(db, out, loaded, example=example,
                                     parameters=parameters, flash_config=settings.flash, title=title or settings.title,
@@ -286,6 +295,7 @@ def ingest(
     metric: MetricOption = None,
     perturbations: PerturbationsOption = False,
     prompts_as_scenarios: PromptScenariosOption = False,
+    runs: RunsOption = "latest",
     quiet: QuietOption = False,
     config: ConfigOption = None,
     lower_is_better: LowerIsBetterOption = None,
@@ -313,7 +323,8 @@ def ingest(
     try:
         settings = load_config(config)
         lower = _lower_is_better(settings, lower_is_better)
-        loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios)
+        loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios,
+                          runs)
         if not loaded:
             raise EffbenchError("nothing to load; give result files or folders, --wide or --models")
         with progress.reporting(show=progress.should_show(quiet)) as times:

@@ -107,9 +107,11 @@ def result_sources(paths: Sequence[Path], columns: ColumnMap | None = None, *, f
     result tables read with `columns`, harness files (HELM, lm-eval, ...) with `read_options`."""
     options = read_options or formats.ReadOptions()
     columns = columns or ColumnMap()
+    units = formats.discover(paths, format_name)
+    repeats = formats.plan_runs(units, options)
     return [Source(unit.path, "long", columns) if unit.format == "table"
-            else Source(unit.path, "long", format=unit.format, read_options=options)
-            for unit in formats.discover(paths, format_name)]
+            else Source(unit.path, "long", format=unit.format, read_options=repeats.get(unit.path, options))
+            for unit in units]
 
 
 def example_sources(example: Example) -> list[Source]:
@@ -153,7 +155,8 @@ def update(
             with progress.stage("load"):
                 reports = store.ingest(con, _sources_to_load(con, sources, example, default_example))
             if not store.has_results(con):
-                raise EffbenchError(f"{db}: no results loaded yet; give result files or --example")
+                raise EffbenchError(_why_nothing_loaded(reports) or f"{db}: no results loaded yet; give result files "
+                                    "or --example")
             if lower_is_better:
                 store.declare_lower_is_better(con, lower_is_better)
             warnings = list(store.scale_warnings(con))
@@ -248,6 +251,13 @@ def pick_board(con: duckdb.DuckDBPyConnection, name: str | None, model: str | No
                             "'Not ranked here'); choose a board with --board")
     raise EffbenchError(f"{model} has no results on any board; to start it as a new model, add --new and "
                         f"--board (one of {names})")
+
+
+def _why_nothing_loaded(reports: Sequence[LoadReport]) -> str | None:
+    """Return one line with what the loads said about why they held no results, if they said anything."""
+    reasons = [f"{report.path}: {'; '.join(report.notes)}" for report in reports
+               if not report.already_loaded and report.notes]
+    return "nothing loaded: " + " | ".join(reasons) if reasons else None
 
 
 def _sources_to_load(

@@ -24,8 +24,13 @@ HAIKU = [0.6114, 0.5834, 0.6394, 0.695, 0.485, 0.675, 0.565, 0.61, 0.6575, 0.547
 EXPECTED = {"anthropic/claude-3-5-haiku-20241022": sum(HAIKU) / 19, "openai/gpt2": 0.1, "demo-org/demo-model": 1.0}
 
 
+# Records converted with every-eval-ever 0.3.0 from an lm-eval re-run (current/README.md): two of tiny_qa.
+CURRENT = FIXTURE / "current" / "records"
+CURRENT_RECORDS = sorted(CURRENT.rglob("*-*-*-*-*[0-9a-f].json"))
+
+
 def test_find_detects_records_and_lone_instance_files():
-    expected = [RECORD, INSTANCES, PAIR]
+    expected = sorted([RECORD, INSTANCES, PAIR, *CURRENT_RECORDS])
     assert every_eval_ever.find(FIXTURE, list_files(FIXTURE)) == expected
     parent = FIXTURE.parent
     assert every_eval_ever.find(parent, list_files(parent)) == expected
@@ -121,6 +126,35 @@ def test_cli_ingest_loads_the_folder(tmp_path):
     assert result.exit_code == 0, result.output
     con = duckdb.connect(str(db), read_only=True)
     means = dict(con.execute("select model, avg(score) from scores group by model").fetchall())
-    assert means == pytest.approx(EXPECTED)
-    sources = con.execute("select format, rows from sources order by path").fetchall()
+    # local/dummy (current/): tiny_qa's latest record, 2 of 4, and tiny_choice, 3 of 4
+    assert means == pytest.approx({**EXPECTED, "local/dummy": 5 / 8})
+    sources = con.execute("select format, rows from sources where path not like '%current%' order by path").fetchall()
     assert sources == [("every-eval-ever", 19), ("every-eval-ever", 10), ("every-eval-ever", 1)]
+
+
+def test_several_records_of_one_model_and_task_keep_the_latest(tmp_path):
+    qa_first, qa_second = sorted((CURRENT / "tiny_qa" / "local" / "dummy").glob("*.json"),
+                                 key=lambda p: json.loads(p.read_text())["evaluation_timestamp"])
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(CURRENT), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert f"set aside {qa_first.name}" in result.output and f"a repeat of {qa_second.name}" in result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        means = dict(con.execute("select scenario, avg(score) from scores group by scenario").fetchall())
+        query = "select distinct file from scores where scenario = 'tiny_qa'"
+        files = {row[0] for row in con.execute(query).fetchall()}
+    assert files == {qa_second.with_name(qa_second.stem + "_samples.jsonl").name}
+    records = {json.loads(p.read_text())["evaluation_results"][0]["evaluation_name"]:
+               json.loads(p.read_text())["evaluation_results"][0]["score_details"]["score"] for p in CURRENT_RECORDS}
+    assert means == pytest.approx(records)  # the records' own scores: tiny_qa 0.5, tiny_choice 0.75
+
+
+def test_a_record_whose_instance_lines_disagree_says_which_loaded():
+    """The 0.3.0 pair's record says accuracy 0.75; its one instance line scores 1. The lines load, with a
+    note giving both; records whose lines agree (the converted lm-eval runs) have no such note."""
+    read = every_eval_ever.read(PAIR, ReadOptions())
+    assert read.items["score"].tolist() == [1.0]
+    assert f"{PAIR.name}: 'demo-source.demo_bench': the record's score is 0.75, its 1 instance line(s) give 1; " \
+           "loaded the instance lines" in read.notes
+    for record in CURRENT_RECORDS:
+        assert not any("the record's score" in note for note in every_eval_ever.read(record, ReadOptions()).notes)

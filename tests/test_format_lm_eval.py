@@ -20,6 +20,11 @@ QWEN_MODEL = "RylanSchaeffer/mem_Qwen3-93M_minerva_math_rep_0_sbst_1.0000_epch_1
 GEMMA = FIXTURES / "google__gemma-2b"
 OLD = FIXTURES / "pythia-14m-v0.4.0" / "results.json"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "formats"
+# Written by running lm-eval 0.4.13 with its dummy model (current/README.md): a folder with a re-run of
+# tiny_qa (first run: tiny_qa and tiny_choice; second run: tiny_qa), and a task with an infinite metric.
+CURRENT = FIXTURES / "current"
+RERUN = sorted((CURRENT / "rerun" / "local__dummy").glob("results_*.json"))
+INFINITE = CURRENT / "infinite" / "local__dummy"
 OTHER_FIXTURES = [p for p in (FIXTURES.parent.iterdir() if FIXTURES.parent.is_dir() else []) if p.name != "lm_eval"]
 
 
@@ -31,9 +36,11 @@ def test_find_from_the_unit_folder_a_parent_and_a_samples_file():
     assert find(QWEN.parent) == [QWEN]
     assert find(QWEN) == [QWEN]
     everything = find(FIXTURES)
-    assert sorted(p.name for p in everything) == [
+    assert sorted(p.name for p in everything if "current" not in p.parts) == [
         "results.json", "results_2026-01-16T15-23-47.285735.json", "results_2026-01-16T17-17-53.199351.json",
         "results_2026-01-21T03-44-18.458309.json"]
+    assert sorted(p for p in everything if "current" in p.parts) == [*sorted(INFINITE.glob("results_*.json")),
+                                                                    *RERUN]
     assert find(FIXTURES.parent) == everything  # tests/data/formats, where the other formats' fixtures are
     samples = next(QWEN.parent.glob("samples_*.jsonl"))
     assert find(samples) == [QWEN]
@@ -185,5 +192,84 @@ def test_cli_ingest_folder(tmp_path: Path):
     assert means["EleutherAI/pythia-14m"] == pytest.approx(0.5)
     assert means[QWEN_MODEL] == pytest.approx(0.0004 / 11)
     assert means["google/gemma-2b"] == pytest.approx((0.0656270305392884 + 0.035071942446013374) / 2)
-    assert sources == [("lm-eval", 4)]
+    assert sources == [("lm-eval", 4 + 3)]  # and the three runs under current/
     assert options["format_options"]["metrics"]["gsm8k_tiny"] == "exact_match,strict-match"
+
+
+def test_a_re_run_in_one_folder_keeps_the_latest_run_and_says_so(tmp_path):
+    db = tmp_path / "t.duckdb"
+    folder = CURRENT / "rerun"
+    result = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "local/dummy on tiny_qa: kept this run" in result.output and f"set aside {RERUN[0].name}" in result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        files = dict(con.execute("select scenario, string_agg(distinct file) from scores group by scenario").fetchall())
+        means = dict(con.execute("select scenario, avg(score) from scores group by scenario").fetchall())
+    # tiny_qa from the second (latest) run, tiny_choice from the first, which alone has it
+    assert set(files) == {"tiny_qa", "tiny_choice"}
+    assert RERUN[1].name.removeprefix("results_") in files["tiny_qa"]
+    assert RERUN[0].name.removeprefix("results_") in files["tiny_choice"]
+    # the harness's own aggregates: exact_match 0.5 (both runs), acc 0.75 (first run)
+    for path in RERUN:
+        for task, entry in json.loads(path.read_text())["results"].items():
+            metric = "exact_match,none" if task == "tiny_qa" else "acc,none"
+            assert means[task] == pytest.approx(entry[metric])
+    refused = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(tmp_path / "u.duckdb"), "--runs", "error"])
+    assert refused.exit_code == 1
+    assert "'local/dummy' on 'tiny_qa' is also in" in refused.output and "--runs latest" in refused.output
+
+
+def test_an_infinite_metric_names_the_samples_file_and_what_loads_instead(tmp_path):
+    """tiny_ratio's length_ratio is infinite for document 3 (lm-eval itself reports Infinity)."""
+    samples = next(INFINITE.glob("samples_*.jsonl"))
+    db = tmp_path / "t.duckdb"
+    refused = CliRunner().invoke(app, ["ingest", str(CURRENT / "infinite"), "--db", str(db),
+                                       "--metric", "tiny_ratio=length_ratio"])
+    assert refused.exit_code == 1
+    assert f"{samples.name}: metric 'length_ratio,none' of task 'tiny_ratio' is infinite for 1 document(s) " \
+           "(doc_id 3); the task loads without it with --metric tiny_ratio=exact_match,none" in refused.output
+    assert not db.exists()
+    loaded = CliRunner().invoke(app, ["ingest", str(CURRENT / "infinite"), "--db", str(db)])
+    assert loaded.exit_code == 0, loaded.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        mean = con.execute("select avg(score) from scores").fetchone()[0]
+    results = json.loads(next(INFINITE.glob("results_*.json")).read_text())["results"]["tiny_ratio"]
+    assert mean == pytest.approx(results["exact_match,none"])
+
+
+def test_a_folder_of_samples_files_without_results_loads_them_with_a_note(tmp_path):
+    """Samples files whose results file is not beside them (copied alone) load per document: the task from
+    the file's name, the model from lm-eval's folder name (local__dummy), the first numeric metric."""
+    folder = tmp_path / "out" / "local__dummy"
+    folder.mkdir(parents=True)
+    samples = sorted(RERUN[0].parent.glob(f"samples_*{RERUN[0].stem.removeprefix('results_')}.jsonl"))
+    for path in samples:
+        shutil.copy(path, folder / path.name)
+    assert find(tmp_path) == sorted(folder / path.name for path in samples)
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "out"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "no results file beside it" in result.output and "model 'local/dummy'" in result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        means = dict(con.execute("select scenario, avg(score) from scores group by scenario").fetchall())
+        assert {row[0] for row in con.execute("select distinct model from scores").fetchall()} == {"local/dummy"}
+    results = json.loads(RERUN[0].read_text())["results"]
+    assert means == pytest.approx({"tiny_qa": results["tiny_qa"]["exact_match,none"],
+                                   "tiny_choice": results["tiny_choice"]["acc,none"]})
+
+
+def test_repeated_aggregate_results_keep_the_latest_and_cannot_be_repeats(tmp_path):
+    """Results files copied without their samples hold one aggregate per task: --runs latest keeps the
+    later run's; --runs all refuses, since one number per run is no per-item repeat."""
+    folder = tmp_path / "local__dummy"
+    folder.mkdir()
+    for path in RERUN:
+        shutil.copy(path, folder / path.name)
+    db = tmp_path / "t.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select scenario, file from scores order by scenario").fetchall()
+    assert rows == [("tiny_choice", RERUN[0].name), ("tiny_qa", RERUN[1].name)]
+    refused = CliRunner().invoke(app, ["ingest", str(folder), "--db", str(tmp_path / "u.duckdb"), "--runs", "all"])
+    assert refused.exit_code == 1 and "as one aggregate result, which cannot be a repeat" in refused.output

@@ -150,3 +150,19 @@ def test_ingest_loads_a_run_folder_and_records_the_source(tmp_path: Path) -> Non
         options = json.loads(source[3])
         assert options["keys"] == ["replica"]
         assert options["format_options"]["field_per_dataset"] == {"ARC-c": "correct", "gsm8k": "correct"}
+
+
+def test_a_run_whose_results_are_not_per_item_says_what_it_is(tmp_path: Path) -> None:
+    """A run whose results/ holds files effbench does not read (a subjective run's judge results) is not
+    called "predictions only"."""
+    run = tmp_path / "20250310_142233"
+    shutil.copytree(RUN / "predictions", run / "predictions")
+    judged = run / "results" / "internlm2-chat-7b-hf_judged-by--gpt-4o"
+    judged.mkdir(parents=True)
+    (judged / "alignment_bench.json").write_text(json.dumps({"internlm2-chat-7b-hf": {"win_rate": 0.6}}))
+    result = CliRunner().invoke(app, ["ingest", str(run), "--db", str(tmp_path / "e.duckdb")])
+    assert result.exit_code == 1
+    assert "predictions only" not in result.output
+    assert "results/ holds 1 file(s) (e.g. internlm2-chat-7b-hf_judged-by--gpt-4o/alignment_bench.json)" \
+        in result.output
+    assert "subjective evaluation" in result.output

@@ -16,6 +16,8 @@ FIXTURE = Path(__file__).parent / "data" / "formats" / "openeval"
 SHARED = Path("/work/shared/formats")
 ITEMS = FIXTURE / "items" / "items.jsonl"
 TABLES = FIXTURE / "hf"
+# The same items with item_metadata.source as the benchmark's name (`make_fixture.py plain-source`).
+PLAIN = FIXTURE / "plain_source"
 # Hand computation from RESPONSES in make_fixture.py, metric exact_match for TruthfulQA (its first
 # listed metric) and wildbench_score_rescaled for WildBench, one row per response:
 # Model-A: TruthfulQA 1, 1 (True), 0; WildBench 0.75, 0.25 -> 3.0 / 5 rows = 0.6
@@ -29,9 +31,10 @@ EXPECTED_SCENARIO = {("Model-A", "TruthfulQA"): 2 / 3, ("Model-A", "WildBench"):
 
 
 def test_find_detects_items_and_tables_from_folder_and_parent():
-    assert openeval.find(FIXTURE, list_files(FIXTURE)) == [TABLES, ITEMS]
+    everything = [TABLES, ITEMS, PLAIN / "hf", PLAIN / "items" / "items.jsonl"]
+    assert openeval.find(FIXTURE, list_files(FIXTURE)) == everything
     parent = FIXTURE.parent
-    assert openeval.find(parent, list_files(parent)) == [TABLES, ITEMS]
+    assert openeval.find(parent, list_files(parent)) == everything
     assert openeval.find(TABLES, list_files(TABLES)) == [TABLES]
     assert openeval.find(ITEMS, [ITEMS]) == [ITEMS]
 
@@ -119,3 +122,26 @@ def test_cli_build_on_the_tables_folder(tmp_path):
     ranks = dict(con.execute("select model, rank from leaderboard").fetchall())
     # macro mean over benchmarks: Model-A (2/3 + 0.5) / 2 = 0.583, Model-B (0.25 + 0.75) / 2 = 0.5
     assert ranks == {"Model-A": 1, "Model-B": 2}
+
+
+@pytest.mark.parametrize("unit", [PLAIN / "items" / "items.jsonl", PLAIN / "hf"], ids=["items", "tables"])
+def test_item_metadata_source_as_the_benchmark_name(unit):
+    read = openeval.read(unit, ReadOptions())
+    per_item = read.items.groupby(["model", "scenario", "item_id"])["score"].mean()
+    assert per_item.groupby(["model", "scenario"]).mean().to_dict() == pytest.approx(EXPECTED_SCENARIO)
+
+
+def test_item_metadata_as_json_text_in_both_shapes(tmp_path):
+    """A table whose item_metadata column is JSON text (not a struct) names the benchmark either way."""
+    folder = tmp_path / "tables"
+    shutil.copytree(PLAIN / "hf", folder)
+    item = folder / "item" / "train-00000-of-00001.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * REPLACE (CASE WHEN item_id LIKE 'wildbench%' THEN to_json(item_metadata)::VARCHAR"
+                    f" ELSE '{{\"source\": {{\"benchmark_name\": \"TruthfulQA\"}}}}' END AS item_metadata)"
+                    f" FROM read_parquet('{item}')) TO '{tmp_path / 'item.parquet'}' (FORMAT parquet)")
+    item.unlink()
+    (tmp_path / "item.parquet").rename(item)
+    read = openeval.read(folder, ReadOptions())
+    assert set(read.items["scenario"]) == {"TruthfulQA", "WildBench"}
+    assert not any("not in an item table" in note for note in read.notes)

@@ -56,12 +56,19 @@ class ReadOptions:
     take there (``--metric SCENARIO=NAME``); `perturbations` keeps perturbed instances (HELM) as
     extra key values instead of the unperturbed ones only; `prompts_as_key` loads tasks that differ
     only in their prompt (lm-eval ``..._prompt_1``) as prompts of one scenario (key column
-    ``prompt``), so the DIoR prompts decision works on them.
+    ``prompt``), so the DIoR prompts decision works on them; `runs` is the ``--runs`` rule for
+    repeated runs (`effbench.formats.repeats`).
     """
 
     metrics: Mapping[str, str] = field(default_factory=dict)
     perturbations: bool = False
     prompts_as_key: bool = True
+    runs: str = "latest"  # what to do with repeated runs of one model x scenario (`repeats.RUN_RULES`)
+    # Set by `repeats.plan` for one unit: the model x scenario pairs to leave out, those to key as
+    # repeats, and what to say about it.
+    set_aside: frozenset[tuple[str, str]] = frozenset()
+    repeats: frozenset[tuple[str, str]] = frozenset()
+    run_notes: tuple[str, ...] = ()
 
     def metric_for(self, *names: str) -> str | None:
         """Return the metric the user chose for the first of `names` that has one, else for ``*``."""
@@ -259,5 +266,15 @@ def _refuse_overlaps(claims: Sequence[Unit]) -> None:
 
 
 def read(unit: Unit, options: ReadOptions) -> FormatRead:
-    """Read `unit` with its format's adapter."""
-    return get_format(unit.format).read(unit.path, options)
+    """Read `unit` with its format's adapter, leaving out the repeated runs its options set aside and
+    keying those it keeps as repeats."""
+    from effbench.formats import repeats
+
+    return repeats.apply_plan(get_format(unit.format).read(unit.path, options), options)
+
+
+def plan_runs(units: Sequence[Unit], options: ReadOptions) -> dict[Path, ReadOptions]:
+    """Return the read options of the units that repeat another unit's model x scenario (``--runs``)."""
+    from effbench.formats import repeats
+
+    return repeats.plan(units, options)

@@ -87,6 +87,20 @@ def _companions(record: Path) -> list[Path]:
     return [record.with_name(name) for name in sorted(names) if record.with_name(name).is_file()]
 
 
+def run_started(unit: Path) -> tuple[bool, float | None]:
+    """Return (True, when the evaluation ran: `evaluation_timestamp`, else when the record was retrieved:
+    `retrieved_timestamp`, in seconds since the epoch; None for an instance file alone)."""
+    if unit.suffix == ".jsonl":
+        return True, None
+    record = _load_record(unit)
+    for stamp in (record.get("evaluation_timestamp"), record.get("retrieved_timestamp")):
+        try:
+            return True, float(stamp)
+        except (TypeError, ValueError):
+            continue
+    return True, None
+
+
 def read(unit: Path, options: ReadOptions) -> FormatRead:
     """Read an aggregate record (with its instance file, if any) or an instance file alone."""
     if unit.suffix == ".jsonl":
@@ -183,12 +197,30 @@ def _read_record(unit: Path, options: ReadOptions) -> FormatRead:
     scenarios = _scenarios_frame(list(described.values()))
     read_kwargs = {}
     if items is not None and not items.empty:
+        _note_disagreements(unit, items, described, notes)
         items, keys = _finish_items(items, unit.stem, notes)
         read_kwargs.update(items=items, keys=keys)
     return FormatRead(format=NAME, unit=unit, files=(unit, *companions), scenario_scores=scenario_scores,
                       scenarios=scenarios, models=_models_frame(model, info), runs=1, notes=tuple(notes),
                       options={"schema_version": record.get("schema_version"),
                                "instance_files": [c.name for c in companions]}, **read_kwargs)
+
+
+def _note_disagreements(unit: Path, items: pd.DataFrame, described: dict[str, dict], notes: list[str]) -> None:
+    """Note each scenario whose instance lines give another mean than the record's own score (the lines
+    are what loads), and how many lines there are against the samples the record counted."""
+    for scenario, rows in items.groupby("scenario", sort=True):
+        result = described.get(scenario, {}).get("result") or {}
+        details = result.get("score_details") or {}
+        recorded = as_number(details.get("score"))
+        per_item = rows.groupby("item_id")["score"].mean().dropna()
+        if math.isnan(recorded) or per_item.empty or math.isclose(per_item.mean(), recorded, rel_tol=1e-6,
+                                                                 abs_tol=1e-9):
+            continue
+        counted = (details.get("uncertainty") or {}).get("num_samples")
+        of = f" (the record counts {counted} samples)" if isinstance(counted, int) and counted != len(per_item) else ""
+        notes.append(f"{unit.name}: {scenario!r}: the record's score is {recorded:.4g}, its {len(per_item)} instance "
+                     f"line(s){of} give {per_item.mean():.4g}; loaded the instance lines")
 
 
 def _choose_metrics(unit: Path, results: list[dict], options: ReadOptions, notes: list[str]) -> dict[str, str]:

@@ -2,7 +2,10 @@
 
 Scenario = the log's task (`eval.task`), model = `eval.model`, item = the sample id, one row per
 epoch (key column ``epoch``; an item's score is the mean over its epochs, Inspect's default
-``mean`` reducer). One scorer is taken per task: the first of `eval.scorers` whose values are
+``mean`` reducer). A task whose epochs are reduced otherwise (``Epochs(3, "max")``; the first of
+`eval.config.epochs_reducer`, the one Inspect's headline reports) loads the log's per-sample
+reductions, one row per sample, so that its means are the log's own; a log that declares more
+epochs than its samples hold says so. One scorer is taken per task: the first of `eval.scorers` whose values are
 scalars, or the one named with ``--metric TASK=SCORER`` (``SCORER/KEY`` picks one key of a scorer
 whose values are dicts). Values convert as Inspect's ``value_to_float`` does (C = 1, P = 0.5, I and
 N = 0, booleans, numbers, numeric strings, yes/no, true/false), except that a value it cannot
@@ -23,7 +26,9 @@ from __future__ import annotations
 import json
 import math
 import re
-import zipfile
+import struct
+import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +36,27 @@ import pandas as pd
 
 from effbench.errors import EffbenchError
 from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions
+
+# Inspect writes .eval entries with Zstandard (zip method 93) since 0.3.206; Python's own zipfile reads
+# them from 3.14, and backports-zstd carries the same zipfile for older versions.
+if sys.version_info >= (3, 14):
+    import zipfile
+
+    from compression import zstd
+else:
+    try:
+        from backports import zstd
+        from backports.zstd import zipfile
+    except ImportError:  # without the backport, deflate logs still read and Zstandard ones say why not
+        import zipfile
+
+        zstd = None
+_ZIP_ZSTANDARD = 93
+# A zip entry's local file header (APPNOTE 4.3.7), before its file name and extra field.
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+# What a damaged entry raises while it is decompressed (zlib.error, ZstdError, ...): all are Exceptions
+# of their own modules, so they are told apart from effbench's own errors by their module.
+_DECOMPRESSION_MODULES = ("zlib", "backports.zstd", "compression.zstd", "_zstd", "bz2", "lzma", "_lzma")
 
 NAME = "inspect"
 DESCRIPTION = "Inspect AI logs (.json and .eval): task x model x sample x epoch, one scorer per task"
@@ -74,6 +100,27 @@ def _is_json_log(path: Path) -> bool:
     return _JSON_LOG_START.match(start) is not None
 
 
+def run_started(unit: Path) -> tuple[bool, float | None]:
+    """Return whether the log's run finished (`status` ``success``) and when it started (`eval.created`,
+    seconds since the epoch), reading only the header."""
+    if unit.suffix == ".eval":
+        header = _read_eval_zip(unit, header_only=True)[0]
+    else:
+        header = {}
+        with open(unit, encoding="utf-8") as handle:
+            for key, value in _top_level(handle):
+                if key is not None:
+                    header[key] = value
+                if key in (None, "eval"):  # `status` comes before `eval`; the samples come after
+                    break
+    created = (header.get("eval") or {}).get("created")
+    try:
+        when = pd.Timestamp(created).timestamp() if isinstance(created, str) else None
+    except ValueError:
+        when = None
+    return header.get("status", "success") == "success", when
+
+
 def read(unit: Path, options: ReadOptions) -> FormatRead:
     """Read one Inspect log into items (or, for a log without samples, one scenario-level result)."""
     if unit.suffix == ".eval":
@@ -89,9 +136,21 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     status = header.get("status", "success")
     run = str(spec.get("run_id") or spec.get("eval_id") or task)
     notes: list[str] = []
+    reducer, *other_reducers = _declared_reducers(spec)
+    _note_missing_epochs(unit, spec, samples, notes)
     per_epoch = bool(samples)
+    if samples and reducer != "mean":
+        reduced = reductions.get(reducer)
+        if reduced:
+            samples, per_epoch = reduced, False
+            also = f" (also reduced by: {', '.join(other_reducers)})" if other_reducers else ""
+            notes.append(f"{unit.name}: epochs are reduced by {reducer!r}, the log's first reducer{also}; loaded "
+                         "the log's per-sample reductions, one per sample")
+        else:
+            notes.append(f"{unit.name}: the log's epoch reducer {reducer!r} left no per-sample reductions; "
+                         "loaded every epoch (a sample's score is then the mean over its epochs)")
     if not samples and reductions:
-        samples = reductions
+        samples = reductions.get(reducer) or next(iter(reductions.values()))
         notes.append(f"{unit.name}: the log holds no samples; loaded its per-sample reduced scores (one per sample)")
     if status != "success":
         notes.append(f"{unit.name}: the log's status is {status!r} (the run did not finish); "
@@ -107,7 +166,7 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     chosen = options.metric_for(task, short_task)
     explicit = options.metrics.get(task) is not None or options.metrics.get(short_task) is not None
     base = dict(format=NAME, unit=unit, files=(unit,), runs=1,
-                options={"task": task, "status": status, "per_epoch": per_epoch})
+                options={"task": task, "status": status, "per_epoch": per_epoch, "epoch_reducer": reducer})
     if not samples:
         return _aggregate_only(unit, header, task, model, run, chosen, notes, base)
 
@@ -138,6 +197,23 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
                           "epoch": pd.array(epochs, dtype="Int64"), "run": run, "metric": metric, "file": unit.name},
                          columns=[*ITEM_COLUMNS, "epoch", "run", "metric", "file"])
     return FormatRead(**base, items=items, keys=("epoch",), scenarios=scenarios, models=models, notes=tuple(notes))
+
+
+def _declared_reducers(spec: dict) -> list[str]:
+    """Return the epoch reducers the log declares, in order (Inspect's default is ``mean``)."""
+    declared = (spec.get("config") or {}).get("epochs_reducer")
+    if isinstance(declared, str):
+        declared = [declared]
+    return [r for r in declared if isinstance(r, str)] if isinstance(declared, list) and declared else ["mean"]
+
+
+def _note_missing_epochs(unit: Path, spec: dict, samples: list, notes: list[str]) -> None:
+    """Note a log that declares more epochs than any of its samples was scored in."""
+    declared = (spec.get("config") or {}).get("epochs")
+    scored = {epoch for _, epoch, scores, _ in samples if scores}
+    if isinstance(declared, int) and samples and len(scored) < declared:
+        notes.append(f"{unit.name}: the log declares {declared} epochs but its samples were scored in "
+                     f"{len(scored)} ({', '.join(map(str, sorted(scored))) or 'none'}); loaded what it holds")
 
 
 def _choose_scorer(unit: Path, task: str, samples: list, names: list[str], chosen: str | None, explicit: bool,
@@ -248,17 +324,20 @@ def _sample_record(unit: Path, sample: object) -> tuple:
     return sample["id"], int(epoch) if isinstance(epoch, int | float) else 1, values, sample.get("error")
 
 
-def _reduction_records(unit: Path, reductions: object) -> list[tuple]:
-    by_sample: dict[object, dict] = {}
+def _reduction_records(unit: Path, reductions: object) -> dict[str, list[tuple]]:
+    """Return the per-sample reduced scores by reducer (``mean`` where a reduction names none)."""
+    by_reducer: dict[str, dict[object, dict]] = {}
     for reduction in reductions or []:
         if not isinstance(reduction, dict) or "scorer" not in reduction:
             raise EffbenchError(f"{unit}: a reduction has no 'scorer'")
+        by_sample = by_reducer.setdefault(str(reduction.get("reducer") or "mean"), {})
         for score in reduction.get("samples") or []:
             by_sample.setdefault(score.get("sample_id"), {})[reduction["scorer"]] = score.get("value")
-    return [(sample_id, None, values, None) for sample_id, values in by_sample.items() if sample_id is not None]
+    return {reducer: [(sample_id, None, values, None) for sample_id, values in by_sample.items()
+                      if sample_id is not None] for reducer, by_sample in by_reducer.items()}
 
 
-def _read_eval_zip(unit: Path) -> tuple[dict, list, list]:
+def _read_eval_zip(unit: Path, *, header_only: bool = False) -> tuple[dict, list, dict]:
     try:
         with zipfile.ZipFile(unit) as archive:
             names = archive.namelist()
@@ -266,7 +345,7 @@ def _read_eval_zip(unit: Path) -> tuple[dict, list, list]:
 
             def load(name: str) -> object:
                 try:
-                    return json.loads(archive.read(name))
+                    return json.loads(_read_entry(archive, name))
                 except (ValueError, UnicodeDecodeError) as error:
                     raise EffbenchError(f"{unit}: {name} inside the archive is not valid JSON ({error})") from None
 
@@ -280,15 +359,45 @@ def _read_eval_zip(unit: Path) -> tuple[dict, list, list]:
                 header.setdefault("status", "started")
                 if "results.json" in present:  # the first .eval layout kept the status apart
                     header.update(load("results.json"))
+            if header_only:
+                return header, [], {}
             summaries = _summary_entries(names, present)
             if summaries:
                 samples = [_sample_record(unit, s) for name in summaries for s in _as_list(unit, name, load(name))]
             else:
                 samples = [_sample_record(unit, load(name)) for name in names if _is_sample_entry(name)]
-            reductions = _reduction_records(unit, load("reductions.json")) if "reductions.json" in present else []
+            reductions = _reduction_records(unit, load("reductions.json")) if "reductions.json" in present else {}
     except zipfile.BadZipFile as error:
         raise EffbenchError(f"{unit}: not a readable .eval (zip) file: {error}") from None
+    except NotImplementedError as error:  # a compression method this Python's zipfile lacks
+        hint = " (Zstandard: install backports-zstd)" if getattr(zipfile, "ZIP_ZSTANDARD", None) is None else ""
+        raise EffbenchError(f"{unit}: cannot read the .eval (zip) file: {error}{hint}") from None
+    except Exception as error:
+        if not isinstance(error, OSError | EOFError) and type(error).__module__ not in _DECOMPRESSION_MODULES:
+            raise
+        raise EffbenchError(f"{unit}: a damaged entry in the .eval (zip) file: {error}") from None
     return header, samples, reductions
+
+
+def _read_entry(archive: zipfile.ZipFile, name: str) -> bytes:
+    """Return the bytes of entry `name`. Inspect compresses a large entry as several Zstandard frames (one
+    per 200 MiB of input), which zipfile's decompressor stops reading after the first (a CRC error):
+    such an entry is decompressed whole, every frame, and its CRC checked here."""
+    info = archive.getinfo(name)
+    try:
+        return archive.read(info)
+    except zipfile.BadZipFile:
+        if info.compress_type != _ZIP_ZSTANDARD or zstd is None:
+            raise
+    with open(archive.filename, "rb") as handle:
+        handle.seek(info.header_offset)
+        local = handle.read(_LOCAL_HEADER.size)  # the local header's own name and extra lengths place the data
+        name_length, extra_length = _LOCAL_HEADER.unpack(local)[-2:]
+        handle.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+        data = zstd.decompress(handle.read(info.compress_size))
+    if zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {name!r}")
+    return data
 
 
 def _summary_entries(names: list[str], present: set[str]) -> list[str]:
@@ -316,10 +425,10 @@ def _as_list(unit: Path, name: str, value: object) -> list:
     return value
 
 
-def _read_json_log(unit: Path) -> tuple[dict, list, list]:
+def _read_json_log(unit: Path) -> tuple[dict, list, dict]:
     header: dict = {}
     samples: list = []
-    reductions: list = []
+    reductions: dict = {}
     try:
         with open(unit, encoding="utf-8") as handle:
             for key, value in _top_level(handle):

@@ -12,7 +12,9 @@ Layouts (EleutherAI/lm-evaluation-harness, ``loggers/evaluation_tracker.py`` and
   ``filter`` or ``metrics``: a document appears once per filter, filters in the task's order.
 - 0.3: ``results.json`` whose values are named ``acc``, ``acc_stderr`` (no filter), no samples.
 
-A unit is one results file. Each leaf task (group aggregates such as ``mmlu`` are skipped, so nothing
+A unit is one results file, or a samples file that no results file beside it claims (copied alone):
+its task comes from its name, its model from the folder lm-eval names after it (``<org>__<name>``).
+Each leaf task (group aggregates such as ``mmlu`` are skipped, so nothing
 counts twice) becomes a scenario, items are ``doc_id`` (``doc_hash``, which identifies the document
 across runs, is kept as a column). The metric is the user's ``--metric`` or the task's first one
 (with its first filter); a metric whose per-sample value is not a number (a corpus-level metric such
@@ -50,11 +52,29 @@ _MODEL_ARG_KEYS = ("peft", "delta", "pretrained", "model", "path", "engine")
 
 
 def find(root: Path, files: list[Path]) -> list[Path]:
-    """Return the lm-eval results files under `root` (a samples file given alone finds its results)."""
+    """Return the lm-eval results files under `root` (a samples file given alone finds its results), and
+    the samples files no results file beside them claims."""
     if root.is_file() and _is_samples_name(root.name):
-        return [path for path in sorted(root.parent.glob("*.json")) if _is_results_file(path)
-                and root.resolve() in {p.resolve() for p in _samples_files(path, _results_date(path))}]
-    return [path for path in files if _is_results_file(path)]
+        owners = [path for path in sorted(root.parent.glob("*.json")) if _is_results_file(path)
+                  and root.resolve() in {p.resolve() for p in _samples_files(path, _results_date(path))}]
+        return owners or ([root] if _is_lone_samples(root) else [])
+    results = [path for path in files if _is_results_file(path)]
+    claimed = {s for path in results for s in _samples_files(path, _results_date(path))}
+    return [path for path in files
+            if path in results or (path not in claimed and _is_samples_name(path.name) and _is_lone_samples(path))]
+
+
+def _is_lone_samples(path: Path) -> bool:
+    """Return whether `path` is a samples file as 0.4.2 and later write them (dated name, JSON lines
+    with ``doc_id`` and ``metrics``)."""
+    if path.suffix != ".jsonl" or _DATE.search(path.name) is None:
+        return False
+    try:
+        with open(path, encoding="utf-8") as handle:
+            first = json.loads(handle.readline())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(first, dict) and "doc_id" in first and isinstance(first.get("metrics"), list)
 
 
 def _is_results_file(path: Path) -> bool:
@@ -111,8 +131,24 @@ def _samples_task(path: Path, tasks: list[str], date: str | None) -> str | None:
     return max(matches, key=len) if matches else None
 
 
+def run_started(unit: Path) -> tuple[bool, float | None]:
+    """Return (True: a results file is written when its run is done, the run's start time): the file's
+    `date` (seconds since the epoch), else the date id in its name."""
+    date = None if _is_samples_name(unit.name) else read_json_object(unit, "a JSON object with field 'results'"
+                                                                      ).get("date")
+    if isinstance(date, int | float) and not isinstance(date, bool):
+        return True, float(date)
+    named = _results_date(unit)
+    if named is None:
+        return True, None
+    day, _, time = named.partition("T")
+    return True, pd.Timestamp(f"{day}T{time.replace('-', ':')}", tz="UTC").timestamp()
+
+
 def read(unit: Path, options: ReadOptions) -> FormatRead:
     """Return the item rows of every leaf task with samples, and aggregates for the others."""
+    if _is_samples_name(unit.name):
+        return _read_samples_alone(unit, options)
     data = read_json_object(unit, "a JSON object with field 'results'")
     results = data.get("results")
     if not isinstance(results, dict):
@@ -191,6 +227,32 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
                                      "lm_eval_version": data.get("lm_eval_version")},
         **read_kwargs,
     )
+
+
+def _read_samples_alone(unit: Path, options: ReadOptions) -> FormatRead:
+    """Return the per-document scores of a samples file without its results file: the task from the file's
+    name, the model from its folder's (lm-eval's ``<org>__<name>``), the first numeric metric."""
+    date = _DATE.search(unit.name)
+    task = unit.name.removesuffix(".jsonl").removeprefix("samples_").removesuffix(f"_{date.group(0)}" if date else "")
+    model = unit.parent.name.replace("__", "/")
+    metrics: dict[str, None] = {}
+    for _, record in _records(unit):
+        if isinstance(record, dict) and isinstance(record.get("metrics"), list):
+            metrics.update(dict.fromkeys(f"{name},{record.get('filter') or 'none'}" for name in record["metrics"]))
+    wanted = options.metric_for(task)
+    frame, metric, notes = _read_samples(unit, task, list(metrics), wanted, {}, unit)
+    if frame is None:
+        raise EffbenchError(f"{unit}: a samples file without its results file, and no metric with a number per "
+                            "document to load")
+    notes.insert(0, f"{unit.name}: no results file beside it; loaded its per-document {metric} as task {task!r} "
+                    f"(from the file's name) of model {model!r} (from the folder's name, '__' read as '/')")
+    frame.insert(0, "model", model)
+    frame.insert(1, "scenario", task)
+    frame["run"], frame["metric"], frame["file"] = task, metric, unit.name
+    scenarios = pd.DataFrame([{"scenario": task, "metric": metric, "higher_is_better": pd.NA}])
+    return FormatRead(format=NAME, unit=unit, files=(unit,), items=frame, scenarios=scenarios,
+                      models=pd.DataFrame({"model": [model]}), runs=1, notes=tuple(notes),
+                      options={"metrics": {task: metric}, "samples_only": True})
 
 
 def _model_name(data: dict, unit: Path) -> tuple[str, str | None]:
@@ -321,6 +383,7 @@ def _read_samples(path: Path, task: str, metrics: list[str], wanted: str | None,
         if skipped:
             notes.append(f"{path.name}: skipped metric(s) {', '.join(skipped)} of task {task!r}: the per-sample value "
                          "is not a number (a corpus-level metric); took " + metric)
+        _refuse_infinite(path, task, metric, values, rows, metrics, filters)
         frame = pd.DataFrame({
             "item_id": [str(doc_id) for doc_id, _, _ in values],
             "score": [math.nan if v is None else float(v) for _, v, _ in values],
@@ -398,6 +461,26 @@ def _records(path: Path) -> Iterator[tuple[int, object]]:
                 yield number, json.loads(line)
             except ValueError:
                 raise EffbenchError(f"{path}: line {number} is not valid JSON") from None
+
+
+def _refuse_infinite(path: Path, task: str, metric: str, values: list, rows: list, metrics: list[str],
+                     filters: list[str]) -> None:
+    """Refuse a metric with infinite per-document values (no mean takes them), naming the samples file,
+    the metric and the documents, and saying which of the task's other metrics would load instead."""
+    infinite = [str(doc_id) for doc_id, value, _ in values if _is_number(value) and math.isinf(value)]
+    if not infinite:
+        return
+    loadable = []
+    for other in metrics:
+        name, filter_name = _split(other)
+        found = [row.get(name) for _, filt, row, _ in rows if filt == (filter_name or filters[0])]
+        present = [v for v in found if v is not None]
+        if other != metric and present and all(_is_number(v) and math.isfinite(v) for v in present):
+            loadable.append(other)
+    instead = (f"the task loads without it with --metric {task}={loadable[0]}" if loadable
+               else "the task has no other per-document metric to load")
+    raise EffbenchError(f"{path}: metric {metric!r} of task {task!r} is infinite for {len(infinite)} document(s) "
+                        f"(doc_id {', '.join(infinite[:5])}); {instead}")
 
 
 def _is_number(value: object) -> bool:

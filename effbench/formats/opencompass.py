@@ -95,6 +95,13 @@ def _head(path: Path) -> str:
         return ""
 
 
+def _unread_results(predictions: list[Path]) -> list[Path]:
+    """Return the JSON files in the results/ folder of the runs that wrote `predictions` (outputs/<config>/
+    <timestamp>/predictions/<model>/...), which effbench did not recognise as results files."""
+    runs = {path.parents[2] for path in predictions if len(path.parents) > 2 and path.parents[1].name == "predictions"}
+    return sorted(path for run in runs for path in (run / "results").rglob("*.json") if not is_results_file(path))
+
+
 def is_results_file(path: Path) -> bool:
     """Return whether `path` is named and begins like an OpenCompass results file."""
     if path.suffix != ".json" or len(path.parents) < 3 or path.parents[1].name != "results" \
@@ -123,6 +130,12 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     results = [path for path in files if is_results_file(path)]
     predictions = [path for path in files if is_predictions_file(path)]
     if not results:
+        unread = _unread_results(predictions)
+        if unread:
+            raise EffbenchError(f"{unit}: the run's results/ holds {len(unread)} file(s) (e.g. {unread[0].parent.name}/"
+                                f"{unread[0].name}) but none is an OpenCompass results file with metrics or per-item "
+                                "details; a subjective evaluation (a judge model comparing or scoring answers) "
+                                "writes its results so, and effbench has no per-item scores to load from it")
         if predictions:
             raise EffbenchError(f"{unit}: OpenCompass predictions only ({len(predictions)} file(s), no scores to "
                                 f"load); {RERUN_HINT}")

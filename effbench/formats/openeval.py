@@ -132,10 +132,12 @@ def _read_items(unit: Path, options: ReadOptions) -> FormatRead:
         item_id = str(item["item_id"])
         source = ((item.get("item_metadata") or {}).get("source") or {}) if isinstance(
             item.get("item_metadata"), dict) else {}
-        benchmark = source.get("benchmark_name") if isinstance(source, dict) else None
-        if not benchmark:
-            raise EffbenchError(f"{unit}: item {item_id!r} lacks 'item_metadata.source.benchmark_name'")
-        if isinstance(source.get("benchmark_tags"), list):
+        # `source` is an object naming the benchmark, or (OpenEval's HELM converter) the name itself
+        benchmark = source.get("benchmark_name") if isinstance(source, dict) else source
+        if not benchmark or not isinstance(benchmark, str):
+            raise EffbenchError(f"{unit}: item {item_id!r} lacks 'item_metadata.source.benchmark_name' "
+                                "(or 'item_metadata.source' as the benchmark's name)")
+        if isinstance(source, dict) and isinstance(source.get("benchmark_tags"), list):
             tags.setdefault(benchmark, ", ".join(str(t) for t in source["benchmark_tags"]))
         items += 1
         responses = item.get("responses") or []
@@ -250,6 +252,17 @@ def _field(column: str, type_: str, *path: str) -> str:
     return f"json_extract_string({column}, '$.{'.'.join(path)}')"
 
 
+def _source_benchmark(item_metadata_type: str) -> str:
+    """SQL for an item's benchmark: `item_metadata.source.benchmark_name`, or `item_metadata.source` where
+    that is the benchmark's name itself (the shape OpenEval's HELM converter writes)."""
+    upper = item_metadata_type.upper()
+    if upper.startswith("STRUCT"):
+        source_is_struct = re.search(r'\bSOURCE"?\s+STRUCT', upper) is not None
+        return _field("item_metadata", item_metadata_type, "source", *(("benchmark_name",) if source_is_struct else ()))
+    return ("CASE json_type(item_metadata, '$.source') WHEN 'VARCHAR' THEN json_extract_string(item_metadata, "
+            "'$.source') ELSE json_extract_string(item_metadata, '$.source.benchmark_name') END")
+
+
 def _query_tables(con: duckdb.DuckDBPyConnection, unit: Path, tables: dict[str, list[str]],
                   options: ReadOptions) -> FormatRead:
     notes: list[str] = []
@@ -343,7 +356,7 @@ def _benchmark_table(con: duckdb.DuckDBPyConnection, unit: Path, tables: dict[st
         con.execute("CREATE TEMP TABLE bench_tags (benchmark VARCHAR, tags VARCHAR)")
     if tables["item"]:
         types = _column_types(con, tables["item"])
-        name = _field("item_metadata", types["item_metadata"], "source", "benchmark_name")
+        name = _source_benchmark(types["item_metadata"])
         con.execute(f"CREATE TEMP TABLE item_bench AS SELECT CAST(item_id AS VARCHAR) AS item_id,"
                     f" any_value(CAST({name} AS VARCHAR)) AS benchmark FROM read_parquet(?, union_by_name = true)"
                     " GROUP BY item_id", [tables["item"]])

@@ -1,10 +1,13 @@
 """Write the OpenEval fixture: `items/items.jsonl` and the same data as the Hugging Face Parquet tables.
 
 Written from OpenEval's published schema (open-eval/OpenEval `item_schema.json` and README, schema
-v0.1.0), not copied from its data. Run from this folder: `python make_fixture.py`.
+v0.1.0), not copied from its data. Run from this folder: `python make_fixture.py`; `python make_fixture.py
+plain-source` writes `plain_source/`, the same items with `item_metadata.source` as the benchmark's name
+itself, the shape in every_eval_ever's OpenEval adapter test (`{'source': 'ifeval'}`).
 """
 
 import json
+import sys
 from pathlib import Path
 
 import duckdb
@@ -50,29 +53,29 @@ def response(benchmark, number, model, n, scores) -> dict:
     }
 
 
-def items() -> list[dict]:
+def items(plain_source: bool = False) -> list[dict]:
     keys = list(dict.fromkeys((b, i) for b, i, *_ in RESPONSES))
     return [{
         "item_id": item_id(benchmark, number),
-        "item_metadata": {"ingestion_time": TIME[benchmark], "contributor": {"name": "effbench tests"},
-                          "source": {"benchmark_name": benchmark, "benchmark_version": "v1",
-                                     "benchmark_tags": TAGS[benchmark]}},
+        "item_metadata": {"source": benchmark} if plain_source else {
+            "ingestion_time": TIME[benchmark], "contributor": {"name": "effbench tests"},
+            "source": {"benchmark_name": benchmark, "benchmark_version": "v1", "benchmark_tags": TAGS[benchmark]}},
         "item_content": {"input": [f"Question {number} of {benchmark}"], "references": ["a reference"]},
         "responses": [response(*r) for r in RESPONSES if (r[0], r[1]) == (benchmark, number)],
         "schema_version": "v0.1.0",
     } for benchmark, number in keys]
 
 
-def write_tables(folder: Path) -> None:
+def write_tables(folder: Path, plain_source: bool = False) -> None:
     """The Hugging Face layout: bench/, item/, response/; scores as a struct of lists, as `datasets` stores them."""
     con = duckdb.connect()
     for table in ("bench", "item", "response"):
         (folder / table).mkdir(parents=True, exist_ok=True)
     bench = [{"benchmark_name": b, "benchmark_version": "v1", "paper_url": None, "dataset_url": None,
               "benchmark_tags": TAGS[b]} for b in TIME]
-    item_rows = [{k: v for k, v in item.items() if k != "responses"} for item in items()]
+    item_rows = [{k: v for k, v in item.items() if k != "responses"} for item in items(plain_source)]
     response_rows = []
-    for item in items():
+    for item in items(plain_source):
         for r in item["responses"]:
             r = dict(r)
             r["model"] = dict(r["model"], model_adaptation=dict(
@@ -90,9 +93,10 @@ def write_tables(folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    here = Path(__file__).parent
-    (here / "items").mkdir(exist_ok=True)
+    plain = sys.argv[1:] == ["plain-source"]
+    here = Path(__file__).parent / "plain_source" if plain else Path(__file__).parent
+    (here / "items").mkdir(parents=True, exist_ok=True)
     with open(here / "items" / "items.jsonl", "w") as handle:
-        for item in items():
+        for item in items(plain):
             handle.write(json.dumps(item) + "\n")
-    write_tables(here / "hf")
+    write_tables(here / "hf", plain)
