@@ -126,8 +126,10 @@ def five_sources(tmp_path_factory, helm_only) -> pipeline.BuildReport:
     """A HELM suite, AlpacaEval judgements, an lm-eval run, two Inspect logs and Every Eval Ever files."""
     folder = tmp_path_factory.mktemp("five")
     suite, _ = helm_only
+    inspect_logs = [FORMATS / "inspect" / "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval",
+                    FORMATS / "inspect" / "data_arc_qwen.json"]
     sources = [suite, FORMATS / "alpaca_eval" / "alpaca-7b", FORMATS / "lm_eval" / "pythia-14m-v0.4.0",
-               FORMATS / "inspect", FORMATS / "every_eval_ever" / "pair_v0.3.0"]
+               *inspect_logs, FORMATS / "every_eval_ever" / "pair_v0.3.0"]
     return pipeline.build(folder / "five.duckdb", folder / "site", pipeline.result_sources(sources), **FAST)
 
 
