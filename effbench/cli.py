@@ -512,7 +512,7 @@ def flash_plan(
     """
     try:
         plan, items = pipeline.flash_plan(db, model, _flash_config(config), new=new)
-        pipeline.write_plan(items, model, out)
+        pipeline.write_plan(items, model, out, db=db)
     except EffbenchError as error:
         raise _fail(error) from None
     tiers = _flash_config(config).tiers

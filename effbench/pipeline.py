@@ -37,8 +37,9 @@ from effbench.config import SiteConfig
 from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
 from effbench.load import ColumnMap, Source
+from effbench.render.values import csv_cell
 from effbench.store import AnalysisParameters, DiorParameters, LoadReport
-from effbench.writer import check_replaceable
+from effbench.writer import SITE_MARKER, check_replaceable
 
 DEFAULT_PARAMETERS = AnalysisParameters()
 DEFAULT_DIOR = DiorParameters()
@@ -372,16 +373,59 @@ def flash_status(db: Path, config: flash.FlashConfig) -> list[flash.Plan]:
     return list(flash.plans(results, results.models, config))
 
 
-def write_plan(items: Sequence[PlannedItem], model: str, out: Path) -> None:
-    """Write the planned items as CSV (or JSON lines for .jsonl): model, scenario, item_id."""
+PLAN_COLUMNS = ("model", "scenario", "item_id")
+
+
+def write_plan(items: Sequence[PlannedItem], model: str, out: Path, *, db: Path | None = None) -> None:
+    """Write the planned items as CSV (or JSON lines for .jsonl): model, scenario, item_id.
+
+    In CSV a name that starts like a spreadsheet formula gets a leading apostrophe, as in the site's
+    downloads; the JSON lines keep every name exactly. `out` is refused when it is the database `db`,
+    lies inside a site effbench wrote, or is a file that is not an earlier plan (`check_plan_out`).
+    """
+    check_plan_out(out, db)
     if out.suffix == ".jsonl":
-        out.write_text("".join(json.dumps({"model": model, "scenario": i.scenario, "item_id": i.item_id}) + "\n"
-                               for i in items), encoding="utf-8")
+        out.write_text("".join(json.dumps(dict(zip(PLAN_COLUMNS, (model, i.scenario, i.item_id), strict=True)))
+                               + "\n" for i in items), encoding="utf-8")
         return
     with open(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["model", "scenario", "item_id"])
-        writer.writerows([model, i.scenario, i.item_id] for i in items)
+        writer.writerow(PLAN_COLUMNS)
+        writer.writerows([csv_cell(model), csv_cell(i.scenario), csv_cell(i.item_id)] for i in items)
+
+
+def check_plan_out(out: Path, db: Path | None) -> None:
+    """Refuse a plan file that would overwrite the database, a file of the user's, or part of a site."""
+    target = out.resolve()
+    if db is not None and (target == db.resolve() or (out.exists() and db.exists() and out.samefile(db))):
+        raise EffbenchError(f"{out}: is the database (--db); write the plan to another file")
+    site = next((folder for folder in target.parents if (folder / SITE_MARKER).is_file()), None)
+    if site is not None:
+        raise EffbenchError(f"{out}: is inside the site {site}, which every build replaces whole; "
+                            "write the plan elsewhere")
+    if out.is_dir():
+        raise EffbenchError(f"{out}: is a folder; give a file name ending in .csv or .jsonl")
+    if out.exists() and not _is_plan(out):
+        raise EffbenchError(f"{out}: exists and is not a plan effbench wrote; choose another --out")
+
+
+def _is_plan(path: Path) -> bool:
+    """Return whether `path` starts as a plan `write_plan` writes: the CSV header, or a JSON line with
+    exactly the plan's fields (an empty file is an empty JSON lines plan)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            first = handle.readline(1 << 16).rstrip("\n")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if path.suffix == ".jsonl":
+        if not first:
+            return path.stat().st_size == 0
+        try:
+            record = json.loads(first)
+        except ValueError:
+            return False
+        return isinstance(record, dict) and tuple(record) == PLAN_COLUMNS
+    return first == ",".join(PLAN_COLUMNS)
 
 
 def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict, *,
