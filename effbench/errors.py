@@ -1,4 +1,16 @@
-"""The one exception type that reaches users."""
+"""The one exception type that reaches users, and how anything is printed to them."""
+
+import re
+
+# C0 and C1 control characters (ESC, BEL, CR, CSI ...): printed, they would move the cursor, clear the
+# screen or set the window title; a file name or model name may hold any of them.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Return `text` with every control character escaped as Python writes it (``\\x1b``, ``\\n``), so that
+    a path or a name prints as inert text on one line."""
+    return _CONTROL_CHARACTERS.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class EffbenchError(Exception):

@@ -11,6 +11,7 @@ Formats, chosen by the file's name: ``.csv``, ``.tsv``, ``.txt`` (optionally ``.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# DuckDB's readers take a path as a glob pattern; each of these characters is escaped as a one-character class.
+_GLOB_ESCAPES = str.maketrans({"[": "[[]", "*": "[*]", "?": "[?]"})
+
+
+def duckdb_path(path: Path) -> str:
+    """Return `path` as DuckDB's file readers must be given it to read that one file: absolute (so that
+    a leading ``~`` or ``s3:`` is a name, not a home folder or a protocol) and with the glob characters
+    ``[``, ``*`` and ``?`` escaped, so that ``run[1].csv`` is not read as ``run1.csv``."""
+    return os.path.abspath(path).translate(_GLOB_ESCAPES)
+
+
 def stage(con: duckdb.DuckDBPyConnection, source: Source) -> Staged:
     """Read `source` into the temporary table `STAGED_TABLE`, checked; return what was staged."""
     path = source.path
@@ -137,7 +149,7 @@ def _reader_sql(path: Path, text_columns: Sequence[str] = (), *, header: bool = 
     name = path.name.lower()
     for suffix in (".gz", ".zst"):
         name = name.removesuffix(suffix)
-    literal = quote_literal(str(path))
+    literal = quote_literal(duckdb_path(path))
     if name.endswith((".parquet", ".pq")):
         return f"read_parquet({literal})", "Parquet"
     if name.endswith((".jsonl", ".ndjson")):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import glob
 import hashlib
 import json
 import os
@@ -36,7 +37,7 @@ from effbench import (
 from effbench.config import SiteConfig
 from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
-from effbench.load import ColumnMap, Source
+from effbench.load import ColumnMap, Source, duckdb_path
 from effbench.render.values import csv_cell
 from effbench.store import AnalysisParameters, DiorParameters, LoadReport
 from effbench.writer import SITE_MARKER, check_replaceable
@@ -91,6 +92,18 @@ def result_sources(paths: Sequence[Path], columns: ColumnMap | None = None, *, f
     return [Source(unit.path, "long", columns) if unit.format == "table"
             else Source(unit.path, "long", format=unit.format, read_options=options)
             for unit in formats.discover(paths, format_name)]
+
+
+def expand_globs(patterns: Sequence[str]) -> list[tuple[str, tuple[Path, ...]]]:
+    """Return each pattern (``--glob``) with the files it matches, sorted; hidden files are matched only by
+    a pattern that names them. A pattern that matches no file is an error."""
+    matched = []
+    for pattern in patterns:
+        paths = tuple(sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file()))
+        if not paths:
+            raise EffbenchError(f"--glob {pattern!r}: matches no file")
+        matched.append((pattern, paths))
+    return matched
 
 
 def example_sources(example: Example) -> list[Source]:
@@ -405,7 +418,8 @@ def check_plan_out(out: Path, db: Path | None) -> None:
                             "write the plan elsewhere")
     if out.is_dir():
         raise EffbenchError(f"{out}: is a folder; give a file name ending in .csv or .jsonl")
-    if out.exists() and not _is_plan(out):
+    # Only a regular file can be lost; a device or a pipe (/dev/null, /dev/stdout) is written through.
+    if out.is_file() and not _is_plan(out):
         raise EffbenchError(f"{out}: exists and is not a plan effbench wrote; choose another --out")
 
 
@@ -632,7 +646,7 @@ def fit_multilingual(path: Path, *, confidence_level: float = 0.95) -> multiling
     con = duckdb.connect()
     try:
         try:
-            frame = con.execute(f"SELECT * FROM {reader}(?)", [str(path)]).df()
+            frame = con.execute(f"SELECT * FROM {reader}(?)", [duckdb_path(path)]).df()
         except duckdb.Error as error:
             raise EffbenchError(f"{path}: cannot read: {str(error).splitlines()[0]}") from None
     finally:

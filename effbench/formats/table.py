@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from effbench.errors import EffbenchError
+from effbench.load import duckdb_path
 
 NAME = "table"
 DESCRIPTION = "long result tables (CSV, TSV, Parquet, JSON lines; .gz ok): model, scenario, item_id, score"
@@ -50,7 +51,7 @@ def _columns(path: Path) -> set[str]:
             import duckdb
 
             with duckdb.connect() as con:
-                described = con.execute("SELECT name FROM parquet_schema(?)", [str(path)]).fetchall()
+                described = con.execute("SELECT name FROM parquet_schema(?)", [duckdb_path(path)]).fetchall()
             return {row[0].lower() for row in described}
         opener = gzip.open if name.endswith(".gz") else open
         if name.endswith(".zst"):
