@@ -35,6 +35,7 @@ from effbench import (
     store,
 )
 from effbench.config import SiteConfig
+from effbench.database_copy import public_path, source_date_epoch
 from effbench.errors import EffbenchError
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
 from effbench.load import ColumnMap, Source, duckdb_path
@@ -599,14 +600,21 @@ SITE_STAMP = ".effbench-site.json"
 
 def _site_stamp(con: duckdb.DuckDBPyConnection, db: Path, title: str | None, settings: SiteConfig) -> str:
     """Return a digest of everything a site is rendered from: effbench's code and templates, the database
-    (its path, loaded data and stored analyses), the title and settings, and SOURCE_DATE_EPOCH."""
+    (its sources as published, loaded data and stored analyses), the title and settings, and
+    SOURCE_DATE_EPOCH."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
     for path in sorted([*package.rglob("*.py"), *package.glob("*.sql"), *render.templates_dir().rglob("*")]):
         if path.is_file():
             digest.update(str(path.relative_to(path.parents[1])).encode() + b"\0" + path.read_bytes())
     analyses = con.execute("SELECT * FROM analyses ORDER BY analysis").fetchall()
-    inputs = [str(db.resolve()), store.data_fingerprint(con), repr(analyses), repr(title), repr(settings),
+    # The sources as the site shows them (paths relative to the build folder, load times clamped), not the
+    # database's own path: two builds of the same inputs in two folders give the same site.
+    epoch = source_date_epoch()
+    sources = [(public_path(path, Path.cwd()), *rest) for path, *rest in con.execute(
+        "SELECT path, CAST(CASE WHEN ? IS NULL THEN loaded_at ELSE least(loaded_at, to_timestamp(?)) END AS VARCHAR),"
+        " credit, license FROM sources ORDER BY source_id", [epoch, epoch]).fetchall()]
+    inputs = [repr(sources), store.data_fingerprint(con), repr(analyses), repr(title), repr(settings),
               os.environ.get("SOURCE_DATE_EPOCH", "")]
     digest.update(json.dumps(inputs, default=str).encode())
     return digest.hexdigest()

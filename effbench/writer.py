@@ -55,6 +55,10 @@ class SiteWriter:
     def write_bytes(self, site_path: str, data: bytes) -> None:
         self._target(site_path).write_bytes(data)
 
+    def new_file(self, site_path: str) -> Path:
+        """Return where the file `site_path` is to be written, for a writer of its own (its folder exists)."""
+        return self._target(site_path)
+
     def copy_file(self, site_path: str, source: Path) -> None:
         shutil.copyfile(source, self._target(site_path))
 
