@@ -160,8 +160,11 @@ def update(
             n_models = con.execute("SELECT count(*) FROM rank_intervals").fetchone()[0]
     except BaseException:
         if not existed:
-            for leftover in (db, db.with_name(db.name + ".wal")):
-                leftover.unlink(missing_ok=True)
+            # The file this call created: through a dangling symlink, its target; the link itself stays.
+            created = db.resolve()
+            for leftover in (created, created.with_name(created.name + ".wal"), db.with_name(db.name + ".wal")):
+                if not leftover.is_symlink():
+                    leftover.unlink(missing_ok=True)
         raise
     return UpdateReport(tuple(reports), recomputed, n_models, warnings)
 
