@@ -1,5 +1,6 @@
 """The one exception type that reaches users, and how anything is printed to them."""
 
+import errno
 import re
 
 # C0 and C1 control characters (ESC, BEL, CR, CSI ...): printed, they would move the cursor, clear the
@@ -19,3 +20,12 @@ class EffbenchError(Exception):
     Raised before anything is written, or from inside a transaction that is then rolled back,
     so the database is left as it was.
     """
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Return whether `error` says the disk (or the user's quota) is full, as an OSError or as the
+    text of a DuckDB error, which wraps the operating system's message."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(error)
+    return "No space left on device" in text or "Disk quota exceeded" in text

@@ -36,7 +36,7 @@ from effbench import (
 )
 from effbench.config import SiteConfig
 from effbench.database_copy import public_path, source_date_epoch
-from effbench.errors import EffbenchError
+from effbench.errors import EffbenchError, is_disk_full
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
 from effbench.load import ColumnMap, Source, duckdb_path
 from effbench.render.values import csv_cell
@@ -140,10 +140,12 @@ def update(
     if sources and example:
         raise EffbenchError("give either result files or --example, not both")
     existed = db.exists()
+    loaded = False  # whether the load committed, for the message if the disk fills up afterwards
     try:
         with store.open_store(db) as con:
             with progress.stage("load"):
                 reports = store.ingest(con, _sources_to_load(con, sources, example, default_example))
+            loaded = True
             if not store.has_results(con):
                 raise EffbenchError(f"{db}: no results loaded yet; give result files or --example")
             if lower_is_better:
@@ -158,15 +160,24 @@ def update(
                 with progress.stage("Flash replay"):
                     recomputed = refresh_flash(con, flash_config, reader=results) or recomputed
             n_models = con.execute("SELECT count(*) FROM rank_intervals").fetchone()[0]
-    except BaseException:
+    except BaseException as error:
         if not existed:
             # The file this call created: through a dangling symlink, its target; the link itself stays.
             created = db.resolve()
             for leftover in (created, created.with_name(created.name + ".wal"), db.with_name(db.name + ".wal")):
                 if not leftover.is_symlink():
                     leftover.unlink(missing_ok=True)
+        if is_disk_full(error):
+            state = ("the database was not created" if not existed else
+                     "the results were loaded; the analyses are brought up to date by the next build" if loaded
+                     else "nothing was loaded; the database holds what it held before")
+            raise EffbenchError(f"{db}: no space left on the device ({_first_line(error)}); {state}") from None
         raise
     return UpdateReport(tuple(reports), recomputed, n_models, warnings)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _sources_to_load(
@@ -589,10 +600,24 @@ def build(
                 comparisons=model_comparisons(con, data.analysis, reader=results), settings=settings,
                 trends=trend_analyses(con, data, {**store.scenario_tags(con), **settings.scenario_tags},
                                       reader=results))
-    with progress.stage("write site"):
-        files = render.write_site(plan, out, db)
+    try:
+        with progress.stage("write site"):
+            files = render.write_site(plan, out, db)
+    except (OSError, duckdb.Error) as error:
+        if not is_disk_full(error):
+            raise
+        previous = "the previous site is intact" if out.exists() else "there was no site before"
+        raise EffbenchError(f"{out}: no space left on the device ({_first_line(error)}); the results in {db} are "
+                            f"loaded and analysed; the site was not written and {previous}") from None
     warnings = tuple(f"{db}: {warning}" for warning in plan.warnings)
-    _write_stamp(out, stamp, files, warnings)
+    try:
+        _write_stamp(out, stamp, files, warnings)
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        (out / SITE_STAMP).unlink(missing_ok=True)  # half a record would be worse than none
+        raise EffbenchError(f"{out}: no space left on the device ({_first_line(error)}); the site was written, "
+                            "but not its record of what it was built from, so the next build writes it again") from None
     return BuildReport(report, out, tuple(files), warnings)
 
 
