@@ -84,12 +84,12 @@ GlobOption = Annotated[
 def _sources(
     paths: list[Path] | None, models: list[Path] | None, wide: list[Path] | None, columns: ColumnMap,
     format_name: str | None = None, metric: list[str] | None = None, perturbations: bool = False,
-    prompts_as_scenarios: bool = False,
+    prompts_as_scenarios: bool = False, special: list[Path] | None = None,
 ) -> list[Source]:
     read_options = formats.ReadOptions(metrics=formats.parse_metric_flags(metric or ()), perturbations=perturbations,
                                        prompts_as_key=not prompts_as_scenarios)
-    results = pipeline.result_sources(paths, columns, format_name=format_name, read_options=read_options) if paths \
-        else []
+    results = pipeline.result_sources(paths, columns, format_name=format_name, read_options=read_options,
+                                      special=special) if paths else []
     return (
         results
         + [Source(path, "wide", ColumnMap(model=columns.model)) for path in wide or []]
@@ -102,10 +102,12 @@ def _say(text: str, err: bool = False) -> None:
     typer.echo(printable(text), err=err)
 
 
-def _print_matches(matched: list[tuple[str, tuple[Path, ...]]]) -> None:
-    """Say which files each --glob pattern matched."""
+def _print_matches(matched: list[tuple[str, tuple[Path, ...]]], special: list[Path]) -> None:
+    """Say which files each --glob pattern matched, and which special files in folders were skipped."""
     for pattern, paths in matched:
         _say(f"--glob {pattern}: matched {len(paths):,} file(s): {', '.join(str(p) for p in paths)}", err=True)
+    for path in special:
+        _say(f"{path}: skipped: not a regular file (a pipe, socket or device)", err=True)
 
 
 def _print_loads(loads: tuple[LoadReport, ...]) -> None:
@@ -237,15 +239,16 @@ def build(
         settings = load_config(config)
         lower = _lower_is_better(settings, lower_is_better)
         matched = pipeline.expand_globs(glob or ())
+        special: list[Path] = []
         loaded = _sources([*(sources or ()), *(p for _, paths in matched for p in paths)], models, wide, columns,
-                          format_name, metric, perturbations, prompts_as_scenarios)
+                          format_name, metric, perturbations, prompts_as_scenarios, special)
         with progress.reporting(show=progress.should_show(quiet)) as times:
             report = pipeline.build(db, out, loaded, example=example,
                                     parameters=parameters, flash_config=settings.flash, title=title or settings.title,
                                     site=settings.site, lower_is_better=lower)
     except EffbenchError as error:
         raise _fail(error) from None
-    _print_matches(matched)
+    _print_matches(matched, special)
     _print_loads(report.update.loads)
     _print_warnings((*report.update.warnings, *report.warnings))
     _print_times(times, quiet)
@@ -309,15 +312,16 @@ def ingest(
     try:
         lower = _lower_is_better(load_config(config), lower_is_better)
         matched = pipeline.expand_globs(glob or ())
+        special: list[Path] = []
         loaded = _sources([*(sources or ()), *(p for _, paths in matched for p in paths)], models, wide, columns,
-                          format_name, metric, perturbations, prompts_as_scenarios)
+                          format_name, metric, perturbations, prompts_as_scenarios, special)
         if not loaded:
             raise EffbenchError("nothing to load; give result files or folders, --wide or --models")
         with progress.reporting(show=progress.should_show(quiet)) as times:
             report = pipeline.update(db, loaded, all_analyses=False, lower_is_better=lower)
     except EffbenchError as error:
         raise _fail(error) from None
-    _print_matches(matched)
+    _print_matches(matched, special)
     _print_loads(report.loads)
     _print_warnings(report.warnings)
     _print_times(times, quiet)

@@ -125,7 +125,8 @@ def stage(con: duckdb.DuckDBPyConnection, source: Source) -> Staged:
     """Read `source` into the temporary table `STAGED_TABLE`, checked; return what was staged."""
     path = source.path
     if not path.is_file():
-        raise EffbenchError(f"{path}: no such file")
+        raise EffbenchError(f"{path}: not a regular file (a pipe, socket or device)" if path.exists()
+                            else f"{path}: no such file")
     # CSV readers guess types from a sample; identifiers and scores are read as text instead, so
     # item "007" stays "007" and a stray word in the score column is reported rather than guessed at.
     sniffed = _describe(con, path)

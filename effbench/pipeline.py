@@ -85,14 +85,16 @@ class BuildReport:
 
 
 def result_sources(paths: Sequence[Path], columns: ColumnMap | None = None, *, format_name: str | None = None,
-                   read_options: formats.ReadOptions | None = None) -> list[Source]:
+                   read_options: formats.ReadOptions | None = None, special: list[Path] | None = None
+                   ) -> list[Source]:
     """Return what to load from `paths` (files and folders): every unit a format recognises, plain
-    result tables read with `columns`, harness files (HELM, lm-eval, ...) with `read_options`."""
+    result tables read with `columns`, harness files (HELM, lm-eval, ...) with `read_options`. Pipes,
+    sockets and devices in the folders are skipped and added to `special`."""
     options = read_options or formats.ReadOptions()
     columns = columns or ColumnMap()
     return [Source(unit.path, "long", columns) if unit.format == "table"
             else Source(unit.path, "long", format=unit.format, read_options=options)
-            for unit in formats.discover(paths, format_name)]
+            for unit in formats.discover(paths, format_name, special)]
 
 
 def expand_globs(patterns: Sequence[str]) -> list[tuple[str, tuple[Path, ...]]]:

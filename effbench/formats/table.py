@@ -40,7 +40,8 @@ def find(root: Path, files: list[Path]) -> list[Path]:
     """
     if root.is_file():
         return [root] if is_table_file(root) else []
-    return [path for path in files if is_table_file(path) and _columns(path) >= REQUIRED]
+    # An empty file has no columns: its size, one stat, spares opening it (a folder may hold 100,000).
+    return [path for path in files if is_table_file(path) and path.stat().st_size and _columns(path) >= REQUIRED]
 
 
 def _columns(path: Path) -> set[str]:
