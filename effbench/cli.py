@@ -14,7 +14,7 @@ from effbench import __version__, formats, pipeline, progress
 from effbench import synth as synth_board
 from effbench.boards import BoardSettings
 from effbench.config import load_config
-from effbench.errors import EffbenchError
+from effbench.errors import EffbenchError, printable
 from effbench.examples import EXAMPLES
 from effbench.load import ColumnMap, Source
 from effbench.multilingual import PARAMETERS
@@ -80,17 +80,23 @@ RunsOption = Annotated[
                  "an Inspect retry, Every Eval Ever records): 'latest' keeps the latest complete run and says what it "
                  "set aside; 'all' keeps every run as repeats (key column 'repeat'); 'error' refuses."),
 ]
+GlobOption = Annotated[
+    list[str] | None,
+    typer.Option("--glob", help="Load every file that matches this pattern (quote it: 'runs/*.csv'; ** spans "
+                 "folders); the load lists the files it matched. A path given without --glob is read as that one "
+                 "file, whatever its name. Repeatable."),
+]
 
 
 def _sources(
     paths: list[Path] | None, models: list[Path] | None, wide: list[Path] | None, columns: ColumnMap,
     format_name: str | None = None, metric: list[str] | None = None, perturbations: bool = False,
-    prompts_as_scenarios: bool = False, runs: str = "latest",
+    prompts_as_scenarios: bool = False, runs: str = "latest", special: list[Path] | None = None,
 ) -> list[Source]:
     read_options = formats.ReadOptions(metrics=formats.parse_metric_flags(metric or ()), perturbations=perturbations,
                                        prompts_as_key=not prompts_as_scenarios, runs=runs)
-    results = pipeline.result_sources(paths, columns, format_name=format_name, read_options=read_options) if paths \
-        else []
+    results = pipeline.result_sources(paths, columns, format_name=format_name, read_options=read_options,
+                                      special=special) if paths else []
     return (
         results
         + [Source(path, "wide", ColumnMap(model=columns.model)) for path in wide or []]
@@ -98,21 +104,34 @@ def _sources(
     )
 
 
+def _say(text: str, err: bool = False) -> None:
+    """Print `text` with its control characters escaped: paths and names may hold escape sequences."""
+    typer.echo(printable(text), err=err)
+
+
+def _print_matches(matched: list[tuple[str, tuple[Path, ...]]], special: list[Path]) -> None:
+    """Say which files each --glob pattern matched, and which special files in folders were skipped."""
+    for pattern, paths in matched:
+        _say(f"--glob {pattern}: matched {len(paths):,} file(s): {', '.join(str(p) for p in paths)}", err=True)
+    for path in special:
+        _say(f"{path}: skipped: not a regular file (a pipe, socket or device)", err=True)
+
+
 def _print_loads(loads: tuple[LoadReport, ...]) -> None:
     """Say what was loaded: per harness format the runs, models, scenarios, rows and metrics; per table its rows."""
     by_format: dict[str, list[LoadReport]] = {}
     for load in loads:
         if load.already_loaded:
-            typer.echo(f"{load.path}: already loaded, skipped", err=True)
+            _say(f"{load.path}: already loaded, skipped", err=True)
         elif load.format == "table":
-            typer.echo(f"{load.path}: loaded {load.rows:,} rows ({load.kind})", err=True)
+            _say(f"{load.path}: loaded {load.rows:,} rows ({load.kind})", err=True)
         else:
             by_format.setdefault(load.format, []).append(load)
         for note in load.notes:
-            typer.echo(f"  {note}", err=True)
+            _say(f"  {note}", err=True)
     for name, group in by_format.items():
         metrics = sorted({pair for load in group for pair in load.metrics})
-        typer.echo(
+        _say(
             f"{name}: {len(group):,} unit(s), {sum(g.runs for g in group):,} run(s), "
             f"{len({m for g in group for m in g.models}):,} model(s), "
             f"{len({c for g in group for c in g.scenarios}):,} scenario(s), "
@@ -120,20 +139,20 @@ def _print_loads(loads: tuple[LoadReport, ...]) -> None:
             err=True,
         )
         if metrics:
-            typer.echo("  metric per scenario: " + "; ".join(f"{s} = {m}" for s, m in metrics), err=True)
+            _say("  metric per scenario: " + "; ".join(f"{s} = {m}" for s, m in metrics), err=True)
 
 
 def _print_times(times: progress.StageTimes, quiet: bool) -> None:
     """On a terminal, end with one line per stage and its time."""
     if progress.should_show(quiet):
         for line in times.summary():
-            typer.echo(line, err=True)
+            _say(line, err=True)
 
 
 def _fail(error: EffbenchError) -> typer.Exit:
     if _debug.on:
         raise error  # --debug: the whole traceback
-    typer.echo(f"effbench: error: {error}", err=True)
+    _say(f"effbench: error: {error}", err=True)
     return typer.Exit(code=1)
 
 
@@ -160,7 +179,7 @@ def _check_seed(seed: int, option: str = "--seed") -> None:
 
 def _print_warnings(warnings: tuple[str, ...]) -> None:
     for warning in warnings:
-        typer.echo(f"effbench: warning: {warning}", err=True)
+        _say(f"effbench: warning: {warning}", err=True)
 
 
 ConfigOption = Annotated[
@@ -180,10 +199,10 @@ def _print_boards(boards: tuple, sizes: tuple[int, ...]) -> None:
     """Print the boards the results form: what each ranks."""
     if not boards:
         return
-    typer.echo("1 board:" if len(boards) == 1 else f"{len(boards)} boards, each ranked on its own:", err=True)
+    _say("1 board:" if len(boards) == 1 else f"{len(boards)} boards, each ranked on its own:", err=True)
     for board, items in zip(boards, sizes, strict=True):
         unranked = f", {len(board.unranked):,} not ranked" if board.unranked else ""
-        typer.echo(f"  {board.name} ({board.title}): {_plural(len(board.scenarios), 'scenario')}, "
+        _say(f"  {board.name} ({board.title}): {_plural(len(board.scenarios), 'scenario')}, "
                    f"{_plural(len(board.ranked), 'model')} ranked{unranked}, {_plural(items, 'item')}", err=True)
 
 
@@ -212,6 +231,7 @@ def build(
     item_col: ItemCol = "item_id",
     score_col: ScoreCol = "score",
     key: KeyCol = None,
+    glob: GlobOption = None,
     format_name: FormatOption = None,
     metric: MetricOption = None,
     perturbations: PerturbationsOption = False,
@@ -249,8 +269,10 @@ def build(
     try:
         settings = load_config(config)
         lower = _lower_is_better(settings, lower_is_better)
-        loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios,
-                          runs)
+        matched = pipeline.expand_globs(glob or ())
+        special: list[Path] = []
+        loaded = _sources([*(sources or ()), *(p for _, paths in matched for p in paths)], models, wide, columns,
+                          format_name, metric, perturbations, prompts_as_scenarios, runs, special)
         with progress.reporting(show=progress.should_show(quiet)) as times:
             report = pipeline.build(db, out, loaded, example=example,
                                     parameters=parameters, flash_config=settings.flash, title=title or settings.title,
@@ -258,16 +280,17 @@ def build(
                                     board_settings=_board_settings(settings))
     except EffbenchError as error:
         raise _fail(error) from None
+    _print_matches(matched, special)
     _print_loads(report.update.loads)
     _print_boards(report.update.boards, report.update.board_items)
     _print_warnings((*report.update.warnings, *report.warnings))
     _print_times(times, quiet)
     if report.site_unchanged:
-        typer.echo(f"ranked {_plural(report.update.n_models, 'model')}; the site in {out}/ was built from the same "
-                   "data, analyses and settings: left as it is", err=True)
+        _say(f"ranked {_plural(report.update.n_models, 'model')}; the site in {out}/ was built from the same "
+             "data, analyses and settings: left as it is", err=True)
     else:
-        typer.echo(f"ranked {_plural(report.update.n_models, 'model')}; wrote {len(report.files):,} files to {out}/",
-                   err=True)
+        _say(f"ranked {_plural(report.update.n_models, 'model')}; wrote {len(report.files):,} files to {out}/",
+             err=True)
 
 
 def _lower_is_better(settings, option: list[str] | None) -> tuple[str, ...]:
@@ -291,6 +314,7 @@ def ingest(
     item_col: ItemCol = "item_id",
     score_col: ScoreCol = "score",
     key: KeyCol = None,
+    glob: GlobOption = None,
     format_name: FormatOption = None,
     metric: MetricOption = None,
     perturbations: PerturbationsOption = False,
@@ -323,8 +347,10 @@ def ingest(
     try:
         settings = load_config(config)
         lower = _lower_is_better(settings, lower_is_better)
-        loaded = _sources(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios,
-                          runs)
+        matched = pipeline.expand_globs(glob or ())
+        special: list[Path] = []
+        loaded = _sources([*(sources or ()), *(p for _, paths in matched for p in paths)], models, wide, columns,
+                          format_name, metric, perturbations, prompts_as_scenarios, runs, special)
         if not loaded:
             raise EffbenchError("nothing to load; give result files or folders, --wide or --models")
         with progress.reporting(show=progress.should_show(quiet)) as times:
@@ -332,11 +358,12 @@ def ingest(
                                      board_settings=_board_settings(settings))
     except EffbenchError as error:
         raise _fail(error) from None
+    _print_matches(matched, special)
     _print_loads(report.loads)
     _print_boards(report.boards, report.board_items)
     _print_warnings(report.warnings)
     _print_times(times, quiet)
-    typer.echo(f"{db}: {_plural(report.n_models, 'model')} ranked", err=True)
+    _say(f"{db}: {_plural(report.n_models, 'model')} ranked", err=True)
 
 
 @app.command()
@@ -366,7 +393,7 @@ def synth(
     except EffbenchError as error:
         raise _fail(error) from None
     scenarios = f"{n_scenarios:,} scenario" + ("s" if n_scenarios != 1 else "")
-    typer.echo(f"wrote {rows:,} rows ({n_models:,} models x {n_items:,} items, {scenarios}) to {out}", err=True)
+    _say(f"wrote {rows:,} rows ({n_models:,} models x {n_items:,} items, {scenarios}) to {out}", err=True)
 
 
 class Decision(StrEnum):
@@ -440,14 +467,14 @@ def dior(
     widths = [max([len(header), *(len(str(value)) for value in values)]) for header, values in
               (("decision", [r["decision"] for r in rows]), ("level", levels),
                ("meta_metric", [r["meta_metric"] for r in rows]))]
-    typer.echo(f"{'decision':<{widths[0]}} {'level':<{widths[1]}} {'meta_metric':<{widths[2]}} {'mean':>6} "
+    _say(f"{'decision':<{widths[0]}} {'level':<{widths[1]}} {'meta_metric':<{widths[2]}} {'mean':>6} "
                f"{'lo':>6} {'hi':>6} {'dior':>6} {'compute':>8}")
     for row, level in zip(rows, levels, strict=True):
-        typer.echo(f"{row['decision']:<{widths[0]}} {level:<{widths[1]}} {row['meta_metric']:<{widths[2]}} "
+        _say(f"{row['decision']:<{widths[0]}} {level:<{widths[1]}} {row['meta_metric']:<{widths[2]}} "
                    f"{row['mean']:6.3f} {row['lo']:6.3f} {row['hi']:6.3f} {row['dior']:6.3f} "
                    f"{row['compute_fraction']:8.2%}")
     for line in result.recommendations:
-        typer.echo(f"- {line}")
+        _say(f"- {line}")
 
 
 class ExportFormat(StrEnum):
@@ -485,7 +512,7 @@ def export(
     except EffbenchError as error:
         raise _fail(error) from None
     if written:
-        typer.echo(f"wrote {len(written):,} file{'s' if len(written) != 1 else ''} to {out}", err=True)
+        _say(f"wrote {len(written):,} file{'s' if len(written) != 1 else ''} to {out}", err=True)
     else:
         typer.echo(text, nl=False)
 
@@ -556,15 +583,15 @@ def flash_simulate(
                                "summary": summary(main.summary),
                                "comparison": [summary(s.summary) for s in simulations]}, indent=1, default=int))
         return
-    typer.echo(f"{'model':<32} {'stop':>5} {'items':>7} {'saving':>7} {'flash rank':>12} {'full':>5} {'ok':>3}")
+    _say(f"{'model':<32} {'stop':>5} {'items':>7} {'saving':>7} {'flash rank':>12} {'full':>5} {'ok':>3}")
     for o in outcomes:
         interval = f"{o.final.rank} ({o.final.rank_lo}-{o.final.rank_hi})"
-        typer.echo(f"{o.model:<32} {o.final.stage:>5} {o.final.items_used:>7,} {'x' + format(o.saving, '.1f'):>7} "
+        _say(f"{o.model:<32} {o.final.stage:>5} {o.final.items_used:>7,} {'x' + format(o.saving, '.1f'):>7} "
                    f"{interval:>12} {o.full_rank:>5} {'yes' if o.within_resolution else 'NO':>3}")
-    typer.echo(f"(rows: {main.variant}, first of {main.summary.n_seeds} item orders)")
+    _say(f"(rows: {main.variant}, first of {main.summary.n_seeds} item orders)")
     for simulation in simulations:
         s = simulation.summary
-        typer.echo(f"{s.variant}: saving x{s.saving:.1f} (x{s.saving_lo:.1f}-x{s.saving_hi:.1f} over {s.n_seeds} "
+        _say(f"{s.variant}: saving x{s.saving:.1f} (x{s.saving_lo:.1f}-x{s.saving_hi:.1f} over {s.n_seeds} "
                    f"order{'s' if s.n_seeds != 1 else ''}), {s.within_resolution:.1%} within resolution, largest "
                    f"error {s.largest_error}, "
                    f"interval coverage {s.coverage:.1%}, {s.n_every_item} of {s.n_replays} replays used every item")
@@ -596,22 +623,22 @@ def flash_plan(
     """
     try:
         plan, items = pipeline.flash_plan(db, model, _flash_config(config), new=new, board_name=board)
-        pipeline.write_plan(items, model, out)
+        pipeline.write_plan(items, model, out, db=db)
     except EffbenchError as error:
         raise _fail(error) from None
     tiers = _flash_config(config).tiers
     if plan.rank is None:
-        typer.echo(f"{model}: no stage completed yet")
+        _say(f"{model}: no stage completed yet")
     else:
-        typer.echo(f"{model}: after stage {plan.completed_stage} ({plan.items_evaluated:,} items): rank "
+        _say(f"{model}: after stage {plan.completed_stage} ({plan.items_evaluated:,} items): rank "
                    f"{plan.rank} ({plan.rank_lo}-{plan.rank_hi}); {tiers[plan.tier].describe()}")
     if plan.skipped:
-        typer.echo(f"skipped {plan.skipped:,} planned items without a result (taken as items the harness cannot "
+        _say(f"skipped {plan.skipped:,} planned items without a result (taken as items the harness cannot "
                    "evaluate)")
     if plan.resolution_met:
-        typer.echo(f"resolution met: nothing more to evaluate; wrote an empty plan to {out}")
+        _say(f"resolution met: nothing more to evaluate; wrote an empty plan to {out}")
     else:
-        typer.echo(f"next: stage {plan.next_stage}, {len(items):,} items written to {out}")
+        _say(f"next: stage {plan.next_stage}, {len(items):,} items written to {out}")
 
 
 @flash_app.command("status")
@@ -627,10 +654,10 @@ def flash_status(db: DbOption = Path("effbench.duckdb"), config: ConfigOption = 
         plans = pipeline.flash_status(db, _flash_config(config), board)
     except EffbenchError as error:
         raise _fail(error) from None
-    typer.echo(f"{'model':<32} {'stage':>6} {'items':>7} {'skipped':>7} {'rank':>12} {'met':>4} {'next':>6}")
+    _say(f"{'model':<32} {'stage':>6} {'items':>7} {'skipped':>7} {'rank':>12} {'met':>4} {'next':>6}")
     for plan in sorted(plans, key=lambda p: (p.model.casefold(), p.model)):
         rank = "-" if plan.rank is None else f"{plan.rank} ({plan.rank_lo}-{plan.rank_hi})"
-        typer.echo(f"{plan.model:<32} {plan.completed_stage or '-':>6} {plan.items_evaluated:>7,} {plan.skipped:>7,} "
+        _say(f"{plan.model:<32} {plan.completed_stage or '-':>6} {plan.items_evaluated:>7,} {plan.skipped:>7,} "
                    f"{rank:>12} {'yes' if plan.resolution_met else 'no':>4} {plan.next_stage or '-':>6}")
 
 
@@ -670,13 +697,13 @@ def fit_multilingual(
         typer.echo(json.dumps({"confidence_level": fit.confidence_level, "families": families}, indent=1))
         return
     for row in families:
-        typer.echo(f"{row['family']} ({row['n_runs']} runs, rms log residual {row['rmse_log']:.4f}):")
+        _say(f"{row['family']} ({row['n_runs']} runs, rms log residual {row['rmse_log']:.4f}):")
         for name in PARAMETERS:
             p = row[name]
-            typer.echo(f"  {name:<6} {p['estimate']:>12.4g}  ({p['lo']:.4g} to {p['hi']:.4g})")
-    typer.echo(f"Sampling ratios minimising the summed normalised loss ({fit.confidence_level:.0%} intervals):")
+            _say(f"  {name:<6} {p['estimate']:>12.4g}  ({p['lo']:.4g} to {p['hi']:.4g})")
+    _say(f"Sampling ratios minimising the summed normalised loss ({fit.confidence_level:.0%} intervals):")
     for row in families:
-        typer.echo(f"  {row['family']:<20} {row['optimal_ratio']:.3f}  "
+        _say(f"  {row['family']:<20} {row['optimal_ratio']:.3f}  "
                    f"({row['optimal_ratio_lo']:.3f} to {row['optimal_ratio_hi']:.3f})")
 
 
@@ -705,10 +732,10 @@ def publish(
         raise _fail(error) from None
     where = f", pushed to {report.pushed_to}" if report.pushed_to else ""
     if not report.changed:
-        typer.echo(f"{out}/ is unchanged since {report.branch}'s last commit {report.commit[:12]}: nothing to "
+        _say(f"{out}/ is unchanged since {report.branch}'s last commit {report.commit[:12]}: nothing to "
                    f"commit{where}")
         return
-    typer.echo(f"{out}/ committed to {report.branch} as {report.commit[:12]}{where}")
+    _say(f"{out}/ committed to {report.branch} as {report.commit[:12]}{where}")
 
 
 @app.command()
@@ -750,12 +777,12 @@ def init(
     except EffbenchError as error:
         raise _fail(error) from None
     for path in report.written:
-        typer.echo(f"wrote {path}")
-    typer.echo(f"the workflow installs {report.install} ({report.install_reason})")
-    typer.echo(f"it runs `effbench build {report.build}` ({report.build_reason}) on pushes to {report.branch}")
+        _say(f"wrote {path}")
+    _say(f"the workflow installs {report.install} ({report.install_reason})")
+    _say(f"it runs `effbench build {report.build}` ({report.build_reason}) on pushes to {report.branch}")
     if report.gitignore_added:
-        typer.echo(f"added to {folder / '.gitignore'}: {', '.join(report.gitignore_added)}")
-    typer.echo("next: commit these files and your data, push, and set Settings > Pages > Source to "
+        _say(f"added to {folder / '.gitignore'}: {', '.join(report.gitignore_added)}")
+    _say("next: commit these files and your data, push, and set Settings > Pages > Source to "
                '"GitHub Actions"')
 
 
@@ -776,7 +803,7 @@ def serve(
         server = preview_server(out, port=port)
     except EffbenchError as error:
         raise _fail(error) from None
-    typer.echo(f"serving {out}/ at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
+    _say(f"serving {out}/ at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -787,7 +814,7 @@ def serve(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"effbench {__version__}")
+        _say(f"effbench {__version__}")
         raise typer.Exit()
 
 
@@ -810,6 +837,6 @@ def main() -> None:
         if _debug.on:
             raise
         reason = str(error).splitlines()[0] if str(error) else ""
-        typer.echo(f"effbench: internal error: {type(error).__name__}: {reason} (run with --debug to see where)",
+        _say(f"effbench: internal error: {type(error).__name__}: {reason} (run with --debug to see where)",
                    err=True)
         raise SystemExit(2) from None

@@ -11,6 +11,7 @@ Formats, chosen by the file's name: ``.csv``, ``.tsv``, ``.txt`` (optionally ``.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,10 @@ EXTRA_COLUMN = "extra"
 # file with a column of that name.
 PROVENANCE_COLUMNS = ("run", "metric", "file")
 MAX_METADATA_COLUMNS = 200
+# Scores beyond this magnitude are refused: the analyses square and sum them over millions of items
+# (bootstrap variances, Flash's regression estimates), which overflows a double near 1e154, and
+# beyond 2**53 a double no longer holds every whole number, which exact tie-breaking relies on.
+MAX_SCORE_MAGNITUDE = 1e15
 
 
 @dataclass(frozen=True)
@@ -105,11 +110,23 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# DuckDB's readers take a path as a glob pattern; each of these characters is escaped as a one-character class.
+_GLOB_ESCAPES = str.maketrans({"[": "[[]", "*": "[*]", "?": "[?]"})
+
+
+def duckdb_path(path: Path) -> str:
+    """Return `path` as DuckDB's file readers must be given it to read that one file: absolute (so that
+    a leading ``~`` or ``s3:`` is a name, not a home folder or a protocol) and with the glob characters
+    ``[``, ``*`` and ``?`` escaped, so that ``run[1].csv`` is not read as ``run1.csv``."""
+    return os.path.abspath(path).translate(_GLOB_ESCAPES)
+
+
 def stage(con: duckdb.DuckDBPyConnection, source: Source) -> Staged:
     """Read `source` into the temporary table `STAGED_TABLE`, checked; return what was staged."""
     path = source.path
     if not path.is_file():
-        raise EffbenchError(f"{path}: no such file")
+        raise EffbenchError(f"{path}: not a regular file (a pipe, socket or device)" if path.exists()
+                            else f"{path}: no such file")
     # CSV readers guess types from a sample; identifiers and scores are read as text instead, so
     # item "007" stays "007" and a stray word in the score column is reported rather than guessed at.
     sniffed = _describe(con, path)
@@ -133,7 +150,7 @@ def _reader_sql(path: Path, text_columns: Sequence[str] = (), *, header: bool = 
     name = path.name.lower()
     for suffix in (".gz", ".zst"):
         name = name.removesuffix(suffix)
-    literal = quote_literal(str(path))
+    literal = quote_literal(duckdb_path(path))
     if name.endswith((".parquet", ".pq")):
         return f"read_parquet({literal})", "Parquet"
     if name.endswith((".jsonl", ".ndjson")):
@@ -290,11 +307,36 @@ def _score_expression(con: duckdb.DuckDBPyConnection, column: str, column_type: 
             )
     else:
         raise EffbenchError(f"{path}: column {column!r} holds {column_type}, not numbers")
-    infinite = con.execute(f"SELECT count(*) FROM {_RAW_TABLE} WHERE isinf({as_double})").fetchone()[0]
-    if infinite:
-        raise EffbenchError(f"{path}: column {column!r} has {infinite} infinite value(s)")
+    _refuse_unusable_scores(con, as_double, column, path)
     # NaN is how some writers spell "not evaluated"; store it as NULL like a blank cell.
     return f"CASE WHEN isnan({as_double}) THEN NULL ELSE {as_double} END"
+
+
+def _refuse_unusable_scores(con: duckdb.DuckDBPyConnection, as_double: str, column: str, path: Path) -> None:
+    """Refuse infinite scores and scores beyond `MAX_SCORE_MAGNITUDE`, which the analyses cannot use."""
+    row = con.execute(
+        f"SELECT count(*) FILTER (isinf(v)), count(*) FILTER (NOT isinf(v) AND abs(v) > {MAX_SCORE_MAGNITUDE}),"
+        f" any_value(v) FILTER (NOT isinf(v) AND abs(v) > {MAX_SCORE_MAGNITUDE})"
+        f" FROM (SELECT {as_double} AS v FROM {_RAW_TABLE}) WHERE NOT isnan(v)"
+    ).fetchone()
+    if row[0]:
+        raise EffbenchError(f"{path}: column {column!r} has {row[0]} infinite value(s)")
+    if row[1]:
+        raise EffbenchError(f"{path}: column {column!r} has {row[1]} value(s) beyond ±{MAX_SCORE_MAGNITUDE:.0e}, "
+                            f"e.g. {row[2]!r}, which the analyses cannot square and sum; rescale the scores")
+
+
+def _refuse_infinite_metadata(con: duckdb.DuckDBPyConnection, columns: dict[str, str], path: Path) -> None:
+    """Refuse infinite values in a metadata file, as numbers or as text that reads as a number ("inf",
+    "1e400"): a parameter count or a token count of infinity has no place on a plot or in a fit."""
+    for name, type_ in columns.items():
+        if type_.upper() not in ("FLOAT", "DOUBLE", "VARCHAR"):
+            continue
+        value = f"TRY_CAST(trim({quote_ident(name)}) AS DOUBLE)" if type_.upper() == "VARCHAR" else quote_ident(name)
+        count = con.execute(f"SELECT count(*) FROM {_RAW_TABLE} WHERE isinf({value})").fetchone()[0]
+        if count:
+            raise EffbenchError(f"{path}: column {name!r} has {count} infinite value(s); leave the cell blank "
+                                "where the value is unknown")
 
 
 def is_numeric(column_type: str) -> bool:
@@ -463,6 +505,8 @@ def _stage_wide(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[st
             scenarios.append(name)
     if not scenarios:
         raise EffbenchError(f"{path}: no numeric scenario columns besides {model!r}")
+    for name in scenarios:
+        _refuse_unusable_scores(con, f"CAST({quote_ident(name)} AS DOUBLE)", name, path)
     casts = ", ".join(f"CAST({quote_ident(name)} AS DOUBLE) AS {quote_ident(name)}" for name in scenarios)
     listed = ", ".join(quote_ident(name) for name in scenarios)
     _create_staged(
@@ -487,7 +531,11 @@ def _stage_models(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[
     if len(extras) > MAX_METADATA_COLUMNS:
         raise EffbenchError(f"{path}: {len(extras):,} metadata columns; a metadata file may have at most "
                             f"{MAX_METADATA_COLUMNS} besides the model's name")
-    extra_sql = "".join(f", {quote_ident(name)}" for name, _ in extras)
+    _refuse_infinite_metadata(con, dict(extras), path)
+    # NaN, as in scores, means "not known": stored as NULL like a blank cell.
+    extra_sql = "".join(f", CASE WHEN isnan({quote_ident(name)}) THEN NULL ELSE {quote_ident(name)} END"
+                        f" AS {quote_ident(name)}" if type_.upper() in ("FLOAT", "DOUBLE") else f", {quote_ident(name)}"
+                        for name, type_ in extras)
     _create_staged(con, f"SELECT CAST({quote_ident(model)} AS VARCHAR) AS model{extra_sql} FROM {_RAW_TABLE}")
     notes = apply_name_policy(con, path, columns, {"model": model})
     _refuse_duplicates(con, ["model"], path, "a metadata file has one row per model")

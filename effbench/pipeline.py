@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import glob
 import hashlib
 import json
 import os
@@ -37,11 +38,13 @@ from effbench import (
 )
 from effbench.boards import Board, BoardSettings
 from effbench.config import SiteConfig
-from effbench.errors import EffbenchError
+from effbench.database_copy import public_path, source_date_epoch
+from effbench.errors import EffbenchError, is_disk_full
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
-from effbench.load import ColumnMap, Source
+from effbench.load import ColumnMap, Source, duckdb_path
+from effbench.render.values import csv_cell
 from effbench.store import AnalysisParameters, DiorParameters, LoadReport
-from effbench.writer import check_replaceable
+from effbench.writer import SITE_MARKER, check_replaceable
 
 DEFAULT_PARAMETERS = AnalysisParameters()
 DEFAULT_DIOR = DiorParameters()
@@ -102,16 +105,30 @@ class BuildReport:
 
 
 def result_sources(paths: Sequence[Path], columns: ColumnMap | None = None, *, format_name: str | None = None,
-                   read_options: formats.ReadOptions | None = None) -> list[Source]:
+                   read_options: formats.ReadOptions | None = None, special: list[Path] | None = None
+                   ) -> list[Source]:
     """Return what to load from `paths` (files and folders): every unit a format recognises, plain
-    result tables read with `columns`, harness files (HELM, lm-eval, ...) with `read_options`."""
+    result tables read with `columns`, harness files (HELM, lm-eval, ...) with `read_options`. Pipes,
+    sockets and devices in the folders are skipped and added to `special`."""
     options = read_options or formats.ReadOptions()
     columns = columns or ColumnMap()
-    units = formats.discover(paths, format_name)
+    units = formats.discover(paths, format_name, special)
     repeats = formats.plan_runs(units, options)
     return [Source(unit.path, "long", columns) if unit.format == "table"
             else Source(unit.path, "long", format=unit.format, read_options=repeats.get(unit.path, options))
             for unit in units]
+
+
+def expand_globs(patterns: Sequence[str]) -> list[tuple[str, tuple[Path, ...]]]:
+    """Return each pattern (``--glob``) with the files it matches, sorted; hidden files are matched only by
+    a pattern that names them. A pattern that matches no file is an error."""
+    matched = []
+    for pattern in patterns:
+        paths = tuple(sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file()))
+        if not paths:
+            raise EffbenchError(f"--glob {pattern!r}: matches no file")
+        matched.append((pattern, paths))
+    return matched
 
 
 def example_sources(example: Example) -> list[Source]:
@@ -150,10 +167,12 @@ def update(
     if sources and example:
         raise EffbenchError("give either result files or --example, not both")
     existed = db.exists()
+    loaded = False  # whether the load committed, for the message if the disk fills up afterwards
     try:
         with store.open_store(db) as con:
             with progress.stage("load"):
                 reports = store.ingest(con, _sources_to_load(con, sources, example, default_example))
+            loaded = True
             if not store.has_results(con):
                 raise EffbenchError(_why_nothing_loaded(reports) or f"{db}: no results loaded yet; give result files "
                                     "or --example")
@@ -177,10 +196,18 @@ def update(
                     with progress.stage("Flash replay"):
                         recomputed = refresh_flash(con, flash_config, board, reader=reader) or recomputed
             n_models = con.execute("SELECT count(DISTINCT model) FROM rank_intervals").fetchone()[0]
-    except BaseException:
+    except BaseException as error:
         if not existed:
-            for leftover in (db, db.with_name(db.name + ".wal")):
-                leftover.unlink(missing_ok=True)
+            # The file this call created: through a dangling symlink, its target; the link itself stays.
+            created = db.resolve()
+            for leftover in (created, created.with_name(created.name + ".wal"), db.with_name(db.name + ".wal")):
+                if not leftover.is_symlink():
+                    leftover.unlink(missing_ok=True)
+        if is_disk_full(error):
+            state = ("the database was not created" if not existed else
+                     "the results were loaded; the analyses are brought up to date by the next build" if loaded
+                     else "nothing was loaded; the database holds what it held before")
+            raise EffbenchError(f"{db}: no space left on the device ({_first_line(error)}); {state}") from None
         raise
     return UpdateReport(tuple(reports), recomputed, n_models, tuple(warnings), formed, tuple(sizes))
 
@@ -258,6 +285,10 @@ def _why_nothing_loaded(reports: Sequence[LoadReport]) -> str | None:
     reasons = [f"{report.path}: {'; '.join(report.notes)}" for report in reports
                if not report.already_loaded and report.notes]
     return "nothing loaded: " + " | ".join(reasons) if reasons else None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _sources_to_load(
@@ -494,16 +525,60 @@ def flash_status(db: Path, config: flash.FlashConfig, board_name: str | None = N
     return list(flash.plans(results, results.models, config))
 
 
-def write_plan(items: Sequence[PlannedItem], model: str, out: Path) -> None:
-    """Write the planned items as CSV (or JSON lines for .jsonl): model, scenario, item_id."""
+PLAN_COLUMNS = ("model", "scenario", "item_id")
+
+
+def write_plan(items: Sequence[PlannedItem], model: str, out: Path, *, db: Path | None = None) -> None:
+    """Write the planned items as CSV (or JSON lines for .jsonl): model, scenario, item_id.
+
+    In CSV a name that starts like a spreadsheet formula gets a leading apostrophe, as in the site's
+    downloads; the JSON lines keep every name exactly. `out` is refused when it is the database `db`,
+    lies inside a site effbench wrote, or is a file that is not an earlier plan (`check_plan_out`).
+    """
+    check_plan_out(out, db)
     if out.suffix == ".jsonl":
-        out.write_text("".join(json.dumps({"model": model, "scenario": i.scenario, "item_id": i.item_id}) + "\n"
-                               for i in items), encoding="utf-8")
+        out.write_text("".join(json.dumps(dict(zip(PLAN_COLUMNS, (model, i.scenario, i.item_id), strict=True)))
+                               + "\n" for i in items), encoding="utf-8")
         return
     with open(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["model", "scenario", "item_id"])
-        writer.writerows([model, i.scenario, i.item_id] for i in items)
+        writer.writerow(PLAN_COLUMNS)
+        writer.writerows([csv_cell(model), csv_cell(i.scenario), csv_cell(i.item_id)] for i in items)
+
+
+def check_plan_out(out: Path, db: Path | None) -> None:
+    """Refuse a plan file that would overwrite the database, a file of the user's, or part of a site."""
+    target = out.resolve()
+    if db is not None and (target == db.resolve() or (out.exists() and db.exists() and out.samefile(db))):
+        raise EffbenchError(f"{out}: is the database (--db); write the plan to another file")
+    site = next((folder for folder in target.parents if (folder / SITE_MARKER).is_file()), None)
+    if site is not None:
+        raise EffbenchError(f"{out}: is inside the site {site}, which every build replaces whole; "
+                            "write the plan elsewhere")
+    if out.is_dir():
+        raise EffbenchError(f"{out}: is a folder; give a file name ending in .csv or .jsonl")
+    # Only a regular file can be lost; a device or a pipe (/dev/null, /dev/stdout) is written through.
+    if out.is_file() and not _is_plan(out):
+        raise EffbenchError(f"{out}: exists and is not a plan effbench wrote; choose another --out")
+
+
+def _is_plan(path: Path) -> bool:
+    """Return whether `path` starts as a plan `write_plan` writes: the CSV header, or a JSON line with
+    exactly the plan's fields (an empty file is an empty JSON lines plan)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            first = handle.readline(1 << 16).rstrip("\n")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if path.suffix == ".jsonl":
+        if not first:
+            return path.stat().st_size == 0
+        try:
+            record = json.loads(first)
+        except ValueError:
+            return False
+        return isinstance(record, dict) and tuple(record) == PLAN_COLUMNS
+    return first == ",".join(PLAN_COLUMNS)
 
 
 def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict, *, reader: ResultsReader) -> compare.Comparisons:
@@ -646,10 +721,24 @@ def build(
         with progress.stage("site pages"):
             plan = site_plan(con, results, title=title or settings.title or site_title(con), settings=settings,
                              database_bytes=db.stat().st_size)
-    with progress.stage("write site"):
-        files = render.write_site(plan, out, db)
+    try:
+        with progress.stage("write site"):
+            files = render.write_site(plan, out, db)
+    except (OSError, duckdb.Error) as error:
+        if not is_disk_full(error):
+            raise
+        previous = "the previous site is intact" if out.exists() else "there was no site before"
+        raise EffbenchError(f"{out}: no space left on the device ({_first_line(error)}); the results in {db} are "
+                            f"loaded and analysed; the site was not written and {previous}") from None
     warnings = tuple(f"{db}: {warning}" for warning in plan.warnings)
-    _write_stamp(out, stamp, files, warnings)
+    try:
+        _write_stamp(out, stamp, files, warnings)
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        (out / SITE_STAMP).unlink(missing_ok=True)  # half a record would be worse than none
+        raise EffbenchError(f"{out}: no space left on the device ({_first_line(error)}); the site was written, "
+                            "but not its record of what it was built from, so the next build writes it again") from None
     return BuildReport(report, out, tuple(files), warnings)
 
 
@@ -702,14 +791,21 @@ SITE_STAMP = ".effbench-site.json"
 
 def _site_stamp(con: duckdb.DuckDBPyConnection, db: Path, title: str | None, settings: SiteConfig) -> str:
     """Return a digest of everything a site is rendered from: effbench's code and templates, the database
-    (its path, loaded data and stored analyses), the title and settings, and SOURCE_DATE_EPOCH."""
+    (its sources as published, loaded data and stored analyses), the title and settings, and
+    SOURCE_DATE_EPOCH."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
     for path in sorted([*package.rglob("*.py"), *package.glob("*.sql"), *render.templates_dir().rglob("*")]):
         if path.is_file():
             digest.update(str(path.relative_to(path.parents[1])).encode() + b"\0" + path.read_bytes())
     analyses = con.execute("SELECT * FROM analyses ORDER BY analysis").fetchall()
-    inputs = [str(db.resolve()), store.data_fingerprint(con), repr(analyses), repr(title), repr(settings),
+    # The sources as the site shows them (paths relative to the build folder, load times clamped), not the
+    # database's own path: two builds of the same inputs in two folders give the same site.
+    epoch = source_date_epoch()
+    sources = [(public_path(path, Path.cwd()), *rest) for path, *rest in con.execute(
+        "SELECT path, CAST(CASE WHEN ? IS NULL THEN loaded_at ELSE least(loaded_at, to_timestamp(?)) END AS VARCHAR),"
+        " credit, license FROM sources ORDER BY source_id", [epoch, epoch]).fetchall()]
+    inputs = [repr(sources), store.data_fingerprint(con), repr(analyses), repr(title), repr(settings),
               os.environ.get("SOURCE_DATE_EPOCH", "")]
     digest.update(json.dumps(inputs, default=str).encode())
     return digest.hexdigest()
@@ -749,7 +845,7 @@ def fit_multilingual(path: Path, *, confidence_level: float = 0.95) -> multiling
     con = duckdb.connect()
     try:
         try:
-            frame = con.execute(f"SELECT * FROM {reader}(?)", [str(path)]).df()
+            frame = con.execute(f"SELECT * FROM {reader}(?)", [duckdb_path(path)]).df()
         except duckdb.Error as error:
             raise EffbenchError(f"{path}: cannot read: {str(error).splitlines()[0]}") from None
     finally:

@@ -203,7 +203,8 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:
     if source.format is not None:
         return _ingest_format(con, source)
     if not source.path.is_file():
-        raise EffbenchError(f"{source.path}: no such file")
+        raise EffbenchError(f"{source.path}: not a regular file (a pipe, socket or device)" if source.path.exists()
+                            else f"{source.path}: no such file")
     sha256 = file_sha256(source.path)
     seen = con.execute("SELECT count(*) FROM sources WHERE sha256 = ? AND kind = ?", [sha256, source.kind])
     if seen.fetchone()[0]:

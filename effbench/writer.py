@@ -55,6 +55,10 @@ class SiteWriter:
     def write_bytes(self, site_path: str, data: bytes) -> None:
         self._target(site_path).write_bytes(data)
 
+    def new_file(self, site_path: str) -> Path:
+        """Return where the file `site_path` is to be written, for a writer of its own (its folder exists)."""
+        return self._target(site_path)
+
     def copy_file(self, site_path: str, source: Path) -> None:
         shutil.copyfile(source, self._target(site_path))
 
@@ -82,7 +86,10 @@ class SiteWriter:
         shutil.rmtree(self._root, ignore_errors=True)
 
 
-def _pid_alive(pid: int) -> bool:
+def _pid_alive(pid: int, since: float | None = None) -> bool:
+    """Return whether process `pid` runs and may be the one that wrote a folder at time `since`: a killed
+    process its parent has not reaped yet (a zombie) is gone, and so is a process that started after
+    `since` under a reused id."""
     if pid == os.getpid():
         return True
     try:
@@ -91,7 +98,23 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:  # another user's process
         return True
-    return True
+    started = _linux_process_start(pid)
+    if started is None:  # not Linux, or the process ended meanwhile: trust kill()
+        return True
+    state, start_time = started
+    return state != "Z" and (since is None or start_time <= since + 1)
+
+
+def _linux_process_start(pid: int) -> tuple[str, float] | None:
+    """Return (state letter, start time in seconds since the epoch) of `pid` from /proc, or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        fields = stat[stat.rindex(")") + 2:].split()  # after the command name, which may hold spaces
+        return fields[0], boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 def _leftovers(out: Path) -> list[tuple[Path, bool]]:
@@ -107,12 +130,18 @@ def _leftovers(out: Path) -> list[tuple[Path, bool]]:
             continue
         if bool(match.group(1)) == bool(match.group(3)):  # an old site has no random part, a new one has
             continue
-        if not ((folder / SITE_MARKER).exists() or (folder / PARTIAL_MARKER).exists()):
+        markers = [folder / SITE_MARKER, folder / PARTIAL_MARKER]
+        # A build killed between creating its folder and marking it leaves the folder empty.
+        if not (any(marker.exists() for marker in markers) or not any(folder.iterdir())):
             continue
-        pid = int(match.group(2))
-        if pid != os.getpid() and _pid_alive(pid):
+        pid, is_old = int(match.group(2)), bool(match.group(1))
+        # A new folder's markers are written by its writer, so a process younger than them is another one
+        # under a reused id; an old site's marker is as old as that site, so it tells nothing of the swapper.
+        written = None if is_old else min((m.stat().st_mtime for m in markers if m.exists()),
+                                          default=folder.stat().st_mtime)
+        if pid != os.getpid() and _pid_alive(pid, since=written):
             continue
-        found.append((folder, bool(match.group(1))))
+        found.append((folder, is_old))
     return found
 
 

@@ -151,6 +151,11 @@ def key_type_differs(tmp: Path, db: Path) -> tuple[list[str], Path, list[str]]:
     return ["ingest", str(second), "--key", "seed", "--db", str(db)], db, [str(second), "'seed'", "'hello'"]
 
 
+def parquet(path: Path, select_sql: str) -> Path:
+    duckdb.execute(f"COPY ({select_sql}) TO '{path}' (FORMAT parquet)")
+    return path
+
+
 LONG_NAME = "m" * 1001
 CASES = [
     # Files that are not result tables at all.
@@ -161,6 +166,18 @@ CASES = [
     Case("score not a number", ingest(lambda t: write_csv(t / "word.csv", good_rows(score="hello")),
                                       "'score'", "'hello'")),
     Case("infinite score", ingest(lambda t: write_csv(t / "inf.csv", good_rows(score="inf")), "'score'", "infinite")),
+    Case("score near the float limit", ingest(lambda t: write_csv(t / "huge.csv", good_rows(score="1e200")),
+                                              "'score'", "beyond")),
+    Case("score at minus the float limit", ingest(lambda t: write_csv(t / "low.csv", good_rows(score="-1.7e308")),
+                                                  "'score'", "beyond")),
+    Case("infinite score in a wide Parquet table", ingest(lambda t: parquet(
+        t / "wide.parquet", "SELECT 'delta' AS model, 'inf'::DOUBLE AS reading, 0.5 AS coding"),
+        "'reading'", "infinite", option="--wide")),
+    Case("huge score in a wide table", ingest(lambda t: text_file(t / "wide.csv", "model,reading\ndelta,1e300\n"),
+                                              "'reading'", "beyond", option="--wide")),
+    Case("infinite training tokens", ingest(
+        lambda t: text_file(t / "inf.csv", "model,training_tokens_b\ngamma,inf\nalpha,1.5\n"),
+        "'training_tokens_b'", "infinite", option="--models")),
     Case("repeated row", ingest(lambda t: write_csv(t / "dup.csv", good_rows(item_id="same")), "more than once")),
     Case("blank model", ingest(lambda t: write_csv(t / "blank.csv", good_rows(model="")), "model")),
     Case("truncated gzip", ingest(lambda t: truncated_gzip(t / "cut.csv.gz"))),
@@ -288,3 +305,36 @@ def test_debug_shows_the_traceback(tmp_path, baseline):
     plain = subprocess.run([sys.executable, "-m", "effbench", "build", "--seed", "-1", "--db", str(db)],
                            capture_output=True, text=True, cwd=tmp_path)
     assert plain.returncode == 1 and plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr
+
+
+EXTREME_VALUES = [case for case in CASES if case.name in (
+    "score near the float limit", "score at minus the float limit", "infinite score in a wide Parquet table",
+    "huge score in a wide table", "infinite training tokens")]
+
+
+@pytest.mark.parametrize("case", EXTREME_VALUES, ids=[case.name for case in EXTREME_VALUES])
+def test_after_a_refused_extreme_value_the_next_build_succeeds(tmp_path, baseline, case):
+    db = tmp_path / "e.duckdb"
+    shutil.copyfile(baseline, db)
+    args, _, _ = case.make(tmp_path, db)
+    assert runner.invoke(app, args).exit_code == 1
+    result = runner.invoke(app, ["build", "--db", str(db), "--out", str(tmp_path / "site"), "--resamples", "50"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_largest_accepted_scores_and_a_nan_size_build(tmp_path, baseline):
+    """Scores at plus and minus the largest magnitude a load accepts, and a size of NaN (unknown), go
+    through every stage."""
+    db = tmp_path / "e.duckdb"
+    shutil.copyfile(baseline, db)
+    rows = [{**row, "score": (1e15, -1e15, 0)[i % 3]} for i, row in enumerate(good_rows())]
+    results = write_csv(tmp_path / "extreme.csv", rows + [{**row, "model": "omega"} for row in good_rows()])
+    sizes = parquet(tmp_path / "sizes.parquet", "SELECT * FROM (VALUES ('delta', 'nan'::DOUBLE), "
+                    "('omega', 3.0)) AS t(model, params_b)")
+    loaded = runner.invoke(app, ["ingest", str(results), "--models", str(sizes), "--db", str(db)])
+    assert loaded.exit_code == 0, loaded.output
+    built = runner.invoke(app, ["build", "--db", str(db), "--out", str(tmp_path / "site"), "--resamples", "50"])
+    assert built.exit_code == 0, built.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT params_b FROM models WHERE model = 'delta'").fetchone() == (None,)
+        assert con.execute("SELECT max(score), min(score) FROM scores").fetchone() == (1e15, -1e15)

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,11 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from effbench import pipeline, store
+from effbench.errors import EffbenchError
 from effbench.flash import FlashConfig
 from effbench.load import Source
 from effbench.render.values import FORMULA_STARTS, Table
 from effbench.urls import MAX_SLUG_LENGTH, unique_slugs
-from effbench.writer import SITE_MARKER, SiteWriter, check_replaceable
+from effbench.writer import PARTIAL_MARKER, SITE_MARKER, SiteWriter, check_replaceable
 
 from conftest import long_rows, write_csv
 
@@ -285,3 +287,55 @@ def test_a_running_build_keeps_its_folder(tmp_path):
     writer.commit()
     assert (out / "index.html").read_text() == "new"
     assert os.listdir(tmp_path) == ["site"]
+
+
+def test_a_killed_build_its_parent_has_not_reaped_is_cleaned_up(tmp_path):
+    """kill -9 of a build run from a script that has not waited for it yet leaves a zombie whose id
+    still answers kill(pid, 0): its folder is a leftover all the same."""
+    out = old_site(tmp_path / "site")
+    child = subprocess.Popen([sys.executable, "-c", CRASH, str(out), "while-writing"])
+    try:
+        for _ in range(600):  # until it has killed itself; no wait(), so it stays a zombie
+            if Path(f"/proc/{child.pid}/stat").read_text().split(") ")[1].startswith("Z"):
+                break
+            time.sleep(0.05)
+        check_replaceable(out)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    finally:
+        child.wait()
+
+
+def test_a_folder_whose_process_id_was_reused_is_cleaned_up(tmp_path):
+    out = old_site(tmp_path / "site")
+    younger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        left = tmp_path / f".site-{younger.pid}-abc123"
+        left.mkdir()
+        (left / PARTIAL_MARKER).write_text("")
+        an_hour_ago = time.time() - 3600
+        os.utime(left / PARTIAL_MARKER, (an_hour_ago, an_hour_ago))
+        check_replaceable(out)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    finally:
+        younger.kill()
+        younger.wait()
+
+
+def test_an_empty_folder_of_a_build_killed_before_marking_it_is_cleaned_up(tmp_path):
+    out = old_site(tmp_path / "site")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / f".site-{gone.stdout.strip()}-xyz789").mkdir()
+    check_replaceable(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_refused_input_leaves_a_dangling_db_symlink_as_it_was(tmp_path):
+    link, target = tmp_path / "e.duckdb", tmp_path / "store" / "real.duckdb"
+    target.parent.mkdir()
+    link.symlink_to(target)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model,scenario,item_id,score\nx,qa,1,hello\n")
+    with pytest.raises(EffbenchError):
+        pipeline.update(link, [Source(bad)])
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert not target.exists() and list(target.parent.iterdir()) == []

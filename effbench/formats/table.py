@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from effbench.errors import EffbenchError
+from effbench.load import duckdb_path
 
 NAME = "table"
 DESCRIPTION = "long result tables (CSV, TSV, Parquet, JSON lines; .gz ok): model, scenario, item_id, score"
@@ -39,7 +40,8 @@ def find(root: Path, files: list[Path]) -> list[Path]:
     """
     if root.is_file():
         return [root] if is_table_file(root) else []
-    return [path for path in files if is_table_file(path) and _columns(path) >= REQUIRED]
+    # An empty file has no columns: its size, one stat, spares opening it (a folder may hold 100,000).
+    return [path for path in files if is_table_file(path) and path.stat().st_size and _columns(path) >= REQUIRED]
 
 
 def _columns(path: Path) -> set[str]:
@@ -50,7 +52,7 @@ def _columns(path: Path) -> set[str]:
             import duckdb
 
             with duckdb.connect() as con:
-                described = con.execute("SELECT name FROM parquet_schema(?)", [str(path)]).fetchall()
+                described = con.execute("SELECT name FROM parquet_schema(?)", [duckdb_path(path)]).fetchall()
             return {row[0].lower() for row in described}
         opener = gzip.open if name.endswith(".gz") else open
         if name.endswith(".zst"):

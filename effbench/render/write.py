@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jinja2
 
+from effbench.database_copy import write_public_copy
 from effbench.render.contexts import SitePlan
 from effbench.writer import SiteWriter
 
@@ -42,7 +43,7 @@ def write_site(plan: SitePlan, out: Path, database: Path) -> list[str]:
             writer.write_text(page.page.path, html)
         for download in plan.downloads:
             if download.table is None:
-                writer.copy_file(download.path, database)
+                write_public_copy(database, writer.new_file(download.path))
             elif download.path.endswith(".csv"):
                 writer.write_text(download.path, download.table.to_csv())
             elif download.path.endswith(".parquet"):
