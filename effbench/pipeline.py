@@ -182,14 +182,15 @@ def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParamete
     """
     if store.analysis_is_current(con, store.RANKING_ANALYSIS, parameters):
         return False
+    results = reader(con)
     result = stats.rank_intervals(
-        reader(con),
+        results,
         n_resamples=parameters.n_resamples,
         confidence_level=parameters.confidence_level,
         rank_method=parameters.rank_method,
         rng=parameters.seed,
     )
-    store.save_ranking(con, result, reliability.disagreements(result), parameters)
+    store.save_ranking(con, result, reliability.disagreements(result, results), parameters)
     return True
 
 

@@ -448,6 +448,7 @@ def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
         scores=tuple(matrices),
         resampled=tuple(row[2] == "item" for row in shape),
         item_ids=tuple(ids),
+        lower_is_better=tuple(bool(row[3]) for row in shape),
     )
 
 
