@@ -133,7 +133,7 @@ def update(
                 raise EffbenchError(f"{db}: no results loaded yet; give result files or --example")
             if lower_is_better:
                 store.declare_lower_is_better(con, lower_is_better)
-            warnings = tuple(store.scale_warnings(con))
+            warnings = (*store.scale_warnings(con), *store.identical_model_warnings(con))
             results = results or ResultsOnce()
             with progress.stage("ranking"):
                 recomputed = refresh_ranking(con, parameters, reader=results)

@@ -189,6 +189,7 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> list[Lo
                 where = f"{source.path}: "
                 reports.append(_ingest_one(con, source))
             where = ""
+            _check_metric_choices(con, sources)
             if any(not report.already_loaded for report in reports):
                 _refresh_scenarios(con)
     except duckdb.Error as error:
@@ -196,6 +197,46 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> list[Lo
     finally:
         drop_staging(con)
     return reports
+
+
+def _check_metric_choices(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> None:
+    """Refuse a ``--metric SCENARIO=NAME`` whose SCENARIO names no scenario, run group or task of the files
+    loaded: it would otherwise be ignored, and the default metric taken without a word."""
+    chosen = {name: (source.path, metric) for source in sources if source.read_options is not None
+              for name, metric in source.read_options.metrics.items() if name != "*"}
+    if not chosen:
+        return
+    known = set()
+    for scenario, tags in con.execute("SELECT scenario, tags FROM scenario_metadata").fetchall():
+        known.add(scenario)
+        known.update(tag.strip() for tag in (tags or "").split(","))
+    for name, (path, metric) in chosen.items():
+        if name not in known:
+            raise EffbenchError(f"{path}: --metric {name}={metric}: no scenario, run group or task named {name!r} "
+                                "in the files loaded; nothing was loaded")
+
+
+def identical_model_warnings(con: duckdb.DuckDBPyConnection, minimum: int = 20) -> list[str]:
+    """Return a warning for each pair of models with identical scores on every item (at least `minimum`
+    of them): two names for one run loaded twice look like two models that agree everywhere, and
+    both would be ranked. Models are grouped by an order-free hash of their (scenario, item, score)
+    rows, so the check is one pass over the scores; a shared hash is confirmed row by row."""
+    groups = con.execute(
+        "SELECT list(model ORDER BY model), any_value(n) FROM (SELECT model, count(*) AS n,"
+        " sum(hash(scenario, item_id, score)::HUGEINT) AS fingerprint FROM scores"
+        " WHERE score IS NOT NULL AND item_id IS NOT NULL GROUP BY model)"
+        " GROUP BY fingerprint, n HAVING count(*) > 1 AND any_value(n) >= ? ORDER BY 1", [minimum]).fetchall()
+    out = []
+    for models, n in groups:
+        first = models[0]
+        for other in models[1:]:
+            rows = ("SELECT scenario, item_id, score FROM scores"
+                    " WHERE model = ? AND score IS NOT NULL AND item_id IS NOT NULL")
+            differ = con.execute(f"SELECT count(*) FROM ({rows} EXCEPT ALL {rows})", [first, other]).fetchone()[0]
+            if not differ:
+                out.append(f"models {first!r} and {other!r} have identical scores on every one of their {n:,} items; "
+                           "check that they are not one run loaded under two names (both are ranked)")
+    return out
 
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:

@@ -4,13 +4,16 @@ scale of lower-is-better scenarios, verdicts from few differing items, and one r
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
+from typer.testing import CliRunner
 
 from effbench import flash, pipeline, reliability
+from effbench.cli import app
 from effbench.compare import compare_models, verdict
 from effbench.load import Source
 from effbench.multilingual import group_rankings
@@ -185,3 +188,31 @@ def test_flash_scores_its_board_and_truth_as_the_leaderboard_does():
     assert scores[0] == scores[1]
     replay = flash._prepare(tied, ["a", "b"], flash.FlashConfig())
     assert replay.truths == (1, 1)
+
+
+def test_two_models_identical_on_every_item_are_warned_about(tmp_path):
+    answers = [1.0, 0.0, 1.0] * 10
+    path = write_csv(tmp_path / "x.csv", long_rows({"falcon-40b": {"qa": answers}, "falcon-7b": {"qa": answers},
+                                                    "other": {"qa": [1.0] * 30}}))
+    report = pipeline.update(tmp_path / "e.duckdb", [Source(path)], all_analyses=False)
+    assert report.warnings == ("models 'falcon-40b' and 'falcon-7b' have identical scores on every one of their 30 "
+                               "items; check that they are not one run loaded under two names (both are ranked)",)
+
+
+HELM_SUITE = Path(__file__).resolve().parent / "data" / "formats" / "helm" / "runs" / "v4"
+
+
+@pytest.mark.parametrize(("flag", "message"), [
+    ("bbq=rouge_l", "metric 'rouge_l' is not recorded per instance in scenario 'bbq:"),
+    ("no_such_scenario=exact_match", "--metric no_such_scenario=exact_match: no scenario, run group or task named"),
+])
+def test_a_metric_choice_that_cannot_be_honoured_is_an_error(tmp_path, flag, message):
+    """Both were silent: the scenario skipped with exit 0, or the choice ignored."""
+    db = tmp_path / "e.duckdb"
+    first = CliRunner().invoke(app, ["ingest", str(HELM_SUITE), "--db", str(db)])
+    assert first.exit_code == 0, first.output
+    before = db.read_bytes()
+    result = CliRunner().invoke(app, ["ingest", str(HELM_SUITE), "--db", str(db), "--metric", flag])
+    assert result.exit_code != 0
+    assert "effbench: error:" in result.output and message in result.output
+    assert db.read_bytes() == before
