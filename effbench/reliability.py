@@ -823,6 +823,15 @@ def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray
     return lo, hi
 
 
+def below(value: float, target: float) -> str:
+    """Return `value` (below `target`) with two decimals, or as many more as it takes (up to six) for the
+    printed figure to be below the target too: 0.8994 against 0.90 prints 0.899, not 0.90."""
+    digits = 2
+    while digits < 6 and round(value, digits) >= target:
+        digits += 1
+    return f"{value:.{digits}f}"
+
+
 def recommend(rows: Sequence[DiorRow], resolution: Sequence[RankResolution], target: float) -> tuple[str, ...]:
     """Return plain-words advice from the curves: how few examples suffice, what is unreliable now,
     and whether scenarios or items buy more reliability per evaluation."""
@@ -850,16 +859,16 @@ def recommend(rows: Sequence[DiorRow], resolution: Sequence[RankResolution], tar
     if scenarios:
         full = max(scenarios, key=lambda r: int(r.level))
         if full.dior < target:
-            unreliable.append(f"the choice of scenarios (DIoR {full.dior:.2f} when the {full.level} scenarios are "
-                              "drawn again with replacement)")
-    for how in AGGREGATIONS:
-        row = tau.get(("aggregation", how, how))
-        if row is not None and row.dior < target:
-            unreliable.append(f"the aggregation ({how} gives Kendall tau {row.dior:.2f} against the macro mean)")
+            unreliable.append(f"the choice of scenarios (DIoR {below(full.dior, target)} when the {full.level} "
+                              "scenarios are drawn again with replacement)")
+    aggregations = [f"{how} gives Kendall tau {below(row.dior, target)}" for how in AGGREGATIONS
+                    if (row := tau.get(("aggregation", how, how))) is not None and row.dior < target]
+    if aggregations:
+        unreliable.append(f"the aggregation ({'; '.join(aggregations)}, against the macro mean)")
     mwr = tau.get(("models", "1", "mean win rate"))
     if mwr is not None and mwr.dior < target:
-        unreliable.append(f"the set of models under mean win rate (dropping one model: DIoR {mwr.dior:.2f}); the "
-                          "macro mean does not depend on the other models")
+        unreliable.append(f"the set of models under mean win rate (dropping one model: DIoR "
+                          f"{below(mwr.dior, target)}); the macro mean does not depend on the other models")
     if unreliable:
         advice.append("Unreliable at the current design: " + "; ".join(unreliable) + ".")
     elif scenarios or tau:

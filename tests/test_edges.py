@@ -4,10 +4,12 @@ scale of lower-is-better scenarios, verdicts from few differing items, and one r
 from __future__ import annotations
 
 import itertools
+import types
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 from typer.testing import CliRunner
@@ -18,6 +20,7 @@ from effbench.compare import compare_models, verdict
 from effbench.load import Source
 from effbench.multilingual import group_rankings
 from effbench.paired import holm, sign_flip_p_value
+from effbench.render import analyses, pages
 from effbench.stats import ResultsMatrix, rank_intervals
 
 from conftest import long_rows, write_csv
@@ -216,3 +219,50 @@ def test_a_metric_choice_that_cannot_be_honoured_is_an_error(tmp_path, flag, mes
     assert result.exit_code != 0
     assert "effbench: error:" in result.output and message in result.output
     assert db.read_bytes() == before
+
+
+def test_heat_map_shade_is_the_place_in_the_column():
+    """One outlier at 0.99 and 29 models between 0.30 and 0.44: linear between minimum and maximum, the 29
+    shared one or two shades; by place they spread over every step, as the legend says."""
+    column = np.sort(np.r_[np.linspace(0.30, 0.44, 29), 0.99])
+    shades = {pages._heat_cell(float(v), column).style for v in column}
+    assert shades == {f"h{i}" for i in range(pages.HEAT_STEPS)}
+    assert pages._heat_cell(0.99, column).style == "h8" and pages._heat_cell(0.30, column).style == "h0"
+
+
+@pytest.mark.parametrize("n", range(1, 8))
+def test_no_scenario_is_named_both_strongest_and_weakest(n):
+    strongest, weakest = pages.strongest_weakest([f"s{i}" for i in range(n)])
+    assert not set(strongest) & set(weakest)
+    assert len(strongest) == len(weakest) == min(3, n // 2)
+
+
+def test_flash_cost_says_all_only_when_every_item_was_used():
+    row = types.SimpleNamespace(items_used=560, items_full=805, saving=805 / 560)
+    assert analyses.flash_cost(row).text == "560 of 805"
+    assert analyses.flash_cost(types.SimpleNamespace(items_used=805, items_full=805, saving=1.0)).text == "805 (all)"
+
+
+def test_flash_text_says_which_question_its_interval_answers():
+    row = types.SimpleNamespace(stop_stage="all", items_used=805, items_full=805, saving=1.0, flash_rank=1,
+                                rank_lo=1, rank_hi=1, full_rank=1)
+    text = analyses.flash_text(row)
+    assert "a full run on these same items" in text and "other items of the same kind" in text
+    assert "rank 1 (1–1)" not in text
+
+
+def test_a_dior_just_below_the_target_is_printed_below_it_and_aggregations_named_once():
+    def row(level: str, dior: float) -> reliability.DiorRow:
+        return reliability.DiorRow("aggregation", level, "kendall_tau", dior, dior, dior, dior, 1.0, 1, 0, "",
+                                   level, 0)
+    advice = " ".join(reliability.recommend([row("micro mean", 0.8994), row("mean rank", 0.5)], (), 0.9))
+    assert "micro mean gives Kendall tau 0.899;" in advice and "0.90" not in advice
+    assert advice.count("the aggregation") == 1
+
+
+def test_summary_of_a_one_or_two_model_board_says_what_cannot_be_measured():
+    one = pd.DataFrame({"model": ["m"], "rank": [1], "rank_lo": [1.0], "rank_hi": [1.0]})
+    (line,) = pages._summary(one, "95%")
+    assert "nothing to rank" in line and "cannot be measured" in line
+    two = pd.DataFrame({"model": ["a", "b"], "rank": [1, 2], "rank_lo": [1.0, 1.0], "rank_hi": [2.0, 2.0]})
+    assert "one comparison" in pages._summary(two, "95%")[-1]
