@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from effbench.paired import holm, overall_p_value, scenario_p_values
+from effbench.paired import holm, overall_p_values, scenario_p_values
 from effbench.stats import RankIntervals, ResultsMatrix, scale_ends
 
 
@@ -136,6 +136,7 @@ def compare_models(
         overall_lo, overall_hi = _quantiles(boot[:, [a]] - boot[:, others] + shift, tail)  # (n_others,)
         scen_lo, scen_hi = _quantiles(boot_diff, tail)  # (S, n_others)
         scenario_p = holm(scenario_p_values(results, a, others).T)  # (n_others, S)
+        overall_p = overall_p_values(results, a, others)
         overall = intervals.score[a] - intervals.score[others]
         scenario_diff = intervals.scenario_score[:, [a]] - intervals.scenario_score[:, others]
         disagreements = _disagreeing_items(results, board, a, others, items_per_side)
@@ -148,7 +149,7 @@ def compare_models(
                 for s in range(len(results.scenarios))
             )
             pairs.append(PairComparison(a, int(b), (float(overall[k]), float(lo), float(hi)), by_scenario,
-                                        *counts, items, overall_p_value(results, a, int(b)),
+                                        *counts, items, float(overall_p[k]),
                                         tuple(float(p) for p in scenario_p[k])))
     return Comparisons(intervals.models, intervals.scenarios, tuple(pairs), intervals.score,
                        intervals.scenario_score, intervals.confidence_level, intervals.n_resamples, selection)

@@ -11,8 +11,6 @@ at most alpha. Pure numpy/scipy; nothing here reads files or the database.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import signal
 from scipy import stats as scipy_stats
@@ -36,11 +34,12 @@ def sign_flip_p_value(differences: np.ndarray, weights: np.ndarray | None = None
     """Return the two-sided p-value of the sign-flip test that the paired `differences` (weighted by
     `weights`) are symmetric about 0; NaN differences are left out, and no differing item gives 1.
 
-    Exact when the weighted differences are whole multiples of one unit (0/1, halves, tenths: the null
-    distribution of the signed sum is a convolution of binomials); otherwise Hoeffding's bound when it
-    is already below 1e-4, the normal approximation with the exact null variance when at least 200
-    items differ and none dominates, else ``(1 + hits) / (1 + n_flips)`` over random sign flips, which
-    is a valid p-value however many flips are drawn.
+    Exact when every differing item differs by the same amount (the sign test); otherwise Hoeffding's
+    bound when it is already below 1e-4, the normal approximation with the exact null variance when
+    at least 200 items differ and none dominates (`_quick_p_values`), the exact distribution when the
+    weighted differences are whole multiples of one unit (halves, tenths: a convolution of binomials),
+    else ``(1 + hits) / (1 + n_flips)`` over random sign flips, which is a valid p-value however many
+    flips are drawn.
     """
     d = np.asarray(differences, dtype=float).ravel()
     w = np.ones_like(d) if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), d.shape)
@@ -50,26 +49,37 @@ def sign_flip_p_value(differences: np.ndarray, weights: np.ndarray | None = None
         return 1.0
     size = np.abs(signed)
     statistic = abs(float(signed.sum()))
-    if np.all(np.abs(size - size[0]) <= 1e-12 * size[0]):  # one magnitude: the sign test
-        n, positive = size.size, int((signed > 0).sum())
-        return float(min(1.0, 2 * scipy_stats.binom.cdf(min(positive, n - positive), n, 0.5)))
+    quick = _quick_p_values(np.array([float(signed.sum())]), np.array([float(np.sum(size**2))]),
+                            np.array([size.size]), np.array([int((signed > 0).sum())]),
+                            np.array([float(size.min())]), np.array([float(size.max())]))[0]
+    if not np.isnan(quick):
+        return float(quick)
     unit = score_unit(size[:, None] / size.min())
     if unit is not None:
         steps = np.rint(size / size.min() * unit).astype(np.int64)
         if steps.sum() <= _EXACT_GRID:
             return _exact_p_value(steps, int(steps[signed > 0].sum()))
-    squares = float(np.sum(size**2))
-    hoeffding = min(1.0, 2 * math.exp(-statistic**2 / (2 * squares)))
-    if hoeffding <= _DECISIVE:
-        return hoeffding
-    if size.size >= _NORMAL_ITEMS and float(size.max()) ** 2 <= _NORMAL_SHARE * squares:
-        return float(2 * scipy_stats.norm.sf(statistic / math.sqrt(squares)))
     generator = np.random.default_rng(rng)
     hits, block = 0, max(1, (1 << 22) // size.size)
     for start in range(0, n_flips, block):
         signs = generator.integers(0, 2, size=(min(block, n_flips - start), size.size)) * 2.0 - 1.0
         hits += int(np.sum(np.abs(signs @ size) >= statistic * (1 - 1e-12)))
     return (1 + hits) / (1 + n_flips)
+
+
+def _quick_p_values(total: np.ndarray, squares: np.ndarray, n: np.ndarray, positive: np.ndarray,
+                    smallest: np.ndarray, largest: np.ndarray) -> np.ndarray:
+    """Return the sign-flip p-values that need no distribution, from each test's signed sum, sum of
+    squares, number of differing items, how many are positive and the smallest and largest magnitude:
+    1 with nothing differing, the sign test with one magnitude, Hoeffding's bound below 1e-4, the normal
+    approximation with many comparable items; NaN where none applies."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        hoeffding = np.minimum(1.0, 2 * np.exp(-total**2 / (2 * squares)))
+        normal = 2 * scipy_stats.norm.sf(np.abs(total) / np.sqrt(squares))
+    sign_test = np.minimum(1.0, 2 * scipy_stats.binom.cdf(np.minimum(positive, n - positive), n, 0.5))
+    one_size = largest - smallest <= 1e-12 * largest
+    many = (n >= _NORMAL_ITEMS) & (largest**2 <= _NORMAL_SHARE * squares)
+    return np.select([n == 0, one_size, hoeffding <= _DECISIVE, many], [1.0, sign_test, hoeffding, normal], np.nan)
 
 
 def _exact_p_value(steps: np.ndarray, observed: int) -> float:
@@ -115,17 +125,47 @@ def scenario_p_values(results: ResultsMatrix, a: int, others: np.ndarray) -> np.
             continue
         diff = matrix[:, [a]] - matrix[:, others]  # (items, k); NaN where either has no score
         both = ~np.isnan(diff)
-        size = np.abs(np.where(both, diff, 0.0))
+        d = np.where(both, diff, 0.0)
+        size = np.abs(d)
         differing = size > 0
-        largest = size.max(axis=0)
-        smallest = np.where(differing, size, np.inf).min(axis=0)
-        one_size = ~differing.any(axis=0) | (largest - smallest <= 1e-12 * largest)
-        n = differing.sum(axis=0)
-        positive = (differing & (diff > 0)).sum(axis=0)
-        sign_test = np.minimum(1.0, 2 * scipy_stats.binom.cdf(np.minimum(positive, n - positive), n, 0.5))
-        out[s] = np.where(both.any(axis=0), np.where(n == 0, 1.0, sign_test), np.nan)
-        for j in np.flatnonzero(~one_size & both.any(axis=0)):
+        quick = _quick_p_values(d.sum(axis=0), (d**2).sum(axis=0), differing.sum(axis=0), (d > 0).sum(axis=0),
+                                np.where(differing, size, np.inf).min(axis=0), size.max(axis=0))
+        tested = both.any(axis=0)
+        out[s] = np.where(tested, quick, np.nan)
+        for j in np.flatnonzero(tested & np.isnan(quick)):
             out[s, j] = sign_flip_p_value(diff[:, j], rng=s)
+    return out
+
+
+def overall_p_values(results: ResultsMatrix, a: int, others: np.ndarray) -> np.ndarray:
+    """Return the sign-flip p-values of the difference of model `a`'s macro mean and each of `others`'
+    over the scenarios both have: each item's difference weighs 1 / (its scenario's items scored by
+    both), as in the mean; NaN when they share no scenario with items. The sums the quick tests need
+    are gathered for all pairs at once, one scenario at a time; only pairs those leave undecided are
+    tested one by one (`sign_flip_p_value`, the same p-value)."""
+    others = np.asarray(others, dtype=int)
+    k = others.size
+    total, squares, n, positive = np.zeros(k), np.zeros(k), np.zeros(k, int), np.zeros(k, int)
+    smallest, largest, shared_any = np.full(k, np.inf), np.zeros(k), np.zeros(k, bool)
+    for matrix, resampled in zip(results.scores, results.resampled, strict=True):
+        if not resampled:
+            continue
+        diff = matrix[:, [a]] - matrix[:, others]
+        shared = np.sum(~np.isnan(diff), axis=0)
+        weight = np.where(shared > 0, 1.0 / np.maximum(shared, 1), 0.0)
+        d = np.nan_to_num(diff) * weight
+        size = np.abs(d)
+        differing = size > 0
+        total += d.sum(axis=0)
+        squares += (d**2).sum(axis=0)
+        n += differing.sum(axis=0)
+        positive += (d > 0).sum(axis=0)
+        smallest = np.minimum(smallest, np.where(differing, size, np.inf).min(axis=0))
+        largest = np.maximum(largest, size.max(axis=0))
+        shared_any |= shared > 0
+    out = np.where(shared_any, _quick_p_values(total, squares, n, positive, smallest, largest), np.nan)
+    for j in np.flatnonzero(shared_any & np.isnan(out)):
+        out[j] = overall_p_value(results, a, int(others[j]))
     return out
 
 
