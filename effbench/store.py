@@ -216,27 +216,27 @@ def _check_metric_choices(con: duckdb.DuckDBPyConnection, sources: Sequence[Sour
                                 "in the files loaded; nothing was loaded")
 
 
-def identical_model_warnings(con: duckdb.DuckDBPyConnection, minimum: int = 20) -> list[str]:
-    """Return a warning for each pair of models with identical scores on every item (at least `minimum`
-    of them): two names for one run loaded twice look like two models that agree everywhere, and
-    both would be ranked. Models are grouped by an order-free hash of their (scenario, item, score)
-    rows, so the check is one pass over the scores; a shared hash is confirmed row by row."""
+def identical_model_pairs(con: duckdb.DuckDBPyConnection, minimum: int = 20) -> pd.DataFrame:
+    """Return ``(model_a, model_b, n_items)``: each pair of models with identical scores on every item (at
+    least `minimum` of them), as two names for one run loaded twice look; both would be ranked. Models
+    are grouped by an order-free hash of their (scenario, item, score) rows, so the check is one pass
+    over the scores; a shared hash is confirmed row by row."""
     groups = con.execute(
         "SELECT list(model ORDER BY model), any_value(n) FROM (SELECT model, count(*) AS n,"
         " sum(hash(scenario, item_id, score)::HUGEINT) AS fingerprint FROM scores"
         " WHERE score IS NOT NULL AND item_id IS NOT NULL GROUP BY model)"
         " GROUP BY fingerprint, n HAVING count(*) > 1 AND any_value(n) >= ? ORDER BY 1", [minimum]).fetchall()
-    out = []
-    for models, n in groups:
-        first = models[0]
-        for other in models[1:]:
-            rows = ("SELECT scenario, item_id, score FROM scores"
-                    " WHERE model = ? AND score IS NOT NULL AND item_id IS NOT NULL")
-            differ = con.execute(f"SELECT count(*) FROM ({rows} EXCEPT ALL {rows})", [first, other]).fetchone()[0]
-            if not differ:
-                out.append(f"models {first!r} and {other!r} have identical scores on every one of their {n:,} items; "
-                           "check that they are not one run loaded under two names (both are ranked)")
-    return out
+    rows = ("SELECT scenario, item_id, score FROM scores WHERE model = ? AND score IS NOT NULL AND item_id IS NOT NULL")
+    pairs = [(first, other, n) for models, n in groups for first in models[:1] for other in models[1:]
+             if not con.execute(f"SELECT count(*) FROM ({rows} EXCEPT ALL {rows})", [first, other]).fetchone()[0]]
+    return pd.DataFrame(pairs, columns=["model_a", "model_b", "n_items"])
+
+
+def identical_model_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Return the load report's warning for each pair of `identical_model_pairs`."""
+    return [f"models {a!r} and {b!r} have identical scores on every one of their {n:,} items; "
+            "check that they are not one run loaded under two names (both are ranked)"
+            for a, b, n in identical_model_pairs(con).itertuples(index=False)]
 
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:
@@ -752,6 +752,9 @@ class SiteData:
     micro_ranking: pd.DataFrame = field(default_factory=pd.DataFrame)
     # Models with results rows whose every score is blank (not evaluated): listed on the site, not ranked.
     unscored_models: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"model": []}))
+    # Pairs of models with identical scores on every item (`identical_model_pairs`): noted on the board.
+    identical_models: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"model_a": [], "model_b": [], "n_items": []}))
 
 
 SITE_QUERIES = {
@@ -780,6 +783,7 @@ SITE_QUERIES = {
 def site_data(con: duckdb.DuckDBPyConnection) -> SiteData:
     """Return the stored results and analyses the site is rendered from."""
     frames = {name: con.execute(sql).df() for name, sql in SITE_QUERIES.items()}
+    frames["identical_models"] = identical_model_pairs(con)
     if frames["leaderboard"].empty:
         raise EffbenchError("the database has no ranking yet; run `effbench build`")
     analyses = {name: con.execute("SELECT * FROM analyses WHERE analysis = ?", [name]).df()

@@ -266,3 +266,17 @@ def test_summary_of_a_one_or_two_model_board_says_what_cannot_be_measured():
     assert "nothing to rank" in line and "cannot be measured" in line
     two = pd.DataFrame({"model": ["a", "b"], "rank": [1, 2], "rank_lo": [1.0, 1.0], "rank_hi": [2.0, 2.0]})
     assert "one comparison" in pages._summary(two, "95%")[-1]
+
+
+def test_two_models_identical_on_every_item_are_noted_on_the_site(tmp_path):
+    from effbench import store
+
+    answers = [1.0, 0.0, 1.0] * 10
+    path = write_csv(tmp_path / "x.csv", long_rows({"falcon-40b": {"qa": answers}, "falcon-7b": {"qa": answers},
+                                                    "other": {"qa": [1.0] * 30}}))
+    built = pipeline.build(tmp_path / "e.duckdb", tmp_path / "site", pipeline.result_sources([path]),
+                           parameters=store.AnalysisParameters(n_resamples=30),
+                           dior_parameters=store.DiorParameters(n_draws=10))
+    index = (built.out / "index.html").read_text(encoding="utf-8")
+    assert "identical scores to falcon-7b on every one of its 30 items" in index
+    assert "identical scores to falcon-40b on every one of its 30 items" in index

@@ -511,6 +511,10 @@ def _model_notes(site: SiteIndex) -> dict[str, list[str]]:
                         "each counted at the lowest score any model has there")
     for model, extra in disagreement_notes(site.data.disagreements).items():
         notes.setdefault(model, []).extend(extra)
+    for a, b, n in site.data.identical_models.itertuples(index=False):
+        for model, other in ((a, b), (b, a)):
+            notes.setdefault(model, []).append(f"identical scores to {other} on every one of its {int(n):,} items: "
+                                               "possibly one run loaded under two names")
     return notes
 
 
