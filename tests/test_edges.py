@@ -53,7 +53,7 @@ def test_a_declared_lower_is_better_scenario_keeps_its_intervals_within_its_scal
 
 def test_overall_interval_covers_with_many_small_scenarios_near_zero():
     """Three scenarios of 40 items at p = 0.1 and six of 2 items always failed: the true score is 0.1 / 3.
-    Jeffreys pseudo-items recentred on the point held it in about 56% of draws, always from above."""
+    Jeffreys pseudo-items recentred on the point held it in 63% of 1,000 draws, the truth below every miss."""
     rng = np.random.default_rng(19)
     truth, draws, covered = 0.1 * 3 / 9, 300, 0
     for _ in range(draws):
