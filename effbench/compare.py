@@ -86,9 +86,9 @@ def compare_models(
     top: int = 20,
 ) -> Comparisons:
     """Return the paired difference of two models, overall and per scenario, with percentile intervals
-    from the bootstrap resamples in `intervals`, and the items each pair disagrees on most: every pair
-    of a board of at most `all_pairs_up_to` models, else the pairs `compared_pairs` selects (a number
-    of pairs linear in the number of models).
+    from the bootstrap resamples in `intervals` (widened where needed to hold the difference), and the
+    items each pair disagrees on most: every pair of a board of at most `all_pairs_up_to` models, else
+    the pairs `compared_pairs` selects (a number of pairs linear in the number of models).
 
     Parameters
     ----------
@@ -139,6 +139,10 @@ def compare_models(
         overall_p = overall_p_values(results, a, others)
         overall = intervals.score[a] - intervals.score[others]
         scenario_diff = intervals.scenario_score[:, [a]] - intervals.scenario_score[:, others]
+        # The pseudo-items pull the resamples toward 0: widen the intervals to hold the point difference,
+        # as the score intervals are.
+        overall_lo, overall_hi = np.fmin(overall_lo, overall), np.fmax(overall_hi, overall)
+        scen_lo, scen_hi = np.fmin(scen_lo, scenario_diff), np.fmax(scen_hi, scenario_diff)
         disagreements = _disagreeing_items(results, board, a, others, items_per_side)
         for k, b in enumerate(others):
             counts, items = disagreements[k]
