@@ -206,7 +206,7 @@ def _check_metric_choices(con: duckdb.DuckDBPyConnection, sources: Sequence[Sour
               for name, metric in source.read_options.metrics.items() if name != "*"}
     if not chosen:
         return
-    known = set()
+    known = {row[0] for row in con.execute("SELECT DISTINCT scenario FROM scores").fetchall()}
     for scenario, tags in con.execute("SELECT scenario, tags FROM scenario_metadata").fetchall():
         known.add(scenario)
         known.update(tag.strip() for tag in (tags or "").split(","))
