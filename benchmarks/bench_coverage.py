@@ -1,10 +1,11 @@
 """Coverage of effbench's score and rank intervals where the truth is known (not run in CI: minutes).
 
 Usage: python benchmarks/bench_coverage.py [--example mmlu-pro|livecodebench|synthetic-ties] [--draws 600]
-       [--items 100] [--resamples 1000] [--smoke]
+       [--items N] [--resamples 1000] [--smoke]
 
-Each bundled example's full item pool is the population. A draw is a sub-benchmark of `--items`
-items per scenario drawn from the pool with replacement, the same items for every model; effbench
+Each bundled example's full item pool is the population. A draw is a sub-benchmark of as many items
+per scenario as the board has there (or `--items` items in every scenario) drawn from the pool with
+replacement, the same items for every model; effbench
 ranks it, and the truth is the pool itself (scenario means, macro score and rank on all items).
 Printed: per model, how often its score interval and its rank interval (marginal, simultaneous, and
 the percentile rank interval effbench showed before, from the same resamples) held the truth (for
@@ -12,6 +13,13 @@ ranks, the competition rank of the pool's scores: tied models share the better r
 intervals overall and for accuracies near 0 or 1; the share of draws in which every model's rank was
 covered at once; and, for comparison, the classic percentile bootstrap (multinomial resampling, the
 method effbench used before) on the same draws.
+
+With `--check false-better`: two exchangeable models, made from a pair of models next to each other on
+the board by swapping their two scores on each item with probability 1/2 (the board's own items and
+scenario sizes), are compared as the compare view does; printed is the share of scenarios in which
+one is called better (every such verdict is false), overall, in near-saturated scenarios (both
+means <= 0.1 or >= 0.9) and in scenarios where at most 5 items differ, for the verdict effbench gives
+(interval and Holm-adjusted sign-flip test) and for the interval alone (its verdict before).
 """
 
 from __future__ import annotations
@@ -26,13 +34,65 @@ from pathlib import Path
 import numpy as np
 
 from effbench import pipeline, stats, store
+from effbench.compare import compare_models, verdict
 from effbench.examples import EXAMPLES
 
 
-def load(example: str) -> stats.ResultsMatrix:
+def load(example: str, source: str | None = None) -> stats.ResultsMatrix:
+    """Return the results of a bundled example, or of the harness output at `source`."""
     with tempfile.TemporaryDirectory() as folder, store.open_store(Path(folder) / "e.duckdb") as con:
-        store.ingest(con, pipeline.example_sources(EXAMPLES[example]))
+        store.ingest(con, pipeline.result_sources([Path(source)]) if source
+                     else pipeline.example_sources(EXAMPLES[example]))
         return store.results_matrix(con)
+
+
+def false_better(pool: stats.ResultsMatrix, *, draws: int, resamples: int, seed: int = 0,
+                 confidence_level: float = 0.95) -> dict:
+    """Return how often two exchangeable models are called different, per scenario (see the module's
+    docstring), over `draws` random pairs of neighbours on the board and random swaps."""
+    rng = np.random.default_rng(seed)
+    order = np.argsort(-np.nan_to_num(stats.aggregate(pool.canonical_scenario_means()), nan=-np.inf), kind="stable")
+    alpha = 1 - confidence_level
+    tally = {key: np.zeros(2, dtype=int) for key in ("all", "near", "few")}  # [new verdict, interval alone]
+    counts = dict.fromkeys(tally, 0)
+    for _ in range(draws):
+        place = int(rng.integers(len(order) - 1))
+        a, b = order[place], order[place + 1]
+        matrices = []
+        for matrix in pool.scores:
+            swap = rng.random(matrix.shape[0]) < 0.5
+            first, second = matrix[:, a], matrix[:, b]
+            matrices.append(np.column_stack([np.where(swap, second, first), np.where(swap, first, second)]))
+        pair_results = stats.ResultsMatrix(("a", "b"), pool.scenarios, tuple(matrices), pool.resampled,
+                                           lower_is_better=pool.lower_is_better)
+        intervals = stats.rank_intervals(pair_results, n_resamples=resamples, confidence_level=confidence_level,
+                                         rng=int(rng.integers(1 << 31)))
+        pair = compare_models(intervals, pair_results, items_per_side=0).pairs[0]
+        for s, matrix in enumerate(matrices):
+            if not pool.resampled[s] or np.isnan(pair.by_scenario[s][0]):
+                continue
+            _, lo, hi = pair.by_scenario[s]
+            calls = np.array([verdict(pair.by_scenario[s], pair.scenario_p[s], alpha) != 0, lo > 0 or hi < 0])
+            means = stats.nanmean(matrix, axis=0)
+            differing = int(np.sum(np.abs(matrix[:, 0] - matrix[:, 1]) > 0))
+            for key, holds in (("all", True), ("near", bool(np.all((means <= 0.1) | (means >= 0.9)))),
+                               ("few", differing <= 5)):
+                if holds:
+                    tally[key] += calls
+                    counts[key] += 1
+    return {"draws": draws, "tally": tally, "counts": counts, "confidence_level": confidence_level}
+
+
+def report_false_better(example: str, outcome: dict, seconds: float) -> None:
+    print(f"board: {example}; {outcome['draws']} exchangeable pairs (neighbours on the board, scores swapped "
+          f"per item at random), the board's own items; {seconds:.0f} s")
+    nominal = 1 - outcome["confidence_level"]
+    for key, label in (("all", "every scenario"), ("near", "near-saturated scenarios (both means <= 0.1 or >= 0.9)"),
+                       ("few", "scenarios where at most 5 items differ")):
+        n = outcome["counts"][key]
+        new, old = outcome["tally"][key] / max(n, 1)
+        print(f"called different in {label} ({n:,}): {new:.2%} (nominal at most {nominal:.0%}); "
+              f"interval alone {old:.2%}")
 
 
 def synthetic_pool(seed: int = 5, n_items: int = 5000, n_scenarios: int = 5) -> stats.ResultsMatrix:
@@ -66,9 +126,10 @@ def classic_scenario_intervals(matrix: np.ndarray, n_resamples: int, rng: np.ran
         return np.nanquantile(means, tail, axis=0), np.nanquantile(means, 1 - tail, axis=0)
 
 
-def simulate(pool: stats.ResultsMatrix, *, draws: int, items: int, resamples: int, seed: int = 0,
+def simulate(pool: stats.ResultsMatrix, *, draws: int, items: int | None, resamples: int, seed: int = 0,
              confidence_level: float = 0.95, progress: bool = False) -> dict:
-    """Return coverage counts over `draws` sub-benchmarks of `items` items per scenario."""
+    """Return coverage counts over `draws` sub-benchmarks of `items` items per scenario (None: each
+    scenario's own number of items, as on the board: small scenarios stay small)."""
     rng = np.random.default_rng(seed)
     truth_scenario = pool.canonical_scenario_means()
     truth_score = np.nanmean(stats.fill_missing_scenarios(truth_scenario), axis=0)
@@ -81,8 +142,9 @@ def simulate(pool: stats.ResultsMatrix, *, draws: int, items: int, resamples: in
     for draw in range(draws):
         if progress and draw and draw % 100 == 0:
             print(f"  {draw} of {draws} draws", file=sys.stderr, flush=True)
-        matrices = tuple(m[rng.integers(0, m.shape[0], items)] for m in pool.scores)
-        sample = stats.ResultsMatrix(pool.models, pool.scenarios, matrices, pool.resampled)
+        matrices = tuple(m[rng.integers(0, m.shape[0], m.shape[0] if items is None else items)] for m in pool.scores)
+        sample = stats.ResultsMatrix(pool.models, pool.scenarios, matrices, pool.resampled,
+                                     lower_is_better=pool.lower_is_better)
         result = stats.rank_intervals(sample, n_resamples=resamples, confidence_level=confidence_level,
                                       rng=int(rng.integers(1 << 31)))
         tally["score"] += (result.score_lo <= truth_score) & (truth_score <= result.score_hi)
@@ -114,7 +176,7 @@ def simulate(pool: stats.ResultsMatrix, *, draws: int, items: int, resamples: in
             classic_near_hits += int((near[s] & (lo <= truth) & (truth <= hi)).sum())
             classic_near_zero += int((near[s] & (hi - lo <= 0)).sum())
     return {
-        "models": pool.models, "truth_rank": truth_rank, "draws": draws,
+        "models": pool.models, "truth_rank": truth_rank, "draws": draws, "confidence_level": confidence_level,
         "score": tally["score"] / draws, "rank": tally["rank"] / draws,
         "rank_simultaneous": tally["rank_simultaneous"] / draws, "rank_percentile": tally["rank_percentile"] / draws,
         "scenario": scenario_hits / max(scenario_total, 1),
@@ -126,8 +188,9 @@ def simulate(pool: stats.ResultsMatrix, *, draws: int, items: int, resamples: in
     }
 
 
-def report(example: str, outcome: dict, items: int, seconds: float) -> None:
-    print(f"example: {example}; {outcome['draws']} sub-benchmarks of {items} items per scenario "
+def report(example: str, outcome: dict, items: int | None, seconds: float) -> None:
+    size = "the board's own number of items" if items is None else f"{items} items"
+    print(f"example: {example}; {outcome['draws']} sub-benchmarks of {size} per scenario "
           f"(drawn with replacement from the full pool); {seconds:.0f} s")
     print(f"{'model':<32} {'true rank':>9} {'score':>7} {'rank':>7} {'rank (simult.)':>15} {'percentile rank':>16}")
     for i in np.argsort(outcome["truth_rank"], kind="stable"):
@@ -136,6 +199,9 @@ def report(example: str, outcome: dict, items: int, seconds: float) -> None:
               f"{outcome['rank_percentile'][i]:>16.1%}")
     print(f"score intervals, median over models:   {np.median(outcome['score']):.1%} "
           f"(range {outcome['score'].min():.1%}-{outcome['score'].max():.1%})")
+    bottom = np.argsort(outcome["truth_rank"], kind="stable")[-10:]
+    print(f"score intervals of the ten lowest models (nominal {outcome['confidence_level']:.0%}): "
+          f"{outcome['score'][bottom].min():.1%}-{outcome['score'][bottom].max():.1%}")
     print(f"rank intervals, median over models:    {np.median(outcome['rank']):.1%} "
           f"(range {outcome['rank'].min():.1%}-{outcome['rank'].max():.1%})")
     print(f"every model's rank covered at once:    marginal {outcome['all_covered']:.1%}, "
@@ -151,14 +217,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--example", default="mmlu-pro", choices=[*sorted(EXAMPLES), "synthetic-ties"],
                         help="a bundled example, or synthetic-ties: a made-up board with near and exact ties")
     parser.add_argument("--draws", type=int, default=600)
-    parser.add_argument("--items", type=int, default=100)
+    parser.add_argument("--items", type=int, default=None,
+                        help="items drawn per scenario (default: each scenario's own number of items)")
     parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--source", help="a harness output folder or file to use as the board instead")
+    parser.add_argument("--check", default="coverage", choices=["coverage", "false-better"],
+                        help="coverage of the intervals, or how often exchangeable models are called different")
     parser.add_argument("--smoke", action="store_true", help="a few tiny draws, to check that the script runs")
     args = parser.parse_args(argv)
     if args.smoke:
         args.draws, args.items, args.resamples = 3, 10, 50
-    pool = synthetic_pool() if args.example == "synthetic-ties" else load(args.example)
+    pool = synthetic_pool() if args.example == "synthetic-ties" else load(args.example, args.source)
     started = time.perf_counter()
+    if args.check == "false-better":
+        outcome = false_better(pool, draws=args.draws, resamples=args.resamples)
+        report_false_better(args.source or args.example, outcome, time.perf_counter() - started)
+        return
     outcome = simulate(pool, draws=args.draws, items=args.items, resamples=args.resamples, progress=True)
     report(args.example, outcome, args.items, time.perf_counter() - started)
     sys.stdout.flush()

@@ -158,18 +158,17 @@ def board_results(results: ResultsMatrix, board: Board) -> ResultsMatrix:
     model_index = {m: i for i, m in enumerate(results.models)}
     scenario_index = {s: i for i, s in enumerate(results.scenarios)}
     columns = [model_index[m] for m in board.ranked]
-    scores, resampled, item_ids = [], [], []
-    for scenario in board.scenarios:
-        s = scenario_index[scenario]
-        matrix = results.scores[s][:, columns]
+    chosen = results.scenario_subset([scenario_index[s] for s in board.scenarios])
+    scores, item_ids = [], []
+    for s, matrix in enumerate(chosen.scores):
+        matrix = matrix[:, columns]
         rows = ~np.isnan(matrix).all(axis=1)
         scores.append(matrix[rows])
-        resampled.append(results.resampled[s])
-        if results.item_ids:
-            ids = results.item_ids[s]
+        if chosen.item_ids:
+            ids = chosen.item_ids[s]
             item_ids.append(tuple(ids[i] for i in np.flatnonzero(rows)) if len(ids) == len(rows) else ids)
-    return ResultsMatrix(board.ranked, board.scenarios, tuple(scores), tuple(resampled),
-                         tuple(item_ids) if results.item_ids else ())
+    return ResultsMatrix(board.ranked, chosen.scenarios, tuple(scores), chosen.resampled, tuple(item_ids),
+                         chosen.lower_is_better)
 
 
 def model_sets(results: ResultsMatrix) -> dict[str, frozenset[str]]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from effbench.stats import RankIntervals, ResultsMatrix
+from effbench.paired import holm, overall_p_values, scenario_p_values
+from effbench.stats import RankIntervals, ResultsMatrix, scale_ends
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,11 @@ class PairComparison:
     """Model `a` minus model `b`: point differences and percentile intervals, overall and per scenario.
 
     ``overall`` is ``(difference, lo, hi)``; ``by_scenario`` has one such triple per scenario (NaN where
-    either model has no result, lo/hi NaN without items to resample). ``a_better``, ``b_better`` and
-    ``same`` count the items both were scored on; ``items`` are the items they disagree on most.
+    either model has no result, lo/hi NaN without items to resample). ``overall_p`` is the sign-flip
+    test's p-value of the overall difference (over the scenarios both have), ``scenario_p`` each
+    scenario's, Holm-adjusted over the pair's scenarios (NaN: nothing to test); a verdict needs both
+    the test and the interval (`verdict`). ``a_better``, ``b_better`` and ``same`` count the items both
+    were scored on; ``items`` are the items they disagree on most.
     """
 
     a: int
@@ -43,6 +47,17 @@ class PairComparison:
     b_better: int
     same: int
     items: tuple[DisagreeingItem, ...]
+    overall_p: float = float("nan")
+    scenario_p: tuple[float, ...] = ()
+
+
+def verdict(difference: tuple[float, float, float], p_value: float, alpha: float) -> int:
+    """Return +1 when a is clearly better (the interval lies above 0 and the test rejects at `alpha`),
+    -1 when b is, 0 otherwise (no interval or no test included)."""
+    _, lo, hi = difference
+    if not p_value < alpha:
+        return 0
+    return 1 if lo > 0 else -1 if hi < 0 else 0
 
 
 @dataclass(frozen=True)
@@ -71,9 +86,9 @@ def compare_models(
     top: int = 20,
 ) -> Comparisons:
     """Return the paired difference of two models, overall and per scenario, with percentile intervals
-    from the bootstrap resamples in `intervals`, and the items each pair disagrees on most: every pair
-    of a board of at most `all_pairs_up_to` models, else the pairs `compared_pairs` selects (a number
-    of pairs linear in the number of models).
+    from the bootstrap resamples in `intervals` (widened where needed to hold the difference), and the
+    items each pair disagrees on most: every pair of a board of at most `all_pairs_up_to` models, else
+    the pairs `compared_pairs` selects (a number of pairs linear in the number of models).
 
     Parameters
     ----------
@@ -112,11 +127,22 @@ def compare_models(
                      f"{neighbours} models below it on the leaderboard and for every two of the top {top}; for "
                      "other pairs this shows the difference of their scores without an interval (each model's "
                      "own interval is on its page).")
+    smoothing = _difference_smoothing(results, boot_scenario.shape[0], intervals.seed)
     for a, others in later.items():
-        overall_lo, overall_hi = _quantiles(boot[:, [a]] - boot[:, others], tail)  # (n_others,)
-        scen_lo, scen_hi = _quantiles(boot_scenario[:, :, [a]] - boot_scenario[:, :, others], tail)  # (S, n_others)
+        raw = boot_scenario[:, :, [a]] - boot_scenario[:, :, others]  # (R, S, n_others)
+        boot_diff = _smoothed_differences(raw, smoothing, results, a, others)
+        shift = np.nansum(boot_diff - raw, axis=1) / len(results.scenarios)  # the pseudo-items' share overall
+        del raw
+        overall_lo, overall_hi = _quantiles(boot[:, [a]] - boot[:, others] + shift, tail)  # (n_others,)
+        scen_lo, scen_hi = _quantiles(boot_diff, tail)  # (S, n_others)
+        scenario_p = holm(scenario_p_values(results, a, others).T)  # (n_others, S)
+        overall_p = overall_p_values(results, a, others)
         overall = intervals.score[a] - intervals.score[others]
         scenario_diff = intervals.scenario_score[:, [a]] - intervals.scenario_score[:, others]
+        # The pseudo-items pull the resamples toward 0: widen the intervals to hold the point difference,
+        # as the score intervals are.
+        overall_lo, overall_hi = np.fmin(overall_lo, overall), np.fmax(overall_hi, overall)
+        scen_lo, scen_hi = np.fmin(scen_lo, scenario_diff), np.fmax(scen_hi, scenario_diff)
         disagreements = _disagreeing_items(results, board, a, others, items_per_side)
         for k, b in enumerate(others):
             counts, items = disagreements[k]
@@ -127,9 +153,38 @@ def compare_models(
                 for s in range(len(results.scenarios))
             )
             pairs.append(PairComparison(a, int(b), (float(overall[k]), float(lo), float(hi)), by_scenario,
-                                        *counts, items))
+                                        *counts, items, float(overall_p[k]),
+                                        tuple(float(p) for p in scenario_p[k])))
     return Comparisons(intervals.models, intervals.scenarios, tuple(pairs), intervals.score,
                        intervals.scenario_score, intervals.confidence_level, intervals.n_resamples, selection)
+
+
+def _difference_smoothing(results: ResultsMatrix, n_resamples: int, seed: int | None) -> list[np.ndarray]:
+    """Return, per scenario, ``(n_resamples, 2)`` Gamma(1/2) weights of two pseudo-items for the paired
+    differences (drawn once, from the ranking's seed, and shared by every pair)."""
+    rng = np.random.default_rng([19, seed or 0])
+    return [rng.standard_gamma(0.5, size=(n_resamples, 2)) for _ in results.scenarios]
+
+
+def _smoothed_differences(boot_diff: np.ndarray, smoothing: list[np.ndarray], results: ResultsMatrix, a: int,
+                          others: np.ndarray) -> np.ndarray:
+    """Return the resampled differences ``(R, S, k)`` of model `a` minus `others`, each scenario's with two
+    pseudo-items added at the ends of the difference's scale (+-the score range), weighted Gamma(1/2).
+
+    The models' own pseudo-items cancel in a difference, so two models equal on every item (or differing
+    on one) would get an interval of zero width (or one that excludes 0 on one item). The added pair is
+    Jeffreys' prior on the difference's scale; the resample's total item weight is taken at its mean,
+    the items both models were scored on plus the models' own pseudo-items (1)."""
+    out = boot_diff.copy()
+    for s, (matrix, resampled) in enumerate(zip(results.scores, results.resampled, strict=True)):
+        if not resampled:
+            continue
+        low, high = scale_ends(matrix, negated=results.negated(s))
+        shared = np.sum(~np.isnan(matrix[:, [a]]) & ~np.isnan(matrix[:, others]), axis=0) + 1.0  # (k,)
+        pseudo = smoothing[s]
+        out[:, s] = ((boot_diff[:, s] * shared + (high - low) * (pseudo[:, :1] - pseudo[:, 1:]))
+                     / (shared + pseudo.sum(axis=1, keepdims=True)))
+    return out
 
 
 def compared_pairs(rank: np.ndarray, *, neighbours: int, top: int) -> dict[int, np.ndarray]:

@@ -46,7 +46,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import stats as scipy_stats
 
-from effbench.stats import ResultsMatrix, aggregate, competition_ranks, nanmean
+from effbench.stats import (
+    ResultsMatrix,
+    exact_competition_ranks,
+    exact_overall_scores,
+    nanmean,
+    overall_scores,
+)
 from effbench.tiers import DEFAULT_TIERS, Tier, tier_index, tier_resolution, validate_tiers
 
 PAPER_STAGES: tuple[int | None, ...] = (10, 20, 50, 200, 1000, None)  # None = all items
@@ -831,8 +837,9 @@ def _prepare(results: ResultsMatrix, holdout: Sequence[str] | None, config: Flas
     unknown = sorted(set(holdout or ()) - set(replayable))
     if unknown:
         raise ValueError(f"`holdout` names models without per-item results: {', '.join(unknown)}")
-    overall = aggregate(results.scenario_means())
-    full_rank = competition_ranks(overall)
+    exact = exact_overall_scores(results)  # the leaderboard's rule and arithmetic: its ranks are the truth
+    overall = np.array([np.nan if v is None else float(v) for v in exact])
+    full_rank = exact_competition_ranks(exact)
     if holdout:
         held = list(holdout)
     else:
@@ -962,15 +969,13 @@ class Plan:
 def item_level(results: ResultsMatrix) -> ResultsMatrix:
     """Return the scenarios with per-item results only: Flash samples items, so scenario-level
     results (wide tables) take no part in it."""
-    keep = [i for i, r in enumerate(results.resampled) if r]
-    ids = tuple(results.item_ids[i] for i in keep) if results.item_ids else ()
-    return ResultsMatrix(results.models, tuple(results.scenarios[i] for i in keep),
-                         tuple(results.scores[i] for i in keep), (True,) * len(keep), ids)
+    return results.scenario_subset([i for i, r in enumerate(results.resampled) if r])
 
 
 def board_of(results: ResultsMatrix) -> Board:
-    """Return the board made of every model in `results`, scored by the macro mean on all their items."""
-    scores = aggregate(results.scenario_means()) if results.models else np.zeros(0)
+    """Return the board made of every model in `results`, scored as on the leaderboard (`overall_scores`:
+    the macro mean on all their items, a missing scenario at the lowest score there)."""
+    scores = overall_scores(results) if results.models else np.zeros(0)
     return Board(results.models, scores, results.scores)
 
 
@@ -999,7 +1004,7 @@ def plans(results: ResultsMatrix, models: Sequence[str], config: FlashConfig) ->
     """Yield the plan of each of `models` against every other model of `results` (a model not in `results`
     starts new against all of them), as `plan` on `board_of` the others would; the boards are fitted a block
     of models at a time (`LeaveOneOut`), so a status of every model costs no copy of the results per model."""
-    scores = aggregate(results.scenario_means()) if results.models else np.zeros(0)
+    scores = overall_scores(results) if results.models else np.zeros(0)
     where = {m: i for i, m in enumerate(results.models)}
     index = [where.get(m) for m in models]
     boards = LeaveOneOut(results, scores).boards(index)

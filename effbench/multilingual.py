@@ -31,6 +31,7 @@ import numpy as np
 from scipy import optimize
 from scipy import stats as scipy_stats
 
+from effbench.paired import overall_p_value
 from effbench.stats import RankIntervals, ResultsMatrix, rank_intervals
 
 PARAMETERS = ("E", "A", "alpha", "B", "beta", "gamma")
@@ -279,17 +280,19 @@ def group_rankings(
     groups = []
     for group in sorted(members):
         index = members[group]
-        subset = ResultsMatrix(results.models, tuple(results.scenarios[s] for s in index),
-                               tuple(results.scores[s] for s in index), tuple(results.resampled[s] for s in index))
+        subset = results.scenario_subset(index)
         groups.append(GroupRanking(group, subset.scenarios, rank_intervals(
             subset, n_resamples=n_resamples, confidence_level=confidence_level, rng=rng)))
-    return GroupResult(tuple(groups), _disagreements(results.models, groups))
+    subsets = [results.scenario_subset(members[group]) for group in sorted(members)]
+    return GroupResult(tuple(groups), _disagreements(results.models, groups, subsets))
 
 
-def _disagreements(models: tuple[str, ...], groups: Sequence[GroupRanking]) -> tuple[GroupDisagreement, ...]:
+def _disagreements(models: tuple[str, ...], groups: Sequence[GroupRanking], subsets: Sequence[ResultsMatrix]
+                   ) -> tuple[GroupDisagreement, ...]:
     """Return the pairs of models each clearly better than the other in some group: the paired-bootstrap
-    interval of their score difference in the group excludes 0, at the groups' confidence level
-    Bonferroni-corrected over the groups."""
+    interval of their score difference in the group excludes 0 and the sign-flip test of that
+    difference (`effbench.paired.overall_p_value`) rejects, both at the groups' confidence level
+    Bonferroni-corrected over the groups (an interval alone excludes 0 on a single differing item)."""
     if len(groups) < 2:
         return ()
     n = len(models)
@@ -305,6 +308,10 @@ def _disagreements(models: tuple[str, ...], groups: Sequence[GroupRanking]) -> t
                 warnings.simplefilter("ignore", RuntimeWarning)  # a model without results in the group: NaN
                 lo = np.nanquantile(draws[:, [a]] - draws, tail, axis=0)
             better[g, a] = lo > 0
+    alpha = (1 - groups[0].intervals.confidence_level) / len(groups)
+    for a, b in zip(*np.nonzero(better.any(axis=0) & better.any(axis=0).T), strict=True):
+        for g in np.flatnonzero(better[:, a, b]):
+            better[g, a, b] = overall_p_value(subsets[g], int(a), int(b)) < alpha
     found = []
     for a, b in zip(*np.nonzero(better.any(axis=0) & better.any(axis=0).T), strict=True):
         if a < b:

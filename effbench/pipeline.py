@@ -178,7 +178,7 @@ def update(
                                     "or --example")
             if lower_is_better:
                 store.declare_lower_is_better(con, lower_is_better)
-            warnings = list(store.scale_warnings(con))
+            warnings = [*store.scale_warnings(con), *store.identical_model_warnings(con)]
             results = results or ResultsOnce()
             formed = refresh_boards(con, results(con), board_settings or DEFAULT_BOARDS)
             warnings += board_warnings(formed, results(con).models)
@@ -322,15 +322,15 @@ def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParamete
     """
     if store.analysis_is_current(con, store.RANKING_ANALYSIS, parameters, board):
         return False
-    reader = reader or board_reader(board)
+    results = (reader or board_reader(board))(con)
     result = stats.rank_intervals(
-        reader(con),
+        results,
         n_resamples=parameters.n_resamples,
         confidence_level=parameters.confidence_level,
         rank_method=parameters.rank_method,
         rng=parameters.seed,
     )
-    store.save_ranking(con, result, reliability.disagreements(result), parameters, board)
+    store.save_ranking(con, result, reliability.disagreements(result, results), parameters, board)
     return True
 
 

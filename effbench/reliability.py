@@ -33,7 +33,17 @@ import numpy as np
 from scipy import sparse
 from scipy import stats as scipy_stats
 
-from effbench.stats import RankIntervals, ResultsMatrix, competition_ranks, mean_of_ratios, nanmean, score_unit
+from effbench.paired import holm, scenario_p_values
+from effbench.stats import (
+    RankIntervals,
+    ResultsMatrix,
+    competition_ranks,
+    fill_missing_scenarios,
+    mean_of_ratios,
+    nanmean,
+    overall_scores,
+    score_unit,
+)
 from effbench.tiers import DEFAULT_TIERS, Tier, tier_resolution
 
 DECISIONS = ("examples", "scenarios", "aggregation", "models", "prompts", "allocation")
@@ -154,16 +164,13 @@ def _strict_wins(filled: np.ndarray, has: np.ndarray) -> np.ndarray:
 
 def aggregate_scores(results: ResultsMatrix, how: str) -> np.ndarray:
     """Return each model's overall score under aggregation `how` (one of ``AGGREGATIONS``), computed
-    exactly (equal rational scores are equal floats), over the scenarios each model has."""
-    scenario_scores = results.canonical_scenario_means()
-    if how == "macro mean":
-        exact = results.exact_scenario_means()
-        means = [[cell for cell in column if cell is not None] for column in zip(*exact, strict=True)]
-        return np.array([float(sum(cells) / len(cells)) if cells else np.nan for cells in means])
-    if how == "micro mean":
-        cells = [[cell for cell in column if cell is not None] for column in zip(*results.exact_sums(), strict=True)]
-        return np.array([float(sum(c[0] for c in column) / sum(c[1] for c in column)) if column else np.nan
-                         for column in cells])
+    exactly (equal rational scores are equal floats), with the leaderboard's rule for partial models: a
+    missing scenario counts at the lowest score any model has there (a model with no score at all
+    stays NaN)."""
+    if how in ("macro mean", "micro mean"):
+        return overall_scores(results, micro=how == "micro mean")
+    has_any = ~np.isnan(overall_scores(results))
+    scenario_scores = np.where(has_any, fill_missing_scenarios(results.canonical_scenario_means()), np.nan)
     if how == "mean win rate":
         return mean_win_rate(scenario_scores)
     if how == "mean rank":
@@ -732,7 +739,8 @@ def mwr_instability(results: ResultsMatrix, *, max_removals: int = MWR_REMOVALS,
     return tuple(out)
 
 
-def disagreements(intervals: RankIntervals, confidence_level: float | None = None, *,
+def disagreements(intervals: RankIntervals, results: ResultsMatrix | None = None,
+                  confidence_level: float | None = None, *,
                   neighbours: int = DISAGREEMENT_NEIGHBOURS) -> tuple[Disagreement, ...]:
     """Return pairs of models whose overall scores are within noise (the paired bootstrap interval
     of their difference holds 0) although each is clearly better in some scenario (the interval of
@@ -740,7 +748,10 @@ def disagreements(intervals: RankIntervals, confidence_level: float | None = Non
 
     The per-scenario intervals are Bonferroni-corrected over the scenarios (level 1 - alpha/S), so
     that two models alike in every scenario are flagged with probability at most alpha, however
-    many scenarios there are. Only pairs whose rank intervals overlap are examined (others are not
+    many scenarios there are. With `results` (the per-item results ranked), a scenario counts only when
+    the sign-flip test of the pair's differences there also rejects, Holm-adjusted over the scenarios
+    (`effbench.paired`): an interval alone excludes 0 when every differing item goes one way, however
+    few they are. Only pairs whose rank intervals overlap are examined (others are not
     within noise), each model with the next `neighbours` models on the board (so every pair on a
     board of up to ``neighbours + 1`` models; on larger boards the pairs within noise grow with the
     square of the models, and the nearest are the ones a reader compares), and with one scenario
@@ -763,6 +774,11 @@ def disagreements(intervals: RankIntervals, confidence_level: float | None = Non
         first, second = first[tied], second[tied]
         scen_lo, scen_hi = _quantiles(boot_scen[:, :, first] - boot_scen[:, :, second], scenario_tail)  # (S, P)
         a_better, b_better = scen_lo > 0, scen_hi < 0
+        if results is not None:
+            for p in np.flatnonzero(a_better.any(axis=0) & b_better.any(axis=0)):
+                tested = holm(scenario_p_values(results, int(first[p]), np.array([second[p]]))[:, 0]) < 1 - level
+                a_better[:, p] &= tested
+                b_better[:, p] &= tested
         for p in np.flatnonzero(a_better.any(axis=0) & b_better.any(axis=0)):
             out.append(Disagreement(
                 intervals.models[first[p]], intervals.models[second[p]],
@@ -807,6 +823,15 @@ def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray
     return lo, hi
 
 
+def below(value: float, target: float) -> str:
+    """Return `value` (below `target`) with two decimals, or as many more as it takes (up to six) for the
+    printed figure to be below the target too: 0.8994 against 0.90 prints 0.899, not 0.90."""
+    digits = 2
+    while digits < 6 and round(value, digits) >= target:
+        digits += 1
+    return f"{value:.{digits}f}"
+
+
 def recommend(rows: Sequence[DiorRow], resolution: Sequence[RankResolution], target: float) -> tuple[str, ...]:
     """Return plain-words advice from the curves: how few examples suffice, what is unreliable now,
     and whether scenarios or items buy more reliability per evaluation."""
@@ -834,16 +859,16 @@ def recommend(rows: Sequence[DiorRow], resolution: Sequence[RankResolution], tar
     if scenarios:
         full = max(scenarios, key=lambda r: int(r.level))
         if full.dior < target:
-            unreliable.append(f"the choice of scenarios (DIoR {full.dior:.2f} when the {full.level} scenarios are "
-                              "drawn again with replacement)")
-    for how in AGGREGATIONS:
-        row = tau.get(("aggregation", how, how))
-        if row is not None and row.dior < target:
-            unreliable.append(f"the aggregation ({how} gives Kendall tau {row.dior:.2f} against the macro mean)")
+            unreliable.append(f"the choice of scenarios (DIoR {below(full.dior, target)} when the {full.level} "
+                              "scenarios are drawn again with replacement)")
+    aggregations = [f"{how} gives Kendall tau {below(row.dior, target)}" for how in AGGREGATIONS
+                    if (row := tau.get(("aggregation", how, how))) is not None and row.dior < target]
+    if aggregations:
+        unreliable.append(f"the aggregation ({'; '.join(aggregations)}, against the macro mean)")
     mwr = tau.get(("models", "1", "mean win rate"))
     if mwr is not None and mwr.dior < target:
-        unreliable.append(f"the set of models under mean win rate (dropping one model: DIoR {mwr.dior:.2f}); the "
-                          "macro mean does not depend on the other models")
+        unreliable.append(f"the set of models under mean win rate (dropping one model: DIoR "
+                          f"{below(mwr.dior, target)}); the macro mean does not depend on the other models")
     if unreliable:
         advice.append("Unreliable at the current design: " + "; ".join(unreliable) + ".")
     elif scenarios or tau:

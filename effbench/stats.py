@@ -59,6 +59,9 @@ class ResultsMatrix:
         that the bootstrap holds fixed.
     item_ids : tuple of tuple of str, optional
         The id of each row of each scenario's matrix, where known.
+    lower_is_better : tuple of bool, optional
+        Per scenario, whether its scores were negated on the way in (error rates, latency): its scale
+        then ends at 0 from below, and the bootstrap's pseudo-items sit at its own ends.
     """
 
     models: tuple[str, ...]
@@ -66,10 +69,13 @@ class ResultsMatrix:
     scores: tuple[np.ndarray, ...]
     resampled: tuple[bool, ...]
     item_ids: tuple[tuple[str, ...], ...] = ()  # per scenario, the id of each row (optional)
+    lower_is_better: tuple[bool, ...] = ()  # per scenario, whether its scores are negated (optional)
 
     def __post_init__(self) -> None:
         if not (len(self.scenarios) == len(self.scores) == len(self.resampled)):
             raise ValueError("`scenarios`, `scores` and `resampled` must have one entry per scenario")
+        if self.lower_is_better and len(self.lower_is_better) != len(self.scenarios):
+            raise ValueError("`lower_is_better` must be empty or have one entry per scenario")
         for name, matrix in zip(self.scenarios, self.scores, strict=True):
             if matrix.ndim != 2 or matrix.shape[1] != len(self.models) or matrix.shape[0] == 0:
                 raise ValueError(
@@ -81,7 +87,19 @@ class ResultsMatrix:
         """Return these results without `model`."""
         keep = [i for i, m in enumerate(self.models) if m != model]
         return ResultsMatrix(tuple(self.models[i] for i in keep), self.scenarios,
-                             tuple(m[:, keep] for m in self.scores), self.resampled, self.item_ids)
+                             tuple(m[:, keep] for m in self.scores), self.resampled, self.item_ids,
+                             self.lower_is_better)
+
+    def scenario_subset(self, keep: list[int]) -> ResultsMatrix:
+        """Return these results on the scenarios at indices `keep` only, in that order."""
+        def pick(values: tuple) -> tuple:
+            return tuple(values[i] for i in keep) if values else ()
+        return ResultsMatrix(self.models, pick(self.scenarios), pick(self.scores), pick(self.resampled),
+                             pick(self.item_ids), pick(self.lower_is_better))
+
+    def negated(self, scenario: int) -> bool:
+        """Return whether scenario index `scenario` holds negated (lower-is-better) scores."""
+        return bool(self.lower_is_better[scenario]) if self.lower_is_better else False
 
     def scenario_means(self) -> np.ndarray:
         """Return the ``(n_scenarios, n_models)`` mean scores; NaN where a model has no item."""
@@ -276,6 +294,20 @@ def _exact_overall(scenario_means: list[list[Fraction | None]], weights: list[in
     return out
 
 
+def exact_overall_scores(results: ResultsMatrix, *, micro: bool = False) -> list[Fraction | None]:
+    """Return each model's exact overall score as the leaderboard computes it: the mean of its scenario
+    means (`micro`: weighted by the scenarios' numbers of items), a missing scenario counted at the
+    lowest score any model has there; None for a model with no score. Every analysis that ranks the
+    board's models (Flash's truth and reference scores, DIoR's aggregations) uses this rule."""
+    weights = [matrix.shape[0] for matrix in results.scores] if micro else None
+    return _exact_overall(results.exact_scenario_means(), weights)
+
+
+def overall_scores(results: ResultsMatrix, *, micro: bool = False) -> np.ndarray:
+    """Return `exact_overall_scores` as floats (equal exact scores give equal floats; NaN for None)."""
+    return _as_float(exact_overall_scores(results, micro=micro))
+
+
 def score_unit(matrix: np.ndarray) -> int | None:
     """Return the smallest L <= 1000 such that every score of `matrix` is a whole multiple of 1/L, else None
     (then sums of its scores are not exact and ties among them are decided on floating-point sums)."""
@@ -369,8 +401,12 @@ def rank_intervals(
     Bayesian bootstrap with a Jeffreys prior, so for 0/1 scores a scenario's interval is the Jeffreys
     interval (never of zero width when a model got every item right), and every item of a model keeps
     some weight in every resample. The same weights serve every model (a paired bootstrap: models are
-    compared on the same questions). Score intervals are the central `confidence_level` share of the
-    resampled scores, widened where needed to hold the point estimate.
+    compared on the same questions). Score intervals, of a scenario and overall, take their lower bound
+    from resamples with one pseudo-item at the bottom of each scenario's scale and their upper bound
+    from resamples with one at the top (`_end_interval`; Clopper-Pearson's bounds for 0/1 scores in
+    one scenario), so that many small scenarios near 0 or 1 do not add up to a bias. Every interval
+    is widened where needed to hold the point estimate, and stays within the scale: a lower-is-better
+    scenario's scale ends at 0 errors (`scale_ends`).
 
     Rank intervals come from paired differences: model k is *clearly better* than model j when the
     studentised bootstrap interval of their score difference lies above 0. A model's best rank is 1
@@ -419,28 +455,48 @@ def rank_intervals(
     scenario_rank = np.where(no_result, np.nan, [exact_competition_ranks(row) for row in exact_scenario])
     partial = no_result.any(axis=0) & ~np.isnan(score)
 
-    boot_scenario = np.stack(
-        [_resampled_means(matrix, n_resamples, generator) if resampled
-         else np.broadcast_to(nanmean(matrix, axis=0), (n_resamples, matrix.shape[1]))
-         for matrix, resampled in zip(results.scores, results.resampled, strict=True)],
-        axis=1,
-    )  # (n_resamples, n_scenarios, n_models)
+    weights = np.asarray(sizes, dtype=float)
+    tail = (1 - confidence_level) / 2
+    drawn, ends = [], np.zeros((2, 2, n_resamples, n_models))  # [macro, micro][low end, high end]
+    scenario_ends = np.zeros((2, len(sizes), n_models))
+    # The end pseudo-items' weights come from a stream of their own, so the resamples that give the
+    # ranks are the same draws as without them.
+    ends_rng = generator.spawn(1)[0]
+    for s, (matrix, resampled) in enumerate(zip(results.scores, results.resampled, strict=True)):
+        if resampled:
+            central, low_end, high_end = _resampled_means(matrix, n_resamples, generator,
+                                                          negated=results.negated(s), ends=ends_rng)
+        else:
+            central = low_end = high_end = np.broadcast_to(nanmean(matrix, axis=0), (n_resamples, matrix.shape[1]))
+        drawn.append(central)
+        scenario_ends[0, s], _ = _percentile_interval(low_end, tail, "linear")
+        _, scenario_ends[1, s] = _percentile_interval(high_end, tail, "linear")
+        for side, end in enumerate((low_end, high_end)):
+            filled = fill_missing_scenarios(end[:, None, :])[:, 0]
+            ends[0, side] += filled
+            ends[1, side] += weights[s] * filled
+    boot_scenario = np.stack(drawn, axis=1)  # (n_resamples, n_scenarios, n_models)
+    del drawn
     boot_filled = fill_missing_scenarios(boot_scenario)
     boot_score = nanmean(boot_filled, axis=1)
-    weights = np.asarray(sizes, dtype=float)[:, None]
     has = ~np.isnan(boot_filled)
     if len(set(sizes)) == 1:  # equal weights: the micro mean is the macro mean, resample by resample
         boot_micro = boot_score
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
-            boot_micro = (np.where(has, boot_filled, 0.0) * weights).sum(axis=1) / (has * weights).sum(axis=1)
+            boot_micro = ((np.where(has, boot_filled, 0.0) * weights[:, None]).sum(axis=1)
+                          / (has * weights[:, None]).sum(axis=1))
     boot_rank = competition_ranks(boot_score)
 
     has_intervals = any(results.resampled)
-    tail = (1 - confidence_level) / 2
-    score_lo, score_hi = _score_interval(boot_score, score, tail, recentre=True)
-    micro_lo, micro_hi = _score_interval(boot_micro, micro_score, tail, recentre=True)
-    scen_lo, scen_hi = _score_interval(boot_scenario, scenario_score, tail)
+    no_score = np.isnan(score)
+    ends[0] /= len(sizes)
+    ends[1] /= weights.sum()
+    ends[:, :, :, no_score] = np.nan
+    score_lo, score_hi = _end_interval(ends[0], score, tail)
+    micro_lo, micro_hi = _end_interval(ends[1], micro_score, tail)
+    del ends
+    scen_lo, scen_hi = np.fmin(scenario_ends[0], scenario_score), np.fmax(scenario_ends[1], scenario_score)
     computed: list[tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]] = []
 
     def intervals_of(point: np.ndarray, boot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -590,22 +646,17 @@ def _largest_studentised_deviation(shift: np.ndarray, inverse_se: np.ndarray) ->
     return row_max.T
 
 
-def _score_interval(samples: np.ndarray, point: np.ndarray, tail: float, *, recentre: bool = False
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the central percentile interval over axis 0, widened to hold the point estimate.
+def _end_interval(ends: np.ndarray, point: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the `tail` quantile of the low-end resamples ``ends[0]`` and the ``1 - tail`` quantile of
+    the high-end resamples ``ends[1]`` over axis 0, widened to hold the point estimate.
 
-    With `recentre`, the interval is first shifted so that the resamples' median falls on the point
-    estimate (and clipped to the range of the resamples' possible values): the pseudo-items' pull
-    toward the middle of the score range is negligible within one scenario but adds up in a mean over
-    many, where it would otherwise push a score near 0 or 1 out of its own interval."""
-    lo, hi = _percentile_interval(samples, tail, "linear")
-    if recentre:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            shift = point - np.nanmedian(samples, axis=0)
-            floor, ceiling = np.nanmin(samples, axis=0), np.nanmax(samples, axis=0)
-        low_end, high_end = np.fmin(floor, point), np.fmax(ceiling, point)
-        lo, hi = np.clip(lo + shift, low_end, high_end), np.clip(hi + shift, low_end, high_end)
+    Each low-end resample adds one pseudo-item at the bottom of the scale, each high-end one at its
+    top: for 0/1 scores in one scenario the two bounds are then Clopper-Pearson's, and for a mean over
+    scenarios they are the bootstrap counterpart of Fay & Feuer's gamma interval for weighted sums of
+    rates. Jeffreys' two half-weight pseudo-items instead pull every resample toward the middle of
+    the scale, which a mean over many small scenarios adds up to a bias larger than the interval."""
+    lo, _ = _percentile_interval(ends[0], tail, "linear")
+    _, hi = _percentile_interval(ends[1], tail, "linear")
     return np.fmin(lo, point), np.fmax(hi, point)
 
 
@@ -622,31 +673,54 @@ def _variance_share(boot_scenario: np.ndarray, resampled: tuple[bool, ...]) -> n
         return np.nanmedian(share, axis=1)
 
 
-def _resampled_means(matrix: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Return ``(n_resamples, n_models)`` Bayesian-bootstrap means of `matrix` over its items.
+def scale_ends(matrix: np.ndarray, *, negated: bool = False) -> tuple[float, float]:
+    """Return the ends (low, high) of a scenario's score scale: [0, 1] widened to hold every score, or
+    for negated (lower-is-better) scores [-1, 0] widened likewise, so that an error rate's best end
+    is 0 errors and never above it."""
+    observed = matrix[~np.isnan(matrix)]
+    if negated:
+        return (min(-1.0, float(observed.min())) if observed.size else -1.0,
+                max(0.0, float(observed.max())) if observed.size else 0.0)
+    return (min(0.0, float(observed.min())) if observed.size else 0.0,
+            max(1.0, float(observed.max())) if observed.size else 1.0)
+
+
+def _resampled_means(matrix: np.ndarray, n_resamples: int, rng: np.random.Generator, *, negated: bool = False,
+                     ends: np.random.Generator | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(n_resamples, n_models)`` Bayesian-bootstrap means of `matrix` over its items; with
+    `ends` (the generator of their pseudo-items' weights), also the low-end and high-end resamples of
+    the same item weights.
 
     Each resample gives the items Dirichlet(1, ..., 1) weights (independent exponential draws; the
-    normalisation cancels in a weighted mean) plus two pseudo-items at the ends of the score range
-    with Gamma(1/2) weights, the Jeffreys prior. Weighted sums are one matrix product per block of
-    resamples; a model's mean uses only the items it has a score on.
+    normalisation cancels in a weighted mean) plus two pseudo-items at the ends of the score scale
+    (`scale_ends`) with Gamma(1/2) weights, the Jeffreys prior. The low-end (high-end) resample adds
+    instead one pseudo-item with an Exp(1) weight at the low (high) end only (see `_end_interval`).
+    Weighted sums are one matrix product per block of resamples; a model's mean uses only the items
+    it has a score on.
     """
     n_items = matrix.shape[0]
     scored_mask = ~np.isnan(matrix)
     complete = bool(scored_mask.all())
     values = np.where(scored_mask, matrix, 0.0)
     scored = scored_mask.astype(np.float64)
-    observed = matrix[scored_mask]
-    low = min(0.0, float(observed.min())) if observed.size else 0.0
-    high = max(1.0, float(observed.max())) if observed.size else 1.0
+    low, high = scale_ends(matrix, negated=negated)
+    any_score = scored_mask.any(axis=0)
     block = max(1, _MAX_WEIGHT_ENTRIES // n_items)
-    means = []
+    means, low_ends, high_ends = [], [], []
     for start in range(0, n_resamples, block):
         size = min(block, n_resamples - start)
         weights = rng.standard_exponential((size, n_items))
         pseudo = rng.standard_gamma(0.5, size=(size, 2))
-        sums = weights @ values + (pseudo[:, :1] * high + pseudo[:, 1:] * low)
-        counts = (weights.sum(axis=1, keepdims=True) if complete else weights @ scored) + pseudo.sum(axis=1)[:, None]
-        means.append(np.where(scored_mask.any(axis=0), sums / counts, np.nan))
+        sums = weights @ values
+        counts = weights.sum(axis=1, keepdims=True) if complete else weights @ scored
+        means.append(np.where(any_score, (sums + (pseudo[:, :1] * high + pseudo[:, 1:] * low))
+                              / (counts + pseudo.sum(axis=1)[:, None]), np.nan))
+        if ends is not None:
+            end = ends.standard_exponential((size, 2))
+            low_ends.append(np.where(any_score, (sums + end[:, :1] * low) / (counts + end[:, :1]), np.nan))
+            high_ends.append(np.where(any_score, (sums + end[:, 1:] * high) / (counts + end[:, 1:]), np.nan))
+    if ends is not None:
+        return np.concatenate(means), np.concatenate(low_ends), np.concatenate(high_ends)
     return np.concatenate(means)
 
 

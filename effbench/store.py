@@ -190,6 +190,7 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> list[Lo
                 where = f"{source.path}: "
                 reports.append(_ingest_one(con, source))
             where = ""
+            _check_metric_choices(con, sources)
             if any(not report.already_loaded for report in reports):
                 _refresh_scenarios(con)
     except duckdb.Error as error:
@@ -197,6 +198,46 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> list[Lo
     finally:
         drop_staging(con)
     return reports
+
+
+def _check_metric_choices(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> None:
+    """Refuse a ``--metric SCENARIO=NAME`` whose SCENARIO names no scenario, run group or task of the files
+    loaded: it would otherwise be ignored, and the default metric taken without a word."""
+    chosen = {name: (source.path, metric) for source in sources if source.read_options is not None
+              for name, metric in source.read_options.metrics.items() if name != "*"}
+    if not chosen:
+        return
+    known = {row[0] for row in con.execute("SELECT DISTINCT scenario FROM scores").fetchall()}
+    for scenario, tags in con.execute("SELECT scenario, tags FROM scenario_metadata").fetchall():
+        known.add(scenario)
+        known.update(tag.strip() for tag in (tags or "").split(","))
+    for name, (path, metric) in chosen.items():
+        if name not in known:
+            raise EffbenchError(f"{path}: --metric {name}={metric}: no scenario, run group or task named {name!r} "
+                                "in the files loaded; nothing was loaded")
+
+
+def identical_model_pairs(con: duckdb.DuckDBPyConnection, minimum: int = 20) -> pd.DataFrame:
+    """Return ``(model_a, model_b, n_items)``: each pair of models with identical scores on every item (at
+    least `minimum` of them), as two names for one run loaded twice look; both would be ranked. Models
+    are grouped by an order-free hash of their (scenario, item, score) rows, so the check is one pass
+    over the scores; a shared hash is confirmed row by row."""
+    groups = con.execute(
+        "SELECT list(model ORDER BY model), any_value(n) FROM (SELECT model, count(*) AS n,"
+        " sum(hash(scenario, item_id, score)::HUGEINT) AS fingerprint FROM scores"
+        " WHERE score IS NOT NULL AND item_id IS NOT NULL GROUP BY model)"
+        " GROUP BY fingerprint, n HAVING count(*) > 1 AND any_value(n) >= ? ORDER BY 1", [minimum]).fetchall()
+    rows = ("SELECT scenario, item_id, score FROM scores WHERE model = ? AND score IS NOT NULL AND item_id IS NOT NULL")
+    pairs = [(first, other, n) for models, n in groups for first in models[:1] for other in models[1:]
+             if not con.execute(f"SELECT count(*) FROM ({rows} EXCEPT ALL {rows})", [first, other]).fetchone()[0]]
+    return pd.DataFrame(pairs, columns=["model_a", "model_b", "n_items"])
+
+
+def identical_model_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Return the load report's warning for each pair of `identical_model_pairs`."""
+    return [f"models {a!r} and {b!r} have identical scores on every one of their {n:,} items; "
+            "check that they are not one run loaded under two names (both are ranked)"
+            for a, b, n in identical_model_pairs(con).itertuples(index=False)]
 
 
 def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:
@@ -450,6 +491,7 @@ def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
         scores=tuple(matrices),
         resampled=tuple(row[2] == "item" for row in shape),
         item_ids=tuple(ids),
+        lower_is_better=tuple(bool(row[3]) for row in shape),
     )
 
 
@@ -779,6 +821,9 @@ class SiteData:
     # Models with results on the board that its `missing` policy does not rank, with the scenarios they lack.
     unranked_models: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame({"model": [], "no_results_in": []}))
+    # Pairs of models with identical scores on every item (`identical_model_pairs`): noted on the board.
+    identical_models: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"model_a": [], "model_b": [], "n_items": []}))
     board: Board | None = None  # the board these data are of
 
 
@@ -833,6 +878,8 @@ def site_data(con: duckdb.DuckDBPyConnection, board: Board, *, several: bool = F
     for name, sql in SITE_QUERIES.items():
         query = sql.format(**narrowed)
         frames[name] = con.execute(query, {"board": board.name} if "$board" in query else {}).df()
+    pairs = identical_model_pairs(con)
+    frames["identical_models"] = pairs[pairs["model_a"].isin(board.ranked) & pairs["model_b"].isin(board.ranked)]
     if frames["leaderboard"].empty:
         raise EffbenchError(f"the database has no ranking of board {board.name!r} yet; run `effbench build`")
     analyses = {name: con.execute("SELECT * EXCLUDE (board) FROM analyses WHERE analysis = ? AND board = ?",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from effbench.compare import compare_models
+from effbench.compare import _difference_smoothing, compare_models
 from effbench.stats import ResultsMatrix, rank_intervals
 
 
@@ -24,11 +24,19 @@ def test_intervals_are_the_quantiles_of_the_paired_resampled_differences():
     comparison = compare_models(intervals, data)
     assert len(comparison.pairs) == 6
     pair = next(p for p in comparison.pairs if (p.a, p.b) == (1, 3))
-    direct = intervals.resampled_scores[:, 1] - intervals.resampled_scores[:, 3]
+    # Each scenario's paired difference gets two pseudo-items at -1 and +1 with Gamma(1/2) weights,
+    # the items both were scored on (plus the models' own pseudo-items, 1) weighing their number.
+    pseudo = _difference_smoothing(data, 300, 3)
+    adjusted = []
+    for s, shared in enumerate((30 + 1, 45 + 1)):  # items both scored on (model 2, not 1 or 3, lacks one)
+        raw = intervals.resampled_scenario_scores[:, s, 1] - intervals.resampled_scenario_scores[:, s, 3]
+        h = pseudo[s]
+        adjusted.append((raw, (raw * shared + h[:, 0] - h[:, 1]) / (shared + h.sum(axis=1))))
+    direct = (intervals.resampled_scores[:, 1] - intervals.resampled_scores[:, 3]
+              + sum(new - raw for raw, new in adjusted) / 2)
     assert pair.overall[0] == pytest.approx(intervals.score[1] - intervals.score[3])
     assert pair.overall[1:] == pytest.approx(tuple(np.quantile(direct, [0.025, 0.975])))
-    per_scenario = intervals.resampled_scenario_scores[:, 1, 1] - intervals.resampled_scenario_scores[:, 1, 3]
-    assert pair.by_scenario[1][1:] == pytest.approx(tuple(np.quantile(per_scenario, [0.025, 0.975])))
+    assert pair.by_scenario[1][1:] == pytest.approx(tuple(np.quantile(adjusted[1][1], [0.025, 0.975])))
 
 
 def test_counts_and_items_follow_the_definition():

@@ -20,7 +20,7 @@ from effbench.config import load_config
 from effbench.errors import EffbenchError
 from effbench.examples import EXAMPLES
 from effbench.load import Source
-from effbench.stats import ResultsMatrix
+from effbench.stats import ResultsMatrix, exact_competition_ranks, exact_overall_scores, overall_scores
 from effbench.tiers import DEFAULT_TIERS, Tier
 
 runner = CliRunner()
@@ -517,7 +517,7 @@ def synth_results(n_models: int, n_items: int, n_scenarios: int, *, missing: flo
 
 def explicit_board(results: ResultsMatrix, m: int) -> flash.Board:
     """The board of a replay of model `m` as written out: the other models' columns copied."""
-    overall = flash.aggregate(results.scenario_means())
+    overall = overall_scores(results)  # the leaderboard's scores, as the replay's board has them
     keep = [i for i in range(len(results.models)) if i != m and not np.isnan(overall[i])]
     return flash.Board(tuple(results.models[i] for i in keep), overall[keep], tuple(s[:, keep] for s in results.scores))
 
@@ -533,7 +533,7 @@ def test_sampled_replay_matches_the_full_replay_on_the_models_both_replay(thousa
     assert (sampled.summary.n_models, sampled.summary.n_candidates) == (12, 1000)
     names = [o.model for o in sampled.outcomes]
     # One model from each stratum of consecutive full-data ranks, the same draw every time.
-    ranks = flash.competition_ranks(flash.aggregate(thousand_models.scenario_means()))
+    ranks = exact_competition_ranks(exact_overall_scores(thousand_models))
     by_rank = sorted(thousand_models.models, key=lambda m: (ranks[thousand_models.models.index(m)], m))
     ends = np.cumsum([1000 // 12 + (k < 1000 % 12) for k in range(12)])  # 12 strata of 83 or 84 ranks
     strata = sorted(int(np.searchsorted(ends, by_rank.index(m), side="right")) for m in names)
@@ -568,7 +568,7 @@ def test_boards_fitted_in_blocks_equal_the_boards_written_out(monkeypatch, exact
                             results.resampled, results.item_ids)
     monkeypatch.setattr(flash, "EXACT_DIFFICULTY_CELLS", exact_cells)
     monkeypatch.setattr(flash, "REPLAY_BLOCK", 16)  # several blocks
-    overall = flash.aggregate(results.scenario_means())
+    overall = overall_scores(results)
     boards = list(flash.LeaveOneOut(results, overall, ~np.isnan(overall)).boards(list(range(70))))
     for m, board in enumerate(boards):
         written = explicit_board(results, m)

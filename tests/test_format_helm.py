@@ -76,8 +76,8 @@ def test_the_main_metric_falls_back_to_a_per_instance_metric_and_says_so() -> No
     assert models.loc[GPT4O, "organization"] == "OpenAI" and models.loc[GPT4O, "release_date"] == "2024-04-09"
     chosen = helm.read(SUITE, ReadOptions(metrics={"bbq": "quasi_exact_match"}))
     assert set(chosen.items["metric"]) == {"quasi_exact_match"} and not any("fallback" in n for n in chosen.notes)
-    missing = helm.read(SUITE, ReadOptions(metrics={"*": "rouge_l"}))
-    assert missing.items.empty and any("'rouge_l' (chosen with --metric) is not recorded" in n for n in missing.notes)
+    with pytest.raises(EffbenchError, match="metric 'rouge_l' is not recorded per instance in scenario 'bbq:"):
+        helm.read(SUITE, ReadOptions(metrics={"*": "rouge_l"}))
 
 
 def test_a_release_schema_describes_its_suites(tmp_path: Path) -> None:

@@ -93,11 +93,12 @@ def test_score_interval_of_one_scenario_agrees_with_scipy_bootstrap():
 
 
 @pytest.mark.parametrize(("n_items", "n_correct"), [(400, 240), (30, 29), (12, 1)])
-def test_score_interval_of_zero_one_scores_is_the_jeffreys_interval(n_items, n_correct):
+def test_score_interval_of_zero_one_scores_is_the_clopper_pearson_interval(n_items, n_correct):
     values = np.zeros(n_items)
     values[:n_correct] = 1.0
     result = rank_intervals(ResultsMatrix(("m",), ("s",), (values[:, None],), (True,)), n_resamples=20_000, rng=5)
-    lo, hi = scipy_stats.beta.ppf([0.025, 0.975], n_correct + 0.5, n_items - n_correct + 0.5)
+    lo = scipy_stats.beta.ppf(0.025, n_correct, n_items - n_correct + 1)
+    hi = scipy_stats.beta.ppf(0.975, n_correct + 1, n_items - n_correct)
     assert result.scenario_score_lo[0, 0] == pytest.approx(lo, abs=0.04 * (hi - lo))
     assert result.scenario_score_hi[0, 0] == pytest.approx(hi, abs=0.04 * (hi - lo))
 
@@ -110,7 +111,7 @@ def test_all_correct_or_all_wrong_samples_give_intervals_of_nonzero_width(value)
     assert (result.scenario_score_hi - result.scenario_score_lo > 0.01).all()
     # The interval holds the point estimate: [lower, 1] for all correct, [0, upper] for all wrong.
     assert (result.score_lo <= value).all() and (result.score_hi >= value).all()
-    lower = scipy_stats.beta.ppf(0.025, 100.5, 0.5)  # Jeffreys's lower end for 100 of 100 correct
+    lower = scipy_stats.beta.ppf(0.025, 100, 1)  # Clopper-Pearson's lower end for 100 of 100 correct
     if value == 1.0:
         assert result.score_lo[0] == pytest.approx(lower, abs=0.005)
 
@@ -172,8 +173,9 @@ def test_seeded_results_are_reproducible_and_match_stored_values(mmlu_pro_interv
         REGRESSION_SCORE_LO, abs=1e-12)
 
 
-# Seed 0, 1,000 resamples of the Bayesian bootstrap with Jeffreys pseudo-items, recentred on the point (issue 11).
-REGRESSION_SCORE_LO = 0.7078599504244978
+# Seed 0, 1,000 resamples: the 2.5% quantile of the resamples with one pseudo-item at 0 in each scenario
+# (issue 19; before it, Jeffreys pseudo-items recentred on the point gave 0.7078599504244978).
+REGRESSION_SCORE_LO = 0.707417584440011
 
 
 def test_equal_rational_means_are_exact_ties():

@@ -460,9 +460,8 @@ def _read_scenario(unit: Path, scenario: str, runs: list[_Run], schema: _Schema,
         metric = chosen
         if not present(metric) and any(v.has_instances for v in values.values()):
             available = sorted(set().union(*(v.names for v in values.values())))
-            notes.append(f"{scenario}: metric {metric!r} (chosen with --metric) is not recorded per instance; "
-                         f"scenario skipped. Per-instance metrics: {', '.join(available) or 'none'}")
-            return None
+            raise EffbenchError(f"{unit}: --metric: metric {metric!r} is not recorded per instance in scenario "
+                                f"{scenario!r}; per-instance metrics there: {', '.join(available) or 'none'}")
     elif main is not None and present(main.main_name):
         metric = main.main_name
     elif main is not None and main.main_name == "quasi_exact_match" and present("exact_match"):

@@ -164,16 +164,24 @@ def tiers_of(data: SiteData) -> tuple[Tier, ...]:
 def flash_text(row) -> str:
     if row is None:
         return ""
+    # Flash's interval is about the rank a full run on this board's own items would give (the finite
+    # population correction closes it at the full pool); the leaderboard's is about other items of the
+    # same kind. Both are right, about different questions: say so, never print them as one.
     return (f"Ranked as a new model with Flash, it would have stopped after {row.stop_stage} items per scenario: "
             f"{int(row.items_used):,} of {int(row.items_full):,} evaluations (x{row.saving:.1f} less), at rank "
-            f"{row.flash_rank} ({row.rank_lo}–{row.rank_hi}) against {row.full_rank} on all items.")
+            f"{row.flash_rank} against {row.full_rank} on all items. Flash's range, ranks {row.rank_lo}–{row.rank_hi}, "
+            "is where a full run on these same items would place it (it closes to one rank once every item is "
+            "used); the leaderboard's rank interval answers another question, the rank on other items of the "
+            "same kind, and is the one to quote.")
 
 
 def flash_cost(row) -> Cell:
     if row is None:
         return Cell(None, "")
-    return Cell(float(row.items_used), f"{int(row.items_used):,} (x{row.saving:.0f} less)" if row.saving >= 1.5
-                else f"{int(row.items_used):,} (all)")
+    used, full = int(row.items_used), int(row.items_full)
+    if used >= full:
+        return Cell(float(used), f"{used:,} (all)")
+    return Cell(float(used), f"{used:,} (x{row.saving:.0f} less)" if row.saving >= 1.5 else f"{used:,} of {full:,}")
 
 
 def disagreement_notes(pairs: pd.DataFrame) -> dict[str, list[str]]:

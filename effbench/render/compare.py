@@ -29,14 +29,21 @@ def comparison_table(comparisons: Comparisons) -> Table:
     records = []
     for pair in comparisons.pairs:
         a, b = comparisons.models[pair.a], comparisons.models[pair.b]
-        for scenario, (difference, lo, hi) in [("", pair.overall),
-                                               *zip(comparisons.scenarios, pair.by_scenario, strict=True)]:
+        for scenario, (difference, lo, hi), p in [("", pair.overall, pair.overall_p),
+                                                  *zip(comparisons.scenarios, pair.by_scenario, _p(pair),
+                                                       strict=True)]:
             records.append({"model_a": a, "model_b": b, "scenario": scenario or None,
                             "difference": _number(difference), "difference_lo": _number(lo),
-                            "difference_hi": _number(hi)})
-    return Table("paired differences (model_a - model_b; scenario empty = overall)",
-                 ("model_a", "model_b", "scenario", "difference", "difference_lo", "difference_hi"),
+                            "difference_hi": _number(hi), "p_value": _number(p, 6)})
+    return Table("paired differences (model_a - model_b; scenario empty = overall; p_value: sign-flip test, "
+                 "Holm-adjusted over the pair's scenarios)",
+                 ("model_a", "model_b", "scenario", "difference", "difference_lo", "difference_hi", "p_value"),
                  tuple(records))
+
+
+def _p(pair) -> tuple[float, ...]:
+    """Return the pair's per-scenario p-values (NaN for each scenario when none were computed)."""
+    return pair.scenario_p or (float("nan"),) * len(pair.by_scenario)
 
 
 PAIRS_FOLDER = "data/compare"
@@ -50,6 +57,7 @@ def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str],
     index = {model: i for i, model in enumerate(comparisons.models)}
     payload = {
         "confidence": f"{comparisons.confidence_level:.0%}",
+        "alpha": round(1 - comparisons.confidence_level, 6),
         "resamples": comparisons.n_resamples,
         "models": [{"name": m, "slug": slugs[m], "href": model_paths[m], "rank": rank_text[m],
                     "score": _number(float(comparisons.scores[i])),
@@ -61,8 +69,9 @@ def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str],
     by_first: dict[int, dict[str, dict]] = {}
     for pair in comparisons.pairs:  # model a minus model b, a < b
         by_first.setdefault(pair.a, {})[str(pair.b)] = {
-            "overall": [_number(v) for v in pair.overall],
-            "scenarios": [[_number(v) for v in triple] for triple in pair.by_scenario],
+            "overall": [*(_number(v) for v in pair.overall), _number(pair.overall_p, 6)],
+            "scenarios": [[*(_number(v) for v in triple), _number(p, 6)]
+                          for triple, p in zip(pair.by_scenario, _p(pair), strict=True)],
             "counts": [pair.a_better, pair.b_better, pair.same],
             "items": [[item.scenario, item.item_id, _number(item.score_a, 3), _number(item.score_b, 3),
                        _number(item.board_mean, 3)] for item in pair.items],

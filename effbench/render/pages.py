@@ -249,9 +249,8 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage],
                 ] if site.ships_database else []
     board_downloads = [*table_downloads("data/leaderboard", frame_table("leaderboard", board)), *database]
     cells = {(r.model, r.scenario): r for r in per_scenario.itertuples(index=False)}
-    column_range = {s: (float(g["score"].min()), float(g["score"].max()))
-                    for s, g in per_scenario.groupby("scenario")}
-    column_range.update({s: (math.nan, math.nan) for s in scenarios if s not in column_range})
+    column_scores = {s: np.sort(g["score"].dropna().to_numpy(dtype=float)) for s, g in per_scenario.groupby("scenario")}
+    column_scores.update({s: np.zeros(0) for s in scenarios if s not in column_scores})
     tiers = tiers_of(data)
     meta = {m: {k: v for k, v in row.items() if not missing(v)}
             for m, row in data.models.set_index("model").to_dict("index").items()}
@@ -266,7 +265,7 @@ def _index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage],
     rows = []
     for rec in board.itertuples(index=False):
         scenario_cells = tuple(
-            _heat_cell(as_float(cells[(rec.model, s)].score), column_range[s])
+            _heat_cell(as_float(cells[(rec.model, s)].score), column_scores[s])
             if (rec.model, s) in cells else HeatCell(None, "–", "")
             for s in scenarios
         )
@@ -483,8 +482,8 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
                            f"({rec.coverage:.1%} of all items)"),
             metadata=_metadata_items(metadata, rec.model),
             rows=result_rows,
-            strongest=tuple(Link(relative_url(path, site.scenario_paths[s]), s) for s in by_rank[:3]),
-            weakest=tuple(Link(relative_url(path, site.scenario_paths[s]), s) for s in reversed(by_rank[-3:])),
+            strongest=tuple(Link(relative_url(path, site.scenario_paths[s]), s) for s in strongest_weakest(by_rank)[0]),
+            weakest=tuple(Link(relative_url(path, site.scenario_paths[s]), s) for s in strongest_weakest(by_rank)[1]),
             flash_text=flash_text(site.flash_rows.get(rec.model)),
             notes=tuple(notes.get(rec.model, ())) + trend_notes.get(rec.model, ()),
             compare_links=_compare_links(site, path, rec.model, board_order, place),
@@ -560,6 +559,10 @@ def _model_notes(site: SiteIndex) -> dict[str, list[str]]:
                         "each counted at the lowest score any model has there")
     for model, extra in disagreement_notes(site.data.disagreements).items():
         notes.setdefault(model, []).extend(extra)
+    for a, b, n in site.data.identical_models.itertuples(index=False):
+        for model, other in ((a, b), (b, a)):
+            notes.setdefault(model, []).append(f"identical scores to {other} on every one of its {int(n):,} items: "
+                                               "possibly one run loaded under two names")
     return notes
 
 
@@ -709,17 +712,28 @@ def _guide_page(site: SiteIndex) -> tuple[list[GuidePage], list[Download]]:
     )], []
 
 
+def strongest_weakest(by_rank: list[str], most: int = 3) -> tuple[list[str], list[str]]:
+    """Return the strongest and the weakest scenarios (weakest first) of a model's scenarios in rank
+    order: at most `most` each and at most half of them each, so that no scenario is named both."""
+    k = min(most, len(by_rank) // 2)
+    return by_rank[:k], by_rank[::-1][:k]
+
+
 HEAT_STEPS = 9  # classes h0 (lowest in its column) .. h8 (highest); colours in style.css
 
 
-def _heat_cell(value: float, column: tuple[float, float]) -> HeatCell:
-    """Return a cell shaded by its place in its column: class h0 (lowest) to h8 (highest), light to dark
-    blue (ColorBrewer Blues, safe for colour-vision deficiencies); style.css gives each step a text
-    colour with at least 4.5:1 contrast."""
+def _heat_cell(value: float, column: np.ndarray) -> HeatCell:
+    """Return a cell shaded by its place in its column (`column`: the column's scores, sorted): class h0
+    (lowest) to h8 (highest), light to dark blue (ColorBrewer Blues, safe for colour-vision
+    deficiencies); style.css gives each step a text colour with at least 4.5:1 contrast. The place is
+    the share of the column's other scores below it (ties counting half), so one outlier does not
+    give every other row the same shade, as a scale from the minimum to the maximum would."""
     if math.isnan(value):
         return HeatCell(None, "–", "")
-    low, high = column
-    share = 0.5 if not high > low else (value - low) / (high - low)
+    below = int(np.searchsorted(column, value, side="left"))
+    equal = int(np.searchsorted(column, value, side="right")) - below
+    others = column.size - 1
+    share = 0.5 if others < 1 else (below + (equal - 1) / 2) / others
     return HeatCell(round(value, 6), format_score(value), f"h{min(int(share * HEAT_STEPS), HEAT_STEPS - 1)}")
 
 
@@ -768,6 +782,12 @@ def _credits(data: SiteData) -> list[tuple[Credit, Path]]:
 
 
 def _summary(board: pd.DataFrame, confidence: str) -> tuple[str, ...]:
+    if len(board) == 1:
+        return ("With one model there is nothing to rank: its rank is 1 by definition, and the reliability of a "
+                "ranking (DIoR) and Flash's savings cannot be measured until a second model is loaded.",)
+    few = ("With two models the ranking is one comparison: DIoR's Kendall tau can only be 1 or -1, and Flash can "
+           "only place a new model first or second; compare the two directly (the compare view).",
+           ) if len(board) == 2 else ()
     if board["rank_lo"].isna().all():
         return ("These results have no per-item data, so the ranks come without intervals: "
                 "effbench cannot tell how much they would move on other items.",)
@@ -787,7 +807,7 @@ def _summary(board: pd.DataFrame, confidence: str) -> tuple[str, ...]:
         lines.append(f"{_plural(overlaps, 'pair')} of neighbouring models "
                      f"{'has an overlapping rank interval' if overlaps == 1 else 'have overlapping rank intervals'}: "
                      "their order could change on other items of the same kind.")
-    return tuple(lines)
+    return (*lines, *few)
 
 
 def _plural(count: int, noun: str) -> str:

@@ -53,14 +53,14 @@
   function fmt(value) { return value === null ? "–" : value.toFixed(3); }
   function signed(value) { return value === null ? "–" : (value > 0 ? "+" : value < 0 ? "−" : "") + Math.abs(value).toFixed(3); }
 
-  function pair(a, b) {  // [difference, lo, hi] triples of a minus b, and the items with a's score first
+  function pair(a, b) {  // [difference, lo, hi, p] of a minus b, and the items with a's score first
     var flip = a > b;
     var entry = loaded[flip ? b : a][String(flip ? a : b)];
     if (!entry) { return unpaired(a, b); }
     function turn(triple) {
       if (!flip) { return triple; }
       return [triple[0] === null ? null : -triple[0], triple[2] === null ? null : -triple[2],
-        triple[1] === null ? null : -triple[1]];
+        triple[1] === null ? null : -triple[1], triple[3]];
     }
     return {
       overall: turn(entry.overall),
@@ -83,10 +83,14 @@
     };
   }
 
+  // A verdict needs both the interval and the sign-flip test (triple[3], its p-value): with few items
+  // that differ, every one going one way puts the interval above 0 while the test cannot reject.
   function verdict(triple, nameA, nameB) {
     if (triple[1] === null || triple[2] === null) { return triple[0] === null ? "no result" : "no interval"; }
-    if (triple[1] > 0) { return nameA + " better"; }
-    if (triple[2] < 0) { return nameB + " better"; }
+    var tested = triple[3] !== undefined && triple[3] !== null && triple[3] < data.alpha;
+    if (tested && triple[1] > 0) { return nameA + " better"; }
+    if (tested && triple[2] < 0) { return nameB + " better"; }
+    if (triple[1] > 0 || triple[2] < 0) { return "no clear difference (too few items differ)"; }
     return "no clear difference";
   }
 
@@ -141,7 +145,7 @@
       " in each scenario, with its " + data.confidence + " interval (" + data.resamples + " bootstrap resamples)";
     var extent = 1e-9;
     result.scenarios.concat([result.overall]).forEach(function (triple) {
-      triple.forEach(function (value) { if (value !== null) { extent = Math.max(extent, Math.abs(value)); } });
+      triple.slice(0, 3).forEach(function (value) { if (value !== null) { extent = Math.max(extent, Math.abs(value)); } });
     });
     var body = document.querySelector("#compare-table tbody");
     body.textContent = "";
