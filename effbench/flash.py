@@ -1,28 +1,29 @@
 """Flash rankings: evaluate a new model on a few items first, more only while its rank is too uncertain.
 
 After Flash-HELM (Perlitz et al., 2024), with a design-based estimator and error control that holds
-on every board. A new model is ranked against the board (the models with full results) after each
-stage of a nested schedule of items per scenario, and stops at the first stage where some rank can
-be reported within the resolution of its tier (rank 1 exact, 2-4 +-1, ...; `effbench.tiers`). Pure
+on every board. A new model is ranked against the reference models (the board's models with full
+results; `Reference`) after each stage of a nested schedule of items per scenario, and stops at the
+first stage where some rank can be reported within the resolution of its tier (rank 1 exact, 2-4 +-1,
+...; `effbench.tiers`). Pure
 numpy: arrays in, frozen results out. The default (``estimator="greg"``):
 
 - **One item order** per model and scenario, over all the scenario's items and independent of the
-  model's results: items sorted by board difficulty (the board's mean score on the item) and visited
+  model's results: items sorted by reference difficulty (the reference's mean score on the item) and visited
   so that every prefix spreads evenly over the difficulty range. Each stage takes the next items of
   the order; an item the model has no result for (its harness skipped it) is skipped, and the stage
   does not fill it from later items. Samples are nested, so no evaluation is wasted.
 - **Stages** grow geometrically, x1.5 from 10 items per scenario (10, 15, 23, 34, ...), ending with
   all items.
 - **Estimator**: per scenario, the design-based regression (GREG) estimator of the model's mean on
-  the board difficulty, ybar + b (X_U - xbar), with its analytic variance (1 - n/N) s_e^2 / n, where
+  the reference difficulty, ybar + b (X_U - xbar), with its analytic variance (1 - n/N) s_e^2 / n, where
   (1 - n/N) is the finite population correction (the items are drawn without replacement from a known
   pool). The residual variance s_e^2 is floored at rho * p (1 - p), with p the Agresti-Coull proportion
-  (successes + 2) / (n + 4) and rho the board's residual-to-raw variance ratio in that scenario, so that
+  (successes + 2) / (n + 4) and rho the reference's residual-to-raw variance ratio in that scenario, so that
   10 items all right or all wrong never give a zero-width interval.
 - **Error control**: the looks are nested samples, so their estimates are correlated; the repeated
   confidence intervals of a group-sequential design use one critical value c for every look, with
   P(max_k |Z_k| > c) = alpha under the looks' joint normal law (correlation sqrt(V_k / V_j) for nested
-  samples), computed once per board by Monte Carlo. ``"bonferroni"`` uses z at alpha / (2 K) instead.
+  samples), computed once per reference by Monte Carlo. ``"bonferroni"`` uses z at alpha / (2 K) instead.
 - **Stop rule**: stop when some reported rank Q has |Q - t| <= min(r(Q), r(t)) for every rank t in the
   interval, and report Q (the candidate nearest the point estimate). Whenever the interval covers the
   true rank T, |Q - T| <= min(r(Q), r(T)): the report is within the resolution of both its own tier and
@@ -32,7 +33,7 @@ The earlier variant (``estimator="bootstrap"``: a Poisson bootstrap of the sampl
 stages 10, 20, 50, 200, 1000, all, and the rule "the interval lies within r of the point estimate",
 ``stop_rule="estimate"``) stays for comparison, as does the paper's uncorrected rule (random order,
 plain mean, no correction). Everything that is fitted (difficulty, rho, the critical value, the
-order) comes from the board only: in a replay the held-out model never influences it.
+order) comes from the reference only: in a replay the held-out model never influences it.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class FlashConfig:
             raise ValueError(f"`max_replayed` must be at least 1, got {self.max_replayed!r}")
 
     def stage_sizes(self, largest: int) -> tuple[int | None, ...]:
-        """Return the stages for a board whose largest scenario has `largest` items (None = all)."""
+        """Return the stages for a reference whose largest scenario has `largest` items (None = all)."""
         if self.stages is not None:
             return self.stages
         sizes, n = [], self.first_stage
@@ -140,13 +141,13 @@ def stage_label(stage: int | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The board and what is fitted on it
+# The reference and what is fitted on it
 
 
 @dataclass(frozen=True)
-class BoardFit:
-    """What Flash fits on a board, per scenario: the difficulty of each item (NaN where no board model has
-    it), the (low, high) of the score scale, rho and the mean residual variance (see `Board.residual_fit`)."""
+class ReferenceFit:
+    """What Flash fits on a reference, per scenario: the difficulty of each item (NaN where no reference model has
+    it), the (low, high) of the score scale, rho and the mean residual variance (see `Reference.residual_fit`)."""
 
     difficulty: tuple[np.ndarray, ...]
     score_range: tuple[tuple[float, float], ...]
@@ -155,31 +156,31 @@ class BoardFit:
 
 
 @dataclass(frozen=True)
-class Board:
+class Reference:
     """The models already ranked: their full-data scores, and per scenario their item matrices
     (for the difficulty of each item, the variance floor and the critical value).
 
     `fitted`, when given, holds what is fitted on the items, computed elsewhere (`LeaveOneOut` fits every
-    "all models but one" board from one pass over the results); `items` may then be empty.
+    "all models but one" reference from one pass over the results); `items` may then be empty.
     """
 
     models: tuple[str, ...]
     scores: np.ndarray  # (n_models,) overall (macro) scores on all their items
     items: tuple[np.ndarray, ...]  # per scenario (n_items, n_models), NaN = not evaluated
-    fitted: BoardFit | None = field(default=None, compare=False, repr=False)
+    fitted: ReferenceFit | None = field(default=None, compare=False, repr=False)
     _critical_values: dict = field(default_factory=dict, compare=False, repr=False)
     _orders: dict = field(default_factory=dict, compare=False, repr=False)  # per (model, seed, order kind)
 
     @functools.cached_property
     def difficulty(self) -> tuple[np.ndarray, ...]:
-        """Per scenario, the board's mean score on each item (NaN where no board model has it)."""
+        """Per scenario, the reference's mean score on each item (NaN where no reference model has it)."""
         if self.fitted is not None:
             return self.fitted.difficulty
         return tuple(nanmean(m, axis=1) if m.shape[1] else np.full(m.shape[0], np.nan) for m in self.items)
 
     @functools.cached_property
     def filled_difficulty(self) -> tuple[np.ndarray, ...]:
-        """Difficulty with the items no board model has set to the scenario's mean difficulty."""
+        """Difficulty with the items no reference model has set to the scenario's mean difficulty."""
         out = []
         for d in self.difficulty:
             fill = float(np.nanmean(d)) if np.isfinite(d).any() else 0.0
@@ -188,7 +189,7 @@ class Board:
 
     @functools.cached_property
     def score_range(self) -> tuple[tuple[float, float], ...]:
-        """Per scenario, (low, high) of the score scale: (0, 1) for proportions, else the board's range."""
+        """Per scenario, (low, high) of the score scale: (0, 1) for proportions, else the reference's range."""
         if self.fitted is not None:
             return self.fitted.score_range
         out = []
@@ -200,9 +201,9 @@ class Board:
 
     @functools.cached_property
     def residual_fit(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per scenario: rho, the board's residual-to-raw variance ratio of item scores regressed on
-        difficulty (pooled over the board's models, each against the difficulty without itself), and the
-        board's mean residual variance (the weights of the scenarios in the critical value)."""
+        """Per scenario: rho, the reference's residual-to-raw variance ratio of item scores regressed on
+        difficulty (pooled over the reference's models, each against the difficulty without itself), and the
+        reference's mean residual variance (the weights of the scenarios in the critical value)."""
         if self.fitted is not None:
             return self.fitted.rho, self.fitted.residual
         rho, residual = [], []
@@ -241,7 +242,7 @@ class Board:
         return max(self.item_counts, default=0)
 
     def critical_value(self, config: FlashConfig) -> float:
-        """Return the critical value of the configured error control for this board's looks."""
+        """Return the critical value of the configured error control for this reference's looks."""
         key = (config.stage_sizes(self.largest_scenario), config.correction, config.confidence_level)
         if key not in self._critical_values:
             sizes = [s for s in key[0] if s is not None]
@@ -258,49 +259,49 @@ class Board:
 
 
 REPLAY_BLOCK = 64  # held-out models fitted together: one pass over the results per block
-# Below this many results in a scenario, a board's difficulty is averaged over its own columns, as `Board` does;
+# Below this many results in a scenario, a reference's difficulty is averaged over its own columns, as `Reference` does;
 # above, it is the scenario's total less the held-out model's results (equal up to rounding, when not 0/1 scores).
 EXACT_DIFFICULTY_CELLS = 1 << 22
 
 
 class LeaveOneOut:
-    """The boards "these models but one", each fitted as `Board` would fit it on its own items, from one pass
+    """The references "these models but one", each fitted as `Reference` would fit it on its own items, from one pass
     over the results per block of held-out models instead of one copy of the results per model.
 
-    The board's sums over items less the held-out model's column give its difficulty; its residual fit
+    The reference's sums over items less the held-out model's column give its difficulty; its residual fit
     comes from per-model moments that are matrix products of the results with item vectors (all models of a
-    block at once). `scores` are the models' overall scores (results order); `on_board` marks the models that
-    make up the board (default all); a held-out model off the board leaves it whole.
+    block at once). `scores` are the models' overall scores (results order); `on_reference` marks the models that
+    make up the reference (default all); a held-out model off the reference leaves it whole.
     """
 
-    def __init__(self, results: ResultsMatrix, scores: np.ndarray, on_board: np.ndarray | None = None) -> None:
+    def __init__(self, results: ResultsMatrix, scores: np.ndarray, on_reference: np.ndarray | None = None) -> None:
         self.results = results
         self.scores = np.asarray(scores, dtype=float)
         n = len(results.models)
-        self.on_board = np.ones(n, bool) if on_board is None else np.asarray(on_board, bool)
+        self.on_reference = np.ones(n, bool) if on_reference is None else np.asarray(on_reference, bool)
         self._sums: list[tuple[np.ndarray, np.ndarray]] = []
         self._ranges: list[tuple[np.ndarray, np.ndarray]] = []
         for matrix in results.scores:
-            have = np.isfinite(matrix) & self.on_board
+            have = np.isfinite(matrix) & self.on_reference
             values = np.where(have, matrix, 0.0)
             self._sums.append((values.sum(axis=1), have.sum(axis=1).astype(float)))
             self._ranges.append((np.where(have, matrix, np.inf).min(axis=0),
                                  np.where(have, matrix, -np.inf).max(axis=0)))
 
-    def boards(self, held: Sequence[int | None]) -> Iterator[Board]:
-        """Yield, for each index of `held` (None: nobody held out), the board without that model."""
+    def references(self, held: Sequence[int | None]) -> Iterator[Reference]:
+        """Yield, for each index of `held` (None: nobody held out), the reference without that model."""
         names = self.results.models
         for start in range(0, len(held), REPLAY_BLOCK):
             block = list(held[start: start + REPLAY_BLOCK])
-            left_out = [h if h is not None and self.on_board[h] else None for h in block]
+            left_out = [h if h is not None and self.on_reference[h] else None for h in block]
             for k, fit in enumerate(self._fits(left_out)):
-                keep = self.on_board.copy()
+                keep = self.on_reference.copy()
                 if left_out[k] is not None:
                     keep[left_out[k]] = False
                 index = np.flatnonzero(keep)
-                yield Board(tuple(names[i] for i in index), self.scores[index], (), fitted=fit)
+                yield Reference(tuple(names[i] for i in index), self.scores[index], (), fitted=fit)
 
-    def _fits(self, left_out: Sequence[int | None]) -> list[BoardFit]:
+    def _fits(self, left_out: Sequence[int | None]) -> list[ReferenceFit]:
         k = len(left_out)
         columns = np.array([-1 if h is None else h for h in left_out])
         out_mask = np.zeros((len(self.results.models), k), bool)
@@ -309,28 +310,30 @@ class LeaveOneOut:
         ranges: list[list[tuple[float, float]]] = [[] for _ in range(k)]
         rho, residual = np.ones((k, len(self.results.scores))), np.full((k, len(self.results.scores)), 0.25)
         for s, matrix in enumerate(self.results.scores):
-            have = np.isfinite(matrix) & self.on_board
+            have = np.isfinite(matrix) & self.on_reference
             values = np.where(have, matrix, 0.0)
             total, count = self._sums[s]
             own_values = np.where(columns >= 0, values[:, np.maximum(columns, 0)], 0.0)
             own_have = np.where(columns >= 0, have[:, np.maximum(columns, 0)], False)
-            board_total, board_count = total[:, None] - own_values, count[:, None] - own_have
+            reference_total, reference_count = total[:, None] - own_values, count[:, None] - own_have
             for j in range(k):
                 if matrix.size <= EXACT_DIFFICULTY_CELLS:
                     # np.nanmean's own sums, to the last bit: items of equal difficulty keep their order
-                    difficulty[j].append(nanmean(matrix[:, self.on_board & ~out_mask[:, j]], axis=1))
+                    difficulty[j].append(nanmean(matrix[:, self.on_reference & ~out_mask[:, j]], axis=1))
                 else:
                     with np.errstate(invalid="ignore", divide="ignore"):
-                        difficulty[j].append(np.where(board_count[:, j] > 0, board_total[:, j] / board_count[:, j],
+                        difficulty[j].append(np.where(reference_count[:, j] > 0,
+                                                      reference_total[:, j] / reference_count[:, j],
                                                       np.nan))
             low, high = self._ranges[s]
             for j in range(k):
-                lo = float(np.min(low[self.on_board & ~out_mask[:, j]], initial=np.inf))
-                hi = float(np.max(high[self.on_board & ~out_mask[:, j]], initial=-np.inf))
+                lo = float(np.min(low[self.on_reference & ~out_mask[:, j]], initial=np.inf))
+                hi = float(np.max(high[self.on_reference & ~out_mask[:, j]], initial=-np.inf))
                 lo, hi = (0.0, 1.0) if not np.isfinite(lo) else (lo, hi)
                 ranges[j].append((0.0, 1.0) if lo >= 0 and hi <= 1 else (lo, max(hi, lo + 1e-12)))
-            rho[:, s], residual[:, s] = _residual_fits(values, have, board_total, board_count, self.on_board, out_mask)
-        return [BoardFit(tuple(difficulty[j]), tuple(ranges[j]), rho[j], residual[j]) for j in range(k)]
+            rho[:, s], residual[:, s] = _residual_fits(values, have, reference_total, reference_count,
+                                                        self.on_reference, out_mask)
+        return [ReferenceFit(tuple(difficulty[j]), tuple(ranges[j]), rho[j], residual[j]) for j in range(k)]
 
 
 def _item_sums(matrix: np.ndarray, vectors: np.ndarray) -> np.ndarray:
@@ -341,17 +344,17 @@ def _item_sums(matrix: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     return matrix.T @ vectors
 
 
-def _residual_fits(values: np.ndarray, have: np.ndarray, board_total: np.ndarray, board_count: np.ndarray,
-                   on_board: np.ndarray, out_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return `Board.residual_fit` of one scenario for each column of `board_total` (one board each).
+def _residual_fits(values: np.ndarray, have: np.ndarray, reference_total: np.ndarray, reference_count: np.ndarray,
+                   on_reference: np.ndarray, out_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return `Reference.residual_fit` of one scenario for each column of `reference_total` (one reference each).
 
-    Board model j's item score y is regressed on x = (board total - y) / (board count - 1), over the items
-    it has where the board count exceeds 1: with a = total / (count - 1) and w = 1 / (count - 1), x = a - w y,
+    Reference model j's item score y is regressed on x = (reference total - y) / (reference count - 1), over the items
+    it has where the reference count exceeds 1: with a = total / (count - 1) and w = 1 / (count - 1), x = a - w y,
     so every sum the regression needs is a product of the results (or of their squares) with item vectors.
     """
-    gate = board_count > 1
-    scale = 1.0 / np.maximum(board_count - 1, 1)
-    a, w = np.where(gate, board_total * scale, 0.0), np.where(gate, scale, 0.0)
+    gate = reference_count > 1
+    scale = 1.0 / np.maximum(reference_count - 1, 1)
+    a, w = np.where(gate, reference_total * scale, 0.0), np.where(gate, scale, 0.0)
     g = gate.astype(float)
     have_f, squares = have.astype(float), values * values
     n, sum_a, sum_aa = np.split(_item_sums(have_f, np.hstack([g, a, a * a])), 3, axis=1)
@@ -366,7 +369,7 @@ def _residual_fits(values: np.ndarray, have: np.ndarray, board_total: np.ndarray
         slope = np.where(var_x > 1e-12, cov / var_x, 0.0)
         res = np.maximum(raw - 2 * slope * cov + slope * slope * var_x, 0.0)
     # raw > 0 up to rounding: a column whose scores are all equal has no variance to explain
-    used = on_board[:, None] & ~out_mask & (n >= 3) & (raw > 1e-12 * np.maximum(sum_yy / np.maximum(n, 1), 1e-300))
+    used = on_reference[:, None] & ~out_mask & (n >= 3) & (raw > 1e-12 * np.maximum(sum_yy / np.maximum(n, 1), 1e-300))
     raw_total = np.where(used, raw, 0.0).sum(axis=0)
     resid_total = np.where(used, res, 0.0).sum(axis=0)
     count = used.sum(axis=0)
@@ -528,16 +531,17 @@ def _spread_order(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([order, rng.permutation(missing)])
 
 
-def orders_for(model: str, board: Board, config: FlashConfig, seed: int | None = None) -> list[np.ndarray]:
+def orders_for(model: str, reference: Reference, config: FlashConfig, seed: int | None = None) -> list[np.ndarray]:
     """Return, per scenario, the order in which `model` is evaluated: every item of the scenario, from
-    the board's difficulty and the seed only (never from the model's results). Plan and simulation
+    the reference's difficulty and the seed only (never from the model's results). Plan and simulation
     both use this order."""
     seed = config.seed if seed is None else seed
-    key = (model, seed, config.order)  # the variants of a replay share their boards, hence their orders
-    if key not in board._orders:
+    key = (model, seed, config.order)  # the variants of a replay share their references, hence their orders
+    if key not in reference._orders:
         rng = np.random.default_rng(model_seed(seed, model))
-        board._orders[key] = [item_order(d, np.ones(d.shape, bool), config.order, rng) for d in board.difficulty]
-    return list(board._orders[key])
+        reference._orders[key] = [item_order(d, np.ones(d.shape, bool), config.order, rng)
+                                  for d in reference.difficulty]
+    return list(reference._orders[key])
 
 
 @dataclass(frozen=True)
@@ -625,34 +629,34 @@ def greg_estimate(values: np.ndarray, x: np.ndarray, population_x: float, popula
     return estimate, fpc * residual_var / n
 
 
-def _rank_against(board_scores: np.ndarray, estimates: np.ndarray) -> np.ndarray:
-    """Rank of each estimate among the board: 1 + the board models with a strictly higher score."""
-    ordered = np.sort(board_scores[~np.isnan(board_scores)])
+def _rank_against(reference_scores: np.ndarray, estimates: np.ndarray) -> np.ndarray:
+    """Rank of each estimate among the reference: 1 + the reference models with a strictly higher score."""
+    ordered = np.sort(reference_scores[~np.isnan(reference_scores)])
     return 1 + ordered.size - np.searchsorted(ordered, estimates, side="right")
 
 
-def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequence[np.ndarray], board: Board,
+def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequence[np.ndarray], reference: Reference,
               config: FlashConfig) -> tuple[int, int, int, float, float]:
     """Return (rank, rank_lo, rank_hi, estimate, half_width) of a model from its GREG scenario estimates."""
-    rho, _ = board.residual_fit
+    rho, _ = reference.residual_fit
     estimates, variances = [], []
     for s, sampled in enumerate(sample.sampled):
         if len(sampled) == 0:
             continue
         keep = (np.setdiff1d(orders[s], sample.skipped[s], assume_unique=True) if len(sample.skipped[s])
                 else orders[s])  # setdiff1d keeps the order's order: the same items, the same sum
-        population_x = float(board.filled_difficulty[s][keep].mean()) if keep.size else math.nan
-        estimate, variance = greg_estimate(new_items[s][sampled], board.filled_difficulty[s][sampled], population_x,
+        population_x = float(reference.filled_difficulty[s][keep].mean()) if keep.size else math.nan
+        estimate, variance = greg_estimate(new_items[s][sampled], reference.filled_difficulty[s][sampled], population_x,
                                            sample.population[s], rho=float(rho[s]), floor=config.variance_floor,
-                                           scale=board.score_range[s])
+                                           scale=reference.score_range[s])
         estimates.append(estimate)
         variances.append(variance)
     if not estimates:
-        return 1, 1, len(board.models) + 1, math.nan, math.inf
+        return 1, 1, len(reference.models) + 1, math.nan, math.inf
     estimate = float(np.mean(estimates))
-    half_width = board.critical_value(config) * math.sqrt(sum(variances)) / len(variances)
-    rank = int(_rank_against(board.scores, np.array([estimate]))[0])
-    lo, hi = _rank_against(board.scores, np.array([estimate + half_width, estimate - half_width]))
+    half_width = reference.critical_value(config) * math.sqrt(sum(variances)) / len(variances)
+    rank = int(_rank_against(reference.scores, np.array([estimate]))[0])
+    lo, hi = _rank_against(reference.scores, np.array([estimate + half_width, estimate - half_width]))
     return rank, int(lo), int(hi), estimate, half_width
 
 
@@ -684,12 +688,13 @@ def _bootstrap_estimates(values: np.ndarray, difficulty: np.ndarray, population_
     return mean_y + beta * (population_difficulty - mean_x)
 
 
-def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequence[np.ndarray], board: Board,
-                   config: FlashConfig, rng: np.random.Generator) -> tuple[int, int, int, float, float]:
+def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequence[np.ndarray],
+                   reference: Reference, config: FlashConfig, rng: np.random.Generator
+                   ) -> tuple[int, int, int, float, float]:
     """Return (rank, rank_lo, rank_hi, estimate, half_width) from a Poisson bootstrap of the sample (the
     earlier variant; with the informed order the mean is corrected by a regression on difficulty)."""
     regression = config.order == "informed"
-    early = max(len(config.stage_sizes(board.largest_scenario)) - 1, 1)
+    early = max(len(config.stage_sizes(reference.largest_scenario)) - 1, 1)
     level = config.confidence_level if config.correction == "none" else 1 - (1 - config.confidence_level) / early
     exact = all(len(sampled) == population for sampled, population in zip(sample.sampled, sample.population,
                                                                           strict=True))
@@ -698,10 +703,10 @@ def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders:
         if len(sampled) == 0:
             continue
         values = new_items[s][sampled]
-        x = board.filled_difficulty[s][sampled]
+        x = reference.filled_difficulty[s][sampled]
         keep = (np.setdiff1d(orders[s], sample.skipped[s], assume_unique=True) if len(sample.skipped[s])
                 else orders[s])  # setdiff1d keeps the order's order: the same items, the same sum
-        population_x = float(board.filled_difficulty[s][keep].mean()) if keep.size else math.nan
+        population_x = float(reference.filled_difficulty[s][keep].mean()) if keep.size else math.nan
         use_regression = regression and not exact and len(sampled) >= 3
         point.append(_bootstrap_estimates(values, x, population_x, np.ones((1, len(sampled))), use_regression)[0])
         if not exact:
@@ -710,13 +715,13 @@ def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders:
             weights[weights.sum(axis=1) == 0] = 1.0  # an empty resample keeps the sample as it is
             boots.append(_bootstrap_estimates(values, x, population_x, weights, use_regression))
     if not point:
-        return 1, 1, len(board.models) + 1, math.nan, math.inf
+        return 1, 1, len(reference.models) + 1, math.nan, math.inf
     estimate = float(np.mean(point))
-    rank = int(_rank_against(board.scores, np.array([estimate]))[0])
+    rank = int(_rank_against(reference.scores, np.array([estimate]))[0])
     if exact:
         return rank, rank, rank, estimate, 0.0
     means = np.mean(np.stack(boots, axis=1), axis=1)
-    ranks = _rank_against(board.scores, means)
+    ranks = _rank_against(reference.scores, means)
     tail = (1 - level) / 2
     lo, hi = np.quantile(ranks, [tail, 1 - tail], method="inverted_cdf")
     spread = np.quantile(means, [tail, 1 - tail])
@@ -767,43 +772,43 @@ def within_resolution(reported: int, truth: int, tiers: Sequence[Tier]) -> bool:
 
 
 def _stage_result(model: str, sample: StageSample, new_items: Sequence[np.ndarray], orders: Sequence[np.ndarray],
-                  board: Board, config: FlashConfig, seed: int) -> StageResult:
+                  reference: Reference, config: FlashConfig, seed: int) -> StageResult:
     if config.estimator == "greg":
-        rank, lo, hi, estimate, half = rank_greg(new_items, sample, orders, board, config)
+        rank, lo, hi, estimate, half = rank_greg(new_items, sample, orders, reference, config)
     else:
         # One generator per model and stage: a replay and a real run of the same stage agree exactly.
         rng = np.random.default_rng([model_seed(seed, model), sample.index])
-        rank, lo, hi, estimate, half = rank_bootstrap(new_items, sample, orders, board, config, rng)
+        rank, lo, hi, estimate, half = rank_bootstrap(new_items, sample, orders, reference, config, rng)
     tier, met, report = resolution_met(rank, lo, hi, config.tiers, config.stop_rule)
     last = sample.size is None or all(len(t) == p for t, p in zip(sample.sampled, sample.population, strict=True))
     return StageResult(stage_label(sample.size), sample.items_used, report, lo, hi, tier, met or last,
                        estimate, half)
 
 
-def _walk(model: str, new_items: Sequence[np.ndarray], board: Board, config: FlashConfig, seed: int,
+def _walk(model: str, new_items: Sequence[np.ndarray], reference: Reference, config: FlashConfig, seed: int,
           availability_known: bool) -> tuple[list[StageResult], StageSample | None, int]:
     """Return the stages up to the first that meets the stop rule (or the last run), the pending stage of
     a plan (None when none is pending) and the number of items skipped."""
-    orders = orders_for(model, board, config, seed)
+    orders = orders_for(model, reference, config, seed)
     evaluated = [np.isfinite(v) for v in new_items]
     results: list[StageResult] = []
     skipped = 0
-    for sample in stage_samples(orders, evaluated, config.stage_sizes(board.largest_scenario),
+    for sample in stage_samples(orders, evaluated, config.stage_sizes(reference.largest_scenario),
                                 availability_known=availability_known):
         skipped = int(sum(len(k) for k in sample.skipped))
         if sample.pending:
             return results, sample, skipped
-        results.append(_stage_result(model, sample, new_items, orders, board, config, seed))
+        results.append(_stage_result(model, sample, new_items, orders, reference, config, seed))
         if results[-1].resolution_met:
             break
     return results, None, skipped
 
 
-def run_model(model: str, new_items: Sequence[np.ndarray], board: Board, config: FlashConfig,
+def run_model(model: str, new_items: Sequence[np.ndarray], reference: Reference, config: FlashConfig,
               seed: int | None = None) -> FlashOutcome:
     """Replay Flash for a model whose scores are known (`new_items`, NaN = the model has no such item)."""
     seed = config.seed if seed is None else seed
-    stages, _, skipped = _walk(model, new_items, board, config, seed, availability_known=True)
+    stages, _, skipped = _walk(model, new_items, reference, config, seed, availability_known=True)
     items_full = int(sum(np.isfinite(v).sum() for v in new_items))
     return FlashOutcome(model, tuple(stages), len(stages) - 1, items_full, seed=seed, skipped=skipped)
 
@@ -821,10 +826,10 @@ def replay_sample(models: Sequence[str], full_rank: np.ndarray, count: int, seed
 
 @dataclass(frozen=True)
 class _Replay:
-    """What every variant of a simulation shares: the replayed models, their boards and truths."""
+    """What every variant of a simulation shares: the replayed models, their references and truths."""
 
     held: tuple[str, ...]
-    boards: tuple[Board, ...]
+    references: tuple[Reference, ...]
     new_items: tuple[tuple[np.ndarray, ...], ...]
     truths: tuple[int, ...]
     n_candidates: int
@@ -846,8 +851,8 @@ def _prepare(results: ResultsMatrix, holdout: Sequence[str] | None, config: Flas
         where = {m: i for i, m in enumerate(names)}
         held = replay_sample(replayable, full_rank[[where[m] for m in replayable]], config.max_replayed, config.seed)
     index = [names.index(m) for m in held]
-    boards = LeaveOneOut(results, overall, ~np.isnan(overall)).boards(index)
-    return _Replay(tuple(held), tuple(boards), tuple(tuple(s[:, m] for s in results.scores) for m in index),
+    references = LeaveOneOut(results, overall, ~np.isnan(overall)).references(index)
+    return _Replay(tuple(held), tuple(references), tuple(tuple(s[:, m] for s in results.scores) for m in index),
                    tuple(int(full_rank[m]) for m in index), len(replayable))
 
 
@@ -875,10 +880,10 @@ def simulate(
         raise ValueError(f"`seeds` must be at least 1, got {n_seeds!r}")
     replay = _prepare(results, holdout, config) if _replay is None else _replay
     by_seed: dict[int, list[FlashOutcome]] = {config.seed + k: [] for k in range(n_seeds)}
-    for model, board, new_items, truth in zip(replay.held, replay.boards, replay.new_items, replay.truths,
+    for model, reference, new_items, truth in zip(replay.held, replay.references, replay.new_items, replay.truths,
                                               strict=True):
         for seed, outcomes in by_seed.items():
-            outcome = run_model(model, new_items, board, config, seed)
+            outcome = run_model(model, new_items, reference, config, seed)
             final = outcome.final
             outcomes.append(replace(outcome, full_rank=truth,
                                     within_resolution=within_resolution(final.rank, truth, config.tiers),
@@ -972,14 +977,14 @@ def item_level(results: ResultsMatrix) -> ResultsMatrix:
     return results.scenario_subset([i for i, r in enumerate(results.resampled) if r])
 
 
-def board_of(results: ResultsMatrix) -> Board:
-    """Return the board made of every model in `results`, scored as on the leaderboard (`overall_scores`:
+def reference_of(results: ResultsMatrix) -> Reference:
+    """Return the reference made of every model in `results`, scored as on the leaderboard (`overall_scores`:
     the macro mean on all their items, a missing scenario at the lowest score there)."""
     scores = overall_scores(results) if results.models else np.zeros(0)
-    return Board(results.models, scores, results.scores)
+    return Reference(results.models, scores, results.scores)
 
 
-def plan(model: str, new_items: Sequence[np.ndarray], board: Board, config: FlashConfig) -> Plan:
+def plan(model: str, new_items: Sequence[np.ndarray], reference: Reference, config: FlashConfig) -> Plan:
     """Return the Flash plan of `model` given the results it has so far (`new_items`, NaN = none).
 
     The stages are walked as in a replay (`stage_samples`, the same order): the model stops at the
@@ -988,7 +993,7 @@ def plan(model: str, new_items: Sequence[np.ndarray], board: Board, config: Flas
     a model whose harness skips items still gets a rank and a plan that ends. The first stage not yet
     run is the next one: its items are the plan.
     """
-    stages, pending, skipped = _walk(model, new_items, board, config, config.seed, availability_known=False)
+    stages, pending, skipped = _walk(model, new_items, reference, config, config.seed, availability_known=False)
     evaluated = int(sum(np.isfinite(items).sum() for items in new_items))
     final = stages[-1] if stages else None
     rank, lo, hi, tier = (None, None, None, None) if final is None else (final.rank, final.rank_lo, final.rank_hi,
@@ -1002,12 +1007,12 @@ def plan(model: str, new_items: Sequence[np.ndarray], board: Board, config: Flas
 
 def plans(results: ResultsMatrix, models: Sequence[str], config: FlashConfig) -> Iterator[Plan]:
     """Yield the plan of each of `models` against every other model of `results` (a model not in `results`
-    starts new against all of them), as `plan` on `board_of` the others would; the boards are fitted a block
+    starts new against all of them), as `plan` on `reference_of` the others would; the references are fitted a block
     of models at a time (`LeaveOneOut`), so a status of every model costs no copy of the results per model."""
     scores = overall_scores(results) if results.models else np.zeros(0)
     where = {m: i for i, m in enumerate(results.models)}
     index = [where.get(m) for m in models]
-    boards = LeaveOneOut(results, scores).boards(index)
-    for model, i, board in zip(models, index, boards, strict=True):
+    references = LeaveOneOut(results, scores).references(index)
+    for model, i, reference in zip(models, index, references, strict=True):
         have = [s[:, i] if i is not None else np.full(s.shape[0], np.nan) for s in results.scores]
-        yield plan(model, have, board, config)
+        yield plan(model, have, reference, config)

@@ -181,13 +181,13 @@ def test_every_aggregation_counts_a_missing_scenario_as_the_leaderboard_does(how
 
 def test_flash_scores_its_board_and_truth_as_the_leaderboard_does():
     results = skipped_hard_scenario()
-    np.testing.assert_array_equal(flash.board_of(results).scores, rank_intervals(results, n_resamples=20).score)
+    np.testing.assert_array_equal(flash.reference_of(results).scores, rank_intervals(results, n_resamples=20).score)
     # (0/3 + 1/7 + 2/10 + 11/11) / 4 = (3/3 + 1/7 + 2/10 + 0/11) / 4: float means in order split the tie.
     correct = {"a": (0, 1, 2, 11), "b": (3, 1, 2, 0)}
     matrices = tuple(np.column_stack([(np.arange(size) < correct[m][s]).astype(float) for m in "ab"])
                      for s, size in enumerate((3, 7, 10, 11)))
     tied = ResultsMatrix(("a", "b"), tuple("wxyz"), matrices, (True,) * 4)
-    scores = flash.board_of(tied).scores
+    scores = flash.reference_of(tied).scores
     assert scores[0] == scores[1]
     replay = flash._prepare(tied, ["a", "b"], flash.FlashConfig())
     assert replay.truths == (1, 1)

@@ -86,12 +86,12 @@ def test_livecodebench_never_stops_outside_resolution_on_a_zero_width_interval(t
     assert summary.within_resolution >= 0.95 and summary.coverage >= 0.95
 
 
-def ten_item_board(seed: int = 7) -> flash.Board:
+def ten_item_board(seed: int = 7) -> flash.Reference:
     """One scenario of 400 items; board models with accuracies from 0.05 to 0.95."""
     rng = np.random.default_rng(seed)
     accuracy = np.linspace(0.05, 0.95, 10)
     items = (rng.random((400, accuracy.size)) < accuracy).astype(float)
-    return flash.board_of(ResultsMatrix(tuple(f"m{i}" for i in range(accuracy.size)), ("s",), (items,), (True,)))
+    return flash.reference_of(ResultsMatrix(tuple(f"m{i}" for i in range(accuracy.size)), ("s",), (items,), (True,)))
 
 
 @pytest.mark.parametrize("score", [1.0, 0.0])
@@ -203,7 +203,7 @@ def test_plan_and_replay_agree_on_every_stage(board_without_yi):
     db, held = board_without_yi
     with store.open_store(db, read_only=True) as con:
         results = flash.item_level(store.results_matrix(con))
-    board = flash.board_of(results)
+    board = flash.reference_of(results)
     scores = {(r["scenario"], r["item_id"]): float(r["score"]) for r in read_rows(held)}
     new_items = [np.array([scores.get((s, i), np.nan) for i in ids])
                  for s, ids in zip(results.scenarios, results.item_ids, strict=True)]
@@ -230,7 +230,7 @@ def test_a_partial_model_gets_a_rank_and_a_plan_that_ends_in_the_replay_order(bo
     db, held = board_without_yi
     with store.open_store(db, read_only=True) as con:
         results = flash.item_level(store.results_matrix(con))
-    board, config = flash.board_of(results), flash.FlashConfig()
+    board, config = flash.reference_of(results), flash.FlashConfig()
     rng = np.random.default_rng(11)
     truth = [np.where(rng.random(v.size) < 0.15, np.nan, v) for v in yi_items(results, held)]
     replay = flash.run_model("Yi-34B", truth, board, config)
@@ -262,7 +262,7 @@ def test_order_does_not_depend_on_the_models_results(board_without_yi):
     db, held = board_without_yi
     with store.open_store(db, read_only=True) as con:
         results = flash.item_level(store.results_matrix(con))
-    board, config = flash.board_of(results), flash.FlashConfig()
+    board, config = flash.reference_of(results), flash.FlashConfig()
     full = yi_items(results, held)
     partial = [np.where(np.arange(v.size) % 3 == 0, np.nan, v) for v in full]
     first = [flash.plan("Yi-34B", [np.full(v.size, np.nan) for v in items], board, config).next_items
@@ -365,7 +365,7 @@ def test_a_clear_leader_is_ranked_first_exactly_after_few_items():
     board_items = [(rng.random((500, 5)) < np.linspace(0.3, 0.5, 5)).astype(float) for _ in range(3)]
     results = ResultsMatrix(tuple("abcde"), ("s1", "s2", "s3"), tuple(board_items), (True,) * 3)
     new = [(rng.random(500) < 0.95).astype(float) for _ in range(3)]
-    outcome = flash.run_model("star", new, flash.board_of(results), flash.FlashConfig())
+    outcome = flash.run_model("star", new, flash.reference_of(results), flash.FlashConfig())
     assert (outcome.final.rank, outcome.final.rank_lo, outcome.final.rank_hi) == (1, 1, 1)
     assert outcome.final.items_used <= 3 * 50
 
@@ -515,11 +515,12 @@ def synth_results(n_models: int, n_items: int, n_scenarios: int, *, missing: flo
     return ResultsMatrix(truth.models, truth.scenarios, tuple(scores), (True,) * n_scenarios, tuple(ids))
 
 
-def explicit_board(results: ResultsMatrix, m: int) -> flash.Board:
+def explicit_board(results: ResultsMatrix, m: int) -> flash.Reference:
     """The board of a replay of model `m` as written out: the other models' columns copied."""
     overall = overall_scores(results)  # the leaderboard's scores, as the replay's board has them
     keep = [i for i in range(len(results.models)) if i != m and not np.isnan(overall[i])]
-    return flash.Board(tuple(results.models[i] for i in keep), overall[keep], tuple(s[:, keep] for s in results.scores))
+    return flash.Reference(tuple(results.models[i] for i in keep), overall[keep],
+                           tuple(s[:, keep] for s in results.scores))
 
 
 @pytest.fixture(scope="module")
@@ -569,7 +570,7 @@ def test_boards_fitted_in_blocks_equal_the_boards_written_out(monkeypatch, exact
     monkeypatch.setattr(flash, "EXACT_DIFFICULTY_CELLS", exact_cells)
     monkeypatch.setattr(flash, "REPLAY_BLOCK", 16)  # several blocks
     overall = overall_scores(results)
-    boards = list(flash.LeaveOneOut(results, overall, ~np.isnan(overall)).boards(list(range(70))))
+    boards = list(flash.LeaveOneOut(results, overall, ~np.isnan(overall)).references(list(range(70))))
     for m, board in enumerate(boards):
         written = explicit_board(results, m)
         assert board.models == written.models and np.array_equal(board.scores, written.scores)
@@ -589,10 +590,10 @@ def test_status_plans_equal_plans_against_the_other_models_written_out():
     plans = list(flash.plans(results, [*results.models, "newcomer"], config))
     for model, got in zip(results.models, plans, strict=False):
         m = results.models.index(model)
-        assert got == flash.plan(model, [s[:, m] for s in results.scores], flash.board_of(results.without(model)),
+        assert got == flash.plan(model, [s[:, m] for s in results.scores], flash.reference_of(results.without(model)),
                                  config)
     assert plans[-1] == flash.plan("newcomer", [np.full(s.shape[0], np.nan) for s in results.scores],
-                                   flash.board_of(results), config)
+                                   flash.reference_of(results), config)
 
 
 def reported_rank_by_search(rank: int, lo: int, hi: int, tiers) -> int | None:
