@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+
+from effbench.publish import preview_server
 
 CHROMIUM = os.environ.get("EFFBENCH_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -25,3 +31,16 @@ def require_browser() -> None:
         if os.environ.get("CI"):
             raise RuntimeError(f"browser tests {reason}; .ci/run installs them")
         pytest.skip(reason, allow_module_level=True)
+
+
+@contextmanager
+def served(site: Path) -> Iterator[str]:
+    """Serve the folder `site` on 127.0.0.1 while the block runs; yield its base URL."""
+    server = preview_server(site, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from effbench.publish import preview_server
-
-from browser import CHROMIUM, FLAGS, require_browser, sync_playwright
+from browser import CHROMIUM, FLAGS, require_browser, served, sync_playwright
 
 OUTPUT = Path(os.environ.get("EFFBENCH_TEST_OUTPUT", Path(__file__).resolve().parent.parent / "test-output"))
 
@@ -27,12 +24,8 @@ from playwright.sync_api import Page  # noqa: E402 - only once the browser is kn
 
 @pytest.fixture(scope="module")
 def base_url(example_build) -> Iterator[str]:
-    server = preview_server(example_build.out, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with served(example_build.out) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

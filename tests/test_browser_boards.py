@@ -6,15 +6,12 @@ Skipped without Chromium or Playwright, except in CI (see tests/browser.py).
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from effbench.publish import preview_server
-
-from browser import CHROMIUM, FLAGS, require_browser, sync_playwright
+from browser import CHROMIUM, FLAGS, require_browser, served, sync_playwright
 from expected_site import LONG_MODEL, build_two_board_site
 
 OUTPUT = Path(os.environ.get("EFFBENCH_TEST_OUTPUT", Path(__file__).resolve().parent.parent / "test-output"))
@@ -25,13 +22,8 @@ require_browser()
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory) -> Iterator[str]:
-    site = build_two_board_site(tmp_path_factory.mktemp("boards"))
-    server = preview_server(site, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with served(build_two_board_site(tmp_path_factory.mktemp("boards"))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
