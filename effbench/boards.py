@@ -27,6 +27,7 @@ missing such a scenario is not ranked on that board.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -145,8 +146,7 @@ def form_boards(model_sets: Mapping[str, frozenset[str]], *, declared: Sequence[
             n += 1
             name = f"{board.name}-{n}"
         names.add(name)
-        boards.append(Board(name, board.title, board.description, board.scenarios, board.missing, False,
-                            board.ranked, board.unranked, board.partial))
+        boards.append(dataclasses.replace(board, name=name))
     return tuple(boards)
 
 

@@ -750,17 +750,17 @@ def site_plan(con: duckdb.DuckDBPyConnection, results: ResultsOnce, *, title: st
     tags = {**store.scenario_tags(con), **settings.scenario_tags}
     ranks = con.execute("SELECT board, model, rank, rank_lo, rank_hi, score FROM rank_intervals"
                         " ORDER BY board, rank, model").df() if several else None
+    identical = store.identical_model_pairs(con)  # one pass over the scores for every board
     plans = []
     for board in stored:
-        data = store.site_data(con, board, several=several)
+        data = store.site_data(con, board, several=several, identical=identical)
         reader = results.board(board)
         plans.append(render.site_pages(
             data, title=title, database_bytes=database_bytes, settings=settings,
             comparisons=model_comparisons(con, data.analysis, reader=reader),
             trends=trend_analyses(con, data, {s: t for s, t in tags.items() if s in board.scenarios}, reader=reader),
             board=render.BoardNav.of(board, stored, ranks) if several else None))
-    return plans[0] if not several else render.overview_site(plans, title=title, settings=settings,
-                                                               database_bytes=database_bytes)
+    return plans[0] if not several else render.overview_site(plans, title=title, database_bytes=database_bytes)
 
 
 def export_board(db: Path, to: str, *, board_name: str | None = None, out: Path | None = None,

@@ -870,15 +870,17 @@ _NARROWED = {
 }
 
 
-def site_data(con: duckdb.DuckDBPyConnection, board: Board, *, several: bool = False) -> SiteData:
+def site_data(con: duckdb.DuckDBPyConnection, board: Board, *, several: bool = False,
+              identical: pd.DataFrame | None = None) -> SiteData:
     """Return the stored results and analyses of `board` that its pages are rendered from; with
-    `several` boards on the site, the models, scenarios and sources are narrowed to the board's own."""
+    `several` boards on the site, the models, scenarios and sources are narrowed to the board's own.
+    `identical` is `identical_model_pairs` of the database, where the caller has it already."""
     narrowed = _NARROWED if several else dict.fromkeys(_NARROWED, "")
     frames = {}
     for name, sql in SITE_QUERIES.items():
         query = sql.format(**narrowed)
         frames[name] = con.execute(query, {"board": board.name} if "$board" in query else {}).df()
-    pairs = identical_model_pairs(con)
+    pairs = identical_model_pairs(con) if identical is None else identical
     frames["identical_models"] = pairs[pairs["model_a"].isin(board.ranked) & pairs["model_b"].isin(board.ranked)]
     if frames["leaderboard"].empty:
         raise EffbenchError(f"the database has no ranking of board {board.name!r} yet; run `effbench build`")

@@ -15,7 +15,6 @@ import pandas as pd
 
 from effbench import __version__
 from effbench.boards import Board
-from effbench.config import SiteConfig
 from effbench.render.contexts import Credit, ModelPlace, OverviewPage, Page, SitePlan
 from effbench.render.values import (
     COMPARE_SCRIPT,
@@ -77,11 +76,9 @@ def relocate(plan: SitePlan, prefix: str) -> SitePlan:
         extra_files={prefix + path: text for path, text in plan.extra_files.items() if path != ".nojekyll"})
 
 
-def overview_site(plans: Sequence[SitePlan], *, title: str, settings: SiteConfig | None = None,
-                  database_bytes: int = 0) -> SitePlan:
+def overview_site(plans: Sequence[SitePlan], *, title: str, database_bytes: int = 0) -> SitePlan:
     """Return the site of several boards: an overview page with one card per board (`plans`, each from
     `site_pages` with a `BoardNav`, already under its folder), the boards' pages, and the shared database."""
-    del settings  # the overview has no settings of its own yet; the boards carry the citation
     cards = tuple(plan.card for plan in plans if plan.card is not None)
     ships_database = database_bytes <= MAX_SITE_FILE_BYTES
     database = [Download(DATABASE_DOWNLOAD, "DuckDB database (all boards' results and analyses)")
