@@ -331,20 +331,22 @@ def test_models_alike_in_every_scenario_are_rarely_flagged():
 # as well) and the micro-mean aggregation (the leaderboard's scenario-weighted micro mean); the rank
 # distribution, from the same resamples, is unchanged.
 EXAMPLE_TABLE_DIGESTS = {
-    "rank_intervals": "954a1b29524d26bd", "scenario_intervals": "f94c292725bec3f1",
-    "rank_distribution": "04fead3535649f65", "disagreements": "952e0a2065b0f405", "dior": "a73604195a71ec51",
-    "rank_resolution": "a1ad68ede7cbc410", "scenario_agreement": "a18186a845c8ad41",
+    "rank_intervals": "3773872b9a8f5b96", "scenario_intervals": "c7f4dba3fc21d05b",
+    "rank_distribution": "a291775634de0cbe", "disagreements": "952e0a2065b0f405", "dior": "8db332bdccd57197",
+    "rank_resolution": "ab35bc4f6afce42e", "scenario_agreement": "f17a2c0a4461993e",
     "mwr_instability": "7e71d39fb08352a6",
 }
 
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """Return the md5 of a table's rows as text (floats in their shortest exact form), in sorted order,
-    without the analysis name, the board (this database has one) and the rank distribution's bin ends (one
-    rank per bin on this board)."""
-    columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()
-               if r[0] not in ("analysis", "rank_last", "board")]
-    row = "CAST(row(" + ", ".join(f'"{c}"' for c in columns) + ") AS VARCHAR)"
+    """Return the md5 of a table's rows as text, in sorted order, without the analysis name, the board (this
+    database has one) and the rank distribution's bin ends (one rank per bin on this board). Floats are
+    rounded to 9 significant digits first: sums of many products differ in their last bits from one CPU
+    and BLAS build (or thread count) to another, by about 1e-15 relative, far below any printed figure."""
+    described = [r[:2] for r in con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()
+                 if r[0] not in ("analysis", "rank_last", "board")]
+    row = "CAST(row(" + ", ".join(f"printf('%.9g', \"{c}\")" if kind in ("DOUBLE", "FLOAT") else f'"{c}"'
+                                  for c, kind in described) + ") AS VARCHAR)"
     return con.execute(f"SELECT md5(string_agg({row}, '|' ORDER BY {row})) FROM {table}").fetchone()[0][:16]
 
 
