@@ -50,6 +50,9 @@ DEFAULT_PARAMETERS = AnalysisParameters()
 DEFAULT_DIOR = DiorParameters()
 DEFAULT_FLASH = flash.FlashConfig()
 DEFAULT_BOARDS = BoardSettings()
+# The fewest ranked models a board needs for its ranking to be drawn again (DIoR) or a model replayed
+# against the others (Flash): with one, there is no order to measure.
+MIN_MODELS = 2
 
 
 ResultsReader = Callable[[duckdb.DuckDBPyConnection], stats.ResultsMatrix]
@@ -352,6 +355,8 @@ def compute_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, boa
 def refresh_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, board: Board, *,
                  reader: ResultsReader | None = None) -> bool:
     """Recompute and store `board`'s reliability analysis unless it is current; return whether it did."""
+    if len(board.ranked) < MIN_MODELS:
+        return store.drop_analysis(con, store.DIOR_ANALYSIS, board)
     if store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters, board):
         return False
     store.save_dior(con, compute_dior(con, parameters, board, reader=reader), parameters, board)
@@ -369,6 +374,7 @@ def dior(db: Path, parameters: DiorParameters, board_name: str | None = None) ->
         if not store.has_results(con):
             raise EffbenchError(f"{db}: no results loaded yet; run `effbench build` or `effbench ingest` first")
         board = pick_board(con, board_name)
+        _require_models(board, "the reliability of its ranking (DIoR)")
         if (set(parameters.decisions) <= set(full.decisions) and set(parameters.metrics) <= set(full.metrics)
                 and store.analysis_is_current(con, store.DIOR_ANALYSIS, full, board)):
             return stored_dior(con, parameters, board)  # what `effbench build` stored: no need to draw again
@@ -377,6 +383,12 @@ def dior(db: Path, parameters: DiorParameters, board_name: str | None = None) ->
         if parameters == full and not store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters, board):
             store.save_dior(con, result, parameters, board)
     return result
+
+
+def _require_models(board: Board, what: str) -> None:
+    if len(board.ranked) < MIN_MODELS:
+        raise EffbenchError(f"board {board.name!r} ranks {len(board.ranked)} model"
+                            f"{'' if len(board.ranked) == 1 else 's'}: {what} needs at least {MIN_MODELS}")
 
 
 def stored_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, board: Board
@@ -404,7 +416,8 @@ def stored_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, boar
     scenarios = board.scenarios
     return reliability.ReliabilityResult(
         rows=rows, rank_resolution=resolution, mwr_instability=(), scenario_agreement=np.full((0, 0), np.nan),
-        scenarios=scenarios, recommendations=reliability.recommend(rows, resolution, parameters.target),
+        scenarios=scenarios, recommendations=reliability.recommend(rows, resolution, parameters.target,
+                                                                  len(board.ranked), parameters.confidence_level),
         n_draws=parameters.n_draws, confidence_level=parameters.confidence_level, seed=parameters.seed,
         target=parameters.target,
     )
@@ -433,11 +446,13 @@ def simulate_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig, bo
 def refresh_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig, board: Board, *,
                   reader: ResultsReader | None = None) -> bool:
     """Recompute and store `board`'s leave-one-out Flash simulation unless it is current; return whether it did."""
+    if len(board.ranked) < MIN_MODELS:
+        return store.drop_analysis(con, store.FLASH_ANALYSIS, board)
     if store.analysis_is_current(con, store.FLASH_ANALYSIS, config, board):
         return False
     item_results = flash.item_level((reader or board_reader(board))(con))
-    if not item_results.scenarios:
-        return False  # nothing to sample: per-scenario results only
+    if not item_results.scenarios:  # nothing to sample: per-scenario results only
+        return store.drop_analysis(con, store.FLASH_ANALYSIS, board)
     simulations = flash.simulate_variants(item_results, config=config)
     store.save_flash(con, simulations, config, simulations[0].variant, board)
     return True
@@ -465,6 +480,7 @@ def flash_simulate(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str
     _require_database(db)
     with store.open_store(db) as con:
         board = pick_board(con, board_name)
+        _require_models(board, "a Flash replay")
         chosen = list(holdout) or (newest_models(con, newest, board) if newest else None)
         try:
             simulations = simulate_flash(con, config, board, chosen, seeds)

@@ -13,7 +13,8 @@ Meta-metrics (``META_METRICS``), each on its own range:
 - ``kendall_tau``: Kendall's tau-b between the two score vectors, on [-1, 1] (not rescaled; 1 =
   same order, 0 = unrelated).
 - ``weighted_tau``: scipy's top-weighted (hyperbolic) tau, on [-1, 1]: swaps near the top count more.
-- ``top1``: 1 when the best model is the same, else 0. A 0/1 value has a degenerate percentile
+- ``top1``: 1 when the best model is the same, else 0 (a tie at the top counts as a random pick
+  among the tied models would). A 0/1 value has a degenerate percentile
   interval, so for ``top1`` effbench reports the *agreement rate* (1 - the rate at which the leader
   changes) as both `mean` and `dior`, and the Wilson interval of that rate as `lo`-`hi`.
 - ``tier_agreement``: share of models whose rank stays within the resolution of the tier their
@@ -264,10 +265,18 @@ def _per_draw(statistic: Callable, reference: np.ndarray, draws: np.ndarray) -> 
 
 
 def top1_agreement(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """1 where the draw's best model (among those present) is the reference's best, else 0."""
+    """The chance that the draw's best model (among those present) is a best model of the reference: 1 or
+    0, and for k models tied at the top of a draw the share of them that lead the reference, as a random
+    pick among them would give (with two models and few items such ties are common; counting them by
+    the models' order would side with whichever model comes first). NaN for a draw with no model."""
     present = ~np.isnan(draws)
     ref = np.where(present, reference, -np.inf)
-    return (np.argmax(ref, axis=1) == np.argmax(np.where(present, draws, -np.inf), axis=1)).astype(float)
+    drawn = np.where(present, draws, -np.inf)
+    ref_best = present & (ref == ref.max(axis=1, keepdims=True))
+    draw_best = present & (drawn == drawn.max(axis=1, keepdims=True))
+    tied = draw_best.sum(axis=1)
+    agree = (ref_best & draw_best).sum(axis=1).astype(float)
+    return np.divide(agree, tied, out=np.full(agree.shape, np.nan), where=tied > 0)
 
 
 def tier_agreement(reference: np.ndarray, draws: np.ndarray, tiers: Sequence[Tier] = DEFAULT_TIERS) -> np.ndarray:
@@ -652,7 +661,7 @@ def dior(
     return ReliabilityResult(
         rows=tuple(rows), rank_resolution=tuple(resolution), mwr_instability=instability,
         scenario_agreement=agreement, scenarios=results.scenarios,
-        recommendations=recommend(rows, resolution, target), n_draws=n_draws,
+        recommendations=recommend(rows, resolution, target, len(results.models), confidence_level), n_draws=n_draws,
         confidence_level=confidence_level, seed=seed, target=target,
     )
 
@@ -832,9 +841,13 @@ def below(value: float, target: float) -> str:
     return f"{value:.{digits}f}"
 
 
-def recommend(rows: Sequence[DiorRow], resolution: Sequence[RankResolution], target: float) -> tuple[str, ...]:
+def recommend(rows: Sequence[DiorRow], resolution: Sequence[RankResolution], target: float,
+              n_models: int, confidence_level: float) -> tuple[str, ...]:
     """Return plain-words advice from the curves: how few examples suffice, what is unreliable now,
-    and whether scenarios or items buy more reliability per evaluation."""
+    and whether scenarios or items buy more reliability per evaluation. Two models are one comparison,
+    told in shares of draws that keep their order (see `_recommend_pair`)."""
+    if n_models == 2:
+        return _recommend_pair(rows, confidence_level)
     advice = []
     tau = {(r.decision, r.level, r.aggregation): r for r in rows if r.meta_metric == "kendall_tau"}
     examples = [r for r in rows if r.decision == "examples" and r.meta_metric == "kendall_tau"]
@@ -883,6 +896,48 @@ def recommend(rows: Sequence[DiorRow], resolution: Sequence[RankResolution], tar
         verdict = ("spreading it over more scenarios buys more reliability than more items per scenario"
                    if best is many else "the best split is " + best.level.split(": ")[1])
         advice.append(f"At {budget} per model, {verdict} (mean Kendall tau {best.mean:.2f}).")
+    return tuple(advice)
+
+
+def _recommend_pair(rows: Sequence[DiorRow], confidence_level: float) -> tuple[str, ...]:
+    """Return the advice for a board of two models. Their ranking is one comparison: Kendall's tau of a
+    draw is 1 or -1, so a mean tau reads as nothing, and a Kendall-tau DIoR above -1 (any target) says
+    that the order is kept in all but the lower tail of the draws. The share of draws in which the
+    leader stays the leader (`top1`, ties counted as a coin flip) is the number to give, against that
+    same bar: 1 - (1 - confidence_level) / 2 of the draws."""
+    keep = 1 - (1 - confidence_level) / 2
+    share = {(r.decision, r.level, r.aggregation): r for r in rows if r.meta_metric == "top1"}
+    bar = (f"at least {keep:.1%} is reliable: for one pair, that is what a Kendall-tau DIoR above -1 at the "
+           f"{confidence_level:.0%} level means")
+    examples = sorted((r for r in share.values() if r.decision == "examples" and r.level != "all"),
+                      key=lambda r: r.compute_fraction)
+    reaching = [r for r in examples if r.mean >= keep]
+    if reaching:
+        best = reaching[0]
+        advice = [f"With two models the ranking is one comparison: {best.level} examples per scenario keep its order "
+                  f"in {best.mean:.1%} of draws ({bar}), with {best.compute_fraction:.1%} of the evaluations: "
+                  f"x{1 / best.compute_fraction:.0f} less compute."]
+    elif examples:
+        advice = [f"With two models the ranking is one comparison: even {examples[-1].level} examples per scenario "
+                  f"keep its order in only {examples[-1].mean:.1%} of draws ({bar}): every example counts for it."]
+    else:
+        advice = [f"With two models the ranking is one comparison, told here as the share of draws that keep its "
+                  f"order ({bar})."]
+    unreliable = []
+    scenarios = [r for r in share.values() if r.decision == "scenarios"]
+    if scenarios:
+        full = max(scenarios, key=lambda r: int(r.level))
+        if full.mean < keep:
+            unreliable.append(f"the choice of scenarios (drawn again with replacement, the {full.level} scenarios "
+                              f"keep the order in {full.mean:.1%} of draws)")
+    flips = [how for how in AGGREGATIONS if (r := share.get(("aggregation", how, how))) is not None and r.mean < keep]
+    if flips:
+        unreliable.append(f"the aggregation: under {' and '.join(flips)} the same model no longer leads alone")
+    if unreliable:
+        advice.append("Unreliable at the current design: " + "; ".join(unreliable) + ".")
+    elif scenarios:
+        advice.append("At the current design neither drawing the scenarios again nor another aggregation changes "
+                      f"the order in more than {1 - keep:.1%} of draws.")
     return tuple(advice)
 
 

@@ -610,6 +610,19 @@ def stored_boards(con: duckdb.DuckDBPyConnection) -> tuple[Board, ...]:
     )
 
 
+def drop_analysis(con: duckdb.DuckDBPyConnection, name: str, board: Board) -> bool:
+    """Delete `board`'s rows of analysis `name` (a board it cannot be computed on, such as one of a single
+    model, must not keep what an earlier build stored); return whether there were any."""
+    if con.execute("SELECT count(*) FROM analyses WHERE analysis = ? AND board = ?",
+                   [name, board.name]).fetchone()[0] == 0:
+        return False
+    with transaction(con):
+        for table in ANALYSIS_TABLES[name]:
+            con.execute(f"DELETE FROM {table} WHERE board = ?", [board.name])
+        con.execute("DELETE FROM analyses WHERE analysis = ? AND board = ?", [name, board.name])
+    return True
+
+
 def _replace_analysis(
     con: duckdb.DuckDBPyConnection, name: str, frames: dict[str, pd.DataFrame], record: dict, board: Board
 ) -> None:

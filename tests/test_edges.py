@@ -255,7 +255,7 @@ def test_a_dior_just_below_the_target_is_printed_below_it_and_aggregations_named
     def row(level: str, dior: float) -> reliability.DiorRow:
         return reliability.DiorRow("aggregation", level, "kendall_tau", dior, dior, dior, dior, 1.0, 1, 0, "",
                                    level, 0)
-    advice = " ".join(reliability.recommend([row("micro mean", 0.8994), row("mean rank", 0.5)], (), 0.9))
+    advice = " ".join(reliability.recommend([row("micro mean", 0.8994), row("mean rank", 0.5)], (), 0.9, 5, 0.95))
     assert "micro mean gives Kendall tau 0.899;" in advice and "0.90" not in advice
     assert advice.count("the aggregation") == 1
 
@@ -265,7 +265,74 @@ def test_summary_of_a_one_or_two_model_board_says_what_cannot_be_measured():
     (line,) = pages._summary(one, "95%")
     assert "nothing to rank" in line and "cannot be measured" in line
     two = pd.DataFrame({"model": ["a", "b"], "rank": [1, 2], "rank_lo": [1.0, 1.0], "rank_hi": [2.0, 2.0]})
-    assert "one comparison" in pages._summary(two, "95%")[-1]
+    assert "against the other alone" in pages._summary(two, "95%")[-1]
+
+
+def dior_row(decision: str, level: str, metric: str, mean: float, compute: float = 1.0,
+             aggregation: str = "macro mean") -> reliability.DiorRow:
+    return reliability.DiorRow(decision, level, metric, mean, mean, mean, mean, compute, 1000, 0, "", aggregation, 0)
+
+
+def test_two_model_advice_is_told_in_shares_of_draws_that_keep_the_order():
+    rows = [dior_row("examples", "10", "top1", 0.90, 0.25), dior_row("examples", "20", "top1", 0.98, 0.5),
+            dior_row("examples", "10", "kendall_tau", -1.0, 0.25), dior_row("scenarios", "3", "top1", 0.6),
+            dior_row("aggregation", "micro mean", "top1", 0.0, aggregation="micro mean"),
+            dior_row("allocation", "30 evaluations: 3 scenarios x 10 items", "kendall_tau", 0.22)]
+    advice = reliability.recommend(rows, (), 0.9, 2, 0.95)
+    text = " ".join(advice)
+    assert "20 examples per scenario keep its order in 98.0% of draws" in advice[0] and "x2 less" in advice[0]
+    assert "at least 97.5% is reliable" in advice[0]
+    assert "the 3 scenarios keep the order in 60.0% of draws" in text and "under micro mean" in text
+    assert "Kendall tau -1" not in text and "mean Kendall tau" not in text  # a tau of one pair reads as nothing
+    none = reliability.recommend(rows[:1], (), 0.9, 2, 0.95)
+    assert "even 10 examples per scenario keep its order in only 90.0% of draws" in none[0]
+
+
+def test_a_tie_at_the_top_of_a_draw_counts_as_a_coin_flip_not_by_the_models_order():
+    reference = np.array([[0.6, 0.5]])
+    draws = np.array([[0.5, 0.5], [0.4, 0.5], [0.7, 0.5], [np.nan, 0.5], [np.nan, np.nan]])
+    np.testing.assert_array_equal(reliability.top1_agreement(reference, draws)[:4], [0.5, 0.0, 1.0, 1.0])
+    assert np.isnan(reliability.top1_agreement(reference, draws)[4])
+    # The same tie with the models listed the other way round gives the same agreement.
+    assert reliability.top1_agreement(reference[:, ::-1], draws[:1, ::-1])[0] == 0.5
+
+
+def test_a_one_model_board_has_no_reliability_or_flash_claims(tmp_path):
+    from effbench import store
+
+    path = write_csv(tmp_path / "x.csv", long_rows({"solo": {"qa": [1.0, 0.0] * 15, "math": [0.0, 1.0, 1.0] * 10}}))
+    built = pipeline.build(tmp_path / "e.duckdb", tmp_path / "site", pipeline.result_sources([path]),
+                           parameters=store.AnalysisParameters(n_resamples=30),
+                           dior_parameters=store.DiorParameters(n_draws=10))
+    assert not (built.out / "reliability.html").exists() and not (built.out / "flash.html").exists()
+    for page in built.out.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "reliability.html" not in html and "flash.html" not in html, page
+    index = (built.out / "index.html").read_text(encoding="utf-8")
+    assert "cannot be measured until a second model" in index and "DIoR 0.90" not in index
+    assert "less)" not in index  # no Flash saving against nobody
+    result = CliRunner().invoke(app, ["dior", "--db", str(tmp_path / "e.duckdb")])
+    assert result.exit_code == 1 and "ranks 1 model" in result.output and "needs at least 2" in result.output
+
+
+def test_a_board_that_falls_to_one_model_loses_its_stored_reliability_and_flash(tmp_path):
+    import dataclasses
+
+    from effbench import store
+
+    path = write_csv(tmp_path / "x.csv", long_rows({"a": {"qa": [1.0, 0.0] * 15}, "b": {"qa": [0.0, 1.0] * 15}}))
+    db = tmp_path / "e.duckdb"
+    pipeline.build(db, tmp_path / "site", pipeline.result_sources([path]),
+                   parameters=store.AnalysisParameters(n_resamples=30),
+                   dior_parameters=store.DiorParameters(n_draws=10))
+    with store.open_store(db) as con:
+        (board,) = store.stored_boards(con)
+        alone = dataclasses.replace(board, ranked=board.ranked[:1])
+        assert pipeline.refresh_dior(con, store.DiorParameters(n_draws=10), alone)
+        assert pipeline.refresh_flash(con, flash.FlashConfig(), alone)
+        for table in ("dior", "recommendations", "flash", "flash_summary"):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+        assert not pipeline.refresh_dior(con, store.DiorParameters(n_draws=10), alone)  # nothing left to drop
 
 
 def test_two_models_identical_on_every_item_are_noted_on_the_site(tmp_path):

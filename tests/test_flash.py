@@ -444,6 +444,8 @@ def test_flash_page_and_leaderboard_tiers(example_build):
     assert rows == (3 * 29, 3)
     assert "Replayed: every one of the 29 models with per-item results." in page
     assert "The replayed models as new, leave-one-out, over 5 item orders" in page
+    # Flash's range is about a full run on these items, not the leaderboard's question: the page says so.
+    assert "Flash rank (range for a full run)" in page and "is the one to quote" in page
 
 
 def test_flash_page_says_how_many_models_a_large_board_replayed():

@@ -161,7 +161,7 @@ class SiteIndex:
             stylesheet=self.shared(path, STYLESHEET), script=self.shared(path, SCRIPT),
             home=relative_url(path, "index.html"),
             guide=relative_url(path, "how-to-read.html"),
-            reliability=relative_url(path, RELIABILITY_PAGE),
+            reliability=relative_url(path, RELIABILITY_PAGE) if self.data.dior_analysis is not None else "",
             flash=relative_url(path, FLASH_PAGE) if self.has_flash_page else "",
             credits=tuple(
                 Credit(c.text, c.license_name, relative_url(path, c.license_href), c.homepage) for c in self.credits
@@ -785,9 +785,8 @@ def _summary(board: pd.DataFrame, confidence: str) -> tuple[str, ...]:
     if len(board) == 1:
         return ("With one model there is nothing to rank: its rank is 1 by definition, and the reliability of a "
                 "ranking (DIoR) and Flash's savings cannot be measured until a second model is loaded.",)
-    few = ("With two models the ranking is one comparison: DIoR's Kendall tau can only be 1 or -1, and Flash can "
-           "only place a new model first or second; compare the two directly (the compare view).",
-           ) if len(board) == 2 else ()
+    few = ("With two models, Flash replays each as new against the other alone, and the compare view sets the two "
+           "side by side, scenario by scenario.",) if len(board) == 2 else ()
     if board["rank_lo"].isna().all():
         return ("These results have no per-item data, so the ranks come without intervals: "
                 "effbench cannot tell how much they would move on other items.",)
