@@ -146,6 +146,44 @@ jobs:
         uses: actions/deploy-pages@v4
 """
 
+CHECK_WORKFLOW = """\
+# Checks the results a pull request proposes (written by `effbench init`): loads them on top of the
+# leaderboard as it stands on {branch}, in a scratch copy, and writes the job summary: each new model's place
+# with its interval, its Flash status (resolved, or the items it still needs) and what changes on the
+# leaderboard. A file effbench cannot read fails the check with effbench's one-line error. Propose results as
+# new files in the folders the build reads: effbench never overwrites loaded results, so a change to a file
+# already loaded is refused.
+name: Check proposed results
+
+on:
+  pull_request:
+    branches: [{branch}]
+
+permissions:
+  contents: read
+
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "{python}"
+      - name: Install effbench
+        run: python -m pip install {install}
+      - name: Rank the results as they stand on {branch}
+        run: |
+          git worktree add --detach "$RUNNER_TEMP/base" "${{{{ github.event.pull_request.base.sha }}}}"
+          cd "$RUNNER_TEMP/base"
+          effbench ingest {sources} --quiet \\
+            || echo "No loadable results on the base branch: the proposed ones make the leaderboard."
+      - name: Check the proposed results
+        run: effbench check {sources} --db "$RUNNER_TEMP/base/effbench.duckdb" --summary "$GITHUB_STEP_SUMMARY"
+"""
+
 SETTINGS = """\
 # effbench settings (read by `effbench build` from the folder it runs in). Every key is optional.
 
@@ -316,8 +354,9 @@ def update_gitignore(folder: Path, lines: Sequence[str] = GITIGNORE_LINES) -> tu
 
 def init(folder: Path, *, install: str | None = None, sources: str | None = None, db: Path | None = None,
          branch: str | None = None, out: str = "site", force: bool = False) -> InitReport:
-    """Write `effbench.toml` and `.github/workflows/pages.yml` into `folder` and add the build outputs to its
-    .gitignore; return what was written and decided.
+    """Write `effbench.toml`, `.github/workflows/pages.yml` (build and publish on pushes) and
+    `.github/workflows/check.yml` (the submission check on pull requests) into `folder`, and add the build
+    outputs to its .gitignore; return what was written and decided.
 
     The workflow installs `install` (default: the effbench running now, see `running_install_spec`),
     builds from `sources` (default: the files the database `db`, default `folder`/effbench.duckdb, was
@@ -339,12 +378,14 @@ def init(folder: Path, *, install: str | None = None, sources: str | None = None
                                 f"(paths in the repository), or build once so that {database} records them")
         build, build_reason = sources_from_database(folder, database), f"the files {database.name} was built from"
     chosen_branch = branch or default_branch(folder)
-    build = f"{build} --out {shlex.quote(out)}".strip()
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    build_line = f"{build} --out {shlex.quote(out)}".strip()
     files = {
         folder / "effbench.toml": SETTINGS.format(),
         folder / ".github" / "workflows" / "pages.yml": PAGES_WORKFLOW.format(
-            install=install_spec, build=build, branch=chosen_branch, out=out,
-            python=f"{sys.version_info.major}.{sys.version_info.minor}"),
+            install=install_spec, build=build_line, branch=chosen_branch, out=out, python=python),
+        folder / ".github" / "workflows" / "check.yml": CHECK_WORKFLOW.format(
+            install=install_spec, sources=build, branch=chosen_branch, python=python),
     }
     existing = [str(path) for path in files if path.exists()]
     if existing and not force:
@@ -354,7 +395,7 @@ def init(folder: Path, *, install: str | None = None, sources: str | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     added = update_gitignore(folder, (f"{out.rstrip('/')}/", "effbench.duckdb", "effbench.duckdb.wal"))
-    return InitReport(tuple(files), install_spec, install_reason, chosen_branch, build, build_reason, added)
+    return InitReport(tuple(files), install_spec, install_reason, chosen_branch, build_line, build_reason, added)
 
 
 def preview_server(site: Path, *, port: int = 8000, host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
