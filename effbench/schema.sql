@@ -275,6 +275,22 @@ ALTER TABLE flash_stages ADD COLUMN IF NOT EXISTS board VARCHAR;
 ALTER TABLE flash_summary ADD COLUMN IF NOT EXISTS board VARCHAR;
 COMMENT ON COLUMN rank_intervals.board IS 'The board the model is ranked on (see boards); every analysis table has this column.';
 
+CREATE TABLE IF NOT EXISTS leaderboard_history (
+    built_at TIMESTAMPTZ NOT NULL,
+    board VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    rank INTEGER NOT NULL,
+    rank_lo DOUBLE,
+    rank_hi DOUBLE,
+    score DOUBLE,
+    score_lo DOUBLE,
+    score_hi DOUBLE
+);
+COMMENT ON TABLE leaderboard_history IS 'The leaderboard as each build that changed it published it: one snapshot (the leaderboard view''s ranks and scores with their intervals) per built_at, recorded only when it differs from the one before. The changes page and its Atom feed are read from here.';
+
+CREATE TABLE IF NOT EXISTS scenario_history (built_at TIMESTAMPTZ NOT NULL, board VARCHAR NOT NULL, scenario VARCHAR NOT NULL);
+COMMENT ON TABLE scenario_history IS 'The scenarios of each board in each leaderboard_history snapshot (same built_at).';
+
 CREATE OR REPLACE VIEW coverage AS
 SELECT s.model, s.scenario,
        count(s.score) AS n_scored,

@@ -31,7 +31,7 @@ from effbench.reliability import DECISIONS, DEFAULT_METRICS, Disagreement, Relia
 from effbench.sql import quote_ident
 from effbench.stats import RankIntervals, ResultsMatrix
 
-SCHEMA_VERSION = "10"  # schema.sql is idempotent: older files are brought up to date by running it
+SCHEMA_VERSION = "11"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
 STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"

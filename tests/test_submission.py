@@ -118,3 +118,28 @@ def test_changes_name_new_removed_and_moved_models_and_new_scenarios():
         ("x", "1 (1–2)", "2 (2–3)"), ("y", "2 (1–2)", "3 (2–3)")]  # solo's score moved, its rank did not
     assert found.new_scenarios == (("b", "s3"),) and found.removed_scenarios == ()
     assert not found.empty and changes.leaderboard_changes(before, before, scenarios_before, scenarios_before).empty
+
+
+def test_each_build_that_changes_the_board_is_recorded_once_and_told_newest_first(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from effbench import history, store
+
+    first = write_csv(tmp_path / "a.csv", long_rows({m: {"qa": scores(p, 60, i)} for i, (m, p) in
+                                                     enumerate([("x", 0.8), ("y", 0.4)])}))
+    db = tmp_path / "e.duckdb"
+    pipeline.update(db, pipeline.result_sources([first]), all_analyses=False)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    with store.open_store(db) as con:
+        assert history.record(con) and not history.record(con)  # the same leaderboard is recorded once
+    pipeline.update(db, pipeline.result_sources([write_csv(tmp_path / "b.csv", long_rows(
+        {"z": {"qa": scores(0.95, 60, 5)}}))]), all_analyses=False)
+    with store.open_store(db) as con:
+        assert history.record(con)  # the same SOURCE_DATE_EPOCH: moved just after the snapshot before
+        (board,) = store.stored_boards(con)
+        latest, first_update = history.timeline(con, board.name)
+    epoch = dt.datetime.fromtimestamp(1700000000, dt.UTC)
+    assert first_update.at == epoch and latest.at == epoch + dt.timedelta(seconds=1)
+    assert [e.model for e in first_update.changes.new_models] == ["x", "y"]
+    assert [e.model for e in latest.changes.new_models] == ["z"]
+    assert [(m.model, m.before.rank, m.after.rank) for m in latest.changes.moved] == [("x", 1, 2), ("y", 2, 3)]
