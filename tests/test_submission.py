@@ -6,10 +6,9 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from effbench import changes, pipeline, submission
+from effbench import pipeline, submission
 from effbench.errors import EffbenchError
 
 from conftest import long_rows, write_csv
@@ -97,49 +96,3 @@ def test_names_cannot_inject_markdown(board, tmp_path):
     text = submission.summary_markdown(submission.check(db, pipeline.result_sources(
         [write_csv(tmp_path / "evil.csv", rows)])))
     assert name not in text and "[link](" not in text and "<b>" not in text
-
-
-def frame(rows):
-    return pd.DataFrame(rows, columns=list(changes.LEADERBOARD_COLUMNS))
-
-
-def test_changes_name_new_removed_and_moved_models_and_new_scenarios():
-    nan = float("nan")
-    before = frame([("b", "x", 1, 1, 2, 0.9, 0.8, 1.0), ("b", "y", 2, 1, 2, 0.8, 0.7, 0.9),
-                    ("b", "gone", 3, 3, 3, 0.1, 0.0, 0.2), ("c", "solo", 1, nan, nan, 0.5, nan, nan)])
-    after = frame([("b", "new", 1, 1, 1, 0.99, 0.95, 1.0), ("b", "x", 2, 2, 3, 0.9, 0.8, 1.0),
-                   ("b", "y", 3, 2, 3, 0.8, 0.7, 0.9), ("c", "solo", 1, nan, nan, 0.4, nan, nan)])
-    scenarios_before = pd.DataFrame({"board": ["b", "c"], "scenario": ["s1", "s2"]})
-    scenarios_after = pd.DataFrame({"board": ["b", "c", "b"], "scenario": ["s1", "s2", "s3"]})
-    found = changes.leaderboard_changes(before, after, scenarios_before, scenarios_after)
-    assert [e.model for e in found.new_models] == ["new"] and found.new_models[0].place.rank_text == "1 (1–1)"
-    assert [e.model for e in found.removed_models] == ["gone"]
-    assert [(m.model, m.before.rank_text, m.after.rank_text) for m in found.moved] == [
-        ("x", "1 (1–2)", "2 (2–3)"), ("y", "2 (1–2)", "3 (2–3)")]  # solo's score moved, its rank did not
-    assert found.new_scenarios == (("b", "s3"),) and found.removed_scenarios == ()
-    assert not found.empty and changes.leaderboard_changes(before, before, scenarios_before, scenarios_before).empty
-
-
-def test_each_build_that_changes_the_board_is_recorded_once_and_told_newest_first(tmp_path, monkeypatch):
-    import datetime as dt
-
-    from effbench import history, store
-
-    first = write_csv(tmp_path / "a.csv", long_rows({m: {"qa": scores(p, 60, i)} for i, (m, p) in
-                                                     enumerate([("x", 0.8), ("y", 0.4)])}))
-    db = tmp_path / "e.duckdb"
-    pipeline.update(db, pipeline.result_sources([first]), all_analyses=False)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    with store.open_store(db) as con:
-        assert history.record(con) and not history.record(con)  # the same leaderboard is recorded once
-    pipeline.update(db, pipeline.result_sources([write_csv(tmp_path / "b.csv", long_rows(
-        {"z": {"qa": scores(0.95, 60, 5)}}))]), all_analyses=False)
-    with store.open_store(db) as con:
-        assert history.record(con)  # the same SOURCE_DATE_EPOCH: moved just after the snapshot before
-        (board,) = store.stored_boards(con)
-        latest, first_update = history.timeline(con, board.name)
-    epoch = dt.datetime.fromtimestamp(1700000000, dt.UTC)
-    assert first_update.at == epoch and latest.at == epoch + dt.timedelta(seconds=1)
-    assert [e.model for e in first_update.changes.new_models] == ["x", "y"]
-    assert [e.model for e in latest.changes.new_models] == ["z"]
-    assert [(m.model, m.before.rank, m.after.rank) for m in latest.changes.moved] == [("x", 1, 2), ("y", 2, 3)]
