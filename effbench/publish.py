@@ -199,7 +199,7 @@ SETTINGS = """\
 # [scenarios]
 # "college math" = "Multiple-choice questions from college mathematics exams."
 
-# [flash]: how new models are ranked with few evaluations; see the README's section on Flash rankings.
+# [flash]: how new models are ranked with few evaluations; see docs/07-flash.md in effbench's repository.
 """
 
 # Lines `effbench init` makes sure .gitignore has: build outputs and the local database, not sources.
