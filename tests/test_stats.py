@@ -3,6 +3,8 @@ values, and the errors its validation raises."""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,8 +86,10 @@ def test_score_interval_of_one_scenario_agrees_with_scipy_bootstrap():
     result = rank_intervals(
         ResultsMatrix(("m",), ("s",), (values[:, None],), (True,)), n_resamples=4000, rng=3
     )
+    # scipy names its generator `rng` from 1.15 on, `random_state` before (the lowest supported is 1.11).
+    generator = "rng" if "rng" in inspect.signature(scipy_stats.bootstrap).parameters else "random_state"
     scipy_ci = scipy_stats.bootstrap((values,), np.mean, n_resamples=4000, method="percentile",
-                                     confidence_level=0.95, rng=np.random.default_rng(4)).confidence_interval
+                                     confidence_level=0.95, **{generator: np.random.default_rng(4)}).confidence_interval
     # The Bayesian bootstrap and the classic one estimate nearly the same quantiles at 400 items.
     width = scipy_ci.high - scipy_ci.low
     assert result.score_lo[0] == pytest.approx(scipy_ci.low, abs=0.08 * width)
