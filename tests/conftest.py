@@ -66,3 +66,18 @@ def example_build(tmp_path_factory: pytest.TempPathFactory) -> pipeline.BuildRep
 @pytest.fixture(scope="session")
 def mmlu_pro_path() -> Path:
     return EXAMPLES["mmlu-pro"].results_path
+
+
+# DuckDB 1.4 lays out the blocks of a file it writes in an order that varies from one write to the next;
+# from 2.0 on, the same contents give the same bytes, and the site's database copy is reproducible.
+DUCKDB_WRITES_REPRODUCIBLY = int(duckdb.__version__.split(".")[0]) >= 2
+
+
+def same_database(a: Path, b: Path) -> bool:
+    """Whether two database files hold the same tables, views and rows (compared by content)."""
+    def dump(path: Path) -> list:
+        with duckdb.connect(str(path), read_only=True) as con:
+            names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+            views = con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY 1").fetchall()
+            return [views] + [(n, sorted(map(repr, con.execute(f'SELECT * FROM "{n}"').fetchall()))) for n in names]
+    return dump(a) == dump(b)
