@@ -119,7 +119,7 @@ def _flash_status(db: Path, model: str, board: str, config: flash.FlashConfig) -
     return FlashStatus(plan.resolution_met, plan.items_evaluated, plan.next_stage, len(items), plan.skipped)
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     """Escape what Markdown would read as markup in a model or file name (a table's `|` included)."""
     return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~" else c for c in text)
 
@@ -129,20 +129,20 @@ def summary_markdown(result: SubmissionCheck) -> str:
     lines = ["## effbench: submission check", ""]
     loaded = [r for r in result.loads if not r.already_loaded]
     if loaded:
-        lines.append("Loaded: " + ", ".join(f"`{_escape(Path(r.path).name)}` ({r.rows:,} rows)" for r in loaded)
+        lines.append("Loaded: " + ", ".join(f"`{escape(Path(r.path).name)}` ({r.rows:,} rows)" for r in loaded)
                      + ".")
     else:
         lines.append("Every proposed file was already loaded: nothing new to check.")
     for warning in result.warnings:
-        lines.append(f"- Warning: {_escape(warning)}")
+        lines.append(f"- Warning: {escape(warning)}")
     if result.submitted:
         lines += ["", "| Board | Model | Rank (interval) | Score (interval) | Flash |", "|---|---|---|---|---|"]
         for s in result.submitted:
-            lines.append(f"| {_escape(s.board)} | {_escape(s.model)}{' (new)' if s.new else ''} | {s.place.rank_text} "
+            lines.append(f"| {escape(s.board)} | {escape(s.model)}{' (new)' if s.new else ''} | {s.place.rank_text} "
                          f"| {s.place.score_text} | {_flash_text(s.flash)} |")
     for board, model, lacking in result.unranked:
-        lines.append(f"\n{_escape(model)} is not ranked on board {_escape(board)}: no results in "
-                     f"{', '.join(_escape(s) for s in lacking)}.")
+        lines.append(f"\n{escape(model)} is not ranked on board {escape(board)}: no results in "
+                     f"{', '.join(escape(s) for s in lacking)}.")
     lines += ["", "### What changes on the leaderboard", ""]
     lines += _changes_lines(result.changes) or ["Nothing: ranks and intervals stay as they are."]
     return "\n".join(lines) + "\n"
@@ -160,13 +160,13 @@ def _flash_text(status: FlashStatus | None) -> str:
 
 
 def _changes_lines(changes: Changes) -> list[str]:
-    lines = [f"- New on {_escape(e.board)}: {_escape(e.model)} at rank {e.place.rank_text}"
+    lines = [f"- New on {escape(e.board)}: {escape(e.model)} at rank {e.place.rank_text}"
              for e in changes.new_models]
-    lines += [f"- No longer on {_escape(e.board)}: {_escape(e.model)} (was rank {e.place.rank_text})"
+    lines += [f"- No longer on {escape(e.board)}: {escape(e.model)} (was rank {e.place.rank_text})"
               for e in changes.removed_models]
-    lines += [f"- {_escape(m.model)} on {_escape(m.board)}: rank {m.before.rank_text} -> {m.after.rank_text}"
+    lines += [f"- {escape(m.model)} on {escape(m.board)}: rank {m.before.rank_text} -> {m.after.rank_text}"
               for m in changes.moved]
-    lines += [f"- New scenario on {_escape(board)}: {_escape(scenario)}" for board, scenario in changes.new_scenarios]
-    lines += [f"- Scenario no longer on {_escape(board)}: {_escape(scenario)}"
+    lines += [f"- New scenario on {escape(board)}: {escape(scenario)}" for board, scenario in changes.new_scenarios]
+    lines += [f"- Scenario no longer on {escape(board)}: {escape(scenario)}"
               for board, scenario in changes.removed_scenarios]
     return lines
