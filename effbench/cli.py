@@ -12,6 +12,7 @@ import typer
 
 from effbench import __version__, formats, pipeline, progress
 from effbench import synth as synth_board
+from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.boards import BoardSettings
 from effbench.config import load_config
 from effbench.errors import EffbenchError, printable
@@ -21,7 +22,7 @@ from effbench.multilingual import PARAMETERS
 from effbench.publish import init as init_project
 from effbench.publish import preview_server
 from effbench.publish import publish as publish_site
-from effbench.store import AnalysisParameters, DiorParameters, LoadReport
+from effbench.store import LoadReport
 
 app = typer.Typer(
     name="effbench",

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from effbench import (
+    analysis_tables,
     boards,
     compare,
     contamination,
@@ -30,12 +31,14 @@ from effbench import (
     formats,
     multilingual,
     progress,
+    queries,
     reliability,
     render,
     scaling,
     stats,
     store,
 )
+from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.boards import Board, BoardSettings
 from effbench.config import SiteConfig
 from effbench.database_copy import public_path, source_date_epoch
@@ -43,7 +46,7 @@ from effbench.errors import EffbenchError, is_disk_full
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
 from effbench.load import ColumnMap, Source, duckdb_path
 from effbench.render.values import csv_cell
-from effbench.store import AnalysisParameters, DiorParameters, LoadReport
+from effbench.store import LoadReport
 from effbench.writer import SITE_MARKER, check_replaceable
 
 DEFAULT_PARAMETERS = AnalysisParameters()
@@ -69,7 +72,7 @@ class ResultsOnce:
 
     def __call__(self, con: duckdb.DuckDBPyConnection) -> stats.ResultsMatrix:
         if self._matrix is None:
-            self._matrix = store.results_matrix(con)
+            self._matrix = analysis_tables.results_matrix(con)
         return self._matrix
 
     def board(self, board: Board) -> ResultsReader:
@@ -333,7 +336,7 @@ def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParamete
         rank_method=parameters.rank_method,
         rng=parameters.seed,
     )
-    store.save_ranking(con, result, reliability.disagreements(result, results), parameters, board)
+    analysis_tables.save_ranking(con, result, reliability.disagreements(result, results), parameters, board)
     return True
 
 
@@ -341,7 +344,7 @@ def compute_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, boa
                  reader: ResultsReader | None = None) -> reliability.ReliabilityResult:
     """Return the reliability analysis of `board` with `parameters` (not stored)."""
     results = (reader or board_reader(board))(con)
-    prompts = store.prompt_matrix(con, results.models, results.scenarios)
+    prompts = analysis_tables.prompt_matrix(con, results.models, results.scenarios)
     try:
         return reliability.dior(
             results, decisions=parameters.decisions, metrics=parameters.metrics,
@@ -359,7 +362,7 @@ def refresh_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, boa
         return store.drop_analysis(con, store.DIOR_ANALYSIS, board)
     if store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters, board):
         return False
-    store.save_dior(con, compute_dior(con, parameters, board, reader=reader), parameters, board)
+    analysis_tables.save_dior(con, compute_dior(con, parameters, board, reader=reader), parameters, board)
     return True
 
 
@@ -377,11 +380,12 @@ def dior(db: Path, parameters: DiorParameters, board_name: str | None = None) ->
         _require_models(board, "the reliability of its ranking (DIoR)")
         if (set(parameters.decisions) <= set(full.decisions) and set(parameters.metrics) <= set(full.metrics)
                 and store.analysis_is_current(con, store.DIOR_ANALYSIS, full, board)):
-            return stored_dior(con, parameters, board)  # what `effbench build` stored: no need to draw again
+            # what `effbench build` stored: no need to draw again
+            return analysis_tables.stored_dior(con, parameters, board)
     with store.open_store(db) as con:
         result = compute_dior(con, parameters, board)
         if parameters == full and not store.analysis_is_current(con, store.DIOR_ANALYSIS, parameters, board):
-            store.save_dior(con, result, parameters, board)
+            analysis_tables.save_dior(con, result, parameters, board)
     return result
 
 
@@ -389,38 +393,6 @@ def _require_models(board: Board, what: str) -> None:
     if len(board.ranked) < MIN_MODELS:
         raise EffbenchError(f"board {board.name!r} ranks {len(board.ranked)} model"
                             f"{'' if len(board.ranked) == 1 else 's'}: {what} needs at least {MIN_MODELS}")
-
-
-def stored_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, board: Board
-                ) -> reliability.ReliabilityResult:
-    """Return `board`'s stored reliability analysis, narrowed to the decisions and meta-metrics of `parameters`
-    (whose draws, seed and confidence level must be the stored ones: see `store.analysis_is_current`)."""
-    decision_order = {d: i for i, d in enumerate(parameters.decisions)}
-    metric_order = {m: i for i, m in enumerate(parameters.metrics)}
-    frame = con.execute("SELECT * EXCLUDE (board) FROM dior WHERE board = ?", [board.name]).df()
-    frame = frame[frame["decision"].isin(decision_order) & frame["meta_metric"].isin(metric_order)]
-    frame = frame.assign(_d=frame["decision"].map(decision_order), _m=frame["meta_metric"].map(metric_order))
-    frame = frame.sort_values(["_d", "aggregation", "level_order", "_m"], kind="stable")
-    rows = tuple(
-        reliability.DiorRow(r.decision, r.level, r.meta_metric, float(r.mean), float(r.lo), float(r.hi), float(r.dior),
-                            float(r.compute_fraction), int(r.n_draws), None if r.seed is None else int(r.seed),
-                            r.metric_range, r.aggregation, int(r.level_order))
-        for r in frame.itertuples(index=False)
-    )
-    resolution = tuple(
-        reliability.RankResolution(r[0], int(r[1]), float(r[2])) for r in con.execute(
-            "SELECT examples_per_scenario, half_width, compute_fraction FROM rank_resolution WHERE board = ?"
-            " ORDER BY level_order", [board.name]
-        ).fetchall()
-    )
-    scenarios = board.scenarios
-    return reliability.ReliabilityResult(
-        rows=rows, rank_resolution=resolution, mwr_instability=(), scenario_agreement=np.full((0, 0), np.nan),
-        scenarios=scenarios, recommendations=reliability.recommend(rows, resolution, parameters.target,
-                                                                  len(board.ranked), parameters.confidence_level),
-        n_draws=parameters.n_draws, confidence_level=parameters.confidence_level, seed=parameters.seed,
-        target=parameters.target,
-    )
 
 
 def _require_database(db: Path) -> None:
@@ -454,7 +426,7 @@ def refresh_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig, boa
     if not item_results.scenarios:  # nothing to sample: per-scenario results only
         return store.drop_analysis(con, store.FLASH_ANALYSIS, board)
     simulations = flash.simulate_variants(item_results, config=config)
-    store.save_flash(con, simulations, config, simulations[0].variant, board)
+    analysis_tables.save_flash(con, simulations, config, simulations[0].variant, board)
     return True
 
 
@@ -488,7 +460,7 @@ def flash_simulate(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str
             raise EffbenchError(str(error).replace("`", "")) from None
         if (chosen is None and seeds in (None, config.seeds)
                 and not store.analysis_is_current(con, store.FLASH_ANALYSIS, config, board)):
-            store.save_flash(con, simulations, config, simulations[0].variant, board)
+            analysis_tables.save_flash(con, simulations, config, simulations[0].variant, board)
     return simulations
 
 
@@ -609,7 +581,7 @@ def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict, *, reader:
     return compare.compare_models(intervals, results)
 
 
-def trend_analyses(con: duckdb.DuckDBPyConnection, data: store.SiteData,
+def trend_analyses(con: duckdb.DuckDBPyConnection, data: queries.SiteData,
                    scenario_tags: dict[str, tuple[str, ...]] | None = None, *,
                    reader: ResultsReader) -> render.TrendAnalyses:
     """Return the scaling trends, contamination signals and group rankings the data allows (each None
@@ -639,7 +611,7 @@ def trend_analyses(con: duckdb.DuckDBPyConnection, data: store.SiteData,
                                                     scenarios=(render.trends.OVERALL,),
                                                     score_se=np.nan_to_num(spread[:1] / (2 * z)), **options)
     contamination_result, timeline, dates = None, None, None
-    items, model_dates = store.dated_items(con, data.board), store.model_dates(con)
+    items, model_dates = queries.dated_items(con, data.board), queries.model_dates(con)
     if items is not None and model_dates is not None:
         matrix = items[1].pivot(index="item", columns="model", values="score")
         item_days = items[1].groupby("item")["day"].min().reindex(matrix.index).to_numpy(float)
@@ -769,7 +741,7 @@ def site_plan(con: duckdb.DuckDBPyConnection, results: ResultsOnce, *, title: st
     identical = store.identical_model_pairs(con)  # one pass over the scores for every board
     plans = []
     for board in stored:
-        data = store.site_data(con, board, several=several, identical=identical)
+        data = queries.site_data(con, board, several=several, identical=identical)
         reader = results.board(board)
         plans.append(render.site_pages(
             data, title=title, database_bytes=database_bytes, settings=settings,

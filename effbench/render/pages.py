@@ -22,6 +22,7 @@ from effbench.compare import Comparisons
 from effbench.config import SiteConfig
 from effbench.examples import EXAMPLES, data_path
 from effbench.plots import DENSE_POINTS, IntervalPoint, bar_chart, interval_plot, scatter_chart
+from effbench.queries import SiteData
 from effbench.render.analyses import (
     disagreement_notes,
     flash_cost,
@@ -81,7 +82,6 @@ from effbench.render.values import (
     query_snippet,
     table_downloads,
 )
-from effbench.store import SiteData
 from effbench.tiers import tier_index
 from effbench.urls import relative_url, unique_slugs
 
