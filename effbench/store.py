@@ -431,14 +431,22 @@ def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return con.execute("SELECT fingerprint FROM data_fingerprint").fetchone()[0]
 
 
+# The code that computes what the analyses store: a module, or every module of a package.
+ANALYSIS_CODE = ("stats", "reliability", "flash", "tiers", "boards", "store", "analysis_tables", "pipeline")
+
+
 @functools.cache
 def analysis_version() -> str:
     """Return effbench's version with a hash of the code that computes the analyses, so that stored
     analyses are recomputed after any change to that code, released or not."""
     digest = hashlib.sha256()
-    for module in ("stats.py", "reliability.py", "flash.py", "tiers.py", "boards.py", "store.py", "analysis_tables.py",
-                   "pipeline.py"):
-        digest.update((resources.files("effbench") / module).read_bytes())
+    package = resources.files("effbench")
+    for name in ANALYSIS_CODE:
+        module = package / f"{name}.py"
+        files = [module] if module.is_file() else sorted(
+            (f for f in (package / name).iterdir() if f.name.endswith(".py")), key=lambda f: f.name)
+        for file in files:
+            digest.update(file.read_bytes())
     return f"{__version__}+{digest.hexdigest()[:12]}"
 
 

@@ -12,13 +12,7 @@ import typer
 
 from effbench import pipeline
 from effbench.analysis_tables import DiorParameters
-from effbench.cli.common import (
-    BoardOption,
-    DbOption,
-    check_seed,
-    fail,
-    say,
-)
+from effbench.cli.common import BoardOption, DbOption, check_seed, fail, say
 from effbench.errors import EffbenchError
 
 

@@ -9,12 +9,7 @@ from typing import Annotated
 import typer
 
 from effbench import pipeline
-from effbench.cli.common import (
-    BoardOption,
-    DbOption,
-    fail,
-    say,
-)
+from effbench.cli.common import BoardOption, DbOption, fail, say
 from effbench.errors import EffbenchError
 
 

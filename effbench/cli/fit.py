@@ -9,10 +9,7 @@ from typing import Annotated
 import typer
 
 from effbench import pipeline
-from effbench.cli.common import (
-    fail,
-    say,
-)
+from effbench.cli.common import fail, say
 from effbench.errors import EffbenchError
 from effbench.multilingual import PARAMETERS
 

@@ -10,13 +10,7 @@ from typing import Annotated
 import typer
 
 from effbench import pipeline
-from effbench.cli.common import (
-    BoardOption,
-    ConfigOption,
-    DbOption,
-    fail,
-    say,
-)
+from effbench.cli.common import BoardOption, ConfigOption, DbOption, fail, say
 from effbench.config import load_config
 from effbench.errors import EffbenchError
 

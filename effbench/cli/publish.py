@@ -7,11 +7,7 @@ from typing import Annotated
 
 import typer
 
-from effbench.cli.common import (
-    DbOption,
-    fail,
-    say,
-)
+from effbench.cli.common import DbOption, fail, say
 from effbench.errors import EffbenchError
 from effbench.publish import init as init_project
 from effbench.publish import preview_server
