@@ -20,7 +20,7 @@ from effbench.compare import compare_models, verdict
 from effbench.load import Source
 from effbench.multilingual import group_rankings
 from effbench.paired import holm, sign_flip_p_value
-from effbench.render import analyses, pages
+from effbench.render import analyses, leaderboard, pages
 from effbench.stats import ResultsMatrix, rank_intervals
 
 from conftest import long_rows, write_csv
@@ -225,9 +225,9 @@ def test_heat_map_shade_is_the_place_in_the_column():
     """One outlier at 0.99 and 29 models between 0.30 and 0.44: linear between minimum and maximum, the 29
     shared one or two shades; by place they spread over every step, as the legend says."""
     column = np.sort(np.r_[np.linspace(0.30, 0.44, 29), 0.99])
-    shades = {pages._heat_cell(float(v), column).style for v in column}
-    assert shades == {f"h{i}" for i in range(pages.HEAT_STEPS)}
-    assert pages._heat_cell(0.99, column).style == "h8" and pages._heat_cell(0.30, column).style == "h0"
+    shades = {leaderboard.heat_cell(float(v), column).style for v in column}
+    assert shades == {f"h{i}" for i in range(leaderboard.HEAT_STEPS)}
+    assert leaderboard.heat_cell(0.99, column).style == "h8" and leaderboard.heat_cell(0.30, column).style == "h0"
 
 
 @pytest.mark.parametrize("n", range(1, 8))
@@ -262,10 +262,10 @@ def test_a_dior_just_below_the_target_is_printed_below_it_and_aggregations_named
 
 def test_summary_of_a_one_or_two_model_board_says_what_cannot_be_measured():
     one = pd.DataFrame({"model": ["m"], "rank": [1], "rank_lo": [1.0], "rank_hi": [1.0]})
-    (line,) = pages._summary(one, "95%")
+    (line,) = leaderboard.summary(one, "95%")
     assert "nothing to rank" in line and "cannot be measured" in line
     two = pd.DataFrame({"model": ["a", "b"], "rank": [1, 2], "rank_lo": [1.0, 1.0], "rank_hi": [2.0, 2.0]})
-    assert "against the other alone" in pages._summary(two, "95%")[-1]
+    assert "against the other alone" in leaderboard.summary(two, "95%")[-1]
 
 
 def dior_row(decision: str, level: str, metric: str, mean: float, compute: float = 1.0,

@@ -47,6 +47,7 @@ from effbench.pipeline.common import (
     require_database,
 )
 from effbench.pipeline.ingest import UpdateReport, update
+from effbench.render import trend_data
 from effbench.writer import check_replaceable
 
 
@@ -93,12 +94,12 @@ def trend_analyses(con: duckdb.DuckDBPyConnection, data: queries.SiteData,
                             (wide["score_hi"] - wide["score_lo"]).reindex(index=scenarios, columns=models)
                             .to_numpy(float)])
         scaling_result = scaling.scaling_trends(params, scores, models=models,
-                                                scenarios=(render.trends.OVERALL, *scenarios),
+                                                scenarios=(trend_data.OVERALL, *scenarios),
                                                 score_se=np.nan_to_num(spread / (2 * z)), **options)
         tokens = _training_tokens_b(data.models, models)
         if tokens is not None:  # the overall score against training compute, 6 N D in FLOPs
             compute_result = scaling.scaling_trends(6e18 * params * tokens, scores[:1], models=models,
-                                                    scenarios=(render.trends.OVERALL,),
+                                                    scenarios=(trend_data.OVERALL,),
                                                     score_se=np.nan_to_num(spread[:1] / (2 * z)), **options)
     contamination_result, timeline, dates = None, None, None
     items, model_dates = queries.dated_items(con, data.board), queries.model_dates(con)
@@ -135,7 +136,7 @@ def _training_tokens_b(metadata: pd.DataFrame, models: tuple[str, ...]) -> np.nd
 
 
 def _monthly_timeline(result: contamination.ContaminationResult, matrix: pd.DataFrame, item_days: np.ndarray
-                      ) -> render.trends.Timeline:
+                      ) -> trend_data.Timeline:
     """Return the controls' and each tested model's mean score per calendar month of the items' dates."""
     dated = np.isfinite(item_days)
     months = np.arange(np.datetime64(int(result.first_item_date), "D").astype("datetime64[M]"),
@@ -145,7 +146,7 @@ def _monthly_timeline(result: contamination.ContaminationResult, matrix: pd.Data
     by_model = {t.model: contamination.binned_means(matrix[t.model].to_numpy(float)[dated], item_days[dated],
                                                      edges)[0] for t in result.tested}
     cutoff = {t.model: float(np.interp(t.date, edges, np.arange(len(edges)))) for t in result.tested}
-    return render.trends.Timeline(tuple(str(m) for m in months[:-1]), board, by_model, cutoff)
+    return trend_data.Timeline(tuple(str(m) for m in months[:-1]), board, by_model, cutoff)
 
 
 def site_title(con: duckdb.DuckDBPyConnection) -> str:
