@@ -74,6 +74,8 @@ def sources_of(
     format_name: str | None = None, metric: list[str] | None = None, perturbations: bool = False,
     prompts_as_scenarios: bool = False, runs: str = "latest", special: list[Path] | None = None,
 ) -> list[Source]:
+    """Return what `build` and `ingest` load: the result files and folders with the options given, then the
+    --wide tables, then the --models files."""
     read_options = formats.ReadOptions(metrics=formats.parse_metric_flags(metric or ()), perturbations=perturbations,
                                        prompts_as_key=not prompts_as_scenarios, runs=runs)
     results = pipeline.result_sources(paths, columns, format_name=format_name, read_options=read_options,
