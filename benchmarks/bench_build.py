@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from effbench import pipeline, reliability, render, stats, store
+from effbench import analysis_tables, pipeline, queries, reliability, render, stats, store
 from effbench.examples import EXAMPLES
 
 
@@ -32,15 +32,15 @@ def main(argv: list[str] | None = None) -> None:
         with store.open_store(db) as con:
             store.ingest(con, pipeline.example_sources(example))
             loaded = time.perf_counter()
-            matrix = store.results_matrix(con)
+            matrix = analysis_tables.results_matrix(con)
             pulled = time.perf_counter()
             result = stats.rank_intervals(matrix, n_resamples=n_resamples)
             boot = time.perf_counter()
             board = pipeline.refresh_boards(con, matrix)[0]
-            store.save_ranking(con, result, reliability.disagreements(result),
-                               store.AnalysisParameters(n_resamples=n_resamples), board)
+            analysis_tables.save_ranking(con, result, reliability.disagreements(result),
+                               analysis_tables.AnalysisParameters(n_resamples=n_resamples), board)
             saved = time.perf_counter()
-            plan = render.site_pages(store.site_data(con, board), title="bench")
+            plan = render.site_pages(queries.site_data(con, board), title="bench")
         files = render.write_site(plan, out, db)
         written = time.perf_counter()
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from effbench import pipeline, stats, store
+from effbench import analysis_tables, pipeline, stats, store
 from effbench.compare import compare_models, verdict
 from effbench.examples import EXAMPLES
 
@@ -43,7 +43,7 @@ def load(example: str, source: str | None = None) -> stats.ResultsMatrix:
     with tempfile.TemporaryDirectory() as folder, store.open_store(Path(folder) / "e.duckdb") as con:
         store.ingest(con, pipeline.result_sources([Path(source)]) if source
                      else pipeline.example_sources(EXAMPLES[example]))
-        return store.results_matrix(con)
+        return analysis_tables.results_matrix(con)
 
 
 def false_better(pool: stats.ResultsMatrix, *, draws: int, resamples: int, seed: int = 0,

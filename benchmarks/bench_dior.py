@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_engine import examples_loop  # noqa: E402
 
-from effbench import pipeline, reliability, stats, store  # noqa: E402
+from effbench import analysis_tables, pipeline, reliability, stats, store  # noqa: E402
 from effbench.examples import EXAMPLES  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         args.draws = 20
     with tempfile.TemporaryDirectory() as folder, store.open_store(Path(folder) / "e.duckdb") as con:
         store.ingest(con, pipeline.example_sources(EXAMPLES[args.example]))
-        results = store.results_matrix(con)
+        results = analysis_tables.results_matrix(con)
 
     started = time.perf_counter()
     result = reliability.dior(results, decisions=["examples"], metrics=["kendall_tau"], n_draws=args.draws)
@@ -74,7 +74,7 @@ def stages_on(db: Path, draws: int) -> None:
         return value
 
     with store.open_store(db, read_only=True) as con:
-        results = timed("results_matrix", lambda: store.results_matrix(con))
+        results = timed("results_matrix", lambda: analysis_tables.results_matrix(con))
     print(f"{len(results.models):,} models, {len(results.scenarios)} scenarios, "
           f"{sum(m.shape[0] for m in results.scores):,} items")
     intervals = timed("rank_intervals (1,000 resamples)", lambda: stats.rank_intervals(results))

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as scipy_stats
 
-from effbench import pipeline, reliability, stats, store
+from effbench import analysis_tables, pipeline, reliability, stats, store
 from effbench.examples import EXAMPLES
 
 
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         args.resamples, args.repeat = 20, 1
     with tempfile.TemporaryDirectory() as folder, store.open_store(Path(folder) / "e.duckdb") as con:
         store.ingest(con, pipeline.example_sources(EXAMPLES[args.example]))
-        results = store.results_matrix(con)
+        results = analysis_tables.results_matrix(con)
     n_items = sum(m.shape[0] for m in results.scores)
     rng = np.random.default_rng(1)
     b = args.resamples

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from effbench import flash, pipeline, store
+from effbench import analysis_tables, flash, pipeline, store
 from effbench.examples import EXAMPLES
 from effbench.stats import ResultsMatrix
 
@@ -41,7 +41,7 @@ def smoke_results() -> ResultsMatrix:
 def example_results(name: str) -> ResultsMatrix:
     with tempfile.TemporaryDirectory() as folder, store.open_store(Path(folder) / "e.duckdb") as con:
         store.ingest(con, pipeline.example_sources(EXAMPLES[name]))
-        return flash.item_level(store.results_matrix(con))
+        return flash.item_level(analysis_tables.results_matrix(con))
 
 
 def peak_memory_gb() -> float:

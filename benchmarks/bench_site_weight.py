@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from effbench import pipeline
+from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.load import Source
-from effbench.store import AnalysisParameters, DiorParameters
 
 ASSETS = ("index.html", "static/style.css", "static/leaderboard.js", "static/favicon.svg")
 

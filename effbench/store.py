@@ -1,8 +1,9 @@
-"""The DuckDB file: schema, loading with provenance, results matrices out, analyses in.
+"""The DuckDB file: schema, loading with provenance, boards, and the record of each stored analysis.
 
 The file is an interface that users query directly; `schema.sql` documents its tables and views
 (also stored with COMMENT ON, so ``duckdb effbench.duckdb "select * from duckdb_tables()"`` shows it).
 Every change is made inside one transaction, so a failed load leaves the database as it was.
+What each analysis stores is in `analysis_tables`; what the site reads is in `queries`.
 """
 
 from __future__ import annotations
@@ -14,22 +15,18 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from effbench import __version__, formats
 from effbench.boards import Board
 from effbench.errors import EffbenchError
-from effbench.flash import FlashConfig, FlashSimulation
 from effbench.load import STAGED_TABLE, Source, Staged, check_fits, drop_staging, file_sha256, stage, stage_frame
-from effbench.reliability import DECISIONS, DEFAULT_METRICS, Disagreement, ReliabilityResult
 from effbench.sql import quote_ident
-from effbench.stats import RankIntervals, ResultsMatrix
 
 SCHEMA_VERSION = "11"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
@@ -57,31 +54,6 @@ class LoadReport:
     item_rows: int = 0
     scenario_rows: int = 0
     metrics: tuple[tuple[str, str], ...] = ()  # (scenario, metric)
-
-
-@dataclass(frozen=True)
-class DiorParameters:
-    """Parameters of the reliability (DIoR) analysis, stored with its results."""
-
-    n_draws: int = 1000
-    confidence_level: float = 0.95
-    seed: int = 0
-    target: float = 0.9
-    decisions: tuple[str, ...] = DECISIONS
-    metrics: tuple[str, ...] = DEFAULT_METRICS
-
-
-@dataclass(frozen=True)
-class AnalysisParameters:
-    """Parameters of the ranking analysis, stored with its results in the `analyses` table."""
-
-    n_resamples: int = 1000
-    confidence_level: float = 0.95
-    seed: int = 0
-    aggregation: str = "macro mean of scenario means; a missing scenario counts at the board's lowest score there"
-    method: str = ("paired Bayesian bootstrap over items within scenarios with Jeffreys pseudo-items; "
-                   "rank intervals from paired differences")
-    rank_method: str = "marginal"  # or "simultaneous": every model's rank interval at once
 
 
 @contextmanager
@@ -459,70 +431,8 @@ def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return con.execute("SELECT fingerprint FROM data_fingerprint").fetchone()[0]
 
 
-def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
-    """Return the scored results as one matrix per scenario, models with at least one score only.
-
-    Several rows for one model x item (prompts, seeds) count as their mean. The rows are read one
-    scenario at a time as (model index, item index, score), so memory beyond the matrices themselves
-    is one scenario's rows; a scenario without repeated model x item rows needs no aggregation.
-    """
-    models = tuple(r[0] for r in con.execute(
-        "SELECT DISTINCT model FROM scores WHERE score IS NOT NULL ORDER BY model").fetchall())
-    if not models:
-        raise EffbenchError("the database holds no scored results yet; load some with `effbench ingest`")
-    shape = con.execute(
-        "SELECT c.scenario, count(DISTINCT c.item_id), any_value(s.level), bool_or(s.higher_is_better IS FALSE)"
-        " FROM scores AS c JOIN scenarios AS s USING (scenario) WHERE c.score IS NOT NULL"
-        " GROUP BY c.scenario ORDER BY c.scenario"
-    ).fetchall()
-    model_index = pd.DataFrame({"model": list(models), "m": np.arange(len(models), dtype=np.int32)})
-    con.register("_effbench_model_index", model_index)
-    try:
-        matrices, ids = [], []
-        for scenario, n_items, _, negated in shape:
-            items, matrix = _scenario_matrix(con, scenario, max(n_items, 1), len(models), negated)
-            matrices.append(matrix)
-            ids.append(tuple(str(i) for i in items if i is not None))
-    finally:
-        con.unregister("_effbench_model_index")
-    return ResultsMatrix(
-        models=models,
-        scenarios=tuple(row[0] for row in shape),
-        scores=tuple(matrices),
-        resampled=tuple(row[2] == "item" for row in shape),
-        item_ids=tuple(ids),
-        lower_is_better=tuple(bool(row[3]) for row in shape),
-    )
-
-
-# One scenario's scored rows as (model index, item index, score); items are numbered in item_id order.
-_SCENARIO_CELLS = (
-    "WITH items AS (SELECT item_id, (row_number() OVER (ORDER BY item_id) - 1)::INTEGER AS i"
-    " FROM (SELECT DISTINCT item_id FROM scores WHERE scenario = $scenario AND score IS NOT NULL))"
-    " SELECT x.m, items.i, {score} AS score FROM scores JOIN _effbench_model_index AS x USING (model)"
-    " JOIN items ON items.item_id IS NOT DISTINCT FROM scores.item_id"
-    " WHERE scenario = $scenario AND score IS NOT NULL{group}"
-)
-
-
-def _scenario_matrix(con: duckdb.DuckDBPyConnection, scenario: str, n_items: int, n_models: int,
-                     negated: bool) -> tuple[list, np.ndarray]:
-    """Return the item ids of `scenario` in order and its ``(n_items, n_models)`` matrix (NaN = no score);
-    a lower-is-better scenario enters with its scores negated, so that higher is better everywhere."""
-    items = [r[0] for r in con.execute(
-        "SELECT DISTINCT item_id FROM scores WHERE scenario = ? AND score IS NOT NULL ORDER BY item_id", [scenario]
-    ).fetchall()]
-    score = "0 - score" if negated else "score"
-    cells = con.execute(_SCENARIO_CELLS.format(score=score, group=""), {"scenario": scenario}).fetchnumpy()
-    cell = cells["i"].astype(np.int64) * n_models + cells["m"]
-    if np.bincount(cell, minlength=n_items * n_models).max(initial=0) > 1:  # repeated rows: their mean
-        del cell, cells
-        cells = con.execute(_SCENARIO_CELLS.format(score=f"avg({score})", group=" GROUP BY x.m, items.i"),
-                            {"scenario": scenario}).fetchnumpy()
-        cell = cells["i"].astype(np.int64) * n_models + cells["m"]
-    matrix = np.full(n_items * n_models, np.nan)
-    matrix[cell] = np.asarray(cells["score"], dtype=np.float64)
-    return items, matrix.reshape(n_items, n_models)
+# The code that computes what the analyses store: a module, or every module of a package.
+ANALYSIS_CODE = ("stats", "reliability", "flash", "tiers", "boards", "store", "analysis_tables", "pipeline")
 
 
 @functools.cache
@@ -530,8 +440,13 @@ def analysis_version() -> str:
     """Return effbench's version with a hash of the code that computes the analyses, so that stored
     analyses are recomputed after any change to that code, released or not."""
     digest = hashlib.sha256()
-    for module in ("stats.py", "reliability.py", "flash.py", "tiers.py", "boards.py", "store.py", "pipeline.py"):
-        digest.update((resources.files("effbench") / module).read_bytes())
+    package = resources.files("effbench")
+    for name in ANALYSIS_CODE:
+        module = package / f"{name}.py"
+        files = [module] if module.is_file() else sorted(
+            (f for f in (package / name).iterdir() if f.name.endswith(".py")), key=lambda f: f.name)
+        for file in files:
+            digest.update(file.read_bytes())
     return f"{__version__}+{digest.hexdigest()[:12]}"
 
 
@@ -623,10 +538,11 @@ def drop_analysis(con: duckdb.DuckDBPyConnection, name: str, board: Board) -> bo
     return True
 
 
-def _replace_analysis(
-    con: duckdb.DuckDBPyConnection, name: str, frames: dict[str, pd.DataFrame], record: dict, board: Board
-) -> None:
-    """In one transaction, replace `board`'s rows of `frames`' tables and its `analyses` row of `name`."""
+def replace_analysis(con: duckdb.DuckDBPyConnection, name: str, frames: dict[str, pd.DataFrame], record: dict,
+                     parameters: object, board: Board) -> None:
+    """In one transaction, replace `board`'s rows of `frames`' tables and its `analyses` row of `name`,
+    which records `record` (method, seed, n_resamples, confidence_level, aggregation) and `parameters`
+    (a dataclass), so that `analysis_is_current` can tell when to compute it again."""
     with transaction(con):
         for table, frame in frames.items():
             con.execute(f"DELETE FROM {table} WHERE board = ?", [board.name])
@@ -639,351 +555,20 @@ def _replace_analysis(
             " ? AS confidence_level, ? AS aggregation, ? AS data_fingerprint, ? AS effbench_version,"
             " CAST(? AS JSON) AS options, ? AS board",
             [name, record["method"], record["seed"], record["n_resamples"], record["confidence_level"],
-             record["aggregation"], data_fingerprint(con), analysis_version(), record["options"], board.name],
+             record["aggregation"], data_fingerprint(con), analysis_version(), _options_json(parameters, board),
+             board.name],
         )
     con.execute("CHECKPOINT")
 
 
-def save_ranking(
-    con: duckdb.DuckDBPyConnection,
-    result: RankIntervals,
-    disagreements: Sequence[Disagreement],
-    parameters: AnalysisParameters,
-    board: Board,
-) -> None:
-    """Replace `board`'s stored ranking analysis with `result` and its `disagreements`, recording parameters."""
-    models = list(result.models)
-    overall = pd.DataFrame({
-        "model": models, "rank": result.rank, "rank_lo": _int_or_null(result.rank_lo),
-        "rank_hi": _int_or_null(result.rank_hi), "score": result.score, "score_lo": result.score_lo,
-        "score_hi": result.score_hi, "analysis": RANKING_ANALYSIS,
-        "partial": result.partial, "missing_scenarios": result.missing_scenarios,
-        "micro_score": result.micro_score, "micro_score_lo": result.micro_score_lo,
-        "micro_score_hi": result.micro_score_hi, "micro_rank": result.micro_rank,
-        "micro_rank_lo": _int_or_null(result.micro_rank_lo), "micro_rank_hi": _int_or_null(result.micro_rank_hi),
-        "rank_method": result.rank_method,
-    })
-    weights = pd.DataFrame({
-        "scenario": list(result.scenarios), "n_items": result.scenario_items,
-        "macro_weight": 1 / len(result.scenarios), "micro_weight": result.scenario_items / result.scenario_items.sum(),
-        "variance_share": result.scenario_variance_share, "tiny": result.tiny_scenarios,
-    })
-    n_scenarios = len(result.scenarios)
-    per_scenario = pd.DataFrame({
-        "model": np.tile(models, n_scenarios),
-        "scenario": np.repeat(result.scenarios, len(models)),
-        "n_items": result.items_scored.ravel(),
-        "score": result.scenario_score.ravel(),
-        "score_lo": result.scenario_score_lo.ravel(),
-        "score_hi": result.scenario_score_hi.ravel(),
-        "rank": _int_or_null(result.scenario_rank.ravel()),
-        "rank_lo": _int_or_null(result.scenario_rank_lo.ravel()),
-        "rank_hi": _int_or_null(result.scenario_rank_hi.ravel()),
-        "analysis": RANKING_ANALYSIS,
-    })
-    model_index, first, last, share = result.rank_histogram()
-    distribution = pd.DataFrame({
-        "model": np.asarray(models)[model_index], "rank": first, "rank_last": last,
-        "share": share, "analysis": RANKING_ANALYSIS,
-    })
-    pairs = pd.DataFrame({
-        "model_a": [d.model_a for d in disagreements], "model_b": [d.model_b for d in disagreements],
-        "a_better_in": [list(d.a_better_in) for d in disagreements],
-        "b_better_in": [list(d.b_better_in) for d in disagreements],
-        "analysis": RANKING_ANALYSIS,
-    }).astype({"model_a": object, "model_b": object, "a_better_in": object, "b_better_in": object})
-    frames = {"rank_intervals": overall, "scenario_intervals": per_scenario[per_scenario["score"].notna()],
-              "rank_distribution": distribution, "disagreements": pairs, "scenario_weights": weights}
-    _replace_analysis(con, RANKING_ANALYSIS, frames, {
-        "method": parameters.method, "seed": parameters.seed, "n_resamples": parameters.n_resamples,
-        "confidence_level": parameters.confidence_level, "aggregation": parameters.aggregation,
-        "options": _options_json(parameters, board),
-    }, board)
-
-
-def save_dior(con: duckdb.DuckDBPyConnection, result: ReliabilityResult, parameters: DiorParameters,
-              board: Board) -> None:
-    """Replace `board`'s stored reliability analysis with `result`, recording its parameters."""
-    rows = pd.DataFrame([
-        {"decision": r.decision, "level": r.level, "meta_metric": r.meta_metric, "mean": r.mean, "lo": r.lo,
-         "hi": r.hi, "dior": r.dior, "compute_fraction": r.compute_fraction, "n_draws": r.n_draws, "seed": r.seed,
-         "metric_range": r.metric_range, "aggregation": r.aggregation, "level_order": r.order,
-         "confidence_level": result.confidence_level}
-        for r in result.rows
-    ])
-    resolution = pd.DataFrame([
-        {"examples_per_scenario": r.examples_per_scenario, "half_width": r.half_width,
-         "compute_fraction": r.compute_fraction, "compute_saved": 1 / r.compute_fraction, "level_order": i}
-        for i, r in enumerate(result.rank_resolution)
-    ], columns=["examples_per_scenario", "half_width", "compute_fraction", "compute_saved", "level_order"])
-    n = len(result.scenarios)
-    agreement = pd.DataFrame({
-        "scenario_a": np.repeat(result.scenarios, n), "scenario_b": np.tile(result.scenarios, n),
-        "kendall_tau": result.scenario_agreement.ravel(),
-    })
-    instability = pd.DataFrame({
-        "removed_model": [m.removed_model for m in result.mwr_instability],
-        "changed_models": [list(m.changed_models) for m in result.mwr_instability],
-        "top_pair_swapped": [m.top_pair_swapped for m in result.mwr_instability],
-    }).astype({"removed_model": object, "changed_models": object, "top_pair_swapped": bool})
-    advice = pd.DataFrame({"position": range(len(result.recommendations)), "text": list(result.recommendations)})
-    frames = {"dior": rows, "rank_resolution": resolution, "scenario_agreement": agreement,
-              "mwr_instability": instability, "recommendations": advice}
-    _replace_analysis(con, DIOR_ANALYSIS, frames, {
-        "method": "random instantiations of each design decision", "seed": parameters.seed,
-        "n_resamples": parameters.n_draws, "confidence_level": parameters.confidence_level,
-        "aggregation": "macro mean of scenario means", "options": _options_json(parameters, board),
-    }, board)
-
-
-def save_flash(con: duckdb.DuckDBPyConnection, simulations: Sequence[FlashSimulation], config: FlashConfig,
-               default_variant: str, board: Board) -> None:
-    """Replace `board`'s stored Flash simulation with `simulations`, recording the configuration."""
-    per_model, stages, summaries = [], [], []
-    for simulation in simulations:
-        tiers = simulation.config.tiers
-        for outcome in simulation.outcomes:
-            final = outcome.final
-            per_model.append({
-                "variant": simulation.variant, "model": outcome.model, "stop_stage": final.stage,
-                "items_used": final.items_used, "items_full": outcome.items_full, "saving": outcome.saving,
-                "flash_rank": final.rank, "rank_lo": final.rank_lo, "rank_hi": final.rank_hi,
-                "tier": tiers[final.tier].label, "full_rank": outcome.full_rank,
-                "abs_error": None if outcome.full_rank is None else abs(final.rank - outcome.full_rank),
-                "within_resolution": outcome.within_resolution, "covered": outcome.covered,
-            })
-            stages.extend({"variant": simulation.variant, "model": outcome.model, "stage": st.stage,
-                           "items_used": st.items_used, "rank": st.rank, "rank_lo": st.rank_lo,
-                           "rank_hi": st.rank_hi, "resolution_met": st.resolution_met} for st in outcome.stages)
-        summaries.append({**asdict(simulation.summary), "is_default": simulation.summary.variant == default_variant})
-    frames = {"flash": pd.DataFrame(per_model), "flash_stages": pd.DataFrame(stages),
-              "flash_summary": pd.DataFrame(summaries)}
-    _replace_analysis(con, FLASH_ANALYSIS, frames, {
-        "method": "leave-one-out replay of Flash rankings", "seed": config.seed, "n_resamples": config.n_resamples,
-        "confidence_level": config.confidence_level, "aggregation": "macro mean of scenario means",
-        "options": _options_json(config, board),
-    }, board)
-
-
-def prompt_matrix(con: duckdb.DuckDBPyConnection, models: Sequence[str], scenarios: Sequence[str]
-                  ) -> tuple[str, tuple[np.ndarray, ...]] | None:
-    """Return (key column, per scenario ``(n_items, n_prompts, n_models)`` scores) for data loaded with a
-    --key column (prompts, seeds), in the order of `models` and `scenarios`; None without such data."""
-    keys = [k for (options,) in con.execute("SELECT CAST(options AS VARCHAR) FROM sources WHERE kind = 'long'")
-            .fetchall() for k in json.loads(options).get("keys", [])]
-    if not keys:
-        return None
-    # The prompts decision is about prompts: prefer a key named so over seeds, epochs or trials.
-    chosen = next((k for k in keys if "prompt" in k.lower()), keys[0])
-    key = quote_ident(chosen)
-    frame = con.execute(
-        f"SELECT model, scenario, item_id, CAST({key} AS VARCHAR) AS variant, avg(score) AS score FROM scores"
-        f" WHERE score IS NOT NULL AND item_id IS NOT NULL AND {key} IS NOT NULL GROUP BY ALL"
-    ).df()
-    if frame.empty or frame["variant"].nunique() < 2:
-        return None
-    model_index = {m: i for i, m in enumerate(models)}
-    variants = sorted(frame["variant"].unique())
-    variant_index = {v: i for i, v in enumerate(variants)}
-    matrices = []
-    for scenario in scenarios:
-        part = frame[(frame["scenario"] == scenario) & frame["model"].isin(model_index)]
-        items = sorted(part["item_id"].unique())
-        matrix = np.full((max(len(items), 1), len(variants), len(models)), np.nan)
-        item_index = {item: i for i, item in enumerate(items)}
-        if not part.empty:  # a scenario without this key (or per-scenario only) stays all missing
-            matrix[part["item_id"].map(item_index).to_numpy(), part["variant"].map(variant_index).to_numpy(),
-                   part["model"].map(model_index).to_numpy()] = part["score"].to_numpy()
-        matrices.append(matrix)
-    return chosen, tuple(matrices)
-
-
-def _int_or_null(values: np.ndarray) -> pd.Series:
-    """Return `values` as a nullable integer column: NaN becomes NULL."""
-    return pd.Series(values, dtype="Float64").round().astype("Int64")
-
-
-@dataclass(frozen=True)
-class SiteData:
-    """Everything the site shows, read from the database in one go (named queries below)."""
-
-    leaderboard: pd.DataFrame
-    scenario_intervals: pd.DataFrame
-    rank_distribution: pd.DataFrame
-    models: pd.DataFrame
-    scenarios: pd.DataFrame
-    sources: pd.DataFrame
-    disagreements: pd.DataFrame
-    dior: pd.DataFrame
-    rank_resolution: pd.DataFrame
-    scenario_agreement: pd.DataFrame
-    mwr_instability: pd.DataFrame
-    recommendations: pd.DataFrame
-    flash: pd.DataFrame
-    flash_stages: pd.DataFrame
-    flash_summary: pd.DataFrame
-    analysis: dict
-    dior_analysis: dict | None
-    flash_analysis: dict | None
-    # One row per scenario: items, macro and micro weights, share of the score's variance, tiny or not.
-    scenario_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # Every model's rank with every item weighing the same (micro), next to its leaderboard rank.
-    micro_ranking: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # Models with results rows whose every score is blank (not evaluated): listed on the site, not ranked.
-    unscored_models: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"model": []}))
-    # Models with results on the board that its `missing` policy does not rank, with the scenarios they lack.
-    unranked_models: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({"model": [], "no_results_in": []}))
-    # Pairs of models with identical scores on every item (`identical_model_pairs`): noted on the board.
-    identical_models: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({"model_a": [], "model_b": [], "n_items": []}))
-    board: Board | None = None  # the board these data are of
-
-
-# The site's queries, each of one board ($board); the analysis tables' `board` column is left out, since
-# every frame is of one board. {scenarios} narrows a query to the board's scenarios on a site of several.
-_BOARD_SCENARIOS = "SELECT scenario FROM boards WHERE board = $board"
-SITE_QUERIES = {
-    "leaderboard": "SELECT * EXCLUDE (board) FROM leaderboard WHERE board = $board ORDER BY rank, model",
-    "scenario_intervals": "SELECT * EXCLUDE (analysis, board) FROM scenario_intervals WHERE board = $board"
-                          " ORDER BY scenario, rank, model",
-    "rank_distribution": "SELECT * EXCLUDE (analysis, board) FROM rank_distribution WHERE board = $board"
-                         " ORDER BY model, rank",
-    "models": "SELECT * FROM models{models} ORDER BY model",
-    "scenarios": "SELECT * FROM scenarios{scenarios} ORDER BY scenario",
-    "sources": "SELECT * FROM sources{sources} ORDER BY source_id",
-    "disagreements": "SELECT * EXCLUDE (analysis, board) FROM disagreements WHERE board = $board"
-                     " ORDER BY model_a, model_b",
-    "dior": "SELECT * EXCLUDE (board) FROM dior WHERE board = $board"
-            " ORDER BY decision, aggregation, level_order, meta_metric",
-    "rank_resolution": "SELECT * EXCLUDE (board) FROM rank_resolution WHERE board = $board ORDER BY level_order",
-    "scenario_agreement": "SELECT * EXCLUDE (board) FROM scenario_agreement WHERE board = $board"
-                          " ORDER BY scenario_a, scenario_b",
-    "mwr_instability": "SELECT * EXCLUDE (board) FROM mwr_instability WHERE board = $board ORDER BY removed_model",
-    "recommendations": "SELECT * EXCLUDE (board) FROM recommendations WHERE board = $board ORDER BY position",
-    "flash": "SELECT * EXCLUDE (board) FROM flash WHERE board = $board ORDER BY variant, full_rank, model",
-    "flash_stages": "SELECT * EXCLUDE (board) FROM flash_stages WHERE board = $board"
-                    " ORDER BY variant, model, items_used",
-    "flash_summary": "SELECT * EXCLUDE (board) FROM flash_summary WHERE board = $board"
-                     " ORDER BY is_default DESC, variant",
-    "unscored_models": "SELECT model FROM scores{scores} GROUP BY model HAVING count(score) = 0 ORDER BY model",
-    "scenario_weights": "SELECT * EXCLUDE (board) FROM scenario_weights WHERE board = $board ORDER BY scenario",
-    "micro_ranking": "SELECT model, rank, micro_rank, micro_rank_lo, micro_rank_hi, micro_score FROM rank_intervals"
-                     " WHERE board = $board ORDER BY micro_rank, model",
-    "unranked_models": "SELECT model, no_results_in FROM board_models WHERE board = $board AND NOT ranked"
-                       " ORDER BY model",
-}
-# On a site of several boards, the tables that are not analyses are narrowed to the board.
-_NARROWED = {
-    "models": " WHERE model IN (SELECT model FROM board_models WHERE board = $board)",
-    "scenarios": f" WHERE scenario IN ({_BOARD_SCENARIOS})",
-    "sources": f" WHERE kind = 'models' OR source_id IN (SELECT DISTINCT source_id FROM scores"
-               f" WHERE scenario IN ({_BOARD_SCENARIOS}))",
-    "scores": f" WHERE scenario IN ({_BOARD_SCENARIOS})",
-}
-
-
-def site_data(con: duckdb.DuckDBPyConnection, board: Board, *, several: bool = False,
-              identical: pd.DataFrame | None = None) -> SiteData:
-    """Return the stored results and analyses of `board` that its pages are rendered from; with
-    `several` boards on the site, the models, scenarios and sources are narrowed to the board's own.
-    `identical` is `identical_model_pairs` of the database, where the caller has it already."""
-    narrowed = _NARROWED if several else dict.fromkeys(_NARROWED, "")
-    frames = {}
-    for name, sql in SITE_QUERIES.items():
-        query = sql.format(**narrowed)
-        frames[name] = con.execute(query, {"board": board.name} if "$board" in query else {}).df()
-    pairs = identical_model_pairs(con) if identical is None else identical
-    frames["identical_models"] = pairs[pairs["model_a"].isin(board.ranked) & pairs["model_b"].isin(board.ranked)]
-    if frames["leaderboard"].empty:
-        raise EffbenchError(f"the database has no ranking of board {board.name!r} yet; run `effbench build`")
-    analyses = {name: con.execute("SELECT * EXCLUDE (board) FROM analyses WHERE analysis = ? AND board = ?",
-                                  [name, board.name]).df()
-                for name in (RANKING_ANALYSIS, DIOR_ANALYSIS, FLASH_ANALYSIS)}
-    optional = {name: None if frame.empty else frame.iloc[0].to_dict() for name, frame in analyses.items()}
-    return SiteData(**frames, analysis=optional[RANKING_ANALYSIS], dior_analysis=optional[DIOR_ANALYSIS],
-                    flash_analysis=optional[FLASH_ANALYSIS], board=board)
-
-
-# Columns the trend pages read, first match wins: an item's publication date in `scores`, a model's
-# training cutoff or release date in `models`.
-ITEM_DATE_COLUMNS = ("contest_date_ms", "item_date", "publication_date", "published", "contest_date", "date")
-MODEL_DATE_COLUMNS = ("cutoff_date", "training_cutoff", "knowledge_cutoff", "release_date")
-
-
-def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+def column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Return each column of `table` with its DuckDB type."""
     return {r[0]: r[1] for r in con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall()}
-
-
-def _as_days(value: str, name: str, type_: str) -> str | None:
-    """Return SQL that turns the SQL expression `value` (named `name`, of DuckDB type `type_`) into days
-    since 1970, or None for a type we cannot read as a date (a bare number has no unit)."""
-    numeric = type_ in ("BIGINT", "INTEGER", "DOUBLE", "HUGEINT", "UBIGINT", "FLOAT", "DECIMAL")
-    if type_.startswith(("DATE", "TIMESTAMP")):
-        return f"epoch({value}) / 86400.0"
-    if name.endswith("_ms") and numeric:
-        return f"CAST({value} AS DOUBLE) / 86400000.0"
-    if type_ == "VARCHAR":
-        return f"epoch(TRY_CAST({value} AS DATE)) / 86400.0"
-    return None
-
-
-def _item_date_candidates(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """Return (name, SQL in days since 1970) of each readable item date, as a column of `scores` or a key of
-    its `extra` JSON (where loaders keep the files' other columns), in the order of ITEM_DATE_COLUMNS."""
-    types = _column_types(con, "scores")
-    found = []
-    for name in ITEM_DATE_COLUMNS:
-        days = _as_days(quote_ident(name), name, types[name]) if name in types else None
-        if days is None and types.get("extra") == "JSON":
-            row = con.execute("SELECT any_value(json_type(extra -> ?)) FROM scores WHERE extra ->> ? IS NOT NULL",
-                              [name, name]).fetchone()
-            if row and row[0]:
-                kind = "VARCHAR" if row[0] == "VARCHAR" else "DOUBLE" if row[0] in (
-                    "UBIGINT", "BIGINT", "DOUBLE", "INTEGER") else ""
-                key = name.replace("'", "''")
-                days = _as_days(f"(extra ->> '{key}')", name, kind)
-        if days is not None:
-            found.append((name, days))
-    return found
-
-
-def dated_items(con: duckdb.DuckDBPyConnection, board: Board | None = None) -> tuple[str, pd.DataFrame] | None:
-    """Return (date column, frame of `model, item, score, day`) for per-item results whose items carry a
-    date (days since 1970; several rows of one item count as their mean), or None without such a column;
-    with a `board`, only its scenarios and ranked models."""
-    where, bound = "", []
-    if board is not None:
-        where = (" AND scenario IN (SELECT scenario FROM boards WHERE board = ?)"
-                 " AND model IN (SELECT model FROM board_models WHERE board = ? AND ranked)")
-        bound = [board.name, board.name]
-    for column, days in _item_date_candidates(con):
-        frame = con.execute(
-            f"SELECT model, scenario || ' / ' || item_id AS item, avg(score) AS score, min({days}) AS day"
-            f" FROM scores WHERE score IS NOT NULL AND item_id IS NOT NULL{where} GROUP BY model, scenario, item_id"
-            " ORDER BY item, model", bound
-        ).df()
-        if frame["day"].notna().any():
-            return column, frame
-    return None
-
-
-def model_dates(con: duckdb.DuckDBPyConnection) -> tuple[str, pd.Series] | None:
-    """Return (date column, each model's cutoff or release date in days since 1970) from the model metadata,
-    or None without such a column."""
-    types = _column_types(con, "models")
-    for column in MODEL_DATE_COLUMNS:
-        days = _as_days(quote_ident(column), column, types[column]) if column in types else None
-        if days is not None:
-            frame = con.execute(f"SELECT model, {days} AS day FROM models ORDER BY model").df()
-            if frame["day"].notna().any():
-                return column, frame.set_index("model")["day"]
-    return None
 
 
 def scenario_tags(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
     """Return each scenario's tags from the `tags` column of `scenarios` (comma-separated), where there is one."""
-    if "tags" not in _column_types(con, "scenarios"):
+    if "tags" not in column_types(con, "scenarios"):
         return {}
     rows = con.execute("SELECT scenario, CAST(tags AS VARCHAR) FROM scenarios WHERE tags IS NOT NULL").fetchall()
     return {scenario: tuple(t.strip() for t in tags.strip("[]").split(",") if t.strip()) for scenario, tags in rows}

@@ -64,8 +64,8 @@ def build_small_site(folder: Path, extra: Path | None = None) -> Path:
     """Build the small site (with the results in `extra` too) into `folder`/site and return that path."""
     sys.path.insert(0, str(HERE.parent))
     from effbench import pipeline
+    from effbench.analysis_tables import AnalysisParameters, DiorParameters
     from effbench.load import Source
-    from effbench.store import AnalysisParameters, DiorParameters
 
     results = _write_results(folder / "results.csv", RESULTS)
     models = folder / "models.csv"

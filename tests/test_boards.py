@@ -9,12 +9,12 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from effbench import pipeline, store
+from effbench import analysis_tables, pipeline, store
+from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.boards import Board, BoardSettings, BoardSpec, form_boards, members, similar_model_names
 from effbench.cli import app
 from effbench.config import load_config
 from effbench.errors import EffbenchError
-from effbench.store import AnalysisParameters, DiorParameters
 
 from helm_suite import MODELS, SCENARIOS, write_suite
 
@@ -269,5 +269,5 @@ def test_stored_boards_round_trip_and_unchanged_boards_are_not_rewritten(helm_on
         boards = store.stored_boards(con)
         assert len(boards) == 1 and isinstance(boards[0], Board) and boards[0].ranked == tuple(sorted(MODELS))
         before = con.execute("SELECT count(*) FROM analyses").fetchone()[0]
-        assert pipeline.refresh_boards(con, store.results_matrix(con), BoardSettings()) == boards
+        assert pipeline.refresh_boards(con, analysis_tables.results_matrix(con), BoardSettings()) == boards
         assert con.execute("SELECT count(*) FROM analyses").fetchone()[0] == before

@@ -457,7 +457,7 @@ def scale_site(tmp_path_factory) -> Path:
 def test_a_large_board_from_file_loads_its_other_rows_so_search_and_sort_reach_every_model(watched, scale_site):
     import csv
 
-    from effbench.render.pages import INDEX_ROWS
+    from effbench.render.leaderboard import INDEX_ROWS
 
     with open(scale_site / "data" / "leaderboard.csv", newline="", encoding="utf-8") as handle:
         board = [row["model"] for row in csv.DictReader(handle)]

@@ -8,9 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from effbench import pipeline, store
+from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.cli import app
 from effbench.load import Source
-from effbench.store import AnalysisParameters, DiorParameters
+from effbench.pipeline import refresh
 
 from conftest import long_rows, write_csv
 
@@ -34,7 +35,7 @@ def test_dior_reads_the_stored_analysis_while_it_is_current(built, monkeypatch):
     def no_drawing(*args, **kwargs):
         raise AssertionError("the stored analysis is current: nothing should be drawn again")
 
-    monkeypatch.setattr(pipeline, "compute_dior", no_drawing)
+    monkeypatch.setattr(refresh, "compute_dior", no_drawing)
     stored = runner.invoke(app, ["dior", "--db", str(built), "--draws", "50", "--json"])
     assert stored.exit_code == 0, stored.output
     subset = runner.invoke(app, ["dior", "--db", str(built), "--draws", "50", "--decision", "examples",

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from effbench import pipeline, store
+from effbench import stats, store
 from effbench.cli import app
 from effbench.writer import SiteWriter
 
@@ -91,7 +91,7 @@ def test_disk_full_while_loading_leaves_the_database_as_it_was(built, tmp_path, 
 def test_disk_full_after_the_load_says_the_results_were_loaded(built, tmp_path, monkeypatch):
     db, site = copy_of(built, tmp_path)
     more = write_csv(tmp_path / "more.csv", long_rows({"d": {"qa": [1, 0, 1, 1, 0, 0, 1, 0]}}))
-    monkeypatch.setattr(pipeline.stats, "rank_intervals", disk_full)
+    monkeypatch.setattr(stats, "rank_intervals", disk_full)
     line = one_error_line(runner.invoke(app, ["ingest", str(more), "--db", str(db)]))
     assert "the results were loaded" in line
     monkeypatch.undo()

@@ -14,13 +14,13 @@ import pytest
 from scipy import stats as scipy_stats
 from typer.testing import CliRunner
 
-from effbench import flash, pipeline, reliability
+from effbench import analysis_tables, flash, pipeline, reliability
 from effbench.cli import app
 from effbench.compare import compare_models, verdict
 from effbench.load import Source
 from effbench.multilingual import group_rankings
 from effbench.paired import holm, sign_flip_p_value
-from effbench.render import analyses, pages
+from effbench.render import analyses, leaderboard, pages
 from effbench.stats import ResultsMatrix, rank_intervals
 
 from conftest import long_rows, write_csv
@@ -225,9 +225,9 @@ def test_heat_map_shade_is_the_place_in_the_column():
     """One outlier at 0.99 and 29 models between 0.30 and 0.44: linear between minimum and maximum, the 29
     shared one or two shades; by place they spread over every step, as the legend says."""
     column = np.sort(np.r_[np.linspace(0.30, 0.44, 29), 0.99])
-    shades = {pages._heat_cell(float(v), column).style for v in column}
-    assert shades == {f"h{i}" for i in range(pages.HEAT_STEPS)}
-    assert pages._heat_cell(0.99, column).style == "h8" and pages._heat_cell(0.30, column).style == "h0"
+    shades = {leaderboard.heat_cell(float(v), column).style for v in column}
+    assert shades == {f"h{i}" for i in range(leaderboard.HEAT_STEPS)}
+    assert leaderboard.heat_cell(0.99, column).style == "h8" and leaderboard.heat_cell(0.30, column).style == "h0"
 
 
 @pytest.mark.parametrize("n", range(1, 8))
@@ -262,10 +262,10 @@ def test_a_dior_just_below_the_target_is_printed_below_it_and_aggregations_named
 
 def test_summary_of_a_one_or_two_model_board_says_what_cannot_be_measured():
     one = pd.DataFrame({"model": ["m"], "rank": [1], "rank_lo": [1.0], "rank_hi": [1.0]})
-    (line,) = pages._summary(one, "95%")
+    (line,) = leaderboard.summary(one, "95%")
     assert "nothing to rank" in line and "cannot be measured" in line
     two = pd.DataFrame({"model": ["a", "b"], "rank": [1, 2], "rank_lo": [1.0, 1.0], "rank_hi": [2.0, 2.0]})
-    assert "against the other alone" in pages._summary(two, "95%")[-1]
+    assert "against the other alone" in leaderboard.summary(two, "95%")[-1]
 
 
 def dior_row(decision: str, level: str, metric: str, mean: float, compute: float = 1.0,
@@ -298,12 +298,10 @@ def test_a_tie_at_the_top_of_a_draw_counts_as_a_coin_flip_not_by_the_models_orde
 
 
 def test_a_one_model_board_has_no_reliability_or_flash_claims(tmp_path):
-    from effbench import store
-
     path = write_csv(tmp_path / "x.csv", long_rows({"solo": {"qa": [1.0, 0.0] * 15, "math": [0.0, 1.0, 1.0] * 10}}))
     built = pipeline.build(tmp_path / "e.duckdb", tmp_path / "site", pipeline.result_sources([path]),
-                           parameters=store.AnalysisParameters(n_resamples=30),
-                           dior_parameters=store.DiorParameters(n_draws=10))
+                           parameters=analysis_tables.AnalysisParameters(n_resamples=30),
+                           dior_parameters=analysis_tables.DiorParameters(n_draws=10))
     assert not (built.out / "reliability.html").exists() and not (built.out / "flash.html").exists()
     for page in built.out.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
@@ -323,27 +321,25 @@ def test_a_board_that_falls_to_one_model_loses_its_stored_reliability_and_flash(
     path = write_csv(tmp_path / "x.csv", long_rows({"a": {"qa": [1.0, 0.0] * 15}, "b": {"qa": [0.0, 1.0] * 15}}))
     db = tmp_path / "e.duckdb"
     pipeline.build(db, tmp_path / "site", pipeline.result_sources([path]),
-                   parameters=store.AnalysisParameters(n_resamples=30),
-                   dior_parameters=store.DiorParameters(n_draws=10))
+                   parameters=analysis_tables.AnalysisParameters(n_resamples=30),
+                   dior_parameters=analysis_tables.DiorParameters(n_draws=10))
     with store.open_store(db) as con:
         (board,) = store.stored_boards(con)
         alone = dataclasses.replace(board, ranked=board.ranked[:1])
-        assert pipeline.refresh_dior(con, store.DiorParameters(n_draws=10), alone)
+        assert pipeline.refresh_dior(con, analysis_tables.DiorParameters(n_draws=10), alone)
         assert pipeline.refresh_flash(con, flash.FlashConfig(), alone)
         for table in ("dior", "recommendations", "flash", "flash_summary"):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
-        assert not pipeline.refresh_dior(con, store.DiorParameters(n_draws=10), alone)  # nothing left to drop
+        assert not pipeline.refresh_dior(con, analysis_tables.DiorParameters(n_draws=10), alone)  # nothing left to drop
 
 
 def test_two_models_identical_on_every_item_are_noted_on_the_site(tmp_path):
-    from effbench import store
-
     answers = [1.0, 0.0, 1.0] * 10
     path = write_csv(tmp_path / "x.csv", long_rows({"falcon-40b": {"qa": answers}, "falcon-7b": {"qa": answers},
                                                     "other": {"qa": [1.0] * 30}}))
     built = pipeline.build(tmp_path / "e.duckdb", tmp_path / "site", pipeline.result_sources([path]),
-                           parameters=store.AnalysisParameters(n_resamples=30),
-                           dior_parameters=store.DiorParameters(n_draws=10))
+                           parameters=analysis_tables.AnalysisParameters(n_resamples=30),
+                           dior_parameters=analysis_tables.DiorParameters(n_draws=10))
     index = (built.out / "index.html").read_text(encoding="utf-8")
     assert "identical scores to falcon-7b on every one of its 30 items" in index
     assert "identical scores to falcon-40b on every one of its 30 items" in index

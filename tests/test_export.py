@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from effbench import pipeline
+from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.cli import app
 from effbench.load import Source
-from effbench.store import AnalysisParameters, DiorParameters
 
 from conftest import long_rows, write_csv
 

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from effbench import flash, pipeline, store
+from effbench import analysis_tables, flash, pipeline, store
 from effbench.cli import app
 from effbench.config import load_config
 from effbench.errors import EffbenchError
@@ -79,7 +79,7 @@ def test_livecodebench_never_stops_outside_resolution_on_a_zero_width_interval(t
     db = tmp_path / "lcb.duckdb"
     pipeline.update(db, example="livecodebench", all_analyses=False)
     with store.open_store(db, read_only=True) as con:
-        results = flash.item_level(store.results_matrix(con))
+        results = flash.item_level(analysis_tables.results_matrix(con))
     summary = flash.simulate(results, config=flash.FlashConfig(seeds=2)).summary
     assert summary.n_models == 45
     assert summary.collapsed_misses == 0
@@ -202,7 +202,7 @@ def test_plan_and_replay_agree_on_every_stage(board_without_yi):
     """The planner and the simulation share orders and generators: the same stage gives the same interval."""
     db, held = board_without_yi
     with store.open_store(db, read_only=True) as con:
-        results = flash.item_level(store.results_matrix(con))
+        results = flash.item_level(analysis_tables.results_matrix(con))
     board = flash.reference_of(results)
     scores = {(r["scenario"], r["item_id"]): float(r["score"]) for r in read_rows(held)}
     new_items = [np.array([scores.get((s, i), np.nan) for i in ids])
@@ -229,7 +229,7 @@ def test_a_partial_model_gets_a_rank_and_a_plan_that_ends_in_the_replay_order(bo
     rank."""
     db, held = board_without_yi
     with store.open_store(db, read_only=True) as con:
-        results = flash.item_level(store.results_matrix(con))
+        results = flash.item_level(analysis_tables.results_matrix(con))
     board, config = flash.reference_of(results), flash.FlashConfig()
     rng = np.random.default_rng(11)
     truth = [np.where(rng.random(v.size) < 0.15, np.nan, v) for v in yi_items(results, held)]
@@ -261,7 +261,7 @@ def test_a_partial_model_gets_a_rank_and_a_plan_that_ends_in_the_replay_order(bo
 def test_order_does_not_depend_on_the_models_results(board_without_yi):
     db, held = board_without_yi
     with store.open_store(db, read_only=True) as con:
-        results = flash.item_level(store.results_matrix(con))
+        results = flash.item_level(analysis_tables.results_matrix(con))
     board, config = flash.reference_of(results), flash.FlashConfig()
     full = yi_items(results, held)
     partial = [np.where(np.arange(v.size) % 3 == 0, np.nan, v) for v in full]
@@ -629,7 +629,7 @@ def test_no_stored_flash_table_grows_with_models_squared(tmp_path):
         db = tmp_path / f"board-{n_models}.duckdb"
         with store.open_store(db) as con:
             store.ingest(con, [Source(path)])
-            board = pipeline.refresh_boards(con, store.results_matrix(con))[0]
+            board = pipeline.refresh_boards(con, analysis_tables.results_matrix(con))[0]
             assert pipeline.refresh_flash(con, flash.FlashConfig(seeds=1, max_replayed=20), board)
             rows[n_models] = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                               for t in ("flash", "flash_stages", "flash_summary")}

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from effbench import pipeline, store
+from effbench import analysis_tables, pipeline, store
 from effbench.errors import EffbenchError
 from effbench.load import ColumnMap, Source
 
@@ -236,7 +236,7 @@ def test_a_foreign_database_is_not_taken_over(tmp_path, small_results):
 def test_stored_analysis_records_its_parameters(tmp_path, small_results):
     db = tmp_path / "e.duckdb"
     pipeline.update(db, [Source(small_results)],
-                    parameters=store.AnalysisParameters(n_resamples=200, seed=7, confidence_level=0.9))
+                    parameters=analysis_tables.AnalysisParameters(n_resamples=200, seed=7, confidence_level=0.9))
     (seed, n, level, fingerprint), = query(
         db, "SELECT seed, n_resamples, confidence_level, data_fingerprint FROM analyses"
             " WHERE analysis = 'rank_intervals'")
@@ -330,7 +330,7 @@ def test_a_one_model_build_gives_no_runtime_warning(tmp_path):
     """Case 11: pytest turns RuntimeWarning into an error (pyproject.toml), so this fails on a warning."""
     path = write_csv(tmp_path / "one.csv", long_rows({"solo": {"qa": [1, 0, 1, 1], "math": [0, 1, 0, 0]}}))
     report = pipeline.update(tmp_path / "e.duckdb", [Source(path)],
-                             dior_parameters=store.DiorParameters(n_draws=20))
+                             dior_parameters=analysis_tables.DiorParameters(n_draws=20))
     assert report.n_models == 1
 
 

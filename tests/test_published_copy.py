@@ -10,14 +10,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from effbench import pipeline, store
+from effbench import analysis_tables, pipeline
 from effbench.flash import FlashConfig
 from effbench.load import Source
 
 from conftest import DUCKDB_WRITES_REPRODUCIBLY, long_rows, same_database, write_csv
 
-FAST = dict(parameters=store.AnalysisParameters(n_resamples=30),
-            dior_parameters=store.DiorParameters(n_draws=10), flash_config=FlashConfig(n_resamples=30))
+FAST = dict(parameters=analysis_tables.AnalysisParameters(n_resamples=30),
+            dior_parameters=analysis_tables.DiorParameters(n_draws=10), flash_config=FlashConfig(n_resamples=30))
 EPOCH = 1_700_000_000  # 2023-11-14 22:13:20 UTC
 
 

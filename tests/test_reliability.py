@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import stats as scipy_stats
 from typer.testing import CliRunner
 
-from effbench import pipeline, reliability, store
+from effbench import analysis_tables, pipeline, reliability
 from effbench.cli import app
 from effbench.load import ColumnMap, Source
 from effbench.reliability import (
@@ -306,7 +306,8 @@ def test_prompts_decision_runs_from_data_loaded_with_a_key_column(tmp_path):
     path = write_csv(tmp_path / "prompts.csv", rows)
     db = tmp_path / "e.duckdb"
     pipeline.update(db, [Source(path, columns=ColumnMap(keys=("prompt",)))], all_analyses=False)
-    result = pipeline.dior(db, store.DiorParameters(n_draws=50, decisions=("prompts",), metrics=("kendall_tau",)))
+    parameters = analysis_tables.DiorParameters(n_draws=50, decisions=("prompts",), metrics=("kendall_tau",))
+    result = pipeline.dior(db, parameters)
     levels = {r.level for r in result.rows}
     assert {"5 items: cross-product", "5 items: uniform pairs", "20 items: uniform pairs"} <= levels
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from effbench import pipeline, store
+from effbench import analysis_tables, pipeline, store
 from effbench.errors import EffbenchError
 from effbench.flash import FlashConfig
 from effbench.load import Source
@@ -37,8 +37,8 @@ HOSTILE = [
     "{{ 7*7 }}", "javascript:alert(4)", "\u202eevil\u202c", "Yi-6B 🚀", LONG_NAME,
 ]
 GHOST = "ghost-model"  # every score blank: listed, not ranked
-FAST = dict(parameters=store.AnalysisParameters(n_resamples=30),
-            dior_parameters=store.DiorParameters(n_draws=10), flash_config=FlashConfig(n_resamples=30))
+FAST = dict(parameters=analysis_tables.AnalysisParameters(n_resamples=30),
+            dior_parameters=analysis_tables.DiorParameters(n_draws=10), flash_config=FlashConfig(n_resamples=30))
 
 
 def build_hostile_site(root: Path, names: list[str] = HOSTILE) -> pipeline.BuildReport:

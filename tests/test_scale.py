@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effbench import pipeline, reliability, stats, store, synth
+from effbench import analysis_tables, pipeline, reliability, stats, store, synth
 from effbench.stats import ResultsMatrix, mean_of_ratios
 
 N_MODELS = 1000
@@ -187,9 +187,10 @@ def stored_rows(tmp_path: Path, n_models: int) -> dict[str, int]:
               "dior", "rank_resolution", "scenario_agreement", "mwr_instability", "recommendations")
     with store.open_store(db) as con:
         store.ingest(con, pipeline.result_sources([board]))
-        board = pipeline.refresh_boards(con, store.results_matrix(con))[0]
-        pipeline.refresh_ranking(con, store.AnalysisParameters(n_resamples=100), board)
-        pipeline.refresh_dior(con, store.DiorParameters(n_draws=10, decisions=("models", "aggregation")), board)
+        board = pipeline.refresh_boards(con, analysis_tables.results_matrix(con))[0]
+        pipeline.refresh_ranking(con, analysis_tables.AnalysisParameters(n_resamples=100), board)
+        pipeline.refresh_dior(con, analysis_tables.DiorParameters(n_draws=10, decisions=("models", "aggregation")),
+                              board)
         return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables} | {
             "changed_models": con.execute("SELECT coalesce(sum(len(changed_models)), 0) FROM mwr_instability")
             .fetchone()[0]}

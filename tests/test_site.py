@@ -17,7 +17,7 @@ import duckdb
 import jinja2
 import pytest
 
-from effbench import pipeline, render
+from effbench import analysis_tables, pipeline, queries, render
 from effbench.errors import EffbenchError
 from effbench.load import Source
 from effbench.urls import relative_url, slugify, unique_slugs
@@ -416,7 +416,7 @@ def test_a_scenario_description_from_the_loaded_files_shows_unless_the_settings_
     with store.open_store(db) as con:  # what a harness format records, e.g. HELM's run group description
         con.execute("UPDATE scenarios SET description = 'Maths word problems.' WHERE scenario = 'math'")
         con.execute("UPDATE scenarios SET description = 'From the files.' WHERE scenario = 'qa'")
-        data = store.site_data(con, pipeline.pick_board(con, None))
+        data = queries.site_data(con, pipeline.pick_board(con, None))
     plan = render.site_pages(data, title="t", settings=SiteConfig(scenario_descriptions={"qa": "From the settings."}))
     about = {page.scenario: page.about for page in plan.pages if hasattr(page, "about")}
     assert about == {"math": "Maths word problems.", "qa": "From the settings."}
@@ -425,12 +425,13 @@ def test_a_scenario_description_from_the_loaded_files_shows_unless_the_settings_
 def test_a_rebuild_of_unchanged_inputs_writes_nothing_and_any_change_renders_again(tmp_path):
     """The site records a digest of what it was built from; the same inputs leave it untouched, while a
     new title, a missing or edited file, or new data render it again."""
-    from effbench import store, synth
+    from effbench import synth
 
     board = tmp_path / "board.parquet"
     synth.write(synth.SynthSpec(n_models=8, n_items=30, n_scenarios=2), board)
     db, out = tmp_path / "e.duckdb", tmp_path / "site"
-    fast = dict(parameters=store.AnalysisParameters(n_resamples=30), dior_parameters=store.DiorParameters(n_draws=10))
+    fast = dict(parameters=analysis_tables.AnalysisParameters(n_resamples=30),
+                dior_parameters=analysis_tables.DiorParameters(n_draws=10))
     first = pipeline.build(db, out, pipeline.result_sources([board]), **fast)
     assert not first.site_unchanged
     stamps = {path: (out / path).stat().st_mtime_ns for path in first.files}
@@ -454,15 +455,15 @@ def test_a_rebuild_of_unchanged_inputs_writes_nothing_and_any_change_renders_aga
 
 
 def test_strongest_and_weakest_scenarios_are_named_only_where_there_are_several(site, tmp_path):
-    from effbench import store, synth
+    from effbench import synth
 
     assert "Strongest (best rank within the scenario)" in (site / "models" / "deepseek-coder-v2.html").read_text(
         encoding="utf-8")
     board = tmp_path / "one.parquet"
     synth.write(synth.SynthSpec(n_models=6, n_items=20, n_scenarios=1), board)
     built = pipeline.build(tmp_path / "e.duckdb", tmp_path / "site", pipeline.result_sources([board]),
-                           parameters=store.AnalysisParameters(n_resamples=30),
-                           dior_parameters=store.DiorParameters(n_draws=10))
+                           parameters=analysis_tables.AnalysisParameters(n_resamples=30),
+                           dior_parameters=analysis_tables.DiorParameters(n_draws=10))
     page = (built.out / "models" / "model-0.html").read_text(encoding="utf-8")
     assert "scenario-1" in page
     assert "Strongest" not in page and "Weakest" not in page

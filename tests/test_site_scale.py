@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from effbench import pipeline, render, store, synth
+from effbench import analysis_tables, pipeline, queries, render, store, synth
+from effbench.analysis_tables import AnalysisParameters
 from effbench.compare import compared_pairs
-from effbench.render.pages import INDEX_ROWS, LEADERBOARD_ROWS
-from effbench.store import AnalysisParameters
+from effbench.render.leaderboard import INDEX_ROWS, LEADERBOARD_ROWS
 
 N_MODELS = 300
 
@@ -30,7 +30,7 @@ def build_scale_site(folder: Path, n_models: int = N_MODELS) -> Path:
                     all_analyses=False)
     with store.open_store(db, read_only=True) as con:
         board = pipeline.pick_board(con, None)
-        data = store.site_data(con, board)
+        data = queries.site_data(con, board)
         plan = render.site_pages(data, title="Generated board",
                                  comparisons=pipeline.model_comparisons(con, data.analysis,
                                                                         reader=pipeline.board_reader(board)))
@@ -154,15 +154,15 @@ def test_a_scatter_of_thousands_of_models_stays_small_and_labels_the_notable_one
 def test_a_database_too_large_for_github_pages_is_left_out_and_the_pages_say_so(tmp_path, monkeypatch):
     """GitHub refuses files over 100 MB: a larger database stays out of the site, the build warns and
     every page with downloads says why; the tables stay downloadable."""
-    from effbench.render import pages
+    from effbench.render import site_index
 
     db, out = tmp_path / "e.duckdb", tmp_path / "site"
     board = tmp_path / "board.parquet"
     synth.write(synth.SynthSpec(n_models=12, n_items=40, n_scenarios=2), board)
-    monkeypatch.setattr(pages, "MAX_SITE_FILE_BYTES", 1000)
+    monkeypatch.setattr(site_index, "MAX_SITE_FILE_BYTES", 1000)
     report = pipeline.build(db, out, pipeline.result_sources([board]),
                             parameters=AnalysisParameters(n_resamples=30),
-                            dior_parameters=store.DiorParameters(n_draws=10))
+                            dior_parameters=analysis_tables.DiorParameters(n_draws=10))
     assert not (out / "data" / "effbench.duckdb").exists()
     assert (out / "data" / "leaderboard.parquet").exists()
     assert len(report.warnings) == 1 and "is left out of the site" in report.warnings[0]

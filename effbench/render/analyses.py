@@ -10,6 +10,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from effbench.plots import Series, line_chart, matrix_chart
+from effbench.queries import SiteData
 from effbench.render.contexts import (
     DiorTable,
     DiorTableRow,
@@ -22,7 +23,6 @@ from effbench.render.contexts import (
     ResolutionRow,
 )
 from effbench.render.values import Cell, Link
-from effbench.store import SiteData
 from effbench.tiers import DEFAULT_TIERS, Tier
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import math
 
-from markupsafe import Markup
-
 from effbench.compare import Comparisons
 from effbench.render.contexts import ComparePage, Page
 from effbench.render.values import Table
@@ -88,11 +86,8 @@ def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str],
     for a, call in calls.items():  # one file per model; a large board's files hold MODELS_PER_FILE models each
         name = f"block-{a // MODELS_PER_FILE}" if comparisons.selection else str(a)
         pair_files[f"{PAIRS_FOLDER}/{name}.js"] = pair_files.get(f"{PAIRS_FOLDER}/{name}.js", "") + call
-    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    # Inside <script>, "</" could end the element: escape every "<" (JSON allows \u003c in strings).
-    data = Markup(text.replace("<", "\\u003c"))
     ordered = [m for m in rank_order if m in index]
     first = slugs[ordered[0]] if ordered else ""
     second = slugs[ordered[1]] if len(ordered) > 1 else first
-    return ComparePage(page=page, models=tuple((slugs[m], m) for m in ordered), data=data, first=first,
+    return ComparePage(page=page, models=tuple((slugs[m], m) for m in ordered), data=payload, first=first,
                        second=second, pair_files=pair_files, options_once=bool(comparisons.selection))

@@ -310,7 +310,7 @@ class ComparePage:
 
     page: Page
     models: tuple[tuple[str, str], ...]  # (slug, name) in rank order, for the choosers
-    data: Markup  # JSON, safe inside a <script type="application/json">
+    data: dict  # the models and scenarios; the template writes it with Jinja's `tojson`
     first: str  # slugs of the pair shown without a hash: the top two
     second: str
     pair_files: dict[str, str]  # site path -> script with the pairs the page loads (not used by the template)

@@ -2,16 +2,15 @@
 after each model's date) and Groups (a ranking per tag of scenarios), their contexts, charts and the
 notes they add to model pages.
 
-The analyses arrive computed (`TrendAnalyses`, filled by `pipeline.trend_analyses`); a page whose
-analysis is missing is not built, so a board without sizes, dates or tags simply has no such page.
+The analyses arrive computed (`trend_data.TrendAnalyses`, filled by `pipeline.trend_analyses`); a page
+whose analysis is missing is not built, so a board without sizes, dates or tags simply has no such page.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,6 +20,8 @@ from effbench.contamination import ContaminationResult
 from effbench.multilingual import GroupResult
 from effbench.plots import _axis_labels, _svg_start, _y_grid
 from effbench.render.contexts import Page
+from effbench.render.site_index import SiteIndex
+from effbench.render.trend_data import CONTAMINATION_PAGE, GROUPS_PAGE, OVERALL, SCALING_PAGE, TrendAnalyses
 from effbench.render.values import (
     Download,
     Link,
@@ -32,47 +33,6 @@ from effbench.render.values import (
 )
 from effbench.scaling import ScalingFit, ScalingResult
 from effbench.urls import relative_url
-
-if TYPE_CHECKING:
-    from effbench.render.pages import SiteIndex
-
-SCALING_PAGE = "scaling.html"
-CONTAMINATION_PAGE = "contamination.html"
-GROUPS_PAGE = "groups.html"
-OVERALL = "overall score"  # the name of the overview fit among the scenario fits
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """Mean scores per period of item dates: the controls' (the board) and each tested model's."""
-
-    labels: tuple[str, ...]  # one per period, e.g. "2023-05"
-    board: np.ndarray
-    by_model: dict[str, np.ndarray]
-    cutoff_index: dict[str, float]  # each tested model's date as a fractional period index
-
-
-@dataclass(frozen=True)
-class TrendAnalyses:
-    """The analyses the trend pages show; None where the data lacks what one needs."""
-
-    scaling: ScalingResult | None = None
-    compute_scaling: ScalingResult | None = None  # the overall score against training compute (6 N D)
-    contamination: ContaminationResult | None = None
-    timeline: Timeline | None = None
-    groups: GroupResult | None = None
-    item_date_column: str = ""
-    model_date_column: str = ""
-    date_text: dict[str, str] = field(default_factory=dict)  # model -> its date as text
-
-    def pages(self) -> tuple[tuple[str, str], ...]:
-        """Return (site path, navigation label) of each trend page this data has (groups: at least two)."""
-        return tuple((path, label) for path, label, present in (
-            (SCALING_PAGE, "Scaling", self.scaling is not None and bool(self.scaling.fits)),
-            (CONTAMINATION_PAGE, "Contamination", self.contamination is not None),
-            (GROUPS_PAGE, "Groups", self.groups is not None and len(self.groups.groups) >= 2),
-        ) if present)
-
 
 # ---------------------------------------------------------------------------------------------
 # Page contexts
@@ -558,5 +518,4 @@ def timeline_chart(labels: Sequence[str], series: Sequence[tuple[str, np.ndarray
     return Markup("".join(parts))
 
 
-__all__ = ["CONTAMINATION_PAGE", "GROUPS_PAGE", "OVERALL", "SCALING_PAGE", "TrendAnalyses", "Timeline",
-           "model_notes", "trend_pages"]
+__all__ = ["model_notes", "trend_pages"]

@@ -21,8 +21,12 @@ def templates_dir() -> Path:
 
 
 def template_environment() -> jinja2.Environment:
-    """Return the Jinja environment: autoescaping on, and an error for any undefined name."""
-    return jinja2.Environment(
+    """Return the Jinja environment: autoescaping on, and an error for any undefined name.
+
+    `tojson` writes JSON that is safe inside a <script> element (it escapes <, >, & and '), compact,
+    ASCII only (a raw U+2028 breaks a script in older browsers) and without NaN, which JSON lacks.
+    """
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -30,6 +34,8 @@ def template_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.policies["json.dumps_kwargs"] = {"separators": (",", ":"), "ensure_ascii": True, "allow_nan": False}
+    return environment
 
 
 def write_site(plan: SitePlan, out: Path, database: Path) -> list[str]:

@@ -1,0 +1,313 @@
+"""Each analysis's rows and tables: the parameters stored with it, the results matrix it reads, the frames
+it writes and, for DIoR, how its stored rows become a result again.
+
+`store` knows DuckDB (schema, loading, the generic `analyses` record); this module knows what each
+analysis (`stats`, `reliability`, `flash`) returns, so a new analysis changes this module and not the
+storage layer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from effbench import store
+from effbench.boards import Board
+from effbench.errors import EffbenchError
+from effbench.flash import FlashConfig, FlashSimulation
+from effbench.reliability import (
+    DECISIONS,
+    DEFAULT_METRICS,
+    DiorRow,
+    Disagreement,
+    RankResolution,
+    ReliabilityResult,
+    recommend,
+)
+from effbench.sql import quote_ident
+from effbench.stats import RankIntervals, ResultsMatrix
+
+
+@dataclass(frozen=True)
+class DiorParameters:
+    """Parameters of the reliability (DIoR) analysis, stored with its results."""
+
+    n_draws: int = 1000
+    confidence_level: float = 0.95
+    seed: int = 0
+    target: float = 0.9
+    decisions: tuple[str, ...] = DECISIONS
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+
+
+@dataclass(frozen=True)
+class AnalysisParameters:
+    """Parameters of the ranking analysis, stored with its results in the `analyses` table."""
+
+    n_resamples: int = 1000
+    confidence_level: float = 0.95
+    seed: int = 0
+    aggregation: str = "macro mean of scenario means; a missing scenario counts at the board's lowest score there"
+    method: str = ("paired Bayesian bootstrap over items within scenarios with Jeffreys pseudo-items; "
+                   "rank intervals from paired differences")
+    rank_method: str = "marginal"  # or "simultaneous": every model's rank interval at once
+
+
+def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
+    """Return the scored results as one matrix per scenario, models with at least one score only.
+
+    Several rows for one model x item (prompts, seeds) count as their mean. The rows are read one
+    scenario at a time as (model index, item index, score), so memory beyond the matrices themselves
+    is one scenario's rows; a scenario without repeated model x item rows needs no aggregation.
+    """
+    models = tuple(r[0] for r in con.execute(
+        "SELECT DISTINCT model FROM scores WHERE score IS NOT NULL ORDER BY model").fetchall())
+    if not models:
+        raise EffbenchError("the database holds no scored results yet; load some with `effbench ingest`")
+    shape = con.execute(
+        "SELECT c.scenario, count(DISTINCT c.item_id), any_value(s.level), bool_or(s.higher_is_better IS FALSE)"
+        " FROM scores AS c JOIN scenarios AS s USING (scenario) WHERE c.score IS NOT NULL"
+        " GROUP BY c.scenario ORDER BY c.scenario"
+    ).fetchall()
+    model_index = pd.DataFrame({"model": list(models), "m": np.arange(len(models), dtype=np.int32)})
+    con.register("_effbench_model_index", model_index)
+    try:
+        matrices, ids = [], []
+        for scenario, n_items, _, negated in shape:
+            items, matrix = _scenario_matrix(con, scenario, max(n_items, 1), len(models), negated)
+            matrices.append(matrix)
+            ids.append(tuple(str(i) for i in items if i is not None))
+    finally:
+        con.unregister("_effbench_model_index")
+    return ResultsMatrix(
+        models=models,
+        scenarios=tuple(row[0] for row in shape),
+        scores=tuple(matrices),
+        resampled=tuple(row[2] == "item" for row in shape),
+        item_ids=tuple(ids),
+        lower_is_better=tuple(bool(row[3]) for row in shape),
+    )
+
+
+# One scenario's scored rows as (model index, item index, score); items are numbered in item_id order.
+_SCENARIO_CELLS = (
+    "WITH items AS (SELECT item_id, (row_number() OVER (ORDER BY item_id) - 1)::INTEGER AS i"
+    " FROM (SELECT DISTINCT item_id FROM scores WHERE scenario = $scenario AND score IS NOT NULL))"
+    " SELECT x.m, items.i, {score} AS score FROM scores JOIN _effbench_model_index AS x USING (model)"
+    " JOIN items ON items.item_id IS NOT DISTINCT FROM scores.item_id"
+    " WHERE scenario = $scenario AND score IS NOT NULL{group}"
+)
+
+
+def _scenario_matrix(con: duckdb.DuckDBPyConnection, scenario: str, n_items: int, n_models: int,
+                     negated: bool) -> tuple[list, np.ndarray]:
+    """Return the item ids of `scenario` in order and its ``(n_items, n_models)`` matrix (NaN = no score);
+    a lower-is-better scenario enters with its scores negated, so that higher is better everywhere."""
+    items = [r[0] for r in con.execute(
+        "SELECT DISTINCT item_id FROM scores WHERE scenario = ? AND score IS NOT NULL ORDER BY item_id", [scenario]
+    ).fetchall()]
+    score = "0 - score" if negated else "score"
+    cells = con.execute(_SCENARIO_CELLS.format(score=score, group=""), {"scenario": scenario}).fetchnumpy()
+    cell = cells["i"].astype(np.int64) * n_models + cells["m"]
+    if np.bincount(cell, minlength=n_items * n_models).max(initial=0) > 1:  # repeated rows: their mean
+        del cell, cells
+        cells = con.execute(_SCENARIO_CELLS.format(score=f"avg({score})", group=" GROUP BY x.m, items.i"),
+                            {"scenario": scenario}).fetchnumpy()
+        cell = cells["i"].astype(np.int64) * n_models + cells["m"]
+    matrix = np.full(n_items * n_models, np.nan)
+    matrix[cell] = np.asarray(cells["score"], dtype=np.float64)
+    return items, matrix.reshape(n_items, n_models)
+
+
+def prompt_matrix(con: duckdb.DuckDBPyConnection, models: Sequence[str], scenarios: Sequence[str]
+                  ) -> tuple[str, tuple[np.ndarray, ...]] | None:
+    """Return (key column, per scenario ``(n_items, n_prompts, n_models)`` scores) for data loaded with a
+    --key column (prompts, seeds), in the order of `models` and `scenarios`; None without such data."""
+    keys = [k for (options,) in con.execute("SELECT CAST(options AS VARCHAR) FROM sources WHERE kind = 'long'")
+            .fetchall() for k in json.loads(options).get("keys", [])]
+    if not keys:
+        return None
+    # The prompts decision is about prompts: prefer a key named so over seeds, epochs or trials.
+    chosen = next((k for k in keys if "prompt" in k.lower()), keys[0])
+    key = quote_ident(chosen)
+    frame = con.execute(
+        f"SELECT model, scenario, item_id, CAST({key} AS VARCHAR) AS variant, avg(score) AS score FROM scores"
+        f" WHERE score IS NOT NULL AND item_id IS NOT NULL AND {key} IS NOT NULL GROUP BY ALL"
+    ).df()
+    if frame.empty or frame["variant"].nunique() < 2:
+        return None
+    model_index = {m: i for i, m in enumerate(models)}
+    variants = sorted(frame["variant"].unique())
+    variant_index = {v: i for i, v in enumerate(variants)}
+    matrices = []
+    for scenario in scenarios:
+        part = frame[(frame["scenario"] == scenario) & frame["model"].isin(model_index)]
+        items = sorted(part["item_id"].unique())
+        matrix = np.full((max(len(items), 1), len(variants), len(models)), np.nan)
+        item_index = {item: i for i, item in enumerate(items)}
+        if not part.empty:  # a scenario without this key (or per-scenario only) stays all missing
+            matrix[part["item_id"].map(item_index).to_numpy(), part["variant"].map(variant_index).to_numpy(),
+                   part["model"].map(model_index).to_numpy()] = part["score"].to_numpy()
+        matrices.append(matrix)
+    return chosen, tuple(matrices)
+
+
+def save_ranking(
+    con: duckdb.DuckDBPyConnection,
+    result: RankIntervals,
+    disagreements: Sequence[Disagreement],
+    parameters: AnalysisParameters,
+    board: Board,
+) -> None:
+    """Replace `board`'s stored ranking analysis with `result` and its `disagreements`, recording parameters."""
+    models = list(result.models)
+    overall = pd.DataFrame({
+        "model": models, "rank": result.rank, "rank_lo": _int_or_null(result.rank_lo),
+        "rank_hi": _int_or_null(result.rank_hi), "score": result.score, "score_lo": result.score_lo,
+        "score_hi": result.score_hi, "analysis": store.RANKING_ANALYSIS,
+        "partial": result.partial, "missing_scenarios": result.missing_scenarios,
+        "micro_score": result.micro_score, "micro_score_lo": result.micro_score_lo,
+        "micro_score_hi": result.micro_score_hi, "micro_rank": result.micro_rank,
+        "micro_rank_lo": _int_or_null(result.micro_rank_lo), "micro_rank_hi": _int_or_null(result.micro_rank_hi),
+        "rank_method": result.rank_method,
+    })
+    weights = pd.DataFrame({
+        "scenario": list(result.scenarios), "n_items": result.scenario_items,
+        "macro_weight": 1 / len(result.scenarios), "micro_weight": result.scenario_items / result.scenario_items.sum(),
+        "variance_share": result.scenario_variance_share, "tiny": result.tiny_scenarios,
+    })
+    n_scenarios = len(result.scenarios)
+    per_scenario = pd.DataFrame({
+        "model": np.tile(models, n_scenarios),
+        "scenario": np.repeat(result.scenarios, len(models)),
+        "n_items": result.items_scored.ravel(),
+        "score": result.scenario_score.ravel(),
+        "score_lo": result.scenario_score_lo.ravel(),
+        "score_hi": result.scenario_score_hi.ravel(),
+        "rank": _int_or_null(result.scenario_rank.ravel()),
+        "rank_lo": _int_or_null(result.scenario_rank_lo.ravel()),
+        "rank_hi": _int_or_null(result.scenario_rank_hi.ravel()),
+        "analysis": store.RANKING_ANALYSIS,
+    })
+    model_index, first, last, share = result.rank_histogram()
+    distribution = pd.DataFrame({
+        "model": np.asarray(models)[model_index], "rank": first, "rank_last": last,
+        "share": share, "analysis": store.RANKING_ANALYSIS,
+    })
+    pairs = pd.DataFrame({
+        "model_a": [d.model_a for d in disagreements], "model_b": [d.model_b for d in disagreements],
+        "a_better_in": [list(d.a_better_in) for d in disagreements],
+        "b_better_in": [list(d.b_better_in) for d in disagreements],
+        "analysis": store.RANKING_ANALYSIS,
+    }).astype({"model_a": object, "model_b": object, "a_better_in": object, "b_better_in": object})
+    frames = {"rank_intervals": overall, "scenario_intervals": per_scenario[per_scenario["score"].notna()],
+              "rank_distribution": distribution, "disagreements": pairs, "scenario_weights": weights}
+    store.replace_analysis(con, store.RANKING_ANALYSIS, frames, {
+        "method": parameters.method, "seed": parameters.seed, "n_resamples": parameters.n_resamples,
+        "confidence_level": parameters.confidence_level, "aggregation": parameters.aggregation,
+    }, parameters, board)
+
+
+def save_dior(con: duckdb.DuckDBPyConnection, result: ReliabilityResult, parameters: DiorParameters,
+              board: Board) -> None:
+    """Replace `board`'s stored reliability analysis with `result`, recording its parameters."""
+    rows = pd.DataFrame([
+        {"decision": r.decision, "level": r.level, "meta_metric": r.meta_metric, "mean": r.mean, "lo": r.lo,
+         "hi": r.hi, "dior": r.dior, "compute_fraction": r.compute_fraction, "n_draws": r.n_draws, "seed": r.seed,
+         "metric_range": r.metric_range, "aggregation": r.aggregation, "level_order": r.order,
+         "confidence_level": result.confidence_level}
+        for r in result.rows
+    ])
+    resolution = pd.DataFrame([
+        {"examples_per_scenario": r.examples_per_scenario, "half_width": r.half_width,
+         "compute_fraction": r.compute_fraction, "compute_saved": 1 / r.compute_fraction, "level_order": i}
+        for i, r in enumerate(result.rank_resolution)
+    ], columns=["examples_per_scenario", "half_width", "compute_fraction", "compute_saved", "level_order"])
+    n = len(result.scenarios)
+    agreement = pd.DataFrame({
+        "scenario_a": np.repeat(result.scenarios, n), "scenario_b": np.tile(result.scenarios, n),
+        "kendall_tau": result.scenario_agreement.ravel(),
+    })
+    instability = pd.DataFrame({
+        "removed_model": [m.removed_model for m in result.mwr_instability],
+        "changed_models": [list(m.changed_models) for m in result.mwr_instability],
+        "top_pair_swapped": [m.top_pair_swapped for m in result.mwr_instability],
+    }).astype({"removed_model": object, "changed_models": object, "top_pair_swapped": bool})
+    advice = pd.DataFrame({"position": range(len(result.recommendations)), "text": list(result.recommendations)})
+    frames = {"dior": rows, "rank_resolution": resolution, "scenario_agreement": agreement,
+              "mwr_instability": instability, "recommendations": advice}
+    store.replace_analysis(con, store.DIOR_ANALYSIS, frames, {
+        "method": "random instantiations of each design decision", "seed": parameters.seed,
+        "n_resamples": parameters.n_draws, "confidence_level": parameters.confidence_level,
+        "aggregation": "macro mean of scenario means",
+    }, parameters, board)
+
+
+def save_flash(con: duckdb.DuckDBPyConnection, simulations: Sequence[FlashSimulation], config: FlashConfig,
+               default_variant: str, board: Board) -> None:
+    """Replace `board`'s stored Flash simulation with `simulations`, recording the configuration."""
+    per_model, stages, summaries = [], [], []
+    for simulation in simulations:
+        tiers = simulation.config.tiers
+        for outcome in simulation.outcomes:
+            final = outcome.final
+            per_model.append({
+                "variant": simulation.variant, "model": outcome.model, "stop_stage": final.stage,
+                "items_used": final.items_used, "items_full": outcome.items_full, "saving": outcome.saving,
+                "flash_rank": final.rank, "rank_lo": final.rank_lo, "rank_hi": final.rank_hi,
+                "tier": tiers[final.tier].label, "full_rank": outcome.full_rank,
+                "abs_error": None if outcome.full_rank is None else abs(final.rank - outcome.full_rank),
+                "within_resolution": outcome.within_resolution, "covered": outcome.covered,
+            })
+            stages.extend({"variant": simulation.variant, "model": outcome.model, "stage": st.stage,
+                           "items_used": st.items_used, "rank": st.rank, "rank_lo": st.rank_lo,
+                           "rank_hi": st.rank_hi, "resolution_met": st.resolution_met} for st in outcome.stages)
+        summaries.append({**asdict(simulation.summary), "is_default": simulation.summary.variant == default_variant})
+    frames = {"flash": pd.DataFrame(per_model), "flash_stages": pd.DataFrame(stages),
+              "flash_summary": pd.DataFrame(summaries)}
+    store.replace_analysis(con, store.FLASH_ANALYSIS, frames, {
+        "method": "leave-one-out replay of Flash rankings", "seed": config.seed, "n_resamples": config.n_resamples,
+        "confidence_level": config.confidence_level, "aggregation": "macro mean of scenario means",
+    }, config, board)
+
+
+def stored_dior(con: duckdb.DuckDBPyConnection, parameters: DiorParameters, board: Board
+                ) -> ReliabilityResult:
+    """Return `board`'s stored reliability analysis, narrowed to the decisions and meta-metrics of `parameters`
+    (whose draws, seed and confidence level must be the stored ones: see `effbench.store.analysis_is_current`)."""
+    decision_order = {d: i for i, d in enumerate(parameters.decisions)}
+    metric_order = {m: i for i, m in enumerate(parameters.metrics)}
+    frame = con.execute("SELECT * EXCLUDE (board) FROM dior WHERE board = ?", [board.name]).df()
+    frame = frame[frame["decision"].isin(decision_order) & frame["meta_metric"].isin(metric_order)]
+    frame = frame.assign(_d=frame["decision"].map(decision_order), _m=frame["meta_metric"].map(metric_order))
+    frame = frame.sort_values(["_d", "aggregation", "level_order", "_m"], kind="stable")
+    rows = tuple(
+        DiorRow(r.decision, r.level, r.meta_metric, float(r.mean), float(r.lo), float(r.hi), float(r.dior),
+                            float(r.compute_fraction), int(r.n_draws), None if r.seed is None else int(r.seed),
+                            r.metric_range, r.aggregation, int(r.level_order))
+        for r in frame.itertuples(index=False)
+    )
+    resolution = tuple(
+        RankResolution(r[0], int(r[1]), float(r[2])) for r in con.execute(
+            "SELECT examples_per_scenario, half_width, compute_fraction FROM rank_resolution WHERE board = ?"
+            " ORDER BY level_order", [board.name]
+        ).fetchall()
+    )
+    scenarios = board.scenarios
+    return ReliabilityResult(
+        rows=rows, rank_resolution=resolution, mwr_instability=(), scenario_agreement=np.full((0, 0), np.nan),
+        scenarios=scenarios, recommendations=recommend(rows, resolution, parameters.target,
+                                                                  len(board.ranked), parameters.confidence_level),
+        n_draws=parameters.n_draws, confidence_level=parameters.confidence_level, seed=parameters.seed,
+        target=parameters.target,
+    )
+
+
+def _int_or_null(values: np.ndarray) -> pd.Series:
+    """Return `values` as a nullable integer column: NaN becomes NULL."""
+    return pd.Series(values, dtype="Float64").round().astype("Int64")
