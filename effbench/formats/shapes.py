@@ -100,6 +100,15 @@ def field(entry: Mapping, name: str, kind: Kind, where: str, *, default: object 
     return value
 
 
+def loose(entry: Mapping, name: str, where: str) -> object:
+    """Return ``entry.get(name)``, refusing only an integer no float holds: for a field whose values the
+    adapter sorts itself (a metric's per-sample value: a number, or texts for a corpus-level metric)."""
+    value = entry.get(name)
+    if isinstance(value, int) and not isinstance(value, bool) and not _fits_a_float(value):
+        raise EffbenchError(f"{where}: field {name!r} is {describe(value)}")
+    return value
+
+
 def number(entry: Mapping, name: str, where: str, *, default: object = REQUIRED, nullable: bool = False
            ) -> float | object:
     """Return the field `name` as a float (see `field`); `default` as given when it is absent."""
@@ -130,8 +139,8 @@ def parse_json(text: str, where: str) -> object:
     except RecursionError:
         raise EffbenchError(f"{where}: JSON nested too deeply to read") from None
     except json.JSONDecodeError as error:
-        raise EffbenchError(f"{where}: not valid JSON ({error.msg}, line {error.lineno} column {error.colno})"
-                            ) from None
+        at = f"line {error.lineno} column {error.colno}" if "\n" in text.rstrip() else f"column {error.colno}"
+        raise EffbenchError(f"{where}: not valid JSON ({error.msg}, {at})") from None
     except ValueError as error:  # e.g. an integer of more digits than Python converts
         raise EffbenchError(f"{where}: not valid JSON ({error})") from None
 
