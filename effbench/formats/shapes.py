@@ -101,11 +101,19 @@ def field(entry: Mapping, name: str, kind: Kind, where: str, *, default: object 
 
 
 def loose(entry: Mapping, name: str, where: str) -> object:
-    """Return ``entry.get(name)``, refusing only an integer no float holds: for a field whose values the
-    adapter sorts itself (a metric's per-sample value: a number, or texts for a corpus-level metric)."""
+    """Return ``entry.get(name)``, refusing only an integer no float holds, in it or in the lists and
+    objects it holds: for a field whose values the adapter sorts itself (a metric's per-sample value:
+    a number, one per replica, or texts for a corpus-level metric)."""
     value = entry.get(name)
-    if isinstance(value, int) and not isinstance(value, bool) and not _fits_a_float(value):
-        raise EffbenchError(f"{where}: field {name!r} is {describe(value)}")
+    pending = [value]
+    while pending:  # a loop, not recursion: the value may nest as deep as the parser allowed
+        current = pending.pop()
+        if isinstance(current, int) and not isinstance(current, bool) and not _fits_a_float(current):
+            raise EffbenchError(f"{where}: field {name!r} holds {describe(current)}")
+        if isinstance(current, list):
+            pending.extend(current)
+        elif isinstance(current, dict):
+            pending.extend(current.values())
     return value
 
 
