@@ -48,9 +48,6 @@ LIST = Kind("a list", lambda value: isinstance(value, list))
 OBJECT = Kind("an object", lambda value: isinstance(value, dict))
 # An identifier or a name: harnesses write ids as strings or numbers, never as lists or objects.
 SCALAR = Kind("a string or a number", lambda value: isinstance(value, str) or _is_number(value))
-# A value a score can come from: a number, true/false, or a numeric string, converted by the adapter.
-SCORE = Kind("a number, true/false or a string",
-             lambda value: isinstance(value, str | bool) or _is_number(value))
 
 
 def describe(value: object) -> str:
