@@ -525,7 +525,7 @@ def _keys(items: pd.DataFrame | None, options: ReadOptions) -> tuple[str, ...]:
     return tuple(keys)
 
 
-# --- JSON -----------------------------------------------------------------------------------------
+# --- provenance ------------------------------------------------------------------------------------
 
 def _relative(path: Path, unit: Path) -> str:
     """Return `path` relative to the unit's folder (``../..`` for a release's schema), as stored in `scores.file`."""
