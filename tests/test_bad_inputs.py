@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from harness_files import DEEP, HUGE, NOT_UTF8, changed, changed_openeval
 from typer.testing import CliRunner
 
 from effbench.cli import app
@@ -156,6 +157,138 @@ def parquet(path: Path, select_sql: str) -> Path:
     return path
 
 
+def harness(make_input: Callable[[Path], tuple[Path, Path]], *needles: str) -> Callable:
+    """A case that ingests a harness file with one field changed; the error names the changed file and
+    holds `needles` (the entry and the field)."""
+    def make(tmp: Path, db: Path) -> tuple[list[str], Path, list[str]]:
+        given, changed_file = make_input(tmp)
+        return ["ingest", str(given), "--db", str(db)], db, [str(changed_file), *needles]
+    return make
+
+
+HELM_SUITE = "helm/runs/v4"
+HELM_RUN = "bbq:subject=all,method=multiple_choice_joint,model=anthropic_claude-3-5-sonnet-20240620"
+HELM_INSTANCES = f"{HELM_RUN}/per_instance_stats.json"
+HELM_STATS = f"{HELM_RUN}/stats.json"  # entry 19: the unperturbed exact_match, a metric HELM's fallback reads
+LM_EVAL_RUN = "lm_eval/current/rerun/local__dummy"
+LM_EVAL_RESULTS = "results_2026-12-04T16-51-55.131250.json"
+LM_EVAL_SAMPLES = "samples_tiny_qa_2026-12-04T16-51-55.131250.jsonl"
+INSPECT_LOG = "inspect/current/toy.json"
+EEE_PAIR = "every_eval_ever/pair_v0.3.0"
+EEE_RECORD = "f3a1c0de-4b2e-4c1a-9f6d-1b7e5a2c8d40.json"
+EEE_SAMPLES = "f3a1c0de-4b2e-4c1a-9f6d-1b7e5a2c8d40_samples.jsonl"
+LIGHTEVAL_RUN = "lighteval/smoke"
+LIGHTEVAL_RESULTS = "results/results_2026-08-10T17-22-11.385681.json"
+OPENCOMPASS_RUN = "opencompass/outputs/default/20250310_142233"
+OPENCOMPASS_RESULTS = "results/qwen2.5-7b-instruct-hf/ARC-c.json"
+ALPACA = "alpaca_eval/alpaca-7b/alpaca_eval_gpt4/annotations.json"
+
+# Harness files of the wrong shape, at least one per adapter for each kind: a required field of the
+# wrong type, a null where a value is needed, JSON nested 100,000 deep, text that is not UTF-8 and an
+# integer too large for a float.
+HARNESS_CASES = [
+    Case("HELM stat count is a word", harness(
+        changed(HELM_SUITE, HELM_STATS, (19, "count"), "one"), "entry 19", "'count'", "a string")),
+    Case("HELM stat name is a list", harness(
+        changed(HELM_SUITE, HELM_INSTANCES, (0, "stats", 1, "name", "name"), ["exact_match"]),
+        "entry 0", "stats entry 1", "'name'", "a list")),
+    Case("HELM schema run_groups is a number", harness(
+        changed(HELM_SUITE, "schema.json", ("run_groups",), 5), "'run_groups'", "a number")),
+    Case("HELM schema environment is a string", harness(
+        changed(HELM_SUITE, "schema.json", ("run_groups", 0, "environment"), "test"),
+        "run_groups entry 0", "'environment'", "a string")),
+    Case("HELM train_trial_index is null", harness(
+        changed(HELM_SUITE, HELM_INSTANCES, (0, "train_trial_index"), None), "entry 0", "'train_trial_index'",
+        "null")),
+    Case("HELM JSON nested 100,000 deep", harness(
+        changed(HELM_SUITE, HELM_INSTANCES, (0, "stats"), DEEP), "entry 0", "nested")),
+    Case("HELM run spec not UTF-8", harness(
+        changed(HELM_SUITE, f"{HELM_RUN}/run_spec.json", ("name",), NOT_UTF8), "UTF-8")),
+    Case("HELM stat sum too large for a float", harness(
+        changed(HELM_SUITE, HELM_STATS, (19, "sum"), HUGE), "entry 19", "'sum'", "too large")),
+    Case("lm-eval doc_id is a list", harness(
+        changed(LM_EVAL_RUN, LM_EVAL_SAMPLES, ("doc_id",), [0], line=1, given=LM_EVAL_RESULTS),
+        "line 1", "'doc_id'", "a list")),
+    Case("lm-eval task config is a string", harness(
+        changed(LM_EVAL_RUN, LM_EVAL_RESULTS, ("configs", "tiny_qa"), "tiny", given=LM_EVAL_RESULTS),
+        "configs", "'tiny_qa'", "a string")),
+    Case("lm-eval doc_id is null", harness(
+        changed(LM_EVAL_RUN, LM_EVAL_SAMPLES, ("doc_id",), None, line=1, given=LM_EVAL_RESULTS),
+        "line 1", "'doc_id'", "null")),
+    Case("lm-eval JSON nested 100,000 deep", harness(
+        changed(LM_EVAL_RUN, LM_EVAL_SAMPLES, ("doc",), DEEP, line=1, given=LM_EVAL_RESULTS), "line 1", "nested")),
+    Case("lm-eval samples not UTF-8", harness(
+        changed(LM_EVAL_RUN, LM_EVAL_SAMPLES, ("target",), NOT_UTF8, line=1, given=LM_EVAL_RESULTS),
+        "line 1", "UTF-8")),
+    Case("lm-eval value too large for a float", harness(
+        changed(LM_EVAL_RUN, LM_EVAL_SAMPLES, ("exact_match",), HUGE, line=1, given=LM_EVAL_RESULTS),
+        "line 1", "'exact_match'", "too large")),
+    Case("Inspect config is a string", harness(
+        changed(INSPECT_LOG, None, ("eval", "config"), "fast"), "'config'", "a string")),
+    Case("Inspect sample id is null", harness(
+        changed(INSPECT_LOG, None, ("samples", 0, "id"), None), "sample 0", "'id'", "null")),
+    Case("Inspect JSON nested 100,000 deep", harness(
+        changed(INSPECT_LOG, None, ("samples", 0, "input"), DEEP), "nested")),
+    Case("Inspect log not UTF-8", harness(changed(INSPECT_LOG, None, ("eval", "task"), NOT_UTF8), "UTF-8")),
+    Case("Inspect score too large for a float", harness(
+        changed(INSPECT_LOG, None, ("samples", 0, "scores", "includes", "value"), HUGE), "sample 0", "'value'",
+        "too large")),
+    Case("Every Eval Ever metric_config is a string", harness(
+        changed(EEE_PAIR, EEE_RECORD, ("evaluation_results", 0, "metric_config"), "accuracy", given=EEE_RECORD),
+        "evaluation_results entry 0", "'metric_config'", "a string")),
+    Case("Every Eval Ever score_details is null", harness(
+        changed(EEE_PAIR, EEE_RECORD, ("evaluation_results", 0, "score_details"), None, given=EEE_RECORD),
+        "evaluation_results entry 0", "'score_details'", "null")),
+    Case("Every Eval Ever JSON nested 100,000 deep", harness(
+        changed(EEE_PAIR, EEE_RECORD, ("evaluation_results", 0, "source_data"), DEEP, given=EEE_RECORD), "nested")),
+    Case("Every Eval Ever instance line not UTF-8", harness(
+        changed(EEE_PAIR, EEE_SAMPLES, ("sample_id",), NOT_UTF8, line=1, given=EEE_RECORD), "line 1", "UTF-8")),
+    Case("Every Eval Ever score too large for a float", harness(
+        changed(EEE_PAIR, EEE_SAMPLES, ("evaluation", "score"), HUGE, line=1, given=EEE_RECORD),
+        "line 1", "'score'", "too large")),
+    Case("lighteval task metrics is a number", harness(
+        changed(LIGHTEVAL_RUN, LIGHTEVAL_RESULTS, ("config_tasks", "anli:r1|0", "metrics"), 5),
+        "'anli:r1|0'", "'metrics'", "a number")),
+    Case("lighteval model name is null", harness(
+        changed(LIGHTEVAL_RUN, LIGHTEVAL_RESULTS, ("config_general", "model_config", "model_name"), None),
+        "'model_name'", "null")),
+    Case("lighteval JSON nested 100,000 deep", harness(
+        changed(LIGHTEVAL_RUN, LIGHTEVAL_RESULTS, ("config_tasks", "squad_v2|0", "hf_repo"), DEEP), "nested")),
+    Case("lighteval results not UTF-8", harness(
+        changed(LIGHTEVAL_RUN, LIGHTEVAL_RESULTS, ("config_tasks", "squad_v2|0", "hf_repo"), NOT_UTF8), "UTF-8")),
+    Case("lighteval aggregate too large for a float", harness(
+        changed(f"{LIGHTEVAL_RUN}/results", LIGHTEVAL_RESULTS.removeprefix("results/"),
+                ("results", "anli:r1|0", "acc"), HUGE), "'anli:r1|0'", "'acc'", "too large")),
+    Case("OpenCompass details entry is a string", harness(
+        changed(OPENCOMPASS_RUN, OPENCOMPASS_RESULTS, ("details", "0"), "right"), "details", "'0'", "a string")),
+    Case("OpenCompass details entry is null", harness(
+        changed(OPENCOMPASS_RUN, OPENCOMPASS_RESULTS, ("details", "0"), None), "details", "'0'", "null")),
+    Case("OpenCompass JSON nested 100,000 deep", harness(
+        changed(OPENCOMPASS_RUN, OPENCOMPASS_RESULTS, ("details", "0", "predictions"), DEEP), "nested")),
+    Case("OpenCompass results not UTF-8", harness(
+        changed(OPENCOMPASS_RUN, OPENCOMPASS_RESULTS, ("details", "0", "predictions"), NOT_UTF8), "UTF-8")),
+    Case("OpenCompass accuracy too large for a float", harness(
+        changed(OPENCOMPASS_RUN, OPENCOMPASS_RESULTS, ("accuracy",), HUGE), "'accuracy'", "too large")),
+    Case("OpenEval scores is a number", harness(
+        changed_openeval(("responses", 0, "scores"), 5), "line 1", "responses entry 0", "'scores'", "a number")),
+    Case("OpenEval item_id is null", harness(changed_openeval(("item_id",), None), "line 1", "'item_id'", "null")),
+    Case("OpenEval JSON nested 100,000 deep", harness(changed_openeval(("item_content",), DEEP), "line 1", "nested")),
+    Case("OpenEval item not UTF-8", harness(
+        changed_openeval(("responses", 0, "model", "name"), NOT_UTF8), "line 1", "UTF-8")),
+    Case("OpenEval score too large for a float", harness(
+        changed_openeval(("responses", 0, "scores", 0, "value"), HUGE), "line 1", "'value'", "too large")),
+    Case("AlpacaEval model is an object", harness(
+        changed(ALPACA, None, (0, "generator_2"), {"name": "alpaca-7b"}), "annotation 1", "'generator_2'",
+        "an object")),
+    Case("AlpacaEval model is null", harness(
+        changed(ALPACA, None, (0, "generator_2"), None), "annotation 1", "'generator_2'", "null")),
+    Case("AlpacaEval JSON nested 100,000 deep", harness(changed(ALPACA, None, (1, "output_1"), DEEP), "nested")),
+    Case("AlpacaEval instruction not UTF-8", harness(
+        changed(ALPACA, None, (1, "instruction"), NOT_UTF8), "UTF-8")),
+    Case("AlpacaEval preference too large for a float", harness(
+        changed(ALPACA, None, (0, "preference"), HUGE), "annotation 1", "'preference'", "too large")),
+]
+
 LONG_NAME = "m" * 1001
 CASES = [
     # Files that are not result tables at all.
@@ -243,6 +376,7 @@ CASES = [
         "--lower-is-better", "latency", "--db", str(db), "--out", str(t / "s")], "--lower-is-better", "'latency'")),
     Case("database inside the output folder", db_inside_out),
     Case("input inside the output folder", input_inside_out),
+    *HARNESS_CASES,
 ]
 
 
@@ -312,8 +446,16 @@ EXTREME_VALUES = [case for case in CASES if case.name in (
     "huge score in a wide table", "infinite training tokens")]
 
 
-@pytest.mark.parametrize("case", EXTREME_VALUES, ids=[case.name for case in EXTREME_VALUES])
-def test_after_a_refused_extreme_value_the_next_build_succeeds(tmp_path, baseline, case):
+# One harness case per adapter: the refusal is the same for every kind of bad field.
+ONE_PER_ADAPTER = [case for case in HARNESS_CASES if case.name in (
+    "HELM train_trial_index is null", "lm-eval doc_id is a list", "Inspect score too large for a float",
+    "Every Eval Ever score_details is null", "lighteval JSON nested 100,000 deep",
+    "OpenCompass accuracy too large for a float", "OpenEval scores is a number", "AlpacaEval model is null")]
+
+
+@pytest.mark.parametrize("case", EXTREME_VALUES + ONE_PER_ADAPTER, ids=[case.name for case in EXTREME_VALUES
+                                                                        + ONE_PER_ADAPTER])
+def test_after_a_refused_input_the_next_build_succeeds(tmp_path, baseline, case):
     db = tmp_path / "e.duckdb"
     shutil.copyfile(baseline, db)
     args, _, _ = case.make(tmp_path, db)

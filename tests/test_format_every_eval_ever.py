@@ -116,7 +116,7 @@ def test_broken_files_are_one_clear_error(tmp_path):
     del row["evaluation"]
     broken = tmp_path / "broken.jsonl"
     broken.write_text("\n".join([lines[0], json.dumps(row)]) + "\n")
-    with pytest.raises(EffbenchError, match="broken.jsonl: line 2 lacks 'evaluation'"):
+    with pytest.raises(EffbenchError, match="broken.jsonl: line 2: no field 'evaluation'"):
         every_eval_ever.read(broken, ReadOptions())
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from effbench.cli import app
 from effbench.errors import EffbenchError
-from effbench.formats import ReadOptions, discover, helm, list_files
+from effbench.formats import ReadOptions, discover, helm, list_files, shapes
 
 DATA = Path(__file__).parent / "data" / "formats" / "helm"
 SUITE = DATA / "runs" / "v4"
@@ -145,7 +145,7 @@ def test_perturbations_can_be_kept_as_key_values() -> None:
 
 def test_the_json_list_is_streamed_in_chunks() -> None:
     path = next(SYNTHETIC.glob("mmlu*davinci*")) / "per_instance_stats.json"
-    assert list(helm.iter_json_array(path, chunk_size=7)) == json.loads(path.read_text())
+    assert list(shapes.iter_json_array(path, chunk_size=7)) == json.loads(path.read_text())
 
 
 def _copy_synthetic(tmp_path: Path) -> Path:
@@ -159,14 +159,14 @@ def test_a_broken_file_is_one_error_naming_it(tmp_path: Path) -> None:
     run = next(suite.glob("mmlu*bloom*"))
     stats = run / "per_instance_stats.json"
     stats.write_text(stats.read_text()[:-200])
-    with pytest.raises(EffbenchError, match=r"per_instance_stats\.json: not valid JSON"):
+    with pytest.raises(EffbenchError, match=r"per_instance_stats\.json: entry \d+: not valid JSON"):
         helm.read(suite, ReadOptions())
     suite = _copy_synthetic(tmp_path / "again")
     spec = next(suite.glob("mmlu*davinci*")) / "run_spec.json"
     broken = json.loads(spec.read_text())
     del broken["adapter_spec"]["model"]
     spec.write_text(json.dumps(broken))
-    with pytest.raises(EffbenchError, match=r"run_spec\.json: no field adapter_spec\.model"):
+    with pytest.raises(EffbenchError, match=r"run_spec\.json: adapter_spec: no field 'model'"):
         helm.read(suite, ReadOptions())
 
 

@@ -157,3 +157,20 @@ def test_cli_ingest_folder(tmp_path: Path):
     assert means == pytest.approx({"HuggingFaceTB/SmolLM2-135M": 4.4 / 8, "openai-community/gpt2": 0.4,
                                    "eee-smoke/dummy-model": 0.0})
     assert sources == [("lighteval", 3)]
+
+
+def test_a_details_file_named_like_a_glob_is_read_as_that_one_file(tmp_path: Path):
+    """DuckDB reads ``[1]`` in a path as a pattern matching ``1``: a task named ``anli:r[1]|0`` has its
+    details read from the file of that name, not from a file ``anli:r1|0`` beside it."""
+    folder = tmp_path / "out"
+    shutil.copytree(SMOKE.parent.parent, folder)
+    results = folder / "results" / SMOKE.name
+    results.write_text(results.read_text().replace('"anli:r1|0"', '"anli:r[1]|0"'))
+    anli = next((folder / "details").glob("details_anli*"))
+    squad = next((folder / "details").glob("details_squad*"))
+    rows = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [str(anli)]).fetchone()[0]
+    anli.rename(anli.with_name(anli.name.replace("anli:r1|0", "anli:r[1]|0")))
+    shutil.copyfile(squad, anli)  # what the name read as a pattern would find instead
+    read = lighteval.read(results, ReadOptions())
+    items = read.items[read.items["scenario"] == "anli:r[1]"]
+    assert len(items) == rows > 0 and set(items["metric"]) == {"acc"}

@@ -167,7 +167,7 @@ def test_broken_samples_line_is_one_clear_error(tmp_path: Path):
     lines = samples.read_text().splitlines()
     lines[3] = lines[3][:40]
     samples.write_text("\n".join(lines) + "\n")
-    with pytest.raises(EffbenchError, match=r"samples_math_perturbed_full_.*\.jsonl: line 4 is not valid JSON"):
+    with pytest.raises(EffbenchError, match=r"samples_math_perturbed_full_.*\.jsonl: line 4: not valid JSON"):
         lm_eval.read(folder / QWEN.name, ReadOptions())
     broken = tmp_path / "results_2026-01-01T00-00-00.000000.json"
     broken.write_text(json.dumps({"results": [], "versions": {}}))

@@ -93,12 +93,12 @@ def test_broken_files_are_one_clear_error(tmp_path):
     broken = tmp_path / "broken.jsonl"
     broken.write_text(json.dumps(item) + "\n")
     assert openeval.find(tmp_path, [broken]) == [broken]
-    with pytest.raises(EffbenchError, match="broken.jsonl: item .* lacks 'item_metadata.source.benchmark_name'"):
+    with pytest.raises(EffbenchError, match=r"broken.jsonl: line 1: item .* lacks 'item_metadata.source"):
         openeval.read(broken, ReadOptions())
     item = json.loads(lines[0])
     del item["responses"][0]["model"]["name"]
     broken.write_text(json.dumps(item) + "\n")
-    with pytest.raises(EffbenchError, match=r"responses\[0\] lacks 'model.name'"):
+    with pytest.raises(EffbenchError, match=r"line 1: responses entry 0: model: no field 'name'"):
         openeval.read(broken, ReadOptions())
 
 
@@ -145,3 +145,18 @@ def test_item_metadata_as_json_text_in_both_shapes(tmp_path):
     read = openeval.read(folder, ReadOptions())
     assert set(read.items["scenario"]) == {"TruthfulQA", "WildBench"}
     assert not any("not in an item table" in note for note in read.notes)
+
+
+def test_tables_named_like_a_glob_are_read_as_those_files(tmp_path):
+    """DuckDB reads ``[1]`` in a path as a pattern matching ``1``: a response table named ``train[1].parquet``
+    is read from that file, not from ``train1.parquet`` beside it."""
+    tables = tmp_path / "hf"
+    shutil.copytree(TABLES, tables)
+    for kind in ("bench", "item", "response"):
+        (tables / kind / "train-00000-of-00001.parquet").rename(tables / kind / "train[1].parquet")
+    decoy = tables / "response" / "train1.parquet"  # what the name read as a pattern would find instead
+    duckdb.execute(f"COPY (SELECT 1 AS unrelated) TO '{decoy}' (FORMAT parquet)")
+    read = openeval.read(tables, ReadOptions())
+    expected = openeval.read(TABLES, ReadOptions())
+    assert read.items.drop(columns="file").equals(expected.items.drop(columns="file"))
+    assert set(read.items["file"]) == {"train[1].parquet"}

@@ -20,7 +20,6 @@ paths a user gives into units, and refuses to guess when two formats claim the s
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -31,6 +30,7 @@ from types import ModuleType
 import pandas as pd
 
 from effbench.errors import EffbenchError
+from effbench.formats import shapes
 from effbench.load import file_sha256
 
 # Columns of `FormatRead.items`, in this order; adapters may add the key columns they declare and
@@ -135,11 +135,7 @@ def as_number(value: object) -> float:
 def read_json_object(path: Path, expected: str) -> dict:
     """Return the JSON object in `path`, or a one-line error naming the file (`expected` says what it
     should hold, e.g. "a JSON object with field 'results'")."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise EffbenchError(f"{path}: not a readable JSON file ({exc})") from None
+    data = shapes.load_json(path)
     if not isinstance(data, dict):
         raise EffbenchError(f"{path}: expected {expected}")
     return data

@@ -26,7 +26,8 @@ from pathlib import Path
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions
+from effbench.formats import FormatRead, ReadOptions, shapes
+from effbench.formats.shapes import SCALAR, TEXT
 
 NAME = "alpaca-eval"
 DESCRIPTION = "AlpacaEval pairwise judgements (annotations.json: generator_2 judged against generator_1)"
@@ -47,7 +48,8 @@ def _is_annotations(path: Path) -> bool:
     """Return whether the file's first record has AlpacaEval's fields, reading only that record."""
     decoder = json.JSONDecoder()
     try:
-        with open(path, encoding="utf-8") as handle:
+        # Text that is not UTF-8 is replaced here, so that the read names the file and what is wrong with it.
+        with open(path, encoding="utf-8", errors="replace") as handle:
             head = handle.read(1 << 16)
             if not head.lstrip().startswith("["):
                 return False
@@ -56,46 +58,42 @@ def _is_annotations(path: Path) -> bool:
                 try:
                     first, _ = decoder.raw_decode(body)
                     break
+                except RecursionError:
+                    return False
                 except ValueError:
                     more = handle.read(1 << 18)
                     if not more or len(head) > _HEAD_LIMIT:
                         return False
                     head += more
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         return False
     return isinstance(first, dict) and all(key in first for key in _REQUIRED) and "output_2" in first
 
 
 def read(unit: Path, options: ReadOptions) -> FormatRead:
     """Return one row per judged instruction for the model (`generator_2`); the baseline gets none."""
-    try:
-        with open(unit, encoding="utf-8") as handle:
-            records = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise EffbenchError(f"{unit}: not a readable JSON file ({exc})") from None
+    records = shapes.load_json(unit)
     if not isinstance(records, list) or not records:
         raise EffbenchError(f"{unit}: expected a non-empty JSON list of annotations")
     rows, baselines, annotators, outside = [], set(), set(), 0
-    for number, record in enumerate(records, start=1):
-        if not isinstance(record, dict):
-            raise EffbenchError(f"{unit}: annotation {number} is not an object")
-        for key in _REQUIRED:
-            if key not in record:
-                raise EffbenchError(f"{unit}: annotation {number} has no field {key!r}")
-        if not isinstance(record["instruction"], str):
-            raise EffbenchError(f"{unit}: annotation {number}: field 'instruction' is not text")
-        score, is_outside = _score(record["preference"], unit, number)
+    for number, raw in enumerate(records, start=1):
+        where = f"{unit}: annotation {number}"
+        record = shapes.entry(raw, where)
+        shapes.field(record, "instruction", TEXT, where)
+        baseline = shapes.field(record, "generator_1", TEXT, where)
+        annotator = shapes.field(record, "annotator", TEXT, where, default=None, nullable=True)
+        score, is_outside = _score(shapes.number(record, "preference", where, nullable=True))
         outside += is_outside
-        baselines.add(str(record["generator_1"]))
-        annotators.add(str(record.get("annotator") or ""))
+        baselines.add(baseline)
+        annotators.add(annotator or "")
         rows.append({
-            "model": str(record["generator_2"]),
+            "model": shapes.field(record, "generator_2", TEXT, where),
             "scenario": SCENARIO,
-            "item_id": _item_id(record),
+            "item_id": _item_id(record, where),
             "score": score,
-            "baseline": str(record["generator_1"]),
-            "dataset": record.get("dataset"),
-            "run": str(record.get("annotator") or unit.parent.name),
+            "baseline": baseline,
+            "dataset": shapes.field(record, "dataset", TEXT, where, default=None, nullable=True),
+            "run": annotator or unit.parent.name,
             "metric": METRIC,
             "file": unit.name,
         })
@@ -126,27 +124,24 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     )
 
 
-def _score(preference: object, unit: Path, number: int) -> tuple[float, bool]:
+def _score(preference: float | None) -> tuple[float, bool]:
     """Return the model's score for one preference and whether it was a number outside AlpacaEval's range."""
-    if preference is None:
+    if preference is None or math.isnan(preference):
         return math.nan, False
-    if isinstance(preference, bool) or not isinstance(preference, int | float):
-        raise EffbenchError(f"{unit}: annotation {number}: field 'preference' is {preference!r}, not a number")
-    value = float(preference)
-    if math.isnan(value):
-        return math.nan, False
-    if value == 0:  # AlpacaEval's old encoding of a draw
+    if preference == 0:  # AlpacaEval's old encoding of a draw
         return 0.5, False
-    if not 1 <= value <= 2:
+    if not 1 <= preference <= 2:
         return math.nan, True
-    return value - 1, False
+    return preference - 1, False
 
 
-def _item_id(record: dict) -> str:
+def _item_id(record: dict, where: str) -> str:
     for key in _ID_FIELDS:
-        if record.get(key) is not None:
-            return str(record[key])
+        value = shapes.field(record, key, SCALAR, where, default=None, nullable=True)
+        if value is not None:
+            return str(value)
     text = record["instruction"]
-    if record.get("input"):  # AlpacaFarm-style records split the prompt into instruction and input
-        text += "\n\n" + str(record["input"])
+    extra = shapes.field(record, "input", TEXT, where, default=None, nullable=True)
+    if extra:  # AlpacaFarm-style records split the prompt into instruction and input
+        text += "\n\n" + extra
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -18,7 +18,6 @@ is not used: the 0.2.1 converters wrote ``None_samples`` there.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
@@ -26,7 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions, as_number
+from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions, as_number, shapes
+from effbench.formats.shapes import BOOL, LIST, OBJECT, SCALAR, TEXT
 from effbench.load import AGGREGATE_COLUMNS
 
 NAME = "every-eval-ever"
@@ -35,6 +35,8 @@ DESCRIPTION = "Every Eval Ever aggregate records (.json) and instance-level file
 _RECORD_KEYS = ('"model_info"', '"evaluation_results"')  # required; one is near the top in any key order
 _INSTANCE_KEYS = {"schema_version", "model_id", "evaluation_name", "sample_id", "evaluation"}
 _HEAD_CHARS = 16384
+# Where `model_info.additional_details` gives the model's size (billions, or a count of parameters).
+_PARAMETER_FIELDS = ("params_billions", "param_count", "model_num_parameters")
 
 
 def find(root: Path, files: list[Path]) -> list[Path]:
@@ -67,10 +69,9 @@ def _is_record(path: Path) -> bool:
 
 def _is_instance_file(path: Path) -> bool:
     try:
-        with open(path, encoding="utf-8") as handle:
-            first = handle.readline()
-        row = json.loads(first)
-    except (OSError, UnicodeDecodeError, ValueError):
+        with open(path, "rb") as handle:
+            row = shapes.probe_json(handle.readline().decode("utf-8", errors="replace"))
+    except OSError:
         return False
     return isinstance(row, dict) and row.keys() >= _INSTANCE_KEYS
 
@@ -79,9 +80,10 @@ def _companions(record: Path) -> list[Path]:
     """Return the instance file(s) next to `record` that belong to it."""
     names = {record.stem + "_samples.jsonl"}
     try:
-        detailed = json.loads(record.read_text(encoding="utf-8")).get("detailed_evaluation_results")
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-        detailed = None
+        data = shapes.probe_json(record.read_bytes().decode("utf-8", errors="replace"))
+    except OSError:
+        data = None
+    detailed = data.get("detailed_evaluation_results") if isinstance(data, dict) else None
     if isinstance(detailed, dict) and isinstance(detailed.get("file_path"), str):
         names.add(Path(detailed["file_path"]).name)
     return [record.with_name(name) for name in sorted(names) if record.with_name(name).is_file()]
@@ -96,7 +98,7 @@ def run_started(unit: Path) -> tuple[bool, float | None]:
     for stamp in (record.get("evaluation_timestamp"), record.get("retrieved_timestamp")):
         try:
             return True, float(stamp)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # no time, or none a float holds: the next
             continue
     return True, None
 
@@ -109,21 +111,42 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
 
 
 def _load_record(unit: Path) -> dict:
-    try:
-        record = json.loads(unit.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise EffbenchError(f"{unit}: not valid JSON ({error})") from None
-    if not isinstance(record, dict):
-        raise EffbenchError(f"{unit}: an Every Eval Ever record is a JSON object")
+    """Return the aggregate record in `unit`, every field the load uses checked for its declared type."""
+    where = str(unit)
+    record = shapes.entry(shapes.load_json(unit), f"{unit}: the Every Eval Ever record")
     for field in ("model_info", "evaluation_results"):
         if field not in record:
             raise EffbenchError(f"{unit}: the Every Eval Ever record lacks '{field}'")
-    if not isinstance(record["evaluation_results"], list):
-        raise EffbenchError(f"{unit}: 'evaluation_results' is not a list")
-    info = record["model_info"]
-    if not isinstance(info, dict) or not (info.get("id") or info.get("name")):
+    info = shapes.field(record, "model_info", OBJECT, where)
+    for name in ("id", "name", "developer"):
+        shapes.field(info, name, SCALAR, f"{unit}: model_info", default=None, nullable=True)
+    if not (info.get("id") or info.get("name")):
         raise EffbenchError(f"{unit}: 'model_info' has no 'id' or 'name'")
+    details = shapes.field(info, "additional_details", OBJECT, f"{unit}: model_info", default={}, nullable=True)
+    for name in _PARAMETER_FIELDS:
+        shapes.loose(details, name, f"{unit}: model_info: additional_details")
+    for position, result in enumerate(shapes.field(record, "evaluation_results", LIST, where)):
+        _check_result(result, f"{unit}: evaluation_results entry {position}")
     return record
+
+
+def _check_result(result: object, where: str) -> None:
+    """Refuse a result whose fields are not of the types the schema declares (those the load reads)."""
+    optional = {"default": None, "nullable": True}
+    result = shapes.entry(result, where)
+    shapes.field(result, "evaluation_name", TEXT, where)
+    shapes.field(result, "evaluation_result_id", SCALAR, where, **optional)
+    config = shapes.field(result, "metric_config", OBJECT, where, default={}, nullable=True)
+    for name in ("metric_id", "metric_name"):
+        shapes.field(config, name, SCALAR, f"{where}: metric_config", **optional)
+    shapes.field(config, "lower_is_better", BOOL, f"{where}: metric_config", **optional)
+    shapes.field(config, "evaluation_description", TEXT, f"{where}: metric_config", **optional)
+    details = shapes.field(result, "score_details", OBJECT, where, default={})
+    shapes.loose(details, "score", f"{where}: score_details")
+    shapes.field(details, "uncertainty", OBJECT, f"{where}: score_details", **optional)
+    source = shapes.field(result, "source_data", OBJECT, where, **optional)
+    if source is not None:
+        shapes.field(source, "dataset_name", TEXT, f"{where}: source_data", **optional)
 
 
 def _aggregates_others(name: str) -> bool:
@@ -143,9 +166,7 @@ def _read_record(unit: Path, options: ReadOptions) -> FormatRead:
     model = str(info.get("id") or info.get("name"))
     notes: list[str] = []
     results = []
-    for position, result in enumerate(record["evaluation_results"]):
-        if not isinstance(result, dict) or not isinstance(result.get("evaluation_name"), str):
-            raise EffbenchError(f"{unit}: evaluation_results[{position}] has no 'evaluation_name'")
+    for result in record["evaluation_results"]:
         if _aggregates_others(result["evaluation_name"]):
             notes.append(f"skipped result {result['evaluation_name']!r}: it aggregates the others "
                          "(effbench computes its own)")
@@ -154,7 +175,7 @@ def _read_record(unit: Path, options: ReadOptions) -> FormatRead:
     chosen = _choose_metrics(unit, results, options, notes)
 
     # Instance lines join their result by evaluation_result_id (0.3.0) or, failing that, by name.
-    by_id = {r["result"]["evaluation_result_id"]: r for r in results if r["result"].get("evaluation_result_id")}
+    by_id = {str(r["result"]["evaluation_result_id"]): r for r in results if r["result"].get("evaluation_result_id")}
     by_name: dict[str, dict] = {}
     for r in results:
         by_name.setdefault(r["result"]["evaluation_name"], r)
@@ -187,7 +208,7 @@ def _read_record(unit: Path, options: ReadOptions) -> FormatRead:
         aggregate.append(r)
     scenario_scores = pd.DataFrame({
         "model": model, "scenario": [r["scenario"] for r in aggregate],
-        "score": [as_number(r["result"].get("score_details", {}).get("score")) for r in aggregate],
+        "score": [as_number((r["result"].get("score_details") or {}).get("score")) for r in aggregate],
         "run": unit.stem, "metric": [r["metric"] for r in aggregate], "file": unit.name,
     }, columns=[*SCENARIO_SCORE_COLUMNS, "run", "metric", "file"])
     described: dict[str, dict] = {}
@@ -266,39 +287,29 @@ def _one_metric_per_scenario(items: pd.DataFrame, chosen: dict[str, str], option
 def _instance_rows(path: Path) -> pd.DataFrame:
     """Stream an instance-level file into columns (one row per line; only what effbench keeps)."""
     columns: dict[str, list] = {name: [] for name in ("model", "name", "result_id", "item_id", "score")}
-    from_is_correct = 0
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError as error:
-                    raise EffbenchError(f"{path}: line {number} is not valid JSON ({error})") from None
-                if not isinstance(row, dict):
-                    raise EffbenchError(f"{path}: line {number} is not a JSON object")
-                for field in ("model_id", "evaluation_name", "sample_id", "evaluation"):
-                    if row.get(field) is None:
-                        raise EffbenchError(f"{path}: line {number} lacks '{field}'")
-                evaluation = row["evaluation"]
-                if not isinstance(evaluation, dict):
-                    raise EffbenchError(f"{path}: line {number}: 'evaluation' is not an object")
-                score = as_number(evaluation.get("score"))
-                if math.isnan(score) and isinstance(evaluation.get("is_correct"), bool):
-                    score = float(evaluation["is_correct"])
-                    from_is_correct += 1
-                columns["model"].append(str(row["model_id"]))
-                columns["name"].append(str(row["evaluation_name"]))
-                columns["result_id"].append(row.get("evaluation_result_id"))
-                columns["item_id"].append(str(row["sample_id"]))
-                columns["score"].append(score)
-    except UnicodeDecodeError as error:
-        raise EffbenchError(f"{path}: not UTF-8 text ({error})") from None
+    from_is_correct, schema_version = 0, None
+    for number, raw in shapes.json_lines(path):
+        where = f"{path}: line {number}"
+        row = shapes.entry(raw, where)
+        for field in ("model_id", "evaluation_name", "sample_id"):
+            shapes.field(row, field, SCALAR, where)
+        evaluation = shapes.field(row, "evaluation", OBJECT, where)
+        result_id = shapes.field(row, "evaluation_result_id", SCALAR, where, default=None, nullable=True)
+        score = as_number(shapes.loose(evaluation, "score", f"{where}: evaluation"))
+        schema_version = schema_version or row.get("schema_version")
+        if math.isnan(score) and isinstance(evaluation.get("is_correct"), bool):
+            score = float(evaluation["is_correct"])
+            from_is_correct += 1
+        columns["model"].append(str(row["model_id"]))
+        columns["name"].append(str(row["evaluation_name"]))
+        columns["result_id"].append(None if result_id is None else str(result_id))
+        columns["item_id"].append(str(row["sample_id"]))
+        columns["score"].append(score)
     frame = pd.DataFrame(columns)
     frame.attrs["file"] = path.name
     frame["file"] = path.name
     frame.attrs["from_is_correct"] = from_is_correct
+    frame.attrs["schema_version"] = schema_version
     return frame
 
 
@@ -323,6 +334,7 @@ def _finish_items(items: pd.DataFrame, run: str, notes: list[str]) -> tuple[pd.D
 def _read_instances_alone(unit: Path, options: ReadOptions) -> FormatRead:
     notes: list[str] = []
     rows = _instance_rows(unit)
+    version = rows.attrs["schema_version"]
     if rows.empty:
         raise EffbenchError(f"{unit}: the instance-level file holds no lines")
     rows["scenario"] = rows["name"]
@@ -334,8 +346,6 @@ def _read_instances_alone(unit: Path, options: ReadOptions) -> FormatRead:
     rows = _one_metric_per_scenario(rows, chosen, options, notes, unit)
     items, keys = _finish_items(rows, unit.stem, notes)
     scenarios = pd.DataFrame({"scenario": list(chosen), "metric": list(chosen.values())})
-    with open(unit, encoding="utf-8") as handle:
-        version = json.loads(handle.readline()).get("schema_version")
     return FormatRead(format=NAME, unit=unit, files=(unit,), items=items, keys=keys, scenarios=scenarios,
                       models=pd.DataFrame({"model": sorted(set(items["model"]))}), runs=1, notes=tuple(notes),
                       options={"schema_version": version, "instance_files": [unit.name]})
@@ -357,8 +367,7 @@ def _scenarios_frame(results: list[dict]) -> pd.DataFrame:
 
 def _models_frame(model: str, info: dict) -> pd.DataFrame:
     details = info.get("additional_details") if isinstance(info.get("additional_details"), dict) else {}
-    params = next((details[k] for k in ("params_billions", "param_count", "model_num_parameters") if k in details),
-                  None)
+    params = next((details[k] for k in _PARAMETER_FIELDS if k in details), None)
     params_b = as_number(params)
     if not math.isnan(params_b) and "params_billions" not in details and params_b > 1e5:
         params_b /= 1e9  # a count of parameters, not billions

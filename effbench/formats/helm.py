@@ -16,24 +16,24 @@ instance; where it exists only as an aggregate (BBQ's ``bbq_accuracy``), the fir
 `FALLBACK_METRICS` that does exist per instance is taken, preferring one whose mean reproduces the
 aggregate in ``stats.json``, and a note says which and whether it does. ``--metric`` overrides. A
 suite without any schema.json (HELM Classic) takes each run group's main metric from HELM Classic's
-packaged schema (`CLASSIC_MAIN_METRICS`). A run without ``per_instance_stats.json`` gives its
+packaged schema (`helm_schema.CLASSIC_MAIN_METRICS`). A run without ``per_instance_stats.json`` gives its
 ``stats.json`` aggregate as a scenario-level result.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions
+from effbench.formats import FormatRead, ReadOptions, shapes
+from effbench.formats.helm_schema import SCHEMA, Schema, models_frame, read_schema, schema_path
+from effbench.formats.shapes import LIST, OBJECT, SCALAR, TEXT, WHOLE
 
 NAME = "helm"
 DESCRIPTION = "HELM suites (runs/<suite>/ with schema.json) and run folders (run_spec.json, per_instance_stats.json)"
@@ -41,7 +41,6 @@ DESCRIPTION = "HELM suites (runs/<suite>/ with schema.json) and run folders (run
 RUN_SPEC = "run_spec.json"
 PER_INSTANCE = "per_instance_stats.json"
 STATS = "stats.json"
-SCHEMA = "schema.json"
 SCENARIO = "scenario.json"
 
 # Run-name arguments that name the model rather than the scenario: the model and its deployment, and
@@ -56,48 +55,8 @@ MODEL_ARGUMENTS: dict[str, frozenset[str] | None] = {
 # Taken, in this order, when the main metric is not recorded per instance (or the suite has no schema).
 FALLBACK_METRICS = ("exact_match", "quasi_exact_match", "prefix_exact_match", "quasi_prefix_exact_match",
                     "f1_score", "rouge_l")
-# Suites from before helm-summarize wrote schema.json (HELM Classic, 2022-23) were described by the
-# schema_classic.yaml packaged with HELM: each run group's main metric and split, copied from it
-# (stanford-crfm/helm @ 63754d05, src/helm/benchmark/static/schema_classic.yaml).
-CLASSIC_MAIN_METRICS: dict[tuple[str, str], str] = {
-    ("NDCG@10", "valid"): "msmarco_trec",
-    ("RR@10", "valid"): "msmarco_regular",
-    ("bits_per_byte", "test"): "ice the_pile twitter_aae twitter_aae_aa twitter_aae_white cleva_language_modeling",
-    ("bleu_4", "test"): "wmt_14",
-    ("chinese_bleu_1", "test"): "cleva_data_to_text_generation cleva_dialogue_generation cleva_pinyin_transliteration",
-    ("chinese_ibleu", "test"): "cleva_paraphrase_generation",
-    ("chinese_rouge_2", "test"): "cleva_summarization",
-    ("classification_macro_f1", "test"): "lextreme lex_glue",
-    ("cleva_machine_translation_bleu", "test"): "cleva_translation",
-    ("cleva_math_result_match", "test"): "cleva_mathematical_reasoning",
-    ("cleva_top1_accuracy", "test"): "cleva_conceptual_generalization",
-    ("exact_match", "test"): "openbookqa mmlu blimp cleva_closed_book_question_answering cleva_text_classification "
-    "cleva_opinion_mining cleva_paraphrase_identification cleva_reading_comprehension cleva_sentiment_analysis "
-    "cleva_classical_chinese_understanding cleva_coreference_resolution cleva_intent_understanding "
-    "cleva_subject_knowledge cleva_cultural_knowledge cleva_reasoning_primitive cleva_deductive_reasoning "
-    "cleva_inductive_reasoning cleva_code_synthesis cleva_commonsense_reasoning cleva_toxicity_detection cleva_bias "
-    "cleva_fact_checking cleva_instruction_following cleva_mathematical_calculation thai_exam",
-    ("exact_match", "valid"): "hellaswag truthful_qa",
-    ("exact_match_indicator", "test"): "dyck_language gsm",
-    ("f1_score", "test"): "narrative_qa",
-    ("f1_score", "valid"): "natural_qa_closedbook natural_qa_openbook_longans quac",
-    ("f1_set_match", "test"): "synthetic_reasoning_natural",
-    ("math_equiv", "test"): "math_regular",
-    ("math_equiv_chain_of_thought", "test"): "math_chain_of_thought",
-    ("pass", "test"): "code_humaneval",
-    ("quasi_exact_match", "test"): "raft civil_comments wikifact babi_qa synthetic_reasoning legalbench legal_support "
-    "lsat_qa med_qa entity_data_imputation entity_matching bbq decodingtrust_adv_robustness "
-    "decodingtrust_adv_demonstration decodingtrust_ood_robustness decodingtrust_fairness decodingtrust_privacy "
-    "decodingtrust_machine_ethics",
-    ("quasi_exact_match", "valid"): "boolq imdb",
-    ("rouge_2", "test"): "summarization_cnndm summarization_xsum billsum_legal_summarization "
-    "multilexsum_legal_summarization eurlexsum_legal_summarization",
-    ("test_avg", "test"): "code_apps",
-}
-CLASSIC_LOWER_IS_BETTER = frozenset({"bits_per_byte"})
 UNPERTURBED = "none"  # key value of unperturbed instances when perturbations are kept
 _HEAD_BYTES = 4096
-_BLANK = " \t\r\n"
 
 
 def find(root: Path, files: list[Path]) -> list[Path]:
@@ -134,23 +93,6 @@ def _looks_like_run_spec(path: Path) -> bool:
     return head.lstrip().startswith(b"{") and (b'"adapter_spec"' in head or b'"scenario_spec"' in head)
 
 
-@dataclass(frozen=True)
-class _Group:
-    """What a suite's schema says about a run group."""
-
-    main_name: str | None
-    main_split: str | None
-    description: str | None
-
-
-@dataclass(frozen=True)
-class _Schema:
-    path: Path | None
-    groups: dict[str, _Group] = field(default_factory=dict)
-    lower_is_better: dict[str, bool] = field(default_factory=dict)
-    models: dict[str, dict] = field(default_factory=dict)
-
-
 @dataclass
 class _Run:
     folder: Path
@@ -173,7 +115,7 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     if not folders:
         raise EffbenchError(f"{unit}: no HELM run folder (one with {RUN_SPEC}) in it")
     notes: list[str] = []
-    schema = _read_schema(_schema_path(suite))
+    schema = read_schema(schema_path(suite))
     if schema.path is None:
         notes.append(f"{unit.name}: no {SCHEMA} found (helm-summarize writes it): took each run group's main metric "
                      "from HELM Classic's schema_classic.yaml, and for groups it does not name the first per-instance "
@@ -213,7 +155,7 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
         aggregates = aggregates[~clash]
     read_result = FormatRead(
         format=NAME, unit=unit, files=tuple(files), keys=keys,
-        models=_models_frame(runs, schema),
+        models=models_frame([run.model for run in runs], schema),
         scenarios=pd.DataFrame(scenario_rows, columns=["scenario", "metric", "higher_is_better", "tags",
                                                       "description"]),
         runs=len(runs), notes=tuple(notes),
@@ -225,67 +167,6 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
         **({"scenario_scores": aggregates.reset_index(drop=True)} if not aggregates.empty else {}),
     )
     return read_result
-
-
-# --- the suite's schema ---------------------------------------------------------------------------
-
-def _schema_path(suite: Path) -> Path | None:
-    """Return the schema.json describing `suite`: its own, or that of a release that lists it."""
-    own = suite / SCHEMA
-    if own.is_file():
-        return own
-    releases = suite.parent.parent / "releases"
-    if suite.parent.name != "runs" or not releases.is_dir():
-        return None
-    found = []
-    for release in releases.iterdir():
-        summary, schema = release / "summary.json", release / SCHEMA
-        if not (summary.is_file() and schema.is_file()):
-            continue
-        try:
-            listed = _load_json(summary)
-        except EffbenchError:  # another release's broken summary is no reason to refuse this suite
-            continue
-        if isinstance(listed, dict) and suite.name in (listed.get("suites") or [listed.get("suite")]):
-            found.append((str(listed.get("date") or ""), release.name, schema))
-    return max(found)[2] if found else None
-
-
-def _read_schema(path: Path | None) -> _Schema:
-    if path is None:
-        groups = {group: _Group(metric, split, None) for (metric, split), names in CLASSIC_MAIN_METRICS.items()
-                  for group in names.split()}
-        return _Schema(None, groups, dict.fromkeys(CLASSIC_LOWER_IS_BETTER, True))
-    raw = _load_json(path)
-    if not isinstance(raw, dict):
-        raise EffbenchError(f"{path}: not a HELM schema (expected a JSON object with run_groups)")
-    groups = {}
-    for group in raw.get("run_groups") or []:
-        if not isinstance(group, dict) or "name" not in group:
-            raise EffbenchError(f"{path}: a run_groups entry has no field name")
-        environment = group.get("environment") or {}
-        groups[group["name"]] = _Group(environment.get("main_name"), environment.get("main_split"),
-                                       group.get("description") or group.get("display_name"))
-    lower = {m["name"]: bool(m["lower_is_better"]) for m in raw.get("metrics") or []
-             if isinstance(m, dict) and "name" in m and m.get("lower_is_better") is not None}
-    models = {m["name"]: m for m in raw.get("models") or [] if isinstance(m, dict) and "name" in m}
-    return _Schema(path, groups, lower, models)
-
-
-def _models_frame(runs: list[_Run], schema: _Schema) -> pd.DataFrame:
-    rows = []
-    for model in sorted({run.model for run in runs}):
-        meta = schema.models.get(model)
-        if meta is None:
-            continue
-        params = meta.get("num_parameters")
-        rows.append({"model": model, "display_name": meta.get("display_name"),
-                     "organization": meta.get("creator_organization"),
-                     "params_b": float(params) / 1e9 if isinstance(params, int | float) else None,
-                     "release_date": meta.get("release_date")})
-    frame = pd.DataFrame(rows, columns=["model", "display_name", "organization", "params_b", "release_date"])
-    frame["params_b"] = frame["params_b"].astype("Float64")
-    return frame
 
 
 # --- runs -----------------------------------------------------------------------------------------
@@ -316,26 +197,27 @@ def scenario_name(run_name: str) -> tuple[str, tuple[str, ...]]:
 
 def _read_run_spec(folder: Path) -> _Run:
     path = folder / RUN_SPEC
-    spec = _load_json(path)
-    if not isinstance(spec, dict):
-        raise EffbenchError(f"{path}: not a HELM run spec (expected a JSON object)")
-    adapter = spec.get("adapter_spec")
-    if not isinstance(adapter, dict):
-        raise EffbenchError(f"{path}: no field adapter_spec")
-    model = adapter.get("model") or adapter.get("model_deployment")
-    if not isinstance(model, str) or not model:
-        raise EffbenchError(f"{path}: no field adapter_spec.model")
-    name = spec.get("name") or folder.name
-    groups = spec.get("groups") or []
-    if not isinstance(groups, list):
-        raise EffbenchError(f"{path}: field groups is not a list")
+    where = f"{path}: the run spec"
+    spec = shapes.entry(shapes.load_json(path), where)
+    adapter = shapes.field(spec, "adapter_spec", OBJECT, where)
+    adapter_at = f"{path}: adapter_spec"
+    deployment = shapes.field(adapter, "model_deployment", TEXT, adapter_at, default=None, nullable=True)
+    model = shapes.field(adapter, "model", TEXT, adapter_at, default=None, nullable=True) or deployment
+    if not model:
+        raise EffbenchError(f"{adapter_at}: no field 'model'")
+    name = shapes.field(spec, "name", TEXT, where, default=None, nullable=True) or folder.name
+    groups = shapes.field(spec, "groups", LIST, where, default=[], nullable=True)
+    for position, group in enumerate(groups):
+        shapes.element(group, SCALAR, f"{path}: groups entry {position}")
     scenario_file = folder / SCENARIO
     description = None
     if scenario_file.is_file():
-        described = _load_json(scenario_file)
-        description = described.get("description") if isinstance(described, dict) else None
-    return _Run(folder, str(name), model, adapter.get("model_deployment"), tuple(str(g) for g in groups),
-                scenario_name(str(name))[0], description)
+        described = shapes.load_json(scenario_file)
+        if isinstance(described, dict):
+            description = shapes.field(described, "description", TEXT, f"{scenario_file}", default=None,
+                                       nullable=True)
+    return _Run(folder, name, model, deployment, tuple(str(g) for g in groups), scenario_name(name)[0],
+                description)
 
 
 def _disambiguate_models(runs: list[_Run], notes: list[str]) -> None:
@@ -368,64 +250,84 @@ class _RunValues:
     has_instances: bool = True
 
 
-def _perturbation_key(description: object) -> str:
-    if not isinstance(description, dict):
+def _perturbation_key(description: dict | None) -> str:
+    if description is None:
         return UNPERTURBED
     extra = {k: v for k, v in description.items() if k not in ("name", "robustness", "fairness", "computed_on")}
     name = str(description.get("name", "perturbation"))
     return name + (f"({', '.join(f'{k}={extra[k]}' for k in sorted(extra))})" if extra else "")
 
 
-def _stat_value(stat: dict) -> float:
-    count = stat.get("count") or 0
-    if not count:
-        return math.nan
-    mean = stat.get("mean")
-    if isinstance(mean, int | float):
-        return float(mean)
-    total = stat.get("sum")
-    return float(total) / count if isinstance(total, int | float) else math.nan
+@dataclass(frozen=True)
+class _Stat:
+    """One stat as HELM writes it: ``{name: {name, split, sub_split, perturbation}, count, sum, mean}``."""
+
+    metric: str
+    split: str | None
+    sub_split: str | None
+    perturbed: bool
+    count: float
+    total: float | None
+    mean: float | None
+
+    def value(self) -> float:
+        """Return the stat's mean (its sum over its count where no mean is written), NaN when it counts none."""
+        if not self.count:
+            return math.nan
+        if self.mean is not None:
+            return self.mean
+        return self.total / self.count if self.total is not None else math.nan
+
+
+def _read_stat(raw: object, where: str) -> _Stat:
+    stat = shapes.entry(raw, where)
+    name = shapes.field(stat, "name", OBJECT, where)
+    name_at = f"{where}: name"
+    optional = {"default": None, "nullable": True}
+    return _Stat(shapes.field(name, "name", TEXT, name_at),
+                 shapes.field(name, "split", TEXT, name_at, **optional),
+                 shapes.field(name, "sub_split", TEXT, name_at, **optional),
+                 shapes.field(name, "perturbation", OBJECT, name_at, **optional) is not None,
+                 shapes.number(stat, "count", where, default=0.0, nullable=True),
+                 shapes.number(stat, "sum", where, **optional),
+                 shapes.number(stat, "mean", where, **optional))
 
 
 def _read_values(run: _Run, candidates: set[str]) -> _RunValues:
     values = _RunValues()
     per_instance = run.folder / PER_INSTANCE
     if per_instance.is_file():
-        for index, entry in enumerate(iter_json_array(per_instance)):
-            if not isinstance(entry, dict) or "instance_id" not in entry:
-                raise EffbenchError(f"{per_instance}: entry {index} has no field instance_id")
-            stats = entry.get("stats")
-            if not isinstance(stats, list):
-                raise EffbenchError(f"{per_instance}: entry {index} has no field stats")
-            perturbation = _perturbation_key(entry.get("perturbation"))
-            trial = entry.get("train_trial_index", 0)
-            for stat in stats:
-                name = stat.get("name") if isinstance(stat, dict) else None
-                if not isinstance(name, dict) or "name" not in name:
-                    raise EffbenchError(f"{per_instance}: entry {index} has a stat without field name.name")
-                metric = name["name"]
+        for index, raw in enumerate(shapes.iter_json_array(per_instance)):
+            where = f"{per_instance}: entry {index}"
+            entry = shapes.entry(raw, where)
+            instance_id = str(shapes.field(entry, "instance_id", SCALAR, where))
+            stats = shapes.field(entry, "stats", LIST, where)
+            perturbation = _perturbation_key(shapes.field(entry, "perturbation", OBJECT, where, default=None,
+                                                          nullable=True))
+            trial = shapes.field(entry, "train_trial_index", WHOLE, where, default=0)
+            for position, raw_stat in enumerate(stats):
+                stat = _read_stat(raw_stat, f"{where}: stats entry {position}")
                 if perturbation == UNPERTURBED:
-                    values.names.add(metric)
-                if metric in candidates:
-                    values.rows[metric].append((str(entry["instance_id"]), trial, perturbation, name.get("split"),
-                                                name.get("sub_split"), _stat_value(stat)))
+                    values.names.add(stat.metric)
+                if stat.metric in candidates:
+                    values.rows[stat.metric].append((instance_id, trial, perturbation, stat.split, stat.sub_split,
+                                                     stat.value()))
     else:
         values.has_instances = False
     stats_path = run.folder / STATS
     if stats_path.is_file():
         sums: dict[tuple[str, str | None], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        stats = _load_json(stats_path)
+        stats = shapes.load_json(stats_path)
         if not isinstance(stats, list):
-            raise EffbenchError(f"{stats_path}: not a HELM stats file (expected a JSON list of stats)")
-        for stat in stats:
-            name = stat.get("name") if isinstance(stat, dict) else None
-            if not isinstance(name, dict) or name.get("perturbation") is not None or name.get("name") not in candidates:
+            raise EffbenchError(f"{stats_path}: is {shapes.describe(stats)}, expected a list of stats")
+        for position, raw_stat in enumerate(stats):
+            stat = _read_stat(raw_stat, f"{stats_path}: entry {position}")
+            if stat.perturbed or stat.metric not in candidates or not stat.count:
                 continue
-            if stat.get("count"):
-                # HELM's tables merge the sub-splits of a metric (summarize.get_unique_stat_by_matcher).
-                total = sums[(name["name"], name.get("split"))]
-                total[0] += float(stat.get("sum", 0.0))
-                total[1] += float(stat["count"])
+            # HELM's tables merge the sub-splits of a metric (summarize.get_unique_stat_by_matcher).
+            total = sums[(stat.metric, stat.split)]
+            total[0] += stat.total or 0.0
+            total[1] += stat.count
         values.aggregates = {key: total / count for key, (total, count) in sums.items() if count}
     return values
 
@@ -437,7 +339,7 @@ class _ScenarioRead:
     metadata: tuple
 
 
-def _read_scenario(unit: Path, scenario: str, runs: list[_Run], schema: _Schema, options: ReadOptions,
+def _read_scenario(unit: Path, scenario: str, runs: list[_Run], schema: Schema, options: ReadOptions,
                    notes: list[str]) -> _ScenarioRead | None:
     groups = tuple(dict.fromkeys(g for run in runs for g in run.groups))
     described = [schema.groups[g] for g in groups if g in schema.groups and schema.groups[g].main_name]
@@ -623,58 +525,8 @@ def _keys(items: pd.DataFrame | None, options: ReadOptions) -> tuple[str, ...]:
     return tuple(keys)
 
 
-# --- JSON -----------------------------------------------------------------------------------------
+# --- provenance ------------------------------------------------------------------------------------
 
 def _relative(path: Path, unit: Path) -> str:
     """Return `path` relative to the unit's folder (``../..`` for a release's schema), as stored in `scores.file`."""
     return Path(os.path.relpath(path, unit if unit.is_dir() else unit.parent)).as_posix()
-
-
-def _load_json(path: Path) -> object:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except json.JSONDecodeError as error:
-        raise EffbenchError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise EffbenchError(f"{path}: cannot be read ({error})") from None
-
-
-def iter_json_array(path: Path, chunk_size: int = 1 << 20) -> Iterator[object]:
-    """Yield the elements of the JSON list in `path` one at a time, holding about one chunk in memory."""
-    decoder = json.JSONDecoder()
-    try:
-        with open(path, encoding="utf-8") as handle:
-            buffer, position, at_end, opened = "", 0, False, False
-            while True:
-                while position < len(buffer) and (buffer[position] in _BLANK or opened and buffer[position] == ","):
-                    position += 1
-                if position >= len(buffer):
-                    if at_end:
-                        raise EffbenchError(f"{path}: not valid JSON (the list is not closed)")
-                    chunk = handle.read(chunk_size)
-                    buffer, position, at_end = buffer[position:] + chunk, 0, not chunk
-                    continue
-                if not opened:
-                    if buffer[position] != "[":
-                        raise EffbenchError(f"{path}: not a JSON list")
-                    opened, position = True, position + 1
-                    continue
-                if buffer[position] == "]":
-                    return
-                try:
-                    element, end = decoder.raw_decode(buffer, position)
-                except json.JSONDecodeError as error:
-                    if at_end:
-                        raise EffbenchError(f"{path}: not valid JSON ({error.msg})") from None
-                    chunk = handle.read(chunk_size)
-                    buffer, position, at_end = buffer[position:] + chunk, 0, not chunk
-                    continue
-                if end == len(buffer) and not at_end:  # a number cut at the chunk's end: read on
-                    chunk = handle.read(chunk_size)
-                    buffer, position, at_end = buffer[position:] + chunk, 0, not chunk
-                    continue
-                yield element
-                position = end
-    except UnicodeDecodeError as error:
-        raise EffbenchError(f"{path}: cannot be read ({error})") from None

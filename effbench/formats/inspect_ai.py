@@ -30,12 +30,14 @@ import struct
 import sys
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions
+from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions, shapes
+from effbench.formats.shapes import LIST, OBJECT, SCALAR, TEXT, WHOLE
 
 # Inspect writes .eval entries with Zstandard (zip method 93) since 0.3.206; Python's own zipfile reads
 # them from 3.14, and backports-zstd carries the same zipfile for older versions.
@@ -107,13 +109,14 @@ def run_started(unit: Path) -> tuple[bool, float | None]:
         header = _read_eval_zip(unit, header_only=True)[0]
     else:
         header = {}
-        with open(unit, encoding="utf-8") as handle:
+        with _json_log_errors(unit), open(unit, encoding="utf-8") as handle:
             for key, value in _top_level(handle):
                 if key is not None:
                     header[key] = value
                 if key in (None, "eval"):  # `status` comes before `eval`; the samples come after
                     break
-    created = (header.get("eval") or {}).get("created")
+    spec = header.get("eval")
+    created = spec.get("created") if isinstance(spec, dict) else None
     try:
         when = pd.Timestamp(created).timestamp() if isinstance(created, str) else None
     except ValueError:
@@ -136,8 +139,9 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     status = header.get("status", "success")
     run = str(spec.get("run_id") or spec.get("eval_id") or task)
     notes: list[str] = []
-    reducer, *other_reducers = _declared_reducers(spec)
-    _note_missing_epochs(unit, spec, samples, notes)
+    config = shapes.field(spec, "config", OBJECT, f"{unit}: eval", default={}, nullable=True)
+    reducer, *other_reducers = _declared_reducers(config)
+    _note_missing_epochs(unit, config, samples, notes)
     per_epoch = bool(samples)
     if samples and reducer != "mean":
         reduced = reductions.get(reducer)
@@ -159,7 +163,9 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     seen: dict[str, None] = {}
     for _, _, scores, _ in samples:
         seen.update(dict.fromkeys(scores))
-    declared = [s.get("name") for s in spec.get("scorers") or [] if isinstance(s, dict) and s.get("name") in seen]
+    scorers = shapes.field(spec, "scorers", LIST, f"{unit}: eval", default=[], nullable=True)
+    declared = [s["name"] for s in scorers
+                if isinstance(s, dict) and isinstance(s.get("name"), str) and s["name"] in seen]
     scorer_names = [*declared, *(name for name in seen if name not in declared)]
 
     short_task = task.rsplit("/", 1)[-1]
@@ -199,17 +205,17 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     return FormatRead(**base, items=items, keys=("epoch",), scenarios=scenarios, models=models, notes=tuple(notes))
 
 
-def _declared_reducers(spec: dict) -> list[str]:
-    """Return the epoch reducers the log declares, in order (Inspect's default is ``mean``)."""
-    declared = (spec.get("config") or {}).get("epochs_reducer")
+def _declared_reducers(config: dict) -> list[str]:
+    """Return the epoch reducers the log's `eval.config` declares, in order (Inspect's default is ``mean``)."""
+    declared = config.get("epochs_reducer")
     if isinstance(declared, str):
         declared = [declared]
     return [r for r in declared if isinstance(r, str)] if isinstance(declared, list) and declared else ["mean"]
 
 
-def _note_missing_epochs(unit: Path, spec: dict, samples: list, notes: list[str]) -> None:
+def _note_missing_epochs(unit: Path, config: dict, samples: list, notes: list[str]) -> None:
     """Note a log that declares more epochs than any of its samples was scored in."""
-    declared = (spec.get("config") or {}).get("epochs")
+    declared = config.get("epochs")
     scored = {epoch for _, epoch, scores, _ in samples if scores}
     if isinstance(declared, int) and samples and len(scored) < declared:
         notes.append(f"{unit.name}: the log declares {declared} epochs but its samples were scored in "
@@ -264,13 +270,16 @@ def _dict_keys(samples: list, scorer: str) -> list[str]:
 def _aggregate_only(unit: Path, header: dict, task: str, model: str, run: str, chosen: str | None,
                     notes: list[str], base: dict) -> FormatRead:
     """A log without samples or reductions: its aggregate metric as a scenario-level result."""
-    entries = [e for e in ((header.get("results") or {}).get("scores") or []) if isinstance(e, dict)]
+    results = shapes.field(header, "results", OBJECT, str(unit), default={}, nullable=True)
+    scores = shapes.field(results, "scores", LIST, f"{unit}: results", default=[], nullable=True)
+    entries = [(f"{unit}: results: scores entry {i}", e) for i, e in enumerate(scores) if isinstance(e, dict)]
     if chosen is not None:
-        entries = [e for e in entries if chosen in (e.get("name"), e.get("scorer"))] or entries
-    for entry in entries:
-        metrics = entry.get("metrics") or {}
+        entries = [(w, e) for w, e in entries if chosen in (e.get("name"), e.get("scorer"))] or entries
+    for where, entry in entries:
+        metrics = shapes.field(entry, "metrics", OBJECT, where, default={}, nullable=True)
         for name in (*_AGGREGATE_METRICS, *metrics):
-            value = (metrics.get(name) or {}).get("value")
+            metric = shapes.field(metrics, name, OBJECT, f"{where}: metrics", default={}, nullable=True)
+            value = shapes.loose(metric, "value", f"{where}: metrics: {name}")
             if isinstance(value, int | float) and not isinstance(value, bool):
                 metric = f"{entry.get('name')}/{name}"
                 notes.append(f"{unit.name}: the log holds no per-sample scores; loaded its aggregate {metric} "
@@ -313,26 +322,40 @@ def _is_nan(value: object) -> bool:
 # A sample is (id, epoch, {scorer: value}, error); reductions use the same shape with epoch None.
 
 
-def _sample_record(unit: Path, sample: object) -> tuple:
-    if not isinstance(sample, dict) or "id" not in sample:
-        raise EffbenchError(f"{unit}: a sample has no 'id'")
-    scores = sample.get("scores") or {}
-    if not isinstance(scores, dict):
-        raise EffbenchError(f"{unit}: sample {sample['id']!r}: 'scores' is not an object")
-    values = {name: (score.get("value") if isinstance(score, dict) else None) for name, score in scores.items()}
-    epoch = sample.get("epoch", 1)
-    return sample["id"], int(epoch) if isinstance(epoch, int | float) else 1, values, sample.get("error")
+def _sample_record(sample: object, where: str) -> tuple:
+    """Return (id, epoch, {scorer: value}, error) of one sample (`where` names the file and the sample)."""
+    sample = shapes.entry(sample, where)
+    sample_id = shapes.field(sample, "id", SCALAR, where)
+    scores = shapes.field(sample, "scores", OBJECT, where, default={}, nullable=True)
+    values = {name: _score_value(score, f"{where}: scores: {name}") for name, score in scores.items()}
+    epoch = shapes.field(sample, "epoch", WHOLE, where, default=1, nullable=True)
+    return sample_id, epoch, values, sample.get("error")
+
+
+def _score_value(score: object, where: str) -> object:
+    """Return a score's value as the log holds it (a dict for scorers with several values), refusing an
+    integer no float holds anywhere in it."""
+    if not isinstance(score, dict):
+        return None
+    return shapes.loose(score, "value", where)
 
 
 def _reduction_records(unit: Path, reductions: object) -> dict[str, list[tuple]]:
     """Return the per-sample reduced scores by reducer (``mean`` where a reduction names none)."""
     by_reducer: dict[str, dict[object, dict]] = {}
-    for reduction in reductions or []:
-        if not isinstance(reduction, dict) or "scorer" not in reduction:
-            raise EffbenchError(f"{unit}: a reduction has no 'scorer'")
-        by_sample = by_reducer.setdefault(str(reduction.get("reducer") or "mean"), {})
-        for score in reduction.get("samples") or []:
-            by_sample.setdefault(score.get("sample_id"), {})[reduction["scorer"]] = score.get("value")
+    if not isinstance(reductions, list | None):
+        raise EffbenchError(f"{unit}: field 'reductions' is {shapes.describe(reductions)}, expected a list")
+    for position, reduction in enumerate(reductions or []):
+        where = f"{unit}: reductions entry {position}"
+        reduction = shapes.entry(reduction, where)
+        scorer = shapes.field(reduction, "scorer", TEXT, where)
+        by_sample = by_reducer.setdefault(str(shapes.field(reduction, "reducer", TEXT, where, default="mean",
+                                                           nullable=True)), {})
+        for index, score in enumerate(shapes.field(reduction, "samples", LIST, where, default=[], nullable=True)):
+            score_at = f"{where}: samples entry {index}"
+            score = shapes.entry(score, score_at)
+            sample_id = shapes.field(score, "sample_id", SCALAR, score_at, default=None, nullable=True)
+            by_sample.setdefault(sample_id, {})[scorer] = _score_value(score, score_at)
     return {reducer: [(sample_id, None, values, None) for sample_id, values in by_sample.items()
                       if sample_id is not None] for reducer, by_sample in by_reducer.items()}
 
@@ -344,10 +367,8 @@ def _read_eval_zip(unit: Path, *, header_only: bool = False) -> tuple[dict, list
             present = set(names)
 
             def load(name: str) -> object:
-                try:
-                    return json.loads(_read_entry(archive, name))
-                except (ValueError, UnicodeDecodeError) as error:
-                    raise EffbenchError(f"{unit}: {name} inside the archive is not valid JSON ({error})") from None
+                where = f"{unit}: {name} inside the archive"
+                return shapes.parse_json(shapes.decode(_read_entry(archive, name), where), where)
 
             header_name = next((name for name in _HEADER_NAMES if name in present), None)
             if header_name is None:
@@ -358,14 +379,16 @@ def _read_eval_zip(unit: Path, *, header_only: bool = False) -> tuple[dict, list
             if header_name != "header.json":
                 header.setdefault("status", "started")
                 if "results.json" in present:  # the first .eval layout kept the status apart
-                    header.update(load("results.json"))
+                    header.update(shapes.entry(load("results.json"), f"{unit}: results.json inside the archive"))
             if header_only:
                 return header, [], {}
             summaries = _summary_entries(names, present)
             if summaries:
-                samples = [_sample_record(unit, s) for name in summaries for s in _as_list(unit, name, load(name))]
+                samples = [_sample_record(sample, f"{unit}: {name} entry {position}") for name in summaries
+                           for position, sample in enumerate(_as_list(unit, name, load(name)))]
             else:
-                samples = [_sample_record(unit, load(name)) for name in names if _is_sample_entry(name)]
+                samples = [_sample_record(load(name), f"{unit}: {name} inside the archive") for name in names
+                           if _is_sample_entry(name)]
             reductions = _reduction_records(unit, load("reductions.json")) if "reductions.json" in present else {}
     except zipfile.BadZipFile as error:
         raise EffbenchError(f"{unit}: not a readable .eval (zip) file: {error}") from None
@@ -429,18 +452,29 @@ def _read_json_log(unit: Path) -> tuple[dict, list, dict]:
     header: dict = {}
     samples: list = []
     reductions: dict = {}
-    try:
-        with open(unit, encoding="utf-8") as handle:
-            for key, value in _top_level(handle):
-                if key is None:
-                    samples.append(_sample_record(unit, value))
-                elif key == "reductions":
-                    reductions = _reduction_records(unit, value)
-                else:
-                    header[key] = value
-    except (ValueError, UnicodeDecodeError) as error:
-        raise EffbenchError(f"{unit}: not valid JSON ({error})") from None
+    with _json_log_errors(unit), open(unit, encoding="utf-8") as handle:
+        for key, value in _top_level(handle):
+            if key is None:
+                samples.append(_sample_record(value, f"{unit}: sample {len(samples)}"))
+            elif key == "reductions":
+                reductions = _reduction_records(unit, value)
+            else:
+                header[key] = value
     return header, samples, reductions
+
+
+@contextmanager
+def _json_log_errors(unit: Path) -> Iterator[None]:
+    """Turn what reading a .json log as a stream can raise into one line naming the file."""
+    try:
+        yield
+    except UnicodeDecodeError as error:
+        raise EffbenchError(f"{unit}: not UTF-8 text ({error.reason} at character {error.start} of a block)"
+                            ) from None
+    except RecursionError:
+        raise EffbenchError(f"{unit}: JSON nested too deeply to read") from None
+    except ValueError as error:
+        raise EffbenchError(f"{unit}: not valid JSON ({error})") from None
 
 
 _WHITESPACE = re.compile(r"\s*")

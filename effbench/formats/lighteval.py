@@ -32,7 +32,9 @@ import duckdb
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions, read_json_object
+from effbench.formats import FormatRead, ReadOptions, read_json_object, shapes
+from effbench.formats.shapes import LIST, OBJECT, TEXT
+from effbench.load import duckdb_path
 from effbench.sql import quote_ident
 
 NAME = "lighteval"
@@ -83,15 +85,16 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     date = _date(unit)
     details = _details_files(unit, date, model)
     scenario_of = _scenarios(tasks)
-    configs = data.get("config_tasks") if isinstance(data.get("config_tasks"), dict) else {}
+    configs = shapes.field(data, "config_tasks", OBJECT, str(unit), default={}, nullable=True)
 
     frames, aggregates, scenario_rows, chosen, used = [], [], [], {}, []
     for task in tasks:
         scenario = scenario_of[task]
         # Older versions key config_tasks without the few-shot count ("lighteval|mmlu:anatomy").
-        config = configs.get(task) or configs.get(task.rsplit("|", 1)[0]) or {}
-        config = config if isinstance(config, dict) else {}
-        declared = _declared_metrics(config)
+        key = task if configs.get(task) else task.rsplit("|", 1)[0]
+        config_at = f"{unit}: config_tasks {key!r}"
+        config = shapes.field(configs, key, OBJECT, f"{unit}: config_tasks", default={}, nullable=True)
+        declared = _declared_metrics(config, config_at)
         wanted = options.metric_for(scenario, task, _task_part(task))
         explicit = any(name in options.metrics for name in (scenario, task, _task_part(task)))
         path = details.get(task) or details.get(task.replace(":", "_"))
@@ -108,7 +111,7 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
                 frames.append(frame)
                 used.append(path)
                 chosen[task] = metric
-                scenario_rows.append(_scenario_row(scenario, metric, declared, config))
+                scenario_rows.append(_scenario_row(scenario, metric, declared, config, config_at))
                 continue
         entry = results[task] if isinstance(results[task], dict) else {}
         metric = _aggregate_metric(entry, declared, wanted)
@@ -118,11 +121,11 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
         if path is None:
             notes.append(f"{unit.name}: task {task!r} has no details file; its aggregate {metric} loads as a "
                          "scenario-level result")
-        value = entry.get(metric)
+        value = shapes.loose(entry, metric, f"{unit}: results {task!r}")
         aggregates.append({"model": model, "scenario": scenario, "score": float(value) if _is_number(value)
                            else math.nan, "run": task, "metric": metric, "file": unit.name})
         chosen[task] = metric
-        scenario_rows.append(_scenario_row(scenario, metric, declared, config))
+        scenario_rows.append(_scenario_row(scenario, metric, declared, config, config_at))
 
     extra = {}
     if frames:
@@ -143,9 +146,11 @@ def _model_name(data: dict, unit: Path) -> str:
     general = data.get("config_general")
     if not isinstance(general, dict):
         raise EffbenchError(f"{unit}: field 'config_general' is missing or not an object")
-    config = general.get("model_config") if isinstance(general.get("model_config"), dict) else {}
-    for name in (config.get("model_name"), general.get("model_name")):
-        if isinstance(name, str) and name:
+    where = f"{unit}: config_general"
+    config = shapes.field(general, "model_config", OBJECT, where, default={}, nullable=True)
+    for name in (shapes.field(config, "model_name", TEXT, f"{where}: model_config", default=None),
+                 shapes.field(general, "model_name", TEXT, where, default=None)):
+        if name:
             return name
     raise EffbenchError(f"{unit}: field 'config_general.model_config.model_name' is missing")
 
@@ -206,10 +211,11 @@ def _details_files(unit: Path, date: str | None, model: str) -> dict[str, Path]:
     return found
 
 
-def _declared_metrics(config: dict) -> list[dict]:
+def _declared_metrics(config: dict, where: str) -> list[dict]:
     """Return the task's metrics as {name, higher_is_better, aggregation}, flattening grouped metric names."""
     declared = []
-    for metric in config.get("metrics") or config.get("metric") or []:
+    listed = shapes.field(config, "metrics", LIST, where, default=None, nullable=True)
+    for metric in listed or shapes.field(config, "metric", LIST, where, default=[], nullable=True):
         if isinstance(metric, str):
             declared.append({"name": metric})
             continue
@@ -233,7 +239,7 @@ def _read_details(path: Path, task: str, declared: list[dict], wanted: str | Non
     try:
         with duckdb.connect() as con:
             columns = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
-                                       "read_parquet(?))", [str(path)]).fetchall())
+                                       "read_parquet(?))", [duckdb_path(path)]).fetchall())
             metric_column = "metric" if "metric" in columns else "metrics" if "metrics" in columns else None
             if metric_column is None:
                 raise EffbenchError(f"{path}: no column 'metric' (or 'metrics', before lighteval 0.10)")
@@ -271,7 +277,7 @@ def _read_details(path: Path, task: str, declared: list[dict], wanted: str | Non
                 item_sql = _item_expression(columns, path)
                 frame = con.execute(
                     f"SELECT {item_sql} AS item_id, CAST({quote_ident(metric_column)}.{quote_ident(metric)} AS DOUBLE)"
-                    " AS score FROM read_parquet(?)", [str(path)]).df()
+                    " AS score FROM read_parquet(?)", [duckdb_path(path)]).df()
     except duckdb.Error as exc:
         raise EffbenchError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
     if frame["item_id"].isna().any():
@@ -298,7 +304,7 @@ def _text_metrics(con: duckdb.DuckDBPyConnection, path: Path, item_sql: str, col
     """Return (item_id and one column per metric, {metric: type}) from a metrics column written as text
     (a Python dict's repr); a metric with any value that is not a number gets the type ``TEXT``."""
     rows = con.execute(f"SELECT {item_sql} AS item_id, {quote_ident(column)} AS metrics FROM read_parquet(?)",
-                       [str(path)]).fetchall()
+                       [duckdb_path(path)]).fetchall()
     parsed = []
     for number, (item_id, text) in enumerate(rows, start=1):
         try:
@@ -322,7 +328,7 @@ def _text_metrics(con: duckdb.DuckDBPyConnection, path: Path, item_sql: str, col
 def _struct_fields(con: duckdb.DuckDBPyConnection, path: Path, column: str) -> dict[str, str] | None:
     """Return the fields of a struct column with their types, or None when the column is not a struct."""
     described = con.execute(
-        f"SELECT column_type FROM (DESCRIBE SELECT {quote_ident(column)} FROM read_parquet(?))", [str(path)]
+        f"SELECT column_type FROM (DESCRIBE SELECT {quote_ident(column)} FROM read_parquet(?))", [duckdb_path(path)]
     ).fetchone()[0]
     if not described.upper().startswith("STRUCT("):
         return None
@@ -377,13 +383,15 @@ def _aggregate_metric(entry: dict, declared: list[dict], wanted: str | None) -> 
     return None
 
 
-def _scenario_row(scenario: str, metric: str, declared: list[dict], config: dict) -> dict:
+def _scenario_row(scenario: str, metric: str, declared: list[dict], config: dict, where: str) -> dict:
     higher = next((d.get("higher_is_better") for d in declared if d["name"] == metric), None)
-    description = config.get("hf_repo")
-    if description and config.get("hf_subset") and config["hf_subset"] != "default":
-        description = f"{description} ({config['hf_subset']})"
+    description = shapes.field(config, "hf_repo", TEXT, where, default=None, nullable=True)
+    subset = shapes.field(config, "hf_subset", TEXT, where, default=None, nullable=True)
+    if description and subset and subset != "default":
+        description = f"{description} ({subset})"
     suite = config.get("suite")
-    tags = ", ".join(suite) if isinstance(suite, list) else suite
+    tags = ", ".join(map(str, suite)) if isinstance(suite, list) else shapes.field(
+        config, "suite", TEXT, where, default=None, nullable=True)
     return {"scenario": scenario, "metric": metric,
             "higher_is_better": higher if isinstance(higher, bool) else pd.NA,
             "tags": tags or None, "description": description}

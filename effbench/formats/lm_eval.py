@@ -26,7 +26,6 @@ without samples load as scenario-level results too. Tasks that differ only in th
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator
@@ -35,7 +34,8 @@ from pathlib import Path
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions, read_json_object
+from effbench.formats import FormatRead, ReadOptions, read_json_object, shapes
+from effbench.formats.shapes import LIST, NUMBER, OBJECT, SCALAR, TEXT
 
 NAME = "lm-eval"
 DESCRIPTION = "lm-evaluation-harness results_*.json with samples_<task>_*.jsonl (--log_samples)"
@@ -70,9 +70,9 @@ def _is_lone_samples(path: Path) -> bool:
     if path.suffix != ".jsonl" or _DATE.search(path.name) is None:
         return False
     try:
-        with open(path, encoding="utf-8") as handle:
-            first = json.loads(handle.readline())
-    except (OSError, UnicodeDecodeError, ValueError):
+        with open(path, "rb") as handle:
+            first = shapes.probe_json(handle.readline().decode("utf-8", errors="replace"))
+    except OSError:
         return False
     return isinstance(first, dict) and "doc_id" in first and isinstance(first.get("metrics"), list)
 
@@ -134,10 +134,10 @@ def _samples_task(path: Path, tasks: list[str], date: str | None) -> str | None:
 def run_started(unit: Path) -> tuple[bool, float | None]:
     """Return (True: a results file is written when its run is done, the run's start time): the file's
     `date` (seconds since the epoch), else the date id in its name."""
-    date = None if _is_samples_name(unit.name) else read_json_object(unit, "a JSON object with field 'results'"
-                                                                      ).get("date")
-    if isinstance(date, int | float) and not isinstance(date, bool):
-        return True, float(date)
+    if not _is_samples_name(unit.name):
+        data = read_json_object(unit, "a JSON object with field 'results'")
+        if _is_number(data.get("date")):
+            return True, float(shapes.field(data, "date", NUMBER, str(unit)))
     named = _results_date(unit)
     if named is None:
         return True, None
@@ -178,7 +178,7 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
                                     f"(it has {', '.join(metrics) or 'none'})")
             notes.append(f"{unit.name}: task {task!r} has no metric {wanted!r}; took its first one")
             wanted = None
-        higher = _higher_is_better(data, task)
+        higher = _higher_is_better(data, task, unit)
         if task in samples:
             frame, metric, task_notes = _read_samples(samples[task], task, metrics, wanted, data, unit)
             notes.extend(task_notes)
@@ -192,21 +192,21 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
                 frame["file"] = samples[task].name
                 item_frames.append(frame)
                 chosen[task] = metric
-                scenario_rows.append(_scenario_row(scenario, metric, higher, data, task))
+                scenario_rows.append(_scenario_row(scenario, metric, higher, data, task, unit))
                 continue
         metric = _aggregate_metric(metrics, wanted)
         if metric is None:
             notes.append(f"{unit.name}: task {task!r} has no metric to load" +
                          (f" named {wanted!r}" if wanted else ""))
             continue
-        value = _number(entry.get(metric))
+        value = _number(entry, metric, f"{unit}: results: {task}")
         if task not in samples:
             notes.append(f"{unit.name}: task {task!r} has no samples file; its aggregate {metric} loads as a "
                          "scenario-level result")
         aggregates.append({"model": model, "scenario": task, "score": value, "run": task, "metric": metric,
                            "file": unit.name})
         chosen[task] = metric
-        scenario_rows.append(_scenario_row(task, metric, higher, data, task))
+        scenario_rows.append(_scenario_row(task, metric, higher, data, task, unit))
 
     items = pd.concat(item_frames, ignore_index=True) if item_frames else FormatRead(NAME, unit, ()).items
     prompted = sorted(set(prompt_of) & set(items.get("run", ())))
@@ -222,7 +222,7 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     read_kwargs = {} if scenarios is None else {"scenarios": scenarios}
     return FormatRead(
         format=NAME, unit=unit, files=(unit, *sorted(samples[t] for t in samples if t in chosen)),
-        items=items, keys=keys, scenario_scores=scenario_scores, models=_models(data, model), runs=1,
+        items=items, keys=keys, scenario_scores=scenario_scores, models=_models(data, model, unit), runs=1,
         notes=tuple(notes), options={"metrics": chosen, "prompts_as_key": options.prompts_as_key,
                                      "lm_eval_version": data.get("lm_eval_version")},
         **read_kwargs,
@@ -238,7 +238,8 @@ def _read_samples_alone(unit: Path, options: ReadOptions) -> FormatRead:
     metrics: dict[str, None] = {}
     for _, record in _records(unit):
         if isinstance(record, dict) and isinstance(record.get("metrics"), list):
-            metrics.update(dict.fromkeys(f"{name},{record.get('filter') or 'none'}" for name in record["metrics"]))
+            metrics.update(dict.fromkeys(f"{name},{record.get('filter') or 'none'}" for name in record["metrics"]
+                                         if isinstance(name, str)))
     wanted = options.metric_for(task)
     frame, metric, notes = _read_samples(unit, task, list(metrics), wanted, {}, unit)
     if frame is None:
@@ -323,20 +324,31 @@ def _aggregate_metric(metrics: list[str], wanted: str | None) -> str | None:
     return None
 
 
-def _higher_is_better(data: dict, task: str) -> dict[str, bool]:
+def _higher_is_better(data: dict, task: str, unit: Path) -> dict[str, bool]:
     """Return {metric: higher is better} from the results file (0.4.2+), else from the task's metric_list."""
     table = data.get("higher_is_better")
     if isinstance(table, dict) and isinstance(table.get(task), dict):
         return {str(k): bool(v) for k, v in table[task].items() if isinstance(v, bool)}
-    config = (data.get("configs") or {}).get(task) or {}
-    return {str(m["metric"]): m["higher_is_better"] for m in config.get("metric_list") or []
+    config = _task_config(data, task, unit)
+    return {str(m["metric"]): m["higher_is_better"] for m in _config_list(config, "metric_list", task, unit)
             if isinstance(m, dict) and isinstance(m.get("higher_is_better"), bool) and isinstance(m.get("metric"), str)}
 
 
-def _scenario_row(scenario: str, metric: str, higher: dict[str, bool], data: dict, task: str) -> dict:
-    config = (data.get("configs") or {}).get(task) or {}
+def _task_config(data: dict, task: str, unit: Path) -> dict:
+    """Return the task's config from the results file's `configs` (empty when it has none)."""
+    configs = shapes.field(data, "configs", OBJECT, str(unit), default={}, nullable=True)
+    return shapes.field(configs, task, OBJECT, f"{unit}: configs", default={}, nullable=True)
+
+
+def _config_list(config: dict, name: str, task: str, unit: Path) -> list:
+    """Return the list `name` of a task's config (``metric_list``, ``filter_list``), empty when absent."""
+    return shapes.field(config, name, LIST, f"{unit}: configs: {task}", default=[], nullable=True)
+
+
+def _scenario_row(scenario: str, metric: str, higher: dict[str, bool], data: dict, task: str, unit: Path) -> dict:
+    config = _task_config(data, task, unit)
     tags = config.get("tag") or config.get("group") or []
-    if isinstance(tags, str):
+    if not isinstance(tags, list):
         tags = [tags]
     description = config.get("dataset_path")
     if description and config.get("dataset_name"):
@@ -345,10 +357,11 @@ def _scenario_row(scenario: str, metric: str, higher: dict[str, bool], data: dic
             "tags": ", ".join(str(t) for t in tags) or None, "description": description}
 
 
-def _filter_order(data: dict, task: str, metrics: list[str]) -> list[str]:
+def _filter_order(data: dict, task: str, metrics: list[str], unit: Path) -> list[str]:
     """Return the task's filters in the harness's order (its config's filter_list, else the results keys)."""
-    config = (data.get("configs") or {}).get(task) or {}
-    names = [f.get("name") for f in config.get("filter_list") or [] if isinstance(f, dict) and f.get("name")]
+    config = _task_config(data, task, unit)
+    names = [f.get("name") for f in _config_list(config, "filter_list", task, unit)
+             if isinstance(f, dict) and f.get("name")]
     for metric in metrics:
         filter_name = _split(metric)[1]
         if filter_name and filter_name not in names:
@@ -360,7 +373,7 @@ def _read_samples(path: Path, task: str, metrics: list[str], wanted: str | None,
                   unit: Path) -> tuple[pd.DataFrame | None, str, list[str]]:
     """Return a task's per-document scores for one metric and filter, the metric taken and notes."""
     notes: list[str] = []
-    filters = _filter_order(data, task, metrics)
+    filters = _filter_order(data, task, metrics, unit)
     # Candidates in order: the user's choice, else every metric of the results entry (first filter first).
     candidates = [m for m in metrics if _split(m)[1] in (None, filters[0])] + \
                  [m for m in metrics if _split(m)[1] not in (None, filters[0])]
@@ -392,7 +405,8 @@ def _read_samples(path: Path, task: str, metrics: list[str], wanted: str | None,
             frame["doc_hash"] = [h for _, _, h in values]
         if len(filters) > 1:
             notes.append(f"{path.name}: task {task!r} has filters {', '.join(filters)}; took {filter_name}")
-        expected = ((data.get("n-samples") or {}).get(task) or {}).get("effective")
+        counts = data.get("n-samples") if isinstance(data.get("n-samples"), dict) else {}
+        expected = counts[task].get("effective") if isinstance(counts.get(task), dict) else None
         if isinstance(expected, int) and expected != len(values):
             notes.append(f"{path.name}: holds {len(values)} document(s) of task {task!r}; the results file says "
                          f"{expected} were evaluated")
@@ -409,21 +423,24 @@ def _sample_values(path: Path, task: str, filters: list[str]) -> Iterator[tuple[
     Lines without ``filter`` (0.4.0/0.4.1) repeat a document once per filter, in the task's filter
     order, so the n-th line of a document belongs to the n-th filter.
     """
-    seen: dict[object, int] = {}
-    for number, record in _records(path):
-        if not isinstance(record, dict) or "doc_id" not in record:
-            raise EffbenchError(f"{path}: line {number} has no field 'doc_id'")
-        doc_id = record["doc_id"]
-        filter_name = record.get("filter")
+    seen: dict[str, int] = {}
+    for where, raw in _records(path):
+        record = shapes.entry(raw, where)
+        doc_id = str(shapes.field(record, "doc_id", SCALAR, where))
+        filter_name = shapes.field(record, "filter", TEXT, where, default=None, nullable=True)
         if filter_name is None:
             occurrence = seen.get(doc_id, 0)
             seen[doc_id] = occurrence + 1
             filter_name = filters[occurrence] if occurrence < len(filters) else f"filter_{occurrence}"
-        names = record.get("metrics")
-        if not isinstance(names, list):
+        names = shapes.field(record, "metrics", LIST, where, default=None, nullable=True)
+        if names is None:
             names = [k for k in record if k not in _SAMPLE_FIELDS]
         # Keep numbers only: a corpus-level metric's per-sample value (texts) is marked, not held.
-        yield doc_id, filter_name, {name: _compact(record.get(name)) for name in names}, record.get("doc_hash")
+        values = {}
+        for position, name in enumerate(names):
+            shapes.element(name, TEXT, f"{where}: metrics entry {position}")
+            values[name] = _compact(shapes.loose(record, name, where))
+        yield doc_id, filter_name, values, shapes.field(record, "doc_hash", TEXT, where, default=None, nullable=True)
 
 
 class _NotANumber:
@@ -442,25 +459,16 @@ _SAMPLE_FIELDS = {"doc_id", "doc", "target", "arguments", "resps", "filtered_res
                   "doc_hash", "prompt_hash", "target_hash"}
 
 
-def _records(path: Path) -> Iterator[tuple[int, object]]:
-    """Yield (line number, record) of a JSON-lines file, or of a JSON array (0.4.0's samples files)."""
-    with open(path, encoding="utf-8") as handle:
-        first = handle.read(1 << 12)
-        handle.seek(0)
-        if first.lstrip().startswith("["):
-            try:
-                records = json.load(handle)
-            except ValueError as exc:
-                raise EffbenchError(f"{path}: not a readable JSON array ({exc})") from None
-            yield from enumerate(records, start=1)
-            return
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except ValueError:
-                raise EffbenchError(f"{path}: line {number} is not valid JSON") from None
+def _records(path: Path) -> Iterator[tuple[str, object]]:
+    """Yield (where, record) of a JSON-lines file (``line N``), or of a JSON array (0.4.0's samples files,
+    ``entry N``); `where` names the file too."""
+    with open(path, "rb") as handle:
+        is_array = handle.read(1 << 12).lstrip().startswith(b"[")
+    if is_array:
+        records = shapes.load_json(path)
+        yield from ((f"{path}: entry {number}", record) for number, record in enumerate(records, start=1))
+        return
+    yield from ((f"{path}: line {number}", record) for number, record in shapes.json_lines(path))
 
 
 def _refuse_infinite(path: Path, task: str, metric: str, values: list, rows: list, metrics: list[str],
@@ -487,16 +495,17 @@ def _is_number(value: object) -> bool:
     return isinstance(value, bool | int | float)
 
 
-def _number(value: object) -> float:
+def _number(entry: dict, metric: str, where: str) -> float:
     """Return an aggregate as a float; the harness writes "N/A" for what it could not compute."""
-    return float(value) if _is_number(value) else math.nan
+    return float(shapes.field(entry, metric, NUMBER, where)) if _is_number(entry.get(metric)) else math.nan
 
 
-def _models(data: dict, model: str) -> pd.DataFrame:
+def _models(data: dict, model: str, unit: Path) -> pd.DataFrame:
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
     row: dict[str, object] = {"model": model}
-    if isinstance(config.get("model_num_parameters"), int | float) and config["model_num_parameters"] > 0:
-        row["params_b"] = config["model_num_parameters"] / 1e9
+    parameters = config.get("model_num_parameters")
+    if _is_number(parameters) and parameters > 0:
+        row["params_b"] = shapes.field(config, "model_num_parameters", NUMBER, f"{unit}: config") / 1e9
     for key in ("model_revision", "model_sha", "model_dtype"):
         if isinstance(config.get(key), str) and config[key]:
             row[key] = config[key]

@@ -23,7 +23,6 @@ silence.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import defaultdict
@@ -32,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions, list_files
+from effbench.formats import FormatRead, ReadOptions, list_files, shapes
 
 NAME = "opencompass"
 DESCRIPTION = "OpenCompass outputs: results/<model>/<dataset>.json with per-item details (--dump-eval-details)"
@@ -228,33 +227,31 @@ def _headline(data: dict) -> tuple[str, float] | None:
 
 def _read_result(path: Path, unit: Path, fields: tuple[str, ...]) -> _Result:
     """Return a results file's headline metric and the values of the per-item `fields` it holds."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except json.JSONDecodeError as error:
-        raise EffbenchError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise EffbenchError(f"{path}: cannot be read ({error})") from None
+    data = shapes.load_json(path)
     if not isinstance(data, dict):
         raise EffbenchError(f"{path}: not an OpenCompass results file (expected a JSON object)")
+    for key in data:
+        if key != "details":  # the metrics: no integer there may be too large for a float
+            shapes.loose(data, key, str(path))
     result = _Result(path, unit, data)
     details = data.get("details")
     if details is None or result.error is not None:
         return result
     if isinstance(details, dict):
         result.mode = result.mode or (details.get("type") if isinstance(details.get("type"), str) else None)
-        entries = [(str(key), entry) for key, entry in details.items() if key != "type"]
+        entries = [(str(key), f"{path}: details entry {key!r}", entry) for key, entry in details.items()
+                   if key != "type"]
     elif isinstance(details, list):
-        entries = [(_item_id(entry, position), entry) for position, entry in enumerate(details)]
+        entries = [(_item_id(entry, position), f"{path}: details entry {position}", entry)
+                   for position, entry in enumerate(details)]
     else:
         raise EffbenchError(f"{path}: field details is neither a mapping nor a list")
     values: dict[str, list[tuple[str, object]]] = defaultdict(list)
-    for item_id, entry in entries:
-        if not isinstance(entry, dict):
-            raise EffbenchError(f"{path}: details[{item_id}] is not an object")
+    for item_id, where, entry in entries:
+        shapes.entry(entry, where)
         for name in fields:
             if name in entry:
-                values[name].append((item_id, entry[name]))
+                values[name].append((item_id, shapes.loose(entry, name, where)))
     result.values = dict(values)
     return result
 

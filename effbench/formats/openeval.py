@@ -18,16 +18,18 @@ count as 1/0; a response without that metric is not evaluated (NaN).
 
 from __future__ import annotations
 
-import json
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from effbench.errors import EffbenchError
-from effbench.formats import ITEM_COLUMNS, FormatRead, ReadOptions, as_number
+from effbench.formats import ITEM_COLUMNS, FormatRead, ReadOptions, as_number, shapes
+from effbench.formats.shapes import LIST, OBJECT, SCALAR
+from effbench.load import duckdb_path
 
 NAME = "openeval"
 DESCRIPTION = "OpenEval items (JSON/JSONL, schema v0.1.0) and its Parquet tables (bench, item, response)"
@@ -56,12 +58,14 @@ def _is_item_file(path: Path) -> bool:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             if path.suffix == ".jsonl":  # an item per line: the first line tells
-                try:
-                    first = json.loads(handle.readline())
-                except ValueError:
-                    return False
-                return isinstance(first, dict) and {"item_id", "item_metadata", "responses"} <= first.keys()
-            head = handle.read(_HEAD_CHARS)
+                head = handle.readline()
+                first = shapes.probe_json(head)
+                if first is not None:
+                    return isinstance(first, dict) and {"item_id", "item_metadata", "responses"} <= first.keys()
+                # a first line no parser takes (nested too deep, cut short) is claimed if it starts as an item
+                # does, so that the read says what is wrong with it
+            else:
+                head = handle.read(_HEAD_CHARS)
     except OSError:
         return False
     # the first key is an item's own (item_id as OpenEval writes it, item_content when keys are sorted)
@@ -74,7 +78,8 @@ def _table_kind(path: Path) -> str | None:
     try:
         con = duckdb.connect()
         try:
-            columns = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()}
+            columns = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
+                                                     [duckdb_path(path)]).fetchall()}
         finally:
             con.close()
     except duckdb.Error:
@@ -98,25 +103,14 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
 # -- item JSON / JSONL ------------------------------------------------------------------------------
 
 
-def _iter_items(unit: Path):
-    try:
-        if unit.suffix == ".jsonl":
-            with open(unit, encoding="utf-8") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if line.strip():
-                        try:
-                            yield f"line {number}", json.loads(line)
-                        except ValueError as error:
-                            raise EffbenchError(f"{unit}: line {number} is not valid JSON ({error})") from None
-        else:
-            try:
-                data = json.loads(unit.read_text(encoding="utf-8"))
-            except ValueError as error:
-                raise EffbenchError(f"{unit}: not valid JSON ({error})") from None
-            for position, item in enumerate(data if isinstance(data, list) else [data]):
-                yield f"item {position}", item
-    except UnicodeDecodeError as error:
-        raise EffbenchError(f"{unit}: not UTF-8 text ({error})") from None
+def _iter_items(unit: Path) -> Iterator[tuple[str, object]]:
+    """Yield (where, item) for each item of a JSON lines (``line N``) or JSON file (``item N``)."""
+    if unit.suffix == ".jsonl":
+        yield from ((f"{unit}: line {number}", item) for number, item in shapes.json_lines(unit))
+        return
+    data = shapes.load_json(unit)
+    for position, item in enumerate(data if isinstance(data, list) else [data]):
+        yield f"{unit}: item {position}", item
 
 
 def _read_items(unit: Path, options: ReadOptions) -> FormatRead:
@@ -126,30 +120,32 @@ def _read_items(unit: Path, options: ReadOptions) -> FormatRead:
     sizes: dict[str, str] = {}
     tags: dict[str, str] = {}
     items = 0
-    for where, item in _iter_items(unit):
-        if not isinstance(item, dict) or not item.get("item_id"):
-            raise EffbenchError(f"{unit}: {where} has no 'item_id'")
-        item_id = str(item["item_id"])
+    for where, raw in _iter_items(unit):
+        item = shapes.entry(raw, where)
+        item_id = str(shapes.field(item, "item_id", SCALAR, where))
+        if not item_id:
+            raise EffbenchError(f"{where}: field 'item_id' is empty")
         source = ((item.get("item_metadata") or {}).get("source") or {}) if isinstance(
             item.get("item_metadata"), dict) else {}
         # `source` is an object naming the benchmark, or (OpenEval's HELM converter) the name itself
         benchmark = source.get("benchmark_name") if isinstance(source, dict) else source
         if not benchmark or not isinstance(benchmark, str):
-            raise EffbenchError(f"{unit}: item {item_id!r} lacks 'item_metadata.source.benchmark_name' "
+            raise EffbenchError(f"{where}: item {item_id!r} lacks 'item_metadata.source.benchmark_name' "
                                 "(or 'item_metadata.source' as the benchmark's name)")
         if isinstance(source, dict) and isinstance(source.get("benchmark_tags"), list):
             tags.setdefault(benchmark, ", ".join(str(t) for t in source["benchmark_tags"]))
         items += 1
-        responses = item.get("responses") or []
-        if not isinstance(responses, list):
-            raise EffbenchError(f"{unit}: item {item_id!r}: 'responses' is not a list")
-        for position, response in enumerate(responses):
-            model = (response.get("model") or {}).get("name") if isinstance(response, dict) else None
+        for position, response in enumerate(shapes.field(item, "responses", LIST, where, default=[], nullable=True)):
+            response_at = f"{where}: responses entry {position}"
+            response = shapes.entry(response, response_at)
+            described = shapes.field(response, "model", OBJECT, response_at)
+            model = shapes.field(described, "name", SCALAR, f"{response_at}: model")
             if not model:
-                raise EffbenchError(f"{unit}: item {item_id!r}: responses[{position}] lacks 'model.name'")
-            if response["model"].get("size") not in (None, ""):
-                sizes.setdefault(model, str(response["model"]["size"]))
-            values = _score_values(unit, item_id, response.get("scores"))
+                raise EffbenchError(f"{response_at}: field 'model.name' is empty")
+            size = shapes.field(described, "size", SCALAR, f"{response_at}: model", default=None, nullable=True)
+            if size not in (None, ""):
+                sizes.setdefault(str(model), str(size))
+            values = _score_values(response, response_at)
             if values:
                 names = list(values)
                 if benchmark not in chosen:
@@ -162,7 +158,8 @@ def _read_items(unit: Path, options: ReadOptions) -> FormatRead:
             columns["scenario"].append(benchmark)
             columns["item_id"].append(item_id)
             columns["score"].append(values.get(chosen.get(benchmark), math.nan))
-            columns["response"].append(_response_key(str(response.get("response_id") or ""), item_id, position))
+            response_id = shapes.field(response, "response_id", SCALAR, response_at, default=None, nullable=True)
+            columns["response"].append(_response_key(str(response_id or ""), item_id, position))
     for benchmark, metric in chosen.items():
         if benchmark in options.metrics and metric not in others.get(benchmark, {}):
             raise EffbenchError(f"{unit}: benchmark {benchmark!r} has no metric {metric!r} "
@@ -182,15 +179,15 @@ def _read_items(unit: Path, options: ReadOptions) -> FormatRead:
                       runs=1, notes=tuple(notes), options={"layout": "items", "items": items})
 
 
-def _score_values(unit: Path, item_id: str, scores: object) -> dict[str, float]:
+def _score_values(response: dict, where: str) -> dict[str, float]:
     """Return {metric name: value} of one response, in the order listed."""
     values: dict[str, float] = {}
-    for score in scores or []:
-        metric = score.get("metric") if isinstance(score, dict) else None
-        name = metric.get("name") if isinstance(metric, dict) else None
-        if not name:
-            raise EffbenchError(f"{unit}: item {item_id!r}: a score lacks 'metric.name'")
-        values.setdefault(str(name), as_number(score.get("value")))
+    for position, score in enumerate(shapes.field(response, "scores", LIST, where, default=[], nullable=True)):
+        score_at = f"{where}: scores entry {position}"
+        score = shapes.entry(score, score_at)
+        metric = shapes.field(score, "metric", OBJECT, score_at)
+        name = shapes.field(metric, "name", SCALAR, f"{score_at}: metric")
+        values.setdefault(str(name), as_number(shapes.loose(score, "value", score_at)))
     return values
 
 
@@ -241,8 +238,13 @@ def _read_tables(unit: Path, options: ReadOptions) -> FormatRead:
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, files: list[str]) -> dict[str, str]:
-    rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [files]).fetchall()
+    rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [_escaped(files)]).fetchall()
     return {row[0]: row[1] for row in rows}
+
+
+def _escaped(files: list[str]) -> list[str]:
+    """Return the paths as DuckDB's readers must be given them to read each as the one file it names."""
+    return [duckdb_path(Path(path)) for path in files]
 
 
 def _field(column: str, type_: str, *path: str) -> str:
@@ -289,7 +291,7 @@ def _query_tables(con: duckdb.DuckDBPyConnection, unit: Path, tables: dict[str, 
         f" unnest(CAST({value_list} AS DOUBLE[])) AS score,"
         f" unnest(range(1, len({value_list}) + 1)) AS position"
         " FROM read_parquet(?, union_by_name = true, filename = true)",
-        [tables["response"]],
+        [_escaped(tables["response"])],
     )
     unparsed = con.execute("SELECT count(DISTINCT response_id) FROM scored WHERE item_id = ''").fetchone()[0]
     if unparsed:
@@ -351,7 +353,8 @@ def _benchmark_table(con: duckdb.DuckDBPyConnection, unit: Path, tables: dict[st
         tags = ("array_to_string(benchmark_tags, ', ')" if bench_types.get("benchmark_tags", "").endswith("[]")
                 else "CAST(benchmark_tags AS VARCHAR)" if "benchmark_tags" in bench_types else "NULL")
         con.execute(f"CREATE TEMP TABLE bench_tags AS SELECT benchmark_name AS benchmark, any_value({tags}) AS tags"
-                    " FROM read_parquet(?, union_by_name = true) GROUP BY benchmark_name", [tables["bench"]])
+                    " FROM read_parquet(?, union_by_name = true) GROUP BY benchmark_name",
+                    [_escaped(tables["bench"])])
     else:
         con.execute("CREATE TEMP TABLE bench_tags (benchmark VARCHAR, tags VARCHAR)")
     if tables["item"]:
@@ -359,7 +362,7 @@ def _benchmark_table(con: duckdb.DuckDBPyConnection, unit: Path, tables: dict[st
         name = _source_benchmark(types["item_metadata"])
         con.execute(f"CREATE TEMP TABLE item_bench AS SELECT CAST(item_id AS VARCHAR) AS item_id,"
                     f" any_value(CAST({name} AS VARCHAR)) AS benchmark FROM read_parquet(?, union_by_name = true)"
-                    " GROUP BY item_id", [tables["item"]])
+                    " GROUP BY item_id", [_escaped(tables["item"])])
     else:
         con.execute("CREATE TEMP TABLE item_bench (item_id VARCHAR, benchmark VARCHAR)")
     # Items the item table does not name: their benchmark from the id (<benchmark slug>_<time>_<n>),

@@ -11,10 +11,10 @@ always taken (its columns may be mapped with ``--model-col`` and the like).
 from __future__ import annotations
 
 import gzip
-import json
 from pathlib import Path
 
 from effbench.errors import EffbenchError
+from effbench.formats import shapes
 from effbench.load import duckdb_path
 
 NAME = "table"
@@ -62,10 +62,7 @@ def _columns(path: Path) -> set[str]:
     except Exception:  # a file that cannot be opened or decoded is simply not a table
         return set()
     if ".jsonl" in name or ".ndjson" in name:
-        try:
-            record = json.loads(first)
-        except ValueError:
-            return set()
+        record = shapes.probe_json(first)
         return {str(key).lower() for key in record} if isinstance(record, dict) else set()
     separator = "\t" if ".tsv" in name else ","
     return {cell.strip().strip('"').lower() for cell in first.rstrip("\r\n").split(separator)}
