@@ -16,7 +16,6 @@ STILL_TO_SPLIT = {
     "effbench/reliability.py",
     "effbench/stats.py",
     "effbench/load.py",
-    "effbench/formats/helm.py",
 }
 # Packages whose modules still import one another in a cycle: the formats registry imports each adapter,
 # and the adapters import the registry's shared types from the package. It goes once those types have a

@@ -27,9 +27,10 @@ def commands() -> list[str]:
 
 
 def test_every_command_has_help_text_and_examples():
-    assert commands() == ["build", "dior", "export", "fit", "flash", "ingest", "init", "publish", "serve", "synth"]
-    for name in ["build", "dior", "export", "ingest", "init", "publish", "serve", "flash simulate", "flash plan",
-                 "flash status", "fit multilingual"]:
+    assert commands() == ["build", "check", "dior", "export", "fit", "flash", "ingest", "init", "publish", "serve",
+                          "synth"]
+    for name in ["build", "check", "dior", "export", "ingest", "init", "publish", "serve", "flash simulate",
+                 "flash plan", "flash status", "fit multilingual"]:
         result = runner.invoke(app, [*name.split(), "--help"])
         assert result.exit_code == 0, result.output
         assert "Examples:" in result.output, name

@@ -96,3 +96,84 @@ def test_names_cannot_inject_markdown(board, tmp_path):
     text = submission.summary_markdown(submission.check(db, pipeline.result_sources(
         [write_csv(tmp_path / "evil.csv", rows)])))
     assert name not in text and "[link](" not in text and "<b>" not in text
+
+
+def test_the_command_writes_the_job_summary_and_a_refused_file_fails_with_one_line(board, tmp_path):
+    from typer.testing import CliRunner
+
+    from effbench.cli import app
+
+    folder, db = board
+    before = digest(db)
+    new = write_csv(tmp_path / "new.csv", long_rows({"newcomer": {"qa": scores(0.72, 200, 99),
+                                                                  "math": scores(0.62, 200, 98)}}))
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier steps\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(folder / "results.csv"), str(new), "--db", str(db),
+                                      "--summary", str(summary)])
+    assert result.exit_code == 0, result.output
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("earlier steps\n## effbench: submission check") and "| newcomer (new) |" in text
+    assert "| newcomer (new) |" in result.output and digest(db) == before
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model,scenario,item_id,score\nx,qa,qa-0,not-a-number\n", encoding="utf-8")
+    failed = CliRunner().invoke(app, ["check", str(bad), "--db", str(db), "--summary", str(summary)])
+    assert failed.exit_code == 1 and failed.output.startswith("effbench: error:") and failed.output.count("\n") == 1
+    assert "The proposed results cannot be loaded: " in summary.read_text(encoding="utf-8")
+    assert digest(db) == before
+
+
+def workflow_step(workflow: str, name: str) -> str:
+    """The shell script of the step `name` of a workflow: a one-line `run:` or a `run: |` block."""
+    lines = workflow.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip() == f"- name: {name}")
+    run = lines[at + 1]
+    if not run.strip().startswith("run: |"):
+        return run.split("run: ", 1)[1]
+    indent = len(run) - len(run.lstrip())
+    block = []
+    for line in lines[at + 2:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        block.append(line.strip())
+    return "\n".join(block)
+
+
+def test_the_pull_request_workflow_init_writes_checks_a_proposed_file(tmp_path):
+    """A maintainer's repository with results in a folder: `init` writes the check workflow; a pull request
+    adds one model's file; the workflow's two steps, run as the runner would (base commit, RUNNER_TEMP,
+    GITHUB_STEP_SUMMARY), rank the base and write the new model's place into the job summary."""
+    import os
+    import subprocess
+
+    from effbench.publish import init
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+
+    repo = tmp_path / "bench"
+    (repo / "results").mkdir(parents=True)
+    git("init", "-q", "-b", "main")
+    git("config", "user.name", "Ada Maintainer")
+    git("config", "user.email", "ada@example.org")
+    for i, p in enumerate([0.8, 0.6, 0.4]):
+        write_csv(repo / "results" / f"m{i}.csv", long_rows({f"m{i}": {"qa": scores(p, 100, i)}}))
+    init(repo, install="effbench", sources="results/")
+    git("add", "-A")
+    git("commit", "-q", "-m", "leaderboard")
+    base = git("rev-parse", "HEAD")
+    write_csv(repo / "results" / "new.csv", long_rows({"newcomer": {"qa": scores(0.9, 100, 9)}}))
+    git("add", "-A")
+    git("commit", "-q", "-m", "newcomer's results")
+
+    workflow = (repo / ".github" / "workflows" / "check.yml").read_text(encoding="utf-8")
+    assert "pull_request:" in workflow and "branches: [main]" in workflow
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    env = {**os.environ, "RUNNER_TEMP": str(runner), "GITHUB_STEP_SUMMARY": str(runner / "summary.md")}
+    for name in ("Rank the results as they stand on main", "Check the proposed results"):
+        script = workflow_step(workflow, name).replace("${{ github.event.pull_request.base.sha }}", base)
+        step = subprocess.run(["bash", "-e", "-c", script], cwd=repo, env=env, capture_output=True, text=True)
+        assert step.returncode == 0, f"{name}: {step.stdout}\n{step.stderr}"
+    summary = (runner / "summary.md").read_text(encoding="utf-8")
+    assert "| newcomer (new) | 1 (" in summary and "New on " in summary

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from effbench import __version__
-from effbench.cli import build, dior, export, fit, flash, load, publish
+from effbench.cli import build, check, dior, export, fit, flash, load, publish
 from effbench.cli.common import Debug, say
 
 app = typer.Typer(
@@ -22,8 +22,8 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-for command in (build.build, load.ingest, load.synth, dior.dior, export.export, publish.publish, publish.init,
-                publish.serve):
+for command in (build.build, load.ingest, check.check, load.synth, dior.dior, export.export, publish.publish,
+                publish.init, publish.serve):
     app.command()(command)
 app.add_typer(flash.app, name="flash")
 app.add_typer(fit.app, name="fit")

@@ -42,7 +42,7 @@ def fit_multilingual(path: Path, *, confidence_level: float = 0.95) -> multiling
             row = int(bad.idxmax())
             raise EffbenchError(f"{path}: row {row + 2}, column {column}: {values.iloc[row]!r} is not a positive "
                                 "number")
-        numbers[column] = converted.to_numpy(float)
+        numbers[column] = converted.to_numpy(float, na_value=np.nan)
     if (numbers["sampling_ratio"] > 1).any():
         row = int(np.argmax(numbers["sampling_ratio"] > 1))
         raise EffbenchError(f"{path}: row {row + 2}, column sampling_ratio: a share of the mixture must be at most 1")

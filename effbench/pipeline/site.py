@@ -85,7 +85,7 @@ def trend_analyses(con: duckdb.DuckDBPyConnection, data: queries.SiteData,
         models = tuple(board["model"])
         scenarios = tuple(data.scenarios["scenario"])
         sizes = pd.to_numeric(data.models.set_index("model")["params_b"], errors="coerce")  # "7B": unknown
-        params = sizes.reindex(models).to_numpy(float)
+        params = sizes.reindex(models).to_numpy(float, na_value=np.nan)
         z = float(scipy_stats.norm.ppf(0.5 + options["confidence_level"] / 2))
         wide = per_scenario.pivot(index="scenario", columns="model")
         scores = np.vstack([board["score"].to_numpy(float)[None, :],
@@ -105,8 +105,8 @@ def trend_analyses(con: duckdb.DuckDBPyConnection, data: queries.SiteData,
     items, model_dates = queries.dated_items(con, data.board), queries.model_dates(con)
     if items is not None and model_dates is not None:
         matrix = items[1].pivot(index="item", columns="model", values="score")
-        item_days = items[1].groupby("item")["day"].min().reindex(matrix.index).to_numpy(float)
-        days = model_dates[1].reindex(matrix.columns).to_numpy(float)
+        item_days = items[1].groupby("item")["day"].min().reindex(matrix.index).to_numpy(float, na_value=np.nan)
+        days = model_dates[1].reindex(matrix.columns).to_numpy(float, na_value=np.nan)
         contamination_result = contamination.contamination_signals(
             matrix.to_numpy(float), item_days, days, models=tuple(matrix.columns), **options)
         timeline = _monthly_timeline(contamination_result, matrix, item_days)
@@ -131,7 +131,7 @@ def _training_tokens_b(metadata: pd.DataFrame, models: tuple[str, ...]) -> np.nd
     for column, factor in TOKEN_COLUMNS.items():
         if column in metadata.columns:
             tokens = pd.to_numeric(metadata.set_index("model")[column], errors="coerce") * factor
-            return tokens.reindex(models).to_numpy(float)
+            return tokens.reindex(models).to_numpy(float, na_value=np.nan)
     return None
 
 
