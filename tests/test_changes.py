@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from effbench import changes, history, pipeline, store
+from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.render.changes import atom_feed, update_views
 
 from conftest import long_rows, write_csv
@@ -102,3 +103,27 @@ def test_the_atom_feed_is_well_formed_with_one_entry_per_update_and_stable_ids()
     assert len(ids) == 3 and all(i.startswith("urn:uuid:") for i in ids)
     assert text == atom_feed(views, title="Bench & co", board="b", page_href="changes.html")
     assert atom_feed(views, title="Other", board="b", page_href="changes.html") != text
+
+
+def test_a_build_records_its_leaderboard_and_the_site_says_what_changed(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764900000")
+    first = write_csv(tmp_path / "a.csv", long_rows({m: {"qa": scores(p, 60, i), "math": scores(p, 60, 9 + i)}
+                                                     for i, (m, p) in enumerate([("x", 0.8), ("y", 0.4)])}))
+    db, out = tmp_path / "e.duckdb", tmp_path / "site"
+    parameters = AnalysisParameters(n_resamples=50)
+    dior = DiorParameters(n_draws=10)
+    pipeline.build(db, out, pipeline.result_sources([first]), parameters=parameters, dior_parameters=dior)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Last updated 2025-12-05" in index and 'href="changes.xml"' in index
+    assert "2 new models, 2 new scenarios" in (out / "changes.html").read_text(encoding="utf-8")
+    assert 'href="../changes.html"' in (out / "models" / "x.html").read_text(encoding="utf-8")
+    pipeline.build(db, out, parameters=parameters, dior_parameters=dior)  # nothing new: nothing recorded
+    with store.open_store(db, read_only=True) as con:
+        assert con.execute("SELECT count(DISTINCT built_at) FROM leaderboard_history").fetchone()[0] == 1
+    second = write_csv(tmp_path / "b.csv", long_rows({"z": {"qa": scores(0.95, 60, 5), "math": scores(0.9, 60, 6)}}))
+    pipeline.build(db, out, pipeline.result_sources([second]), parameters=parameters, dior_parameters=dior)
+    page = (out / "changes.html").read_text(encoding="utf-8")
+    assert page.index("1 new model") < page.index("2 new models")  # newest first
+    assert '<a href="models/z.html">z</a>, rank 1' in page
+    feed = ET.fromstring((out / "changes.xml").read_bytes())
+    assert len(feed.findall("{http://www.w3.org/2005/Atom}entry")) == 2

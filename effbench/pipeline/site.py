@@ -20,6 +20,7 @@ from effbench import (
     contamination,
     export,
     flash,
+    history,
     multilingual,
     progress,
     queries,
@@ -191,6 +192,8 @@ def build(
                     flash_config=flash_config, default_example=True, lower_is_better=lower_is_better,
                     results=results, board_settings=board_settings)
     settings = site or SiteConfig()
+    with store.open_store(db) as con:
+        history.record(con)  # the leaderboard this build publishes, when it is not the last one recorded
     with store.open_store(db, read_only=True) as con:
         stamp = _site_stamp(con, db, title, settings)
         unchanged = _unchanged_site(out, stamp)
@@ -238,7 +241,8 @@ def site_plan(con: duckdb.DuckDBPyConnection, results: ResultsOnce, *, title: st
             data, title=title, database_bytes=database_bytes, settings=settings,
             comparisons=model_comparisons(con, data.analysis, reader=reader),
             trends=trend_analyses(con, data, {s: t for s, t in tags.items() if s in board.scenarios}, reader=reader),
-            board=render.BoardNav.of(board, stored, ranks) if several else None))
+            board=render.BoardNav.of(board, stored, ranks) if several else None,
+            updates=history.timeline(con, board.name)))
     return plans[0] if not several else render.overview_site(plans, title=title, database_bytes=database_bytes)
 
 

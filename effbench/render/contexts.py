@@ -53,6 +53,9 @@ class Page:
     skip_target: str  # id of the element the skip link jumps to
     compare_script: str
     trend_links: tuple[Link, ...]  # Scaling, Contamination, Groups: the ones this data has
+    changes: str = ""  # the changes page ("" before any build was recorded)
+    changes_feed: str = ""  # its Atom feed
+    updated: str = ""  # when the leaderboard last changed, "2026-12-05" ("" before any build was recorded)
     overview: str = ""  # on a site of several boards, the overview of them all ("" on a site of one board)
     board_title: str = ""  # on a site of several boards, the title of the board this page is of
     board_links: tuple[Link, ...] = ()  # the overview page's navigation: every board
@@ -338,6 +341,15 @@ class ProvenancePage:
     sources: tuple[SourceRow, ...]
     citation: str  # BibTeX of this leaderboard, "" when not configured
     method_citation: str  # BibTeX of the paper the method follows
+
+
+@dataclass(frozen=True)
+class ChangesPage:
+    page: Page
+    updates: tuple  # render.changes.UpdateView, newest first
+    feed: str  # the Atom feed's link from the page
+    feed_path: str  # the feed's site path, and its text (not used by the template)
+    feed_text: str
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,16 @@ from effbench import __version__
 from effbench.compare import Comparisons
 from effbench.config import SiteConfig
 from effbench.examples import EXAMPLES, data_path
+from effbench.history import Update
 from effbench.plots import IntervalPoint, bar_chart, interval_plot
 from effbench.queries import SiteData
 from effbench.render.analyses import flash_page, flash_text, reliability_page
 from effbench.render.boards import BoardNav, relocate
+from effbench.render.changes import CHANGES_FEED, CHANGES_PAGE, atom_feed, update_views
 from effbench.render.compare import compare_page, comparison_table
 from effbench.render.contexts import (
     BoardCard,
+    ChangesPage,
     ComparePage,
     Credit,
     GuidePage,
@@ -64,18 +68,18 @@ from effbench.urls import relative_url
 
 def site_pages(data: SiteData, *, title: str, comparisons: Comparisons | None = None,
                settings: SiteConfig | None = None, trends: TrendAnalyses | None = None,
-               database_bytes: int = 0, board: BoardNav | None = None) -> SitePlan:
+               database_bytes: int = 0, board: BoardNav | None = None, updates: Sequence[Update] = ()) -> SitePlan:
     """Return every page of the site, its downloads and the licence files to ship, from `data`; the
     compare view needs `comparisons`; `settings` add the citation and scenario descriptions. A database
     of more than `MAX_SITE_FILE_BYTES` (`database_bytes`) is left out, and the pages say so. With a
     `board`, the pages are those of one board of several, in its folder, with its card for the overview."""
     credits_and_licenses = _credits(data)
     site = SiteIndex.of(data, title, tuple(credit for credit, _ in credits_and_licenses), comparisons, settings,
-                        trends, database_bytes, board)
+                        trends, database_bytes, board, tuple(updates))
     pages: list[Any] = []
     downloads: list[Download] = []
     for build in (index_page, _model_pages, _scenario_pages, _reliability_pages, _flash_pages, _compare_pages,
-                  _provenance_pages, _trend_pages, _guide_page):
+                  _provenance_pages, _trend_pages, _guide_page, _changes_pages):
         built_pages, built_downloads = build(site)
         pages += built_pages
         downloads += built_downloads
@@ -83,6 +87,8 @@ def site_pages(data: SiteData, *, title: str, comparisons: Comparisons | None = 
     for page in pages:
         if isinstance(page, ComparePage):
             extra_files.update(page.pair_files)
+        if isinstance(page, ChangesPage):
+            extra_files[page.feed_path] = page.feed_text
     warnings = () if site.ships_database else (
         f"the database ({database_bytes / 1e6:,.0f} MB) is left out of the site, since GitHub Pages takes files of "
         "at most 100 MB; its tables are there one by one",)
@@ -375,6 +381,21 @@ def _guide_page(site: SiteIndex) -> tuple[list[GuidePage], list[Download]]:
         example_model=example["model"],
         example_rank=format_rank(int(example["rank"]), example["rank_lo"], example["rank_hi"]),
     )], []
+
+
+def _changes_pages(site: SiteIndex) -> tuple[list[ChangesPage], list[Download]]:
+    """The changes page and its Atom feed, once a build has been recorded."""
+    if not site.updates:
+        return [], []
+    page = site.page(CHANGES_PAGE, "What changed", "changes.html", [])
+    views = update_views(site.updates, lambda m: relative_url(CHANGES_PAGE, site.model_paths[m]) if m in
+                         site.model_paths else None,
+                         lambda s: relative_url(CHANGES_PAGE, site.scenario_paths[s]) if s in site.scenario_paths
+                         else None)
+    board = site.nav.name if site.nav else ""
+    title = f"{site.title} · {site.nav.title}" if site.nav else site.title
+    return [ChangesPage(page=page, updates=views, feed=page.changes_feed, feed_path=CHANGES_FEED,
+                        feed_text=atom_feed(views, title=title, board=board, page_href=CHANGES_PAGE))], []
 
 
 def strongest_weakest(by_rank: list[str], most: int = 3) -> tuple[list[str], list[str]]:

@@ -11,8 +11,10 @@ from typing import Any
 from effbench import __version__
 from effbench.compare import Comparisons
 from effbench.config import SiteConfig
+from effbench.history import Update
 from effbench.queries import SiteData
 from effbench.render.boards import OVERVIEW_PAGE, BoardNav
+from effbench.render.changes import CHANGES_FEED, CHANGES_PAGE
 from effbench.render.contexts import Credit, Page
 from effbench.render.trend_data import TrendAnalyses
 from effbench.render.values import (
@@ -58,11 +60,12 @@ class SiteIndex:
     trends: TrendAnalyses | None  # scaling, contamination and group analyses, where the data has them
     database_bytes: int  # size of the database the site ships (0: unknown, shipped)
     nav: BoardNav | None = None  # on a site of several boards, where this board's pages sit
+    updates: tuple[Update, ...] = ()  # the board's recorded changes, newest first (`effbench.history`)
 
     @classmethod
     def of(cls, data: SiteData, title: str, credits: tuple[Credit, ...], comparisons: Comparisons | None = None,
            settings: SiteConfig | None = None, trends: TrendAnalyses | None = None,
-           database_bytes: int = 0, nav: BoardNav | None = None) -> SiteIndex:
+           database_bytes: int = 0, nav: BoardNav | None = None, updates: tuple[Update, ...] = ()) -> SiteIndex:
         board = data.leaderboard
         models = tuple(board["model"])
         scenarios = tuple(data.scenarios["scenario"])
@@ -88,6 +91,7 @@ class SiteIndex:
             has_flash_page=data.flash_analysis is not None and not data.flash.empty,
             comparisons=comparisons if len(models) > 1 else None,  # one model: nothing to compare
             settings=settings or SiteConfig(), trends=trends, database_bytes=database_bytes, nav=nav,
+            updates=updates,
         )
 
     @property
@@ -127,6 +131,9 @@ class SiteIndex:
             skip_target=skip_target, compare_script=self.shared(path, COMPARE_SCRIPT),
             trend_links=tuple(Link(relative_url(path, target), label)
                               for target, label in (self.trends.pages() if self.trends else ())),
+            changes=relative_url(path, CHANGES_PAGE) if self.updates else "",
+            changes_feed=relative_url(path, CHANGES_FEED) if self.updates else "",
+            updated=self.updates[0].at.strftime("%Y-%m-%d") if self.updates else "",
             overview=self.shared(path, OVERVIEW_PAGE) if self.nav else "",
             board_title=self.nav.title if self.nav else "",
             leaderboard_query="from leaderboard" + (
