@@ -519,16 +519,25 @@ def _spread_order(n: int, rng: np.random.Generator) -> np.ndarray:
     """Return a permutation of range(n) whose every prefix is spread evenly over 0..n-1: positions
     are visited by the van der Corput sequence of a random offset."""
     bits = max(1, math.ceil(math.log2(n)))
+    order, missing = _spread_positions(n, int(rng.integers(0, 1 << bits)))
+    return np.concatenate([order, rng.permutation(missing)])
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _spread_positions(n: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the positions of range(n) that the van der Corput sequence from `offset` visits, in the order
+    it first visits them, and the positions it never visits. Boards of many small scenarios ask for the same
+    few (n, offset) again and again: each is computed once (the caller only reads them)."""
+    bits = max(1, math.ceil(math.log2(n)))
     codes = np.arange(1 << bits)
     reversed_codes = np.zeros_like(codes)
     for b in range(bits):
         reversed_codes |= ((codes >> b) & 1) << (bits - 1 - b)
-    offset = rng.integers(0, 1 << bits)
     positions = ((reversed_codes + offset) % (1 << bits)) * n // (1 << bits)
     _, first = np.unique(positions, return_index=True)
     order = positions[np.sort(first)]
     missing = np.setdiff1d(np.arange(n), order)
-    return np.concatenate([order, rng.permutation(missing)])
+    return order, missing
 
 
 def orders_for(model: str, reference: Reference, config: FlashConfig, seed: int | None = None) -> list[np.ndarray]:
