@@ -44,6 +44,7 @@ from effbench.stats import (
     mean_of_ratios,
     nanmean,
     overall_scores,
+    percentile_interval,
     score_unit,
 )
 from effbench.tiers import DEFAULT_TIERS, Tier, tier_resolution
@@ -878,12 +879,13 @@ def disagreements(intervals: RankIntervals, results: ResultsMatrix | None = None
     out = []
     block = max(1, (1 << 22) // max(1, boot_scen.shape[0] * boot_scen.shape[1]))
     for first, second in _overlapping_pairs(intervals, block, neighbours):
-        lo, hi = _quantiles(boot[:, first] - boot[:, second], tail)
+        lo, hi = percentile_interval(boot[:, first] - boot[:, second], tail)
         tied = (lo <= 0) & (hi >= 0)
         if not tied.any():
             continue
         first, second = first[tied], second[tied]
-        scen_lo, scen_hi = _quantiles(boot_scen[:, :, first] - boot_scen[:, :, second], scenario_tail)  # (S, P)
+        scen_lo, scen_hi = percentile_interval(boot_scen[:, :, first] - boot_scen[:, :, second],  # (S, P)
+                                               scenario_tail)
         a_better, b_better = scen_lo > 0, scen_hi < 0
         if results is not None:
             for p in np.flatnonzero(a_better.any(axis=0) & b_better.any(axis=0)):
@@ -923,17 +925,6 @@ def _overlapping_pairs(intervals: RankIntervals, block: int, neighbours: int
             first, second = np.concatenate(pending_a), np.concatenate(pending_b)
             yield first[:block], second[:block]
             pending_a, pending_b, pending = [first[block:]], [second[block:]], first.size - min(block, first.size)
-def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return the `tail` and ``1 - tail`` quantiles over axis 0 (NaN ignored; np.quantile when there is none)."""
-    if not np.isnan(samples).any():
-        lo, hi = np.quantile(samples, [tail, 1 - tail], axis=0)
-        return lo, hi
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo, hi = np.nanquantile(samples, [tail, 1 - tail], axis=0)
-    return lo, hi
-
-
 def below(value: float, target: float) -> str:
     """Return `value` (below `target`) with two decimals, or as many more as it takes (up to six) for the
     printed figure to be below the target too: 0.8994 against 0.90 prints 0.899, not 0.90."""

@@ -497,8 +497,8 @@ def rank_intervals(
         else:
             central = low_end = high_end = np.broadcast_to(nanmean(matrix, axis=0), (n_resamples, matrix.shape[1]))
         drawn.append(central)
-        scenario_ends[0, s], _ = _percentile_interval(low_end, tail, "linear")
-        _, scenario_ends[1, s] = _percentile_interval(high_end, tail, "linear")
+        scenario_ends[0, s], _ = percentile_interval(low_end, tail, "linear")
+        _, scenario_ends[1, s] = percentile_interval(high_end, tail, "linear")
         for side, end in enumerate((low_end, high_end)):
             filled = fill_missing_scenarios(end[:, None, :])[:, 0]
             ends[0, side] += filled
@@ -686,8 +686,8 @@ def _end_interval(ends: np.ndarray, point: np.ndarray, tail: float) -> tuple[np.
     scenarios they are the bootstrap counterpart of Fay & Feuer's gamma interval for weighted sums of
     rates. Jeffreys' two half-weight pseudo-items instead pull every resample toward the middle of
     the scale, which a mean over many small scenarios adds up to a bias larger than the interval."""
-    lo, _ = _percentile_interval(ends[0], tail, "linear")
-    _, hi = _percentile_interval(ends[1], tail, "linear")
+    lo, _ = percentile_interval(ends[0], tail, "linear")
+    _, hi = percentile_interval(ends[1], tail, "linear")
     return np.fmin(lo, point), np.fmax(hi, point)
 
 
@@ -755,8 +755,9 @@ def _resampled_means(matrix: np.ndarray, n_resamples: int, rng: np.random.Genera
     return np.concatenate(means)
 
 
-def _percentile_interval(samples: np.ndarray, tail: float, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return the `tail` and ``1 - tail`` quantiles over axis 0, ignoring NaN."""
+def percentile_interval(samples: np.ndarray, tail: float, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
+    """Return the `tail` and ``1 - tail`` quantiles over axis 0, ignoring NaN (NaN where a column has none):
+    the percentile interval of resamples, shared by every analysis that reports one."""
     if not np.isnan(samples).any():  # np.quantile is many times faster than np.nanquantile
         lo, hi = np.quantile(samples, [tail, 1 - tail], axis=0, method=method)
         return lo, hi
