@@ -530,7 +530,8 @@ def analysis_version() -> str:
     """Return effbench's version with a hash of the code that computes the analyses, so that stored
     analyses are recomputed after any change to that code, released or not."""
     digest = hashlib.sha256()
-    for module in ("stats.py", "reliability.py", "flash.py", "tiers.py", "boards.py", "store.py", "pipeline.py"):
+    flash = sorted(f"flash/{f.name}" for f in (resources.files("effbench") / "flash").iterdir() if f.suffix == ".py")
+    for module in ("stats.py", "reliability.py", *flash, "tiers.py", "boards.py", "store.py", "pipeline.py"):
         digest.update((resources.files("effbench") / module).read_bytes())
     return f"{__version__}+{digest.hexdigest()[:12]}"
 
