@@ -7,13 +7,12 @@ drawn items for both models), so a comparison agrees with the leaderboard's inte
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from effbench.paired import holm, overall_p_values, scenario_p_values
-from effbench.stats import RankIntervals, ResultsMatrix, scale_ends
+from effbench.stats import RankIntervals, ResultsMatrix, percentile_interval, scale_ends
 
 
 @dataclass(frozen=True)
@@ -133,8 +132,8 @@ def compare_models(
         boot_diff = _smoothed_differences(raw, smoothing, results, a, others)
         shift = np.nansum(boot_diff - raw, axis=1) / len(results.scenarios)  # the pseudo-items' share overall
         del raw
-        overall_lo, overall_hi = _quantiles(boot[:, [a]] - boot[:, others] + shift, tail)  # (n_others,)
-        scen_lo, scen_hi = _quantiles(boot_diff, tail)  # (S, n_others)
+        overall_lo, overall_hi = percentile_interval(boot[:, [a]] - boot[:, others] + shift, tail)  # (n_others,)
+        scen_lo, scen_hi = percentile_interval(boot_diff, tail)  # (S, n_others)
         scenario_p = holm(scenario_p_values(results, a, others).T)  # (n_others, S)
         overall_p = overall_p_values(results, a, others)
         overall = intervals.score[a] - intervals.score[others]
@@ -203,16 +202,6 @@ def compared_pairs(rank: np.ndarray, *, neighbours: int, top: int) -> dict[int, 
     for a, b in sorted(chosen):
         later.setdefault(int(a), []).append(int(b))
     return {a: np.array(bs) for a, bs in later.items()}
-
-
-def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
-    if not np.isnan(samples).any():  # the same quantiles, without nanquantile's slow path along each column
-        lo, hi = np.quantile(samples, [tail, 1 - tail], axis=0)
-        return lo, hi
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # pairs without results in a scenario give NaN
-        lo, hi = np.nanquantile(samples, [tail, 1 - tail], axis=0)
-    return lo, hi
 
 
 PairItems = tuple[tuple[int, int, int], tuple[DisagreeingItem, ...]]  # (a better, b better, same), items

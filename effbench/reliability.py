@@ -25,6 +25,7 @@ Meta-metrics (``META_METRICS``), each on its own range:
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,7 @@ from effbench.stats import (
     mean_of_ratios,
     nanmean,
     overall_scores,
+    percentile_interval,
     score_unit,
 )
 from effbench.tiers import DEFAULT_TIERS, Tier, tier_resolution
@@ -67,6 +69,13 @@ _SPARSE_SHARE = 0.05
 DISAGREEMENT_NEIGHBOURS = 50
 # Boards with more models than this remove a random sample of this many in `mwr_instability`.
 MWR_REMOVALS = 200
+# Boards with more scenarios than this draw about this many numbers of scenarios, not every one.
+ALL_SCENARIO_LEVELS = 50
+# Draws x scenarios x models held at once when the scenarios decision gathers each draw's scenarios.
+_MAX_GATHERED_ENTRIES = 1 << 22
+# Boards with more scenarios than this show the agreement of this many (those with the most items): the
+# matrix grows with the square of the scenarios, and a reader cannot take in more cells than this anyway.
+AGREEMENT_SCENARIOS = 100
 
 
 @dataclass(frozen=True)
@@ -121,8 +130,8 @@ class ReliabilityResult:
     rows: tuple[DiorRow, ...]
     rank_resolution: tuple[RankResolution, ...]
     mwr_instability: tuple[MwrInstability, ...]
-    scenario_agreement: np.ndarray  # (n_scenarios, n_scenarios) Kendall tau, NaN where undefined
-    scenarios: tuple[str, ...]
+    scenario_agreement: np.ndarray  # (n, n) Kendall tau between the `scenarios`, NaN where undefined
+    scenarios: tuple[str, ...]  # those of `scenario_agreement`: every one, or see `agreement_scenarios`
     recommendations: tuple[str, ...]
     n_draws: int
     confidence_level: float
@@ -161,6 +170,34 @@ def _strict_wins(filled: np.ndarray, has: np.ndarray) -> np.ndarray:
     below = scipy_stats.rankdata(filled, method="min", axis=-1).astype(np.int64) - 1
     absent = (~has).sum(axis=-1, keepdims=True)
     return np.where(has, below - absent, 0)
+
+
+def _mean_win_rates_of(scenario_scores: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Return `mean_win_rate` of the ``(n_scenarios, n_models)`` scores on each board of models `present`
+    (``(n_draws, n_models)``) as ``(n_draws, n_models)``, the same floats. The scores are sorted once: in each
+    draw a model beats the present models before its group of equal scores in that order, a running count,
+    so that a draw costs scenarios x models with no sort. Blocks of draws bound the memory."""
+    scored = ~np.isnan(scenario_scores)
+    filled = np.where(scored, scenario_scores, -np.inf)
+    order = np.argsort(filled, axis=-1, kind="stable")
+    ordered = np.take_along_axis(filled, order, axis=-1)
+    positions = np.broadcast_to(np.arange(ordered.shape[-1]), ordered.shape)
+    new_value = np.concatenate([np.ones((ordered.shape[0], 1), bool), ordered[:, 1:] != ordered[:, :-1]], axis=-1)
+    group_start = np.maximum.accumulate(np.where(new_value, positions, 0), axis=-1)
+    start_of_model = np.take_along_axis(group_start, np.argsort(order, axis=-1), axis=-1)  # (S, M)
+    scored_in_order = np.take_along_axis(scored, order, axis=-1)
+    out = []
+    block = max(1, (1 << 20) // max(1, scenario_scores.size))
+    for first in range(0, present.shape[0], block):
+        chunk = present[first:first + block]
+        has_in_order = chunk[:, order] & scored_in_order  # (draws, S, M) in each scenario's order
+        before = np.cumsum(has_in_order, axis=-1, dtype=np.int32) - has_in_order
+        has = scored & chunk[:, None, :]
+        wins = np.where(has, np.take_along_axis(before, np.broadcast_to(start_of_model, has.shape), axis=-1), 0)
+        others = has.sum(axis=-1, keepdims=True) - 1
+        rate = mean_of_ratios(wins, np.where(has & (others > 0), others, 0))
+        out.append(np.where(chunk, rate, np.nan))
+    return np.concatenate(out) if out else np.zeros((0, scenario_scores.shape[-1]))
 
 
 def aggregate_scores(results: ResultsMatrix, how: str) -> np.ndarray:
@@ -377,6 +414,55 @@ class _Prepared:
             total = w.sum(axis=-2)
             return np.where(total > 0, (w * ratio).sum(axis=-2) / total, np.nan)
 
+    def macro_of_counts(self, counts: np.ndarray) -> np.ndarray:
+        """Return ``macro`` of the full-data sums with each scenario weighed by `counts` (``(n_draws, S)`` whole
+        numbers, how often each draw holds each scenario): the same floats, in draws x (scenarios drawn) x
+        models rather than draws x S x models.
+
+        Where every mean is a whole number of units (`exact`) and the sums over a common denominator stay
+        within 52 bits, each draw's means are one matrix product of whole numbers, divided once: the
+        correctly rounded ratio that `mean_of_ratios` also returns there. Otherwise each draw's scenarios are
+        gathered (in board order, padded with weight 0) and passed to ``macro`` a block of draws at a time."""
+        fast = self._exact_counts(counts)
+        if fast is not None:
+            return fast
+        width = max(1, int((counts > 0).sum(axis=1).max()))
+        drawn = np.argsort(counts == 0, axis=1, kind="stable")[:, :width]
+        weights = np.take_along_axis(counts, drawn, axis=1).astype(float)
+        block = max(1, _MAX_GATHERED_ENTRIES // (width * len(self.results.models)))
+        return np.concatenate([
+            self.macro(self.full_sums[drawn[i:i + block]], self.full_denominators[drawn[i:i + block]],
+                       weights[i:i + block, :, None])
+            for i in range(0, counts.shape[0], block)])
+
+    @functools.cached_property
+    def _whole_means(self) -> tuple[np.ndarray, np.ndarray, int, float] | None:
+        """Return each scenario's full-data means as whole numbers over one common denominator (a missing one
+        filled as in ``macro``), whether each is present (0/1), that denominator and the largest mean; None
+        unless `exact`."""
+        if not self.exact:
+            return None
+        sums, denominators = _fill_missing(self.full_sums, self.full_denominators)
+        present = denominators > 0
+        common = math.lcm(*(int(d) for d in np.unique(denominators[present]))) if present.any() else 1
+        largest = float(np.max(np.abs(sums[present]) / denominators[present])) if present.any() else 0.0
+        keys = np.where(present, np.rint(sums) * np.round(common / np.where(present, denominators, 1.0)), 0.0)
+        return keys, present.astype(float), common, largest
+
+    def _exact_counts(self, counts: np.ndarray) -> np.ndarray | None:
+        """Return ``macro_of_counts`` as exact whole-number products, or None where they would not be exact."""
+        if self._whole_means is None:
+            return None
+        keys, present, common, largest = self._whole_means
+        weights = counts.astype(float)
+        total = weights @ present  # (n_draws, n_models) scenarios counted, whole numbers
+        totals = np.unique(total[total > 0])
+        weight_common = math.lcm(*(int(t) for t in totals)) if totals.size else 1
+        if (largest + 1) * common * weight_common >= 2**52:  # `mean_of_ratios` is not exact there either
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, (weights @ keys) / (common * total), np.nan)
+
     def item_orders(self, n_draws: int, rng: np.random.Generator) -> list[np.ndarray]:
         """Return, per scenario, each draw's random position of every item (``(n_draws, n_items)``).
 
@@ -478,12 +564,25 @@ def _examples(prep: _Prepared, orders: list[np.ndarray]) -> list[_Instantiations
     return out
 
 
+def scenario_levels(n_scenarios: int) -> list[int]:
+    """Return the numbers of scenarios the "scenarios" decision draws: every one from 1 to `n_scenarios` on a
+    board of up to `ALL_SCENARIO_LEVELS` scenarios, else about that many spread evenly on a log scale from 1 to
+    `n_scenarios` (a curve needs no more points, and drawing every count would cost the square of the scenarios)."""
+    if n_scenarios <= ALL_SCENARIO_LEVELS:
+        return list(range(1, n_scenarios + 1))
+    return sorted({int(k) for k in np.rint(np.geomspace(1, n_scenarios, ALL_SCENARIO_LEVELS))})
+
+
 def _scenarios(prep: _Prepared, n_draws: int, rng: np.random.Generator) -> list[_Instantiations]:
     n_scenarios = len(prep.sizes)
     out = []
-    for k in range(1, n_scenarios + 1):
-        counts = rng.multinomial(k, np.full(n_scenarios, 1 / n_scenarios), size=n_draws).astype(float)
-        draws = prep.macro(prep.full_sums[None], prep.full_denominators[None], counts[:, :, None])
+    for k in scenario_levels(n_scenarios):
+        if n_scenarios <= ALL_SCENARIO_LEVELS:
+            counts = rng.multinomial(k, np.full(n_scenarios, 1 / n_scenarios), size=n_draws)
+        else:  # the same multinomial, as k scenarios drawn per draw: draws x k work, not draws x S binomials
+            picks = rng.integers(0, n_scenarios, (n_draws, k)) + n_scenarios * np.arange(n_draws)[:, None]
+            counts = np.bincount(picks.ravel(), minlength=n_draws * n_scenarios).reshape(n_draws, n_scenarios)
+        draws = prep.macro_of_counts(counts)
         used = ((counts > 0) * prep.sizes).sum(axis=1).mean() / prep.sizes.sum()
         out.append(_Instantiations(str(k), float(used), DEFAULT_AGGREGATION, prep.reference, draws))
     return out
@@ -508,13 +607,8 @@ def _models(prep: _Prepared, n_draws: int, rng: np.random.Generator) -> list[_In
         present = keys > np.partition(keys, k - 1, axis=1)[:, k - 1:k]  # drop the k smallest keys
         macro = np.where(present, prep.reference, np.nan)
         out.append(_Instantiations(str(k), 1.0, DEFAULT_AGGREGATION, prep.reference, macro))
-        # Mean win rate compares every pair in every scenario: blocks of draws bound the memory.
-        block = max(1, (1 << 24) // (prep.scenario_scores.size * n_models))
-        mwr = np.concatenate([
-            mean_win_rate(np.broadcast_to(prep.scenario_scores, (len(chunk), *prep.scenario_scores.shape)), chunk)
-            for chunk in (present[i:i + block] for i in range(0, n_draws, block))
-        ])
-        out.append(_Instantiations(str(k), 1.0, "mean win rate", mwr_reference, mwr))
+        out.append(_Instantiations(str(k), 1.0, "mean win rate", mwr_reference,
+                                   _mean_win_rates_of(prep.scenario_scores, present)))
     return out
 
 
@@ -656,11 +750,12 @@ def dior(
                 rows.append(DiorRow(decision, inst.level, metric, mean, lo, hi, value, float(inst.compute_fraction),
                                     values.shape[0], seed, METRIC_RANGES[metric], inst.aggregation, order))
 
-    agreement = scenario_agreement(prep.scenario_scores)
+    shown = agreement_scenarios(prep.sizes)
+    agreement = scenario_agreement(prep.scenario_scores[shown])
     instability = mwr_instability(results) if "aggregation" in decisions else ()
     return ReliabilityResult(
         rows=tuple(rows), rank_resolution=tuple(resolution), mwr_instability=instability,
-        scenario_agreement=agreement, scenarios=results.scenarios,
+        scenario_agreement=agreement, scenarios=tuple(results.scenarios[s] for s in shown),
         recommendations=recommend(rows, resolution, target, len(results.models), confidence_level), n_draws=n_draws,
         confidence_level=confidence_level, seed=seed, target=target,
     )
@@ -671,6 +766,14 @@ def _rank_resolution(inst: _Instantiations) -> RankResolution:
     ref_ranks = competition_ranks(inst.reference)
     moves = np.abs(competition_ranks(inst.draws) - ref_ranks)
     return RankResolution(inst.level, int(np.quantile(moves, 0.95, method="inverted_cdf")), inst.compute_fraction)
+
+
+def agreement_scenarios(sizes: np.ndarray, limit: int = AGREEMENT_SCENARIOS) -> np.ndarray:
+    """Return the positions, in board order, of the scenarios whose agreement is shown: every one on a board of
+    up to `limit` scenarios, else the `limit` with the most items (`sizes`; the first on the board among equals)."""
+    if len(sizes) <= limit:
+        return np.arange(len(sizes))
+    return np.sort(np.argsort(-np.asarray(sizes), kind="stable")[:limit])
 
 
 def scenario_agreement(scenario_scores: np.ndarray) -> np.ndarray:
@@ -776,12 +879,13 @@ def disagreements(intervals: RankIntervals, results: ResultsMatrix | None = None
     out = []
     block = max(1, (1 << 22) // max(1, boot_scen.shape[0] * boot_scen.shape[1]))
     for first, second in _overlapping_pairs(intervals, block, neighbours):
-        lo, hi = _quantiles(boot[:, first] - boot[:, second], tail)
+        lo, hi = percentile_interval(boot[:, first] - boot[:, second], tail)
         tied = (lo <= 0) & (hi >= 0)
         if not tied.any():
             continue
         first, second = first[tied], second[tied]
-        scen_lo, scen_hi = _quantiles(boot_scen[:, :, first] - boot_scen[:, :, second], scenario_tail)  # (S, P)
+        scen_lo, scen_hi = percentile_interval(boot_scen[:, :, first] - boot_scen[:, :, second],  # (S, P)
+                                               scenario_tail)
         a_better, b_better = scen_lo > 0, scen_hi < 0
         if results is not None:
             for p in np.flatnonzero(a_better.any(axis=0) & b_better.any(axis=0)):
@@ -821,17 +925,6 @@ def _overlapping_pairs(intervals: RankIntervals, block: int, neighbours: int
             first, second = np.concatenate(pending_a), np.concatenate(pending_b)
             yield first[:block], second[:block]
             pending_a, pending_b, pending = [first[block:]], [second[block:]], first.size - min(block, first.size)
-def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return the `tail` and ``1 - tail`` quantiles over axis 0 (NaN ignored; np.quantile when there is none)."""
-    if not np.isnan(samples).any():
-        lo, hi = np.quantile(samples, [tail, 1 - tail], axis=0)
-        return lo, hi
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo, hi = np.nanquantile(samples, [tail, 1 - tail], axis=0)
-    return lo, hi
-
-
 def below(value: float, target: float) -> str:
     """Return `value` (below `target`) with two decimals, or as many more as it takes (up to six) for the
     printed figure to be below the target too: 0.8994 against 0.90 prints 0.899, not 0.90."""

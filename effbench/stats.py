@@ -21,6 +21,7 @@ Conventions
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ RANK_BINS = 50  # most bins of a model's stored rank distribution
 TINY_SCENARIO_SHARE = 0.1
 # Largest denominator tried when looking for a common unit of the item scores (0.1 for pass@1 of 10).
 _MAX_SCORE_UNIT = 1000
+# Entries of one block of `mean_of_ratios`: its temporaries stay in the processor's cache.
+_RATIO_BLOCK_ENTRIES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -327,30 +330,55 @@ def mean_of_ratios(numerators: np.ndarray, denominators: np.ndarray, weights: np
     otherwise the near-equal ones (within 1e-9) are recomputed as fractions.
     """
     num = np.asarray(numerators, dtype=float)
-    den = np.nan_to_num(np.asarray(denominators, dtype=float))
+    den = np.asarray(denominators, dtype=float)
     w = np.ones(1) if weights is None else np.asarray(weights, dtype=float)
     shape = np.broadcast_shapes(num.shape, den.shape, w.shape)
     num, den, w = (np.broadcast_to(a, shape) for a in (num, den, w))
+    # Blocks along the first axis (draws) keep the temporaries small; each block's means are exact under its
+    # own common denominator, so they are the same floats as under the whole array's.
+    rows = max(1, _RATIO_BLOCK_ENTRIES // max(1, math.prod(shape[1:]))) if len(shape) >= 3 else 0
+    blocks = [slice(i, i + rows) for i in range(0, shape[0], rows)] if rows else []
+    means, common, weight_common, largest = [], 1, 1, 0.0
+    for part in blocks or [slice(None)]:
+        mean, part_common, part_weight, part_largest = _whole_mean_of_ratios(num[part], den[part], w[part])
+        means.append(mean)
+        common, weight_common = math.lcm(common, part_common), math.lcm(weight_common, part_weight)
+        largest = max(largest, part_largest)
+    if common * weight_common < 2**52 and (largest + 1) * common * weight_common < 2**52:  # (no float overflow)
+        return means[0] if len(means) == 1 else np.concatenate(means)
     present = (den > 0) & (w > 0) & ~np.isnan(num)
+    num, den_safe, w = np.where(present, num, 0.0), np.where(present, den, 1.0), np.where(present, w, 0.0)
+    total_weight = w.sum(axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        approx = np.where(total_weight > 0, (w * num / den_safe).sum(axis=-2) / total_weight, np.nan)
+    return _exact_near_ties(approx, num, den_safe, w)
+
+
+def _whole_mean_of_ratios(num: np.ndarray, den: np.ndarray, w: np.ndarray
+                          ) -> tuple[np.ndarray | None, int, int, float]:
+    """Return `mean_of_ratios` computed over one common denominator (None when that would not be exact),
+    with that denominator, the common multiple of the total weights and the largest ratio."""
+    present = (den > 0) & (w > 0) & ~np.isnan(num)  # a NaN denominator is not > 0: the term is left out
     num = np.where(present, num, 0.0)
     den_safe = np.where(present, den, 1.0)
     w = np.where(present, w, 0.0)
     total_weight = w.sum(axis=-2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        approx = np.where(total_weight > 0, (w * num / den_safe).sum(axis=-2) / total_weight, np.nan)
     if not present.any():
-        return approx
+        return np.full(total_weight.shape, np.nan), 1, 1, 0.0
     # Distinct values by hashing (pandas.unique), not sorting: these arrays hold draws x scenarios x models.
-    common = math.lcm(*(int(d) for d in pd.unique(den_safe[present])))
+    # The terms left out hold a denominator of 1 and a numerator of 0, which change neither the least
+    # common multiple nor the largest ratio.
+    common = math.lcm(*(int(d) for d in pd.unique(den_safe.ravel())))
     weight_common = math.lcm(*(int(t) for t in pd.unique(total_weight[total_weight > 0])))
-    largest = float(np.max(np.abs(num[present]) / den_safe[present])) if present.any() else 0.0
-    if (largest + 1) * common * weight_common < 2**52:
-        scale = np.round(common / den_safe).astype(np.int64)
-        key = (np.rint(w).astype(np.int64) * np.rint(num).astype(np.int64) * scale).sum(axis=-2)
-        per_weight = np.where(total_weight > 0, weight_common // np.maximum(np.rint(total_weight), 1), 0)
-        key = key * per_weight.astype(np.int64)
-        return np.where(total_weight > 0, key / float(common * weight_common), np.nan)
-    return _exact_near_ties(approx, num, den_safe, w)
+    largest = float(np.max(np.abs(num) / den_safe))
+    if not (common * weight_common < 2**52 and (largest + 1) * common * weight_common < 2**52):
+        return None, common, weight_common, largest
+    # Every term w * num * (common / den) and every partial sum of them is a whole number below 2**52, so
+    # these float sums are exact, in whatever order they are added.
+    key = (w * num * (common / den_safe)).sum(axis=-2)
+    per_weight = np.where(total_weight > 0, weight_common // np.maximum(total_weight, 1), 0)
+    mean = np.where(total_weight > 0, key * per_weight / float(common * weight_common), np.nan)
+    return mean, common, weight_common, largest
 
 
 def _exact_near_ties(approx: np.ndarray, num: np.ndarray, den: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -469,8 +497,8 @@ def rank_intervals(
         else:
             central = low_end = high_end = np.broadcast_to(nanmean(matrix, axis=0), (n_resamples, matrix.shape[1]))
         drawn.append(central)
-        scenario_ends[0, s], _ = _percentile_interval(low_end, tail, "linear")
-        _, scenario_ends[1, s] = _percentile_interval(high_end, tail, "linear")
+        scenario_ends[0, s], _ = percentile_interval(low_end, tail, "linear")
+        _, scenario_ends[1, s] = percentile_interval(high_end, tail, "linear")
         for side, end in enumerate((low_end, high_end)):
             filled = fill_missing_scenarios(end[:, None, :])[:, 0]
             ends[0, side] += filled
@@ -497,18 +525,21 @@ def rank_intervals(
     micro_lo, micro_hi = _end_interval(ends[1], micro_score, tail)
     del ends
     scen_lo, scen_hi = np.fmin(scenario_ends[0], scenario_score), np.fmax(scenario_ends[1], scenario_score)
-    computed: list[tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]] = []
+    # Found by a digest of their bytes, then compared: a board of thousands of scenarios compares each with
+    # the few of equal digest, not with every one before it.
+    computed: dict[bytes, list[tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]]] = {}
 
     def intervals_of(point: np.ndarray, boot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # With one scenario (or equal-sized ones giving equal means) the overall, micro and scenario
         # rankings are the same numbers: compute their intervals once.
         if not (has_intervals and with_rank_intervals):
             return np.full(point.shape, np.nan), np.full(point.shape, np.nan)
-        for seen_point, seen_boot, result in computed:
+        digest = hashlib.blake2b(np.ascontiguousarray(point).tobytes() + np.ascontiguousarray(boot).tobytes()).digest()
+        for seen_point, seen_boot, result in computed.get(digest, ()):
             if np.array_equal(seen_point, point, equal_nan=True) and np.array_equal(seen_boot, boot, equal_nan=True):
                 return result
         result = difference_rank_intervals(point, boot, confidence_level=confidence_level, method=rank_method)
-        computed.append((point, boot, result))
+        computed.setdefault(digest, []).append((point, boot, result))
         return result
 
     rank_lo, rank_hi = intervals_of(score, boot_score)
@@ -655,8 +686,8 @@ def _end_interval(ends: np.ndarray, point: np.ndarray, tail: float) -> tuple[np.
     scenarios they are the bootstrap counterpart of Fay & Feuer's gamma interval for weighted sums of
     rates. Jeffreys' two half-weight pseudo-items instead pull every resample toward the middle of
     the scale, which a mean over many small scenarios adds up to a bias larger than the interval."""
-    lo, _ = _percentile_interval(ends[0], tail, "linear")
-    _, hi = _percentile_interval(ends[1], tail, "linear")
+    lo, _ = percentile_interval(ends[0], tail, "linear")
+    _, hi = percentile_interval(ends[1], tail, "linear")
     return np.fmin(lo, point), np.fmax(hi, point)
 
 
@@ -724,8 +755,9 @@ def _resampled_means(matrix: np.ndarray, n_resamples: int, rng: np.random.Genera
     return np.concatenate(means)
 
 
-def _percentile_interval(samples: np.ndarray, tail: float, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return the `tail` and ``1 - tail`` quantiles over axis 0, ignoring NaN."""
+def percentile_interval(samples: np.ndarray, tail: float, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
+    """Return the `tail` and ``1 - tail`` quantiles over axis 0, ignoring NaN (NaN where a column has none):
+    the percentile interval of resamples, shared by every analysis that reports one."""
     if not np.isnan(samples).any():  # np.quantile is many times faster than np.nanquantile
         lo, hi = np.quantile(samples, [tail, 1 - tail], axis=0, method=method)
         return lo, hi

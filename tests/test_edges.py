@@ -189,7 +189,7 @@ def test_flash_scores_its_board_and_truth_as_the_leaderboard_does():
     tied = ResultsMatrix(("a", "b"), tuple("wxyz"), matrices, (True,) * 4)
     scores = flash.reference_of(tied).scores
     assert scores[0] == scores[1]
-    replay = flash._prepare(tied, ["a", "b"], flash.FlashConfig())
+    replay = flash.replay._prepare(tied, ["a", "b"], flash.FlashConfig())
     assert replay.truths == (1, 1)
 
 

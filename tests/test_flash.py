@@ -569,8 +569,8 @@ def test_boards_fitted_in_blocks_equal_the_boards_written_out(monkeypatch, exact
     graded[:, 3] = np.nan  # a model with no result in one scenario
     results = ResultsMatrix(results.models, results.scenarios, (results.scores[0], graded, results.scores[2]),
                             results.resampled, results.item_ids)
-    monkeypatch.setattr(flash, "EXACT_DIFFICULTY_CELLS", exact_cells)
-    monkeypatch.setattr(flash, "REPLAY_BLOCK", 16)  # several blocks
+    monkeypatch.setattr(flash.reference, "EXACT_DIFFICULTY_CELLS", exact_cells)
+    monkeypatch.setattr(flash.reference, "REPLAY_BLOCK", 16)  # several blocks
     overall = overall_scores(results)
     boards = list(flash.LeaveOneOut(results, overall, ~np.isnan(overall)).references(list(range(70))))
     for m, board in enumerate(boards):

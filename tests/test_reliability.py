@@ -224,6 +224,67 @@ def test_every_decision_runs_and_values_stay_in_their_range(mmlu_small):
                and r.meta_metric == "kendall_tau")
 
 
+def _many_scenarios(n_scenarios: int, *, exact: bool, seed: int = 0) -> ResultsMatrix:
+    """Six models on `n_scenarios` scenarios of 1 to 5 items, some results missing; 0/1 scores or any in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    matrices = []
+    for _ in range(n_scenarios):
+        shape = (int(rng.integers(1, 6)), 6)
+        matrix = (rng.random(shape) < 0.5).astype(float) if exact else rng.random(shape)
+        matrix[rng.random(shape) < 0.2] = np.nan
+        matrices.append(matrix)
+    return ResultsMatrix(tuple("ABCDEF"), tuple(f"s{i}" for i in range(n_scenarios)), tuple(matrices),
+                         (True,) * n_scenarios)
+
+
+@pytest.mark.parametrize("exact", [True, False])
+@pytest.mark.parametrize("path", ["product", "gathered", "gathered in blocks"])
+def test_the_scenarios_decision_equals_weighing_every_scenario(exact, path, monkeypatch):
+    """Each draw's means are one product of whole numbers (exact scores), or its scenarios are gathered (and
+    draws taken in blocks): the same floats, bit for bit, as weighing every scenario of the board by how
+    often it was drawn."""
+    if path != "product":
+        monkeypatch.setattr(reliability._Prepared, "_exact_counts", lambda self, counts: None)
+    if path == "gathered in blocks":
+        monkeypatch.setattr(reliability, "_MAX_GATHERED_ENTRIES", 40)
+    results = _many_scenarios(30, exact=exact)
+    prep = reliability._Prepared(results)
+    levels = reliability._scenarios(prep, 60, np.random.default_rng(4))
+    rng = np.random.default_rng(4)
+    assert [inst.level for inst in levels] == [str(k) for k in range(1, 31)]
+    for k, inst in enumerate(levels, start=1):
+        counts = rng.multinomial(k, np.full(30, 1 / 30), size=60).astype(float)
+        expected = prep.macro(prep.full_sums[None], prep.full_denominators[None], counts[:, :, None])
+        np.testing.assert_array_equal(inst.draws, expected)
+        assert inst.compute_fraction == ((counts > 0) * prep.sizes).sum(axis=1).mean() / prep.sizes.sum()
+
+
+def test_scenario_levels_are_every_count_on_a_small_board_and_a_log_grid_on_a_large_one():
+    assert reliability.scenario_levels(1) == [1]
+    assert reliability.scenario_levels(50) == list(range(1, 51))
+    for n in (51, 120, 3000):
+        levels = reliability.scenario_levels(n)
+        assert levels[0] == 1 and levels[-1] == n and levels == sorted(set(levels))
+        assert 30 <= len(levels) <= 50
+        assert all(b / a <= 1.5 for a, b in zip(levels[10:], levels[11:], strict=False))  # no gap on the log scale
+
+
+def test_a_board_of_many_scenarios_shows_the_agreement_of_those_with_the_most_items():
+    results = _many_scenarios(130, exact=True, seed=2)
+    result = dior(results, decisions=["scenarios"], metrics=["kendall_tau"], n_draws=20)
+    sizes = np.array([m.shape[0] for m in results.scores])
+    assert len(result.scenarios) == 100 and result.scenario_agreement.shape == (100, 100)
+    shown = [results.scenarios.index(s) for s in result.scenarios]
+    assert shown == sorted(shown)  # in board order
+    assert sizes[shown].min() >= sizes[np.setdiff1d(np.arange(130), shown)].max()
+    left_out_of_the_largest = [s for s in np.flatnonzero(sizes == sizes[shown].min()) if s not in shown]
+    assert not left_out_of_the_largest or min(left_out_of_the_largest) > max(
+        s for s in shown if sizes[s] == sizes[shown].min())  # the first on the board among equals
+    expected = reliability.scenario_agreement(results.canonical_scenario_means()[shown])
+    np.testing.assert_array_equal(result.scenario_agreement, expected)
+    assert [r.level for r in result.rows] == [str(k) for k in reliability.scenario_levels(130)]
+
+
 def test_fixed_seed_gives_fixed_values(mmlu_small):
     a = dior(mmlu_small, decisions=["examples", "scenarios"], metrics=["kendall_tau"], n_draws=100, rng=11)
     b = dior(mmlu_small, decisions=["examples", "scenarios"], metrics=["kendall_tau"], n_draws=100, rng=11)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats as scipy_stats
 
+from effbench import stats
 from effbench.stats import (
     ResultsMatrix,
     aggregate,
@@ -205,6 +206,22 @@ def test_mean_of_ratios_is_exact_on_both_paths():
     big = np.array([[1.0, 2.0], [5.0, 5.0]]), np.array([[2**31 - 1, 2 * (2**31 - 1)], [2**31 + 11, 2**31 + 11]])
     values = mean_of_ratios(*big)
     assert values[0] == values[1]
+
+
+@pytest.mark.parametrize("denominators", [[3, 7, 10, 12], [2**31 - 1, 2**31 + 11, 999_983, 7]])
+def test_mean_of_ratios_in_blocks_of_draws_is_the_same_as_in_one(denominators, monkeypatch):
+    """Blocks of draws, each on its own common denominator (or all through fractions when the whole array's
+    would exceed 52 bits), give the floats of one block, with ties and missing terms."""
+    rng = np.random.default_rng(5)
+    den = rng.choice(np.array(denominators, dtype=float), (40, 6, 5))
+    den[rng.random(den.shape) < 0.1] = 0
+    num = np.floor(rng.random(den.shape) * (den + 1))
+    num[:, :, 1], den[:, :, 1] = num[:, :, 0], den[:, :, 0]  # ties
+    weights = rng.integers(0, 3, (40, 6, 1)).astype(float)
+    whole = mean_of_ratios(num, den, weights)
+    monkeypatch.setattr(stats, "_RATIO_BLOCK_ENTRIES", 30)  # one draw a block
+    np.testing.assert_array_equal(mean_of_ratios(num, den, weights), whole)
+    assert (whole[:, 0] == whole[:, 1])[weights[:, :, 0].sum(axis=1) > 0].all()
 
 
 def test_a_partial_model_never_outranks_a_model_better_on_every_shared_scenario():

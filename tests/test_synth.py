@@ -104,14 +104,28 @@ def test_progress_shows_on_a_terminal_only_and_not_with_quiet(tmp_path: Path) ->
     assert "ranking" not in piped.stderr and "loaded" in piped.stderr
 
 
-def test_scale_benchmark_runs_in_its_smoke_mode(capsys: pytest.CaptureFixture[str]) -> None:
+def _bench_scale():
     import importlib.util
 
     script = Path(__file__).parent.parent / "benchmarks" / "bench_scale.py"
     spec = importlib.util.spec_from_file_location("bench_scale", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_scale_benchmark_runs_in_its_smoke_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    module = _bench_scale()
     (result,) = module.main(["--smoke"])
     assert result["models"] == 40 and result["rows"] == 40 * 120
     assert [stage for stage, _ in result["stages"]][:2] == ["load", "ranking"]
     assert "peak memory" in capsys.readouterr().out
+
+
+def test_scale_benchmark_runs_its_board_of_many_scenarios_in_smoke_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    module = _bench_scale()
+    (result,) = module.main(["--smoke-scenarios"])
+    assert result["models"] == 5 and result["rows"] == 5 * 240
+    assert {"reliability (DIoR)", "Flash replay", "site pages"} <= {stage for stage, _ in result["stages"]}
+    assert result["files"] > 120  # a page per scenario at least
+    assert "smoke-scenarios: 5 models" in capsys.readouterr().out

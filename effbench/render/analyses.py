@@ -277,11 +277,15 @@ def reliability_page(data: SiteData, page: Page) -> ReliabilityPage:
         x_label="scenarios the budget is spread over", y_label="DIoR (Kendall tau)", chart_id="allocation-curve",
         y_domain=(_y_floor(allocation, target), 1.0), target=target,
     ) if budgets else Markup("")
-    scenarios = list(data.scenarios["scenario"])
+    # A board of many scenarios stores the agreement of some of them (`reliability.agreement_scenarios`).
+    shown = set(data.scenario_agreement["scenario_a"])
+    scenarios = [s for s in data.scenarios["scenario"] if s in shown]
     matrix = data.scenario_agreement.pivot(index="scenario_a", columns="scenario_b", values="kendall_tau")
     matrix = matrix.reindex(index=scenarios, columns=scenarios)
     agreement_chart = matrix_chart(scenarios, matrix.to_numpy(dtype=float),
-                                   title="Kendall tau between the model rankings of every two scenarios",
+                                   title="Kendall tau between the model rankings of every two scenarios"
+                                   + (f" (the {len(scenarios)} of {len(data.scenarios)} with the most items)"
+                                      if len(scenarios) < len(data.scenarios) else ""),
                                    chart_id="agreement")
     resolution = tuple(
         ResolutionRow(r.examples_per_scenario, f"±{int(r.half_width)}", f"{r.compute_fraction:.1%}",
