@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
+import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions, shapes
+from effbench.formats.common import FormatRead, ReadOptions
 from effbench.formats.shapes import SCALAR, TEXT
 
 NAME = "alpaca-eval"

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
+import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions, as_number, shapes
+from effbench.formats.common import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions, as_number
 from effbench.formats.shapes import BOOL, LIST, OBJECT, SCALAR, TEXT
 from effbench.load import AGGREGATE_COLUMNS
 

@@ -30,8 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
+import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions, shapes
+from effbench.formats.common import FormatRead, ReadOptions
 from effbench.formats.helm_schema import SCHEMA, Schema, models_frame, read_schema, schema_path
 from effbench.formats.shapes import LIST, OBJECT, SCALAR, TEXT, WHOLE
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats import shapes
 from effbench.formats.shapes import BOOL, LIST, NUMBER, OBJECT, TEXT
 
 SCHEMA = "schema.json"

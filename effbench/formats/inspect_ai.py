@@ -35,8 +35,9 @@ from pathlib import Path
 
 import pandas as pd
 
+import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions, shapes
+from effbench.formats.common import ITEM_COLUMNS, SCENARIO_SCORE_COLUMNS, FormatRead, ReadOptions
 from effbench.formats.shapes import LIST, OBJECT, SCALAR, TEXT, WHOLE
 
 # Inspect writes .eval entries with Zstandard (zip method 93) since 0.3.206; Python's own zipfile reads

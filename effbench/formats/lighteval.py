@@ -31,8 +31,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions, read_json_object, shapes
+from effbench.formats.common import FormatRead, ReadOptions, read_json_object
 from effbench.formats.shapes import LIST, OBJECT, TEXT
 from effbench.load import duckdb_path
 from effbench.sql import quote_ident

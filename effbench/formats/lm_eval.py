@@ -33,8 +33,9 @@ from pathlib import Path
 
 import pandas as pd
 
+import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions, read_json_object, shapes
+from effbench.formats.common import FormatRead, ReadOptions, read_json_object
 from effbench.formats.shapes import LIST, NUMBER, OBJECT, SCALAR, TEXT
 
 NAME = "lm-eval"

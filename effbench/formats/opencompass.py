@@ -30,8 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
+import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats import FormatRead, ReadOptions, list_files, shapes
+from effbench.formats.common import FormatRead, ReadOptions, list_files
 
 NAME = "opencompass"
 DESCRIPTION = "OpenCompass outputs: results/<model>/<dataset>.json with per-item details (--dump-eval-details)"

@@ -26,8 +26,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats import ITEM_COLUMNS, FormatRead, ReadOptions, as_number, shapes
+from effbench.formats.common import ITEM_COLUMNS, FormatRead, ReadOptions, as_number
 from effbench.formats.shapes import LIST, OBJECT, SCALAR
 from effbench.load import duckdb_path
 

@@ -20,7 +20,7 @@ scenario pairs each holds, and once more when they are loaded.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,24 +28,26 @@ import pandas as pd
 
 from effbench.errors import EffbenchError
 
-if TYPE_CHECKING:  # the package imports this module's functions, so its types are named only for checkers
-    from effbench.formats import FormatRead, ReadOptions, Unit
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from effbench.formats.common import FormatRead, ReadOptions, Unit
 
 RUN_RULES = ("latest", "all", "error")
 REPEAT_KEY = "repeat"
 
 
-def plan(units: Sequence[Unit], options: ReadOptions) -> dict[Path, ReadOptions]:
-    """Return the read options of each unit that repeats another's model x scenario, with what to set aside."""
+def plan(units: Sequence[Unit], options: ReadOptions, formats: Mapping[str, ModuleType]) -> dict[Path, ReadOptions]:
+    """Return the read options of each unit that repeats another's model x scenario, with what to set aside;
+    `formats` are the registered adapters by name (given by the package, which imports this module)."""
     if options.runs not in RUN_RULES:
         raise EffbenchError(f"--runs {options.runs!r}: choose one of {', '.join(RUN_RULES)}")
-    from effbench.formats import get_format
 
     holders: dict[tuple[str, str, str], list[Path]] = {}
     aggregate: set[tuple[Path, str, str]] = set()  # (unit, model, scenario) held as scenario-level results
     started: dict[Path, tuple[bool, float | None]] = {}
     for unit in units:
-        module = get_format(unit.format)
+        module = formats[unit.format]
         if not hasattr(module, "run_started"):
             continue
         read = module.read(unit.path, options)

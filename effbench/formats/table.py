@@ -13,8 +13,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats import shapes
 from effbench.load import duckdb_path
 
 NAME = "table"
