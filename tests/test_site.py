@@ -176,7 +176,9 @@ def test_second_build_is_byte_identical(example_build, tmp_path):
 
 
 def test_livecodebench_example_builds_into_its_own_database(tmp_path):
-    report = pipeline.build(tmp_path / "lcb.duckdb", tmp_path / "site", example="livecodebench")
+    report = pipeline.build(tmp_path / "lcb.duckdb", tmp_path / "site", example="livecodebench",
+                            parameters=analysis_tables.AnalysisParameters(n_resamples=200),
+                            dior_parameters=analysis_tables.DiorParameters(n_draws=50))
     assert report.update.n_models == 45
     assert "LiveCodeBench" in (tmp_path / "site" / "index.html").read_text()
     assert (tmp_path / "site" / "licenses" / "LiveCodeBench-CC-BY-SA-4.0.txt").is_file()
