@@ -51,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import stats as scipy_stats
+from scipy.special import expit
 
 from effbench import flash, pipeline, stats, store, synth
 from effbench.examples import EXAMPLES
@@ -220,11 +221,7 @@ class IrtFit:
     ability: np.ndarray  # of the board's models
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-def fit_irt(matrix: np.ndarray, *, iterations: int = 60, slope_prior: float = 1.0,
+def fit_irt(matrix: np.ndarray, *, iterations: int = 40, slope_prior: float = 1.0,
             intercept_prior: float = 0.1) -> IrtFit:
     """Return the MAP 2PL fit of an ``(n_items, n_models)`` matrix of scores in [0, 1] (NaN = none):
     alternating Newton steps, items (slope, intercept) given abilities, then abilities given items, with the
@@ -239,7 +236,7 @@ def fit_irt(matrix: np.ndarray, *, iterations: int = 60, slope_prior: float = 1.
     slope = np.ones(matrix.shape[0])
     intercept = np.log(item_mean / (1 - item_mean))
     for _ in range(iterations):
-        p = _sigmoid(slope[:, None] * theta + intercept[:, None])
+        p = expit(slope[:, None] * theta + intercept[:, None])
         r, w = m * (y - p), m * p * (1 - p)
         g_slope = r @ theta - slope_prior * (slope - 1)
         g_intercept = r.sum(axis=1) - intercept_prior * intercept
@@ -249,7 +246,7 @@ def fit_irt(matrix: np.ndarray, *, iterations: int = 60, slope_prior: float = 1.
         det = h_ss * h_ii - h_si * h_si
         slope = slope + np.clip((h_ii * g_slope - h_si * g_intercept) / det, -1, 1)
         intercept = intercept + np.clip((h_ss * g_intercept - h_si * g_slope) / det, -1, 1)
-        p = _sigmoid(slope[:, None] * theta + intercept[:, None])
+        p = expit(slope[:, None] * theta + intercept[:, None])
         g_theta = (m * (y - p)).T @ slope - theta
         h_theta = (m * p * (1 - p)).T @ (slope * slope) + 1
         theta = theta + np.clip(g_theta / h_theta, -1, 1)
@@ -260,7 +257,7 @@ def irt_ability(values: np.ndarray, slope: np.ndarray, intercept: np.ndarray, *,
     """Return the MAP ability (prior N(0, 1)) of a model with scores `values` on items of these parameters."""
     theta = 0.0
     for _ in range(iterations):
-        p = _sigmoid(slope * theta + intercept)
+        p = expit(slope * theta + intercept)
         step = float(((values - p) @ slope - theta) / ((p * (1 - p)) @ (slope * slope) + 1))
         theta += max(-1.0, min(1.0, step))
         if abs(step) < 1e-8:
@@ -324,7 +321,7 @@ def evaluate(results: stats.ResultsMatrix, budgets: list[float], seeds: int, *, 
                     per_method["anchor points"].append(anchor_estimate(values, *anchors[budget, seed, s]))
                 everything = np.concatenate(new_items)
                 theta = irt_ability(everything[seen], irt.slope[seen], irt.intercept[seen])
-                predicted = _sigmoid(irt.slope * theta + irt.intercept)
+                predicted = expit(irt.slope * theta + irt.intercept)
                 for s, values in enumerate(new_items):
                     rows = np.flatnonzero(scenario_of == s)
                     have = np.isfinite(values)
