@@ -33,9 +33,10 @@ small scenarios use a little more than their share (the table says how many item
   that every prefix spreads over it) and its design-based regression estimator with its analytic variance
   (`flash.rank_greg`), at the fixed budget (one look: the interval uses z, not the group-sequential value).
 
-Printed per budget: mean items used, score MAE (points), mean |estimated rank - true rank| (the estimate
-ranked among the board's full scores), Kendall tau between the held-out models' estimated and true
-scores, and for the methods with intervals their coverage of the true score and mean half-width.
+Printed per budget: mean items used, score MAE (points, +- its standard error over the held-out models),
+mean |estimated rank - true rank| (the estimate ranked among the board's full scores), Kendall tau between
+the held-out models' estimated and true scores, and for the methods with intervals their coverage of the
+true score and mean half-width.
 `--smoke` runs a small synthetic board at one budget, for the tests.
 """
 
@@ -71,6 +72,7 @@ class MethodSummary:
     items: float  # mean items used per held-out model
     method: str
     mae: float  # mean |estimated - true score|, in score units
+    mae_se: float  # its standard error over the held-out models (each model's errors averaged over seeds)
     rank_error: float  # mean |estimated rank - true rank|
     kendall_tau: float  # mean over seeds of tau(estimated scores, true scores) over the held-out models
     coverage: float  # share of 95% intervals holding the true score (NaN: the method gives none)
@@ -366,6 +368,7 @@ def summarise(board_name: str, results: stats.ResultsMatrix, tallies: dict[float
             has_interval = method in WITH_INTERVALS
             out.append(MethodSummary(
                 board_name, budget, float(tally.items.mean()), method, float(error.mean()),
+                float(error.mean(axis=0).std(ddof=1) / math.sqrt(len(held))) if len(held) > 1 else math.nan,
                 float(np.abs(estimated_rank - true_rank).mean()), float(np.nanmean(taus)),
                 float(covered.mean()) if has_interval else math.nan,
                 float(tally.half_widths.mean()) if has_interval else math.nan, len(held), tally.estimates.shape[0]))
@@ -374,12 +377,12 @@ def summarise(board_name: str, results: stats.ResultsMatrix, tallies: dict[float
 
 def table(rows: list[MethodSummary]) -> str:
     """Return the rows as a Markdown table, one line per budget and method."""
-    lines = ["| budget | items | method | score MAE (pts) | rank error | Kendall tau | coverage | half-width (pts) |",
-             "|---:|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| budget | items | method | score MAE (pts) +- SE | rank error | Kendall tau | coverage "
+             "| half-width (pts) |", "|---:|---:|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         interval = (f"{r.coverage:.1%} | {100 * r.half_width:.2f}" if not math.isnan(r.coverage) else "- | -")
-        lines.append(f"| {r.budget:.0%} | {r.items:.0f} | {r.method} | {100 * r.mae:.2f} | {r.rank_error:.2f} | "
-                     f"{r.kendall_tau:.3f} | {interval} |")
+        lines.append(f"| {r.budget:.0%} | {r.items:.0f} | {r.method} | {100 * r.mae:.2f} +- {100 * r.mae_se:.2f} "
+                     f"| {r.rank_error:.2f} | {r.kendall_tau:.3f} | {interval} |")
     return "\n".join(lines)
 
 

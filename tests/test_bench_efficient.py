@@ -33,7 +33,7 @@ def test_smoke_prints_a_table_of_every_method(bench, capsys):
         assert f"| {method} |" in out
     for r in rows:
         assert r.budget == 0.1 and r.n_models == 12 and r.items == 24  # 8 items in each of 3 scenarios
-        assert 0 <= r.mae < 0.2 and 0 <= r.rank_error < 6
+        assert 0 <= r.mae < 0.2 and r.mae_se >= 0 and 0 <= r.rank_error < 6
         assert -1 <= r.kendall_tau <= 1
         assert r.kendall_tau > 0.2  # twelve models spread over the whole ability range: any working method ranks
         if r.method in bench.WITH_INTERVALS:
