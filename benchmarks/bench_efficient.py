@@ -183,7 +183,10 @@ def k_medoids(distance: np.ndarray, k: int, rng: np.random.Generator, *, max_ite
     medoids = [int(rng.integers(n))]
     nearest = distance[medoids[0]].copy()
     for _ in range(1, k):
-        weights = np.maximum(nearest, 0.0)
+        # Rounding leaves a chosen item a distance of ~1e-16 from itself; once every item left is a copy of
+        # a medoid (k above the distinct items), the next one is any item not chosen yet.
+        weights = np.where(nearest > 1e-9, nearest, 0.0)
+        weights[medoids] = 0.0
         chosen = int(rng.choice(n, p=weights / weights.sum())) if weights.sum() > 0 else int(
             rng.choice(np.setdiff1d(np.arange(n), medoids)))
         medoids.append(chosen)

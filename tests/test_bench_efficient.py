@@ -86,3 +86,15 @@ def test_irt_fit_recovers_the_ordering_of_abilities_and_difficulties(bench):
     seen = np.arange(400) < 200
     theta = bench.irt_ability(matrix[seen & easy, 29], fit.slope[seen & easy], fit.intercept[seen & easy])
     assert theta > np.median(fit.ability)  # the strongest model, from half its items
+
+
+def test_k_medoids_with_more_clusters_than_distinct_items(bench):
+    """Items that all models answer alike are copies of each other, at a distance of a few 1e-15 (rounding)
+    from each other and from themselves; asking for more medoids than there are distinct items still gives k
+    distinct medoids and clusters that hold every item once."""
+    group = np.repeat(np.arange(4), [6, 5, 3, 1])
+    distance = 0.5 * (group[:, None] != group[None, :]) + 3e-15
+    for k in (5, 8, 12):
+        for seed in range(10):
+            medoids, sizes = bench.k_medoids(distance, k, np.random.default_rng(seed))
+            assert len(set(medoids.tolist())) == k and sizes.sum() == 15 and sizes.min() >= 1
