@@ -128,3 +128,14 @@ def test_ingest_reads_lower_is_better_from_the_settings_file(tmp_path, monkeypat
     assert result.exit_code == 0, result.output
     with duckdb.connect("e.duckdb", read_only=True) as con:
         assert con.execute("SELECT model FROM leaderboard ORDER BY rank").fetchall() == [("fast",), ("slow",)]
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["build", "--help"], ["flash", "plan", "--help"]])
+def test_help_loads_no_numerical_library(arguments):
+    """`effbench --help` answers without importing numpy, scipy or pandas (a third of a second, not two):
+    the commands' modules load the analyses on first use."""
+    code = ("import sys\nfrom effbench.cli import main\nsys.argv = ['effbench', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'scipy', 'pandas') if m in sys.modules), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True)
+    assert "Usage" in result.stdout and result.stderr.strip().endswith("[]"), result.stderr

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from effbench import pipeline, progress
-from effbench.analysis_tables import AnalysisParameters
+from effbench import progress
 from effbench.cli.common import (
     ConfigOption,
     DbOption,
@@ -30,6 +29,7 @@ from effbench.cli.common import (
     board_settings,
     check_seed,
     fail,
+    lazy_import,
     lower_scenarios,
     plural,
     print_boards,
@@ -40,10 +40,13 @@ from effbench.cli.common import (
     say,
     sources_of,
 )
-from effbench.config import load_config
 from effbench.errors import EffbenchError
 from effbench.examples import EXAMPLES
 from effbench.load import ColumnMap
+
+pipeline = lazy_import("effbench.pipeline")
+analysis_tables = lazy_import("effbench.analysis_tables")
+configuration = lazy_import("effbench.config")
 
 
 def build(
@@ -99,10 +102,10 @@ def build(
     """
     check_seed(seed)
     columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
-    parameters = AnalysisParameters(n_resamples=resamples, confidence_level=confidence, seed=seed,
+    parameters = analysis_tables.AnalysisParameters(n_resamples=resamples, confidence_level=confidence, seed=seed,
                                     rank_method="simultaneous" if simultaneous else "marginal")
     try:
-        settings = load_config(config)
+        settings = configuration.load_config(config)
         lower = lower_scenarios(settings, lower_is_better)
         matched = pipeline.expand_globs(glob or ())
         special: list[Path] = []

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from effbench import submission
 from effbench.cli.common import (
     ConfigOption,
     DbOption,
@@ -24,15 +23,18 @@ from effbench.cli.common import (
     WideOption,
     board_settings,
     fail,
+    lazy_import,
     lower_scenarios,
     print_loads,
     print_warnings,
     say,
     sources_of,
 )
-from effbench.config import load_config
 from effbench.errors import EffbenchError
 from effbench.load import ColumnMap
+
+submission = lazy_import("effbench.submission")
+configuration = lazy_import("effbench.config")
 
 
 def check(
@@ -73,7 +75,7 @@ def check(
     """
     columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
     try:
-        settings = load_config(config)
+        settings = configuration.load_config(config)
         loaded = sources_of(list(sources or ()), models, wide, columns, format_name, metric, False, False, runs, [])
         result = submission.check(db, loaded, flash_config=settings.flash, board_settings=board_settings(settings),
                                   lower_is_better=lower_scenarios(settings, lower_is_better))

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
-from typing import Annotated
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from effbench import formats, pipeline, progress
-from effbench.boards import BoardSettings
+from effbench import progress
 from effbench.errors import EffbenchError, printable
 from effbench.load import ColumnMap, Source
-from effbench.store import LoadReport
+
+if TYPE_CHECKING:
+    from effbench.boards import BoardSettings
+    from effbench.store import LoadReport
+
+
+def lazy_import(name: str) -> ModuleType:
+    """Return the module `name`, executed on its first attribute access, not now: the commands' modules
+    name the analyses (numpy, scipy, pandas) without loading them, so `effbench --help` and a mistyped
+    option answer at once."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+formats = lazy_import("effbench.formats")
+pipeline = lazy_import("effbench.pipeline")
+boards = lazy_import("effbench.boards")
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB file that holds the results and analyses.")]
 ModelsOption = Annotated[
@@ -175,7 +200,7 @@ BoardOption = Annotated[
 
 
 def board_settings(settings) -> BoardSettings:
-    return BoardSettings(settings.boards, settings.missing)
+    return boards.BoardSettings(settings.boards, settings.missing)
 
 
 def print_boards(boards: tuple, sizes: tuple[int, ...]) -> None:

@@ -10,10 +10,11 @@ from typing import Annotated
 
 import typer
 
-from effbench import pipeline
-from effbench.analysis_tables import DiorParameters
-from effbench.cli.common import BoardOption, DbOption, check_seed, fail, say
+from effbench.cli.common import BoardOption, DbOption, check_seed, fail, lazy_import, say
 from effbench.errors import EffbenchError
+
+pipeline = lazy_import("effbench.pipeline")
+analysis_tables = lazy_import("effbench.analysis_tables")
 
 
 class Decision(StrEnum):
@@ -67,8 +68,8 @@ def dior(
       effbench dior --decision scenarios --draws 5000 --seed 1
     """
     check_seed(seed)
-    defaults = DiorParameters()
-    parameters = DiorParameters(
+    defaults = analysis_tables.DiorParameters()
+    parameters = analysis_tables.DiorParameters(
         n_draws=draws, confidence_level=confidence, seed=seed, target=target,
         decisions=tuple(d.value for d in decision) if decision else defaults.decisions,
         metrics=tuple(m.value for m in metric) if metric else defaults.metrics,

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from effbench import pipeline
-from effbench.cli.common import BoardOption, DbOption, fail, say
+from effbench.cli.common import BoardOption, DbOption, fail, lazy_import, say
 from effbench.errors import EffbenchError
+
+pipeline = lazy_import("effbench.pipeline")
 
 
 class ExportFormat(StrEnum):

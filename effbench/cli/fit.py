@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
-from effbench import pipeline
-from effbench.cli.common import fail, say
+from effbench.cli.common import fail, lazy_import, say
 from effbench.errors import EffbenchError
-from effbench.multilingual import PARAMETERS
+
+pipeline = lazy_import("effbench.pipeline")
+multilingual = lazy_import("effbench.multilingual")
 
 app = typer.Typer(help="Fit scaling laws to training runs.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -42,14 +43,14 @@ def fit_multilingual(
     families = [{"family": f.family, "n_runs": f.n_runs, "rmse_log": f.rmse_log, "optimal_ratio": ratio,
                  "optimal_ratio_lo": lo, "optimal_ratio_hi": hi,
                  **{name: {"estimate": e, "lo": low, "hi": high}
-                    for name, e, low, high in zip(PARAMETERS, f.estimate, f.lo, f.hi, strict=True)}}
+                    for name, e, low, high in zip(multilingual.PARAMETERS, f.estimate, f.lo, f.hi, strict=True)}}
                 for f, ratio, lo, hi in zip(fit.fits, fit.ratios, fit.ratios_lo, fit.ratios_hi, strict=True)]
     if as_json:
         typer.echo(json.dumps({"confidence_level": fit.confidence_level, "families": families}, indent=1))
         return
     for row in families:
         say(f"{row['family']} ({row['n_runs']} runs, rms log residual {row['rmse_log']:.4f}):")
-        for name in PARAMETERS:
+        for name in multilingual.PARAMETERS:
             p = row[name]
             say(f"  {name:<6} {p['estimate']:>12.4g}  ({p['lo']:.4g} to {p['hi']:.4g})")
     say(f"Sampling ratios minimising the summed normalised loss ({fit.confidence_level:.0%} intervals):")

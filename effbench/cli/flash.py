@@ -9,17 +9,18 @@ from typing import Annotated
 
 import typer
 
-from effbench import pipeline
-from effbench.cli.common import BoardOption, ConfigOption, DbOption, fail, say
-from effbench.config import load_config
+from effbench.cli.common import BoardOption, ConfigOption, DbOption, fail, lazy_import, say
 from effbench.errors import EffbenchError
+
+pipeline = lazy_import("effbench.pipeline")
+configuration = lazy_import("effbench.config")
 
 app = typer.Typer(help="Flash rankings: rank new models with a fraction of the evaluations.",
                   no_args_is_help=True, rich_markup_mode=None)
 
 
 def _flash_config(config: Path | None):
-    return load_config(config).flash
+    return configuration.load_config(config).flash
 
 
 @app.command("simulate")

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from effbench import pipeline, progress
-from effbench import synth as synth_board
+from effbench import progress
 from effbench.cli.common import (
     ConfigOption,
     DbOption,
@@ -29,6 +28,7 @@ from effbench.cli.common import (
     WideOption,
     board_settings,
     fail,
+    lazy_import,
     lower_scenarios,
     plural,
     print_boards,
@@ -39,9 +39,12 @@ from effbench.cli.common import (
     say,
     sources_of,
 )
-from effbench.config import load_config
 from effbench.errors import EffbenchError
 from effbench.load import ColumnMap
+
+pipeline = lazy_import("effbench.pipeline")
+configuration = lazy_import("effbench.config")
+synth_board = lazy_import("effbench.synth")
 
 
 def ingest(
@@ -90,7 +93,7 @@ def ingest(
     """
     columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
     try:
-        settings = load_config(config)
+        settings = configuration.load_config(config)
         lower = lower_scenarios(settings, lower_is_better)
         matched = pipeline.expand_globs(glob or ())
         special: list[Path] = []
