@@ -70,6 +70,11 @@ def test_nothing_recognised_and_missing_paths_are_one_line_errors(tmp_path: Path
     (tmp_path / "notes.txt.md").write_text("hello")
     with pytest.raises(EffbenchError, match="nothing found that can be read as any known format"):
         formats.discover([tmp_path])
+    # With the format named, the error says what that format reads instead of asking to name one.
+    for name in formats.formats():
+        with pytest.raises(EffbenchError) as named:
+            formats.discover([tmp_path], format_name=name)
+        assert f"as {name}, which reads" in str(named.value) and "--format" not in str(named.value)
     with pytest.raises(EffbenchError, match="no such file or folder"):
         formats.discover([tmp_path / "missing"])
     with pytest.raises(EffbenchError, match="unknown format 'nope'"):

@@ -98,9 +98,11 @@ def discover(paths: Sequence[Path], format_name: str | None = None, special: lis
         claims: list[Unit] = []
         for name, module in asked.items():
             claims.extend(Unit(name, Path(unit)) for unit in module.find(root, files))
+        if not claims and format_name:  # the user named the format: say what it looks for, not to name one
+            raise EffbenchError(f"{root}: nothing found that can be read as {format_name}, which reads "
+                                f"{asked[format_name].DESCRIPTION}")
         if not claims:
-            hint = f"as {format_name}" if format_name else "as any known format"
-            raise EffbenchError(f"{root}: nothing found that can be read {hint} "
+            raise EffbenchError(f"{root}: nothing found that can be read as any known format "
                                 f"(known formats: {', '.join(formats())}); name one with --format")
         claims = _prefer_harness_formats(claims, named_file=root.is_file())
         _refuse_overlaps(claims)

@@ -39,7 +39,7 @@ from effbench.formats.common import FormatRead, ReadOptions, read_json_object
 from effbench.formats.shapes import LIST, NUMBER, OBJECT, SCALAR, TEXT
 
 NAME = "lm-eval"
-DESCRIPTION = "lm-evaluation-harness results_*.json with samples_<task>_*.jsonl (--log_samples)"
+DESCRIPTION = "lm-evaluation-harness results_*.json with samples_<task>_*.jsonl (--log_samples), or samples alone"
 
 # The first bytes of every results file the harness wrote: `results` is the first key it dumps.
 _RESULTS_HEAD = re.compile(rb'^\s*\{\s*"results"\s*:')
