@@ -202,6 +202,29 @@ SETTINGS = """\
 # [flash]: how new models are ranked with few evaluations; see docs/07-flash.md in effbench's repository.
 """
 
+def stored_title(db: Path) -> str | None:
+    """Return the title the last build into `db` was given, or None (no database, or no title given)."""
+    if not db.is_file():
+        return None
+    import duckdb  # noqa: PLC0415 (a runtime dependency, needed only here)
+
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            row = con.execute("SELECT value FROM effbench_meta WHERE key = 'site_title'").fetchone()
+    except duckdb.Error:
+        return None  # not an effbench database, or one written before titles were kept: the default title
+    return row[0] if row else None
+
+
+def settings_text(title: str | None) -> str:
+    """Return the effbench.toml `init` writes: the commented template, with the local site's title set, so
+    that the deployed site has the title the local one was built with."""
+    text = SETTINGS.format()
+    if title is None:
+        return text
+    return text.replace('# title = "My benchmark leaderboard"', f"title = {json.dumps(title, ensure_ascii=False)}", 1)
+
+
 # Lines `effbench init` makes sure .gitignore has: build outputs and the local database, not sources.
 GITIGNORE_LINES = ("site/", "effbench.duckdb", "effbench.duckdb.wal")
 
@@ -381,7 +404,7 @@ def init(folder: Path, *, install: str | None = None, sources: str | None = None
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     build_line = f"{build} --out {shlex.quote(out)}".strip()
     files = {
-        folder / "effbench.toml": SETTINGS.format(),
+        folder / "effbench.toml": settings_text(stored_title(db or folder / "effbench.duckdb")),
         folder / ".github" / "workflows" / "pages.yml": PAGES_WORKFLOW.format(
             install=install_spec, build=build_line, branch=chosen_branch, out=out, python=python),
         folder / ".github" / "workflows" / "check.yml": CHECK_WORKFLOW.format(

@@ -2,7 +2,7 @@
 -- Users query these tables and views directly; their names and columns are a stable interface.
 
 CREATE TABLE IF NOT EXISTS effbench_meta (key VARCHAR, value VARCHAR);
-COMMENT ON TABLE effbench_meta IS 'effbench''s own bookkeeping, one key and value per row: schema_version is the version of this schema the file was last written with (effbench migrates older files on opening).';
+COMMENT ON TABLE effbench_meta IS 'effbench''s own bookkeeping, one key and value per row: schema_version is the version of this schema the file was last written with (effbench migrates older files on opening); site_title is the title the last build was given (a plain rebuild and effbench init keep it).';
 
 CREATE TABLE IF NOT EXISTS sources (
     source_id INTEGER NOT NULL,

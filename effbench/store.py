@@ -56,6 +56,21 @@ class LoadReport:
     metrics: tuple[tuple[str, str], ...] = ()  # (scenario, metric)
 
 
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    """Record `value` under `key` in effbench_meta (effbench's bookkeeping), replacing what was there."""
+    if get_meta(con, key) == value:
+        return  # an unchanged database file stays unwritten
+    with transaction(con):
+        con.execute("DELETE FROM effbench_meta WHERE key = ?", [key])
+        con.execute("INSERT INTO effbench_meta VALUES (?, ?)", [key, value])
+
+
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """Return the value recorded under `key` in effbench_meta, or None."""
+    row = con.execute("SELECT value FROM effbench_meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
 @contextmanager
 def open_store(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open (creating if needed) the database at `path` with effbench's schema; close it on exit."""

@@ -282,3 +282,24 @@ def test_preview_server_serves_the_site(example_build):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_title_given_once_is_kept_by_a_plain_rebuild_and_by_init(tmp_path):
+    """The title is remembered in the database: a later `effbench build` without --title keeps it, and
+    the effbench.toml `init` writes sets it, so the deployed site has the local one's title."""
+    repo = new_repository(tmp_path / "bench")
+    rows = ["model,scenario,item_id,score"] + [f"{m},s,{i},{int((i * (k + 3)) % 7 < 4 - k)}"
+                                               for k, m in enumerate(["a", "b", "c"]) for i in range(30)]
+    (repo / "results.csv").write_text("\n".join(rows) + "\n")
+    runner = CliRunner()
+    title = 'Ünïcode "quoted" bench'
+    db, out = str(repo / "effbench.duckdb"), str(repo / "site")
+    built = runner.invoke(app, ["build", str(repo / "results.csv"), "--db", db, "--out", out, "--title", title,
+                                "--resamples", "50"])
+    assert built.exit_code == 0, built.output
+    rebuilt = runner.invoke(app, ["build", "--db", db, "--out", out, "--resamples", "50"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "<title>Ünïcode &#34;quoted&#34; bench</title>" in (repo / "site" / "index.html").read_text()
+    result = runner.invoke(app, ["init", str(repo), "--install", "effbench", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert load_config(repo / "effbench.toml").title == title

@@ -150,6 +150,9 @@ def _monthly_timeline(result: contamination.ContaminationResult, matrix: pd.Data
     return trend_data.Timeline(tuple(str(m) for m in months[:-1]), board, by_model, cutoff)
 
 
+TITLE_KEY = "site_title"  # effbench_meta's key for the last title a build was given
+
+
 def site_title(con: duckdb.DuckDBPyConnection) -> str:
     """Return the default title: the bundled example's name where the data is one, else a plain one."""
     loaded = loaded_hashes(con)
@@ -193,8 +196,11 @@ def build(
                     results=results, board_settings=board_settings)
     settings = site or SiteConfig()
     with store.open_store(db) as con:
+        if title or settings.title:  # remembered, so that a plain rebuild (and `init`) keeps it
+            store.set_meta(con, TITLE_KEY, title or settings.title)
         history.record(con)  # the leaderboard this build publishes, when it is not the last one recorded
     with store.open_store(db, read_only=True) as con:
+        title = title or settings.title or store.get_meta(con, TITLE_KEY)
         stamp = _site_stamp(con, db, title, settings)
         unchanged = _unchanged_site(out, stamp)
         if unchanged is not None:  # the same inputs give the same site byte for byte: nothing to write
