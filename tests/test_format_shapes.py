@@ -144,3 +144,31 @@ def test_no_field_of_another_type_escapes_as_anything_but_one_clear_error(tmp_pa
                 assert "\n" not in str(error) and str(copy) in str(error), (at, value, str(error))
                 refused += 1
     assert refused > 0 and read_ok + refused == len(_field_paths(data, budget=12)) * len(OTHER_TYPES)
+
+
+def test_a_file_larger_than_a_reader_holds_is_refused_in_one_line(tmp_path, monkeypatch):
+    """What one file may make a reader hold is bounded: a JSON file read whole, a line of JSON lines, an
+    entry of an .eval archive. The limits are lowered here so that small real files cross them."""
+    import shutil
+
+    from effbench import formats
+    from effbench.errors import EffbenchError
+    from effbench.formats import shapes
+
+    data = Path(__file__).parent / "data" / "formats"
+    monkeypatch.setattr(shapes, "MAX_JSON_BYTES", 1000)
+    monkeypatch.setattr(shapes, "MAX_LINE_BYTES", 50)
+    run = tmp_path / "qwen3-93m"
+    shutil.copytree(data / "lm_eval" / "qwen3-93m", run)
+    archive = shutil.copy(data / "inspect" / "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval",
+                          tmp_path)
+    for path, name in ((run, "results_2026-01-21T03-44-18.458309.json"), (Path(archive), Path(archive).name)):
+        (unit,) = formats.discover([path])
+        with pytest.raises(EffbenchError) as refused:
+            formats.read(unit, formats.ReadOptions())
+        assert "\n" not in str(refused.value) and name in str(refused.value) and "more than effbench reads" in str(
+            refused.value)
+    lines = tmp_path / "long.jsonl"
+    lines.write_text('{"a": 1}\n{"b": "' + "x" * 100 + '"}\n', encoding="utf-8")
+    with pytest.raises(EffbenchError, match=r"long.jsonl: line 2: longer than effbench reads as one line"):
+        list(shapes.json_lines(lines))

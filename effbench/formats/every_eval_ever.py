@@ -71,7 +71,7 @@ def _is_record(path: Path) -> bool:
 def _is_instance_file(path: Path) -> bool:
     try:
         with open(path, "rb") as handle:
-            row = shapes.probe_json(handle.readline().decode("utf-8", errors="replace"))
+            row = shapes.probe_json(shapes.first_line(handle).decode("utf-8", errors="replace"))
     except OSError:
         return False
     return isinstance(row, dict) and row.keys() >= _INSTANCE_KEYS
@@ -80,8 +80,9 @@ def _is_instance_file(path: Path) -> bool:
 def _companions(record: Path) -> list[Path]:
     """Return the instance file(s) next to `record` that belong to it."""
     names = {record.stem + "_samples.jsonl"}
-    try:
-        data = shapes.probe_json(record.read_bytes().decode("utf-8", errors="replace"))
+    try:  # a record too large to read whole names no companion here; reading it says why
+        data = shapes.probe_json(record.read_bytes().decode("utf-8", errors="replace")) if (
+            record.stat().st_size <= shapes.MAX_JSON_BYTES) else None
     except OSError:
         data = None
     detailed = data.get("detailed_evaluation_results") if isinstance(data, dict) else None

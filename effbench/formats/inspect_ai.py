@@ -408,6 +408,9 @@ def _read_entry(archive: zipfile.ZipFile, name: str) -> bytes:
     per 200 MiB of input), which zipfile's decompressor stops reading after the first (a CRC error):
     such an entry is decompressed whole, every frame, and its CRC checked here."""
     info = archive.getinfo(name)
+    if info.file_size > shapes.MAX_JSON_BYTES:  # zipfile reads no more than the size the entry declares
+        raise EffbenchError(f"{archive.filename}: entry {name} unpacks to {info.file_size / (1 << 30):.1f} GiB, more "
+                            f"than effbench reads at once ({shapes.MAX_JSON_BYTES / (1 << 30):.0f} GiB)")
     try:
         return archive.read(info)
     except zipfile.BadZipFile:

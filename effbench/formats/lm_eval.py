@@ -72,7 +72,7 @@ def _is_lone_samples(path: Path) -> bool:
         return False
     try:
         with open(path, "rb") as handle:
-            first = shapes.probe_json(handle.readline().decode("utf-8", errors="replace"))
+            first = shapes.probe_json(shapes.first_line(handle).decode("utf-8", errors="replace"))
     except OSError:
         return False
     return isinstance(first, dict) and "doc_id" in first and isinstance(first.get("metrics"), list)

@@ -59,7 +59,7 @@ def _is_item_file(path: Path) -> bool:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             if path.suffix == ".jsonl":  # an item per line: the first line tells
-                head = handle.readline()
+                head = shapes.first_line(handle)
                 first = shapes.probe_json(head)
                 if first is not None:
                     return isinstance(first, dict) and {"item_id", "item_metadata", "responses"} <= first.keys()

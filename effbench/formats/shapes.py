@@ -20,6 +20,14 @@ from effbench.errors import EffbenchError
 # int64's range: whole numbers (trial indexes, epochs) are stored in such columns.
 _LARGEST_WHOLE = 2**63 - 1
 
+# What one file may make a reader hold. Detection reads at most PROBE_BYTES of a file's first line; a JSON
+# file read whole may be at most MAX_JSON_BYTES (parsed, it takes several times that), and a line of a
+# JSON-lines file at most MAX_LINE_BYTES. Larger ones are refused in one line, not read until memory
+# runs out: split them, or write JSON lines (streamed a line at a time).
+PROBE_BYTES = 16 << 20
+MAX_JSON_BYTES = 1 << 30
+MAX_LINE_BYTES = 256 << 20
+
 
 class _Required:
     """Marks a field without a default: its absence is an error."""
@@ -161,10 +169,23 @@ def decode(data: bytes, where: str) -> str:
 def load_json(path: Path) -> object:
     """Return the JSON value in the file `path`, or a one-line error naming it."""
     try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise EffbenchError(f"{path}: {_size_text(size)} of JSON to read whole, more than effbench reads at "
+                                f"once ({_size_text(MAX_JSON_BYTES)}); split it, or write it as JSON lines")
         data = path.read_bytes()
     except OSError as error:
         raise EffbenchError(f"{path}: cannot be read ({error.strerror or error})") from None
     return parse_json(decode(data, str(path)), str(path))
+
+
+def _size_text(size: int) -> str:
+    return f"{size / (1 << 30):.1f} GiB" if size >= 1 << 30 else f"{size / (1 << 20):.1f} MiB"
+
+
+def first_line(handle) -> bytes | str:
+    """Return the first line of an open file for detection, at most PROBE_BYTES of it."""
+    return handle.readline(PROBE_BYTES)
 
 
 def json_lines(path: Path) -> Iterator[tuple[int, object]]:
@@ -172,8 +193,11 @@ def json_lines(path: Path) -> Iterator[tuple[int, object]]:
     UTF-8 or not JSON is a one-line error naming the file and the line."""
     try:
         with open(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), start=1):
                 where = f"{path}: line {number}"
+                if len(raw) > MAX_LINE_BYTES:
+                    raise EffbenchError(f"{where}: longer than effbench reads as one line "
+                                        f"({_size_text(MAX_LINE_BYTES)}); is this JSON lines?")
                 line = decode(raw, where)
                 if line.strip():
                     yield number, parse_json(line, where)
