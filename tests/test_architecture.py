@@ -14,7 +14,6 @@ MAX_LINES = 600
 STILL_TO_SPLIT = {
     "effbench/reliability.py",
     "effbench/stats.py",
-    "effbench/load.py",
 }
 # Packages whose modules still import one another in a cycle: the formats registry imports each adapter,
 # and the adapters import the registry's shared types from the package. It goes once those types have a
