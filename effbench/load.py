@@ -5,13 +5,13 @@ raises `EffbenchError` (one line, naming the file) on anything it cannot take as
 writes to the user's tables: `store.ingest` moves staged rows in, inside one transaction.
 
 Formats, chosen by the file's name: ``.csv``, ``.tsv``, ``.txt`` (optionally ``.gz`` or ``.zst``),
-``.parquet``/``.pq`` and ``.jsonl``/``.ndjson`` (optionally ``.gz``).
+``.parquet``/``.pq`` and ``.jsonl``/``.ndjson`` (optionally ``.gz``). Reading a file and the temporary
+tables it goes through are in `effbench.readers`; here are the column checks and the shapes (long, wide,
+models) a staged table is made from.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,21 +20,30 @@ from typing import Literal
 import duckdb
 
 from effbench.errors import EffbenchError
+
+# The file readers; the paths, digests and staging table stay importable from here too.
+from effbench.readers import (  # noqa: F401
+    MISSING_MARKERS,
+    RAW_TABLE,
+    STAGED_TABLE,
+    create_staged,
+    describe_file,
+    drop_staging,
+    duckdb_path,
+    file_sha256,
+    materialise_staged,
+    read_raw,
+    reader_failure,
+)
 from effbench.sql import quote_ident, quote_literal
 
 SourceKind = Literal["long", "wide", "models"]
-
-# Cells that mean "not evaluated" in CSV files: blank, and the dashes and NAs of published tables.
-MISSING_MARKERS = ("", "-", "NA", "N/A", "NaN", "nan", "null", "NULL")
 
 # Columns of wide tables that summarise the other columns rather than being a scenario of their own.
 AGGREGATE_COLUMNS = frozenset({"mean win rate", "average", "avg", "mean", "overall", "rank", "score"})
 
 # Names under which wide tables and metadata files commonly hold the model's name.
 MODEL_COLUMN_NAMES = ("model", "model/adapter", "model_name", "name")
-
-STAGED_TABLE = "_effbench_staged"
-_RAW_TABLE = "_effbench_raw"
 
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
                  "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "BOOLEAN", "BIGNUM", "VARINT")
@@ -101,26 +110,6 @@ class Staged:
     notes: tuple[str, ...] = field(default=())
 
 
-def file_sha256(path: Path) -> str:
-    """Return the hex sha256 of a file's bytes, read in blocks so large files need little memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-# DuckDB's readers take a path as a glob pattern; each of these characters is escaped as a one-character class.
-_GLOB_ESCAPES = str.maketrans({"[": "[[]", "*": "[*]", "?": "[?]"})
-
-
-def duckdb_path(path: Path) -> str:
-    """Return `path` as DuckDB's file readers must be given it to read that one file: absolute (so that
-    a leading ``~`` or ``s3:`` is a name, not a home folder or a protocol) and with the glob characters
-    ``[``, ``*`` and ``?`` escaped, so that ``run[1].csv`` is not read as ``run1.csv``."""
-    return os.path.abspath(path).translate(_GLOB_ESCAPES)
-
-
 def stage(con: duckdb.DuckDBPyConnection, source: Source) -> Staged:
     """Read `source` into the temporary table `STAGED_TABLE`, checked; return what was staged."""
     path = source.path
@@ -129,133 +118,18 @@ def stage(con: duckdb.DuckDBPyConnection, source: Source) -> Staged:
                             else f"{path}: no such file")
     # CSV readers guess types from a sample; identifiers and scores are read as text instead, so
     # item "007" stays "007" and a stray word in the score column is reported rather than guessed at.
-    sniffed = _describe(con, path)
+    sniffed = describe_file(con, path)
     names = source.columns
     wanted = (names.model, names.scenario, names.item_id, names.score, *names.keys)
     if source.kind != "long":
         wanted = (names.model, *MODEL_COLUMN_NAMES)
     text_columns = {_find_column(sniffed, name) for name in wanted} - {None}
-    _read_raw(con, path, sorted(text_columns))
-    columns = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {_RAW_TABLE})").fetchall())
-    if con.execute(f"SELECT count(*) FROM {_RAW_TABLE}").fetchone()[0] == 0:
+    read_raw(con, path, sorted(text_columns))
+    columns = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {RAW_TABLE})").fetchall())
+    if con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0] == 0:
         raise EffbenchError(f"{path}: the file holds no rows")
     adapters = {"long": _stage_long, "wide": _stage_wide, "models": _stage_models}
     return adapters[source.kind](con, source, columns)
-
-
-def _reader_sql(path: Path, text_columns: Sequence[str] = (), *, header: bool = True) -> tuple[str, str]:
-    """Return (DuckDB table function call, format name) for the file at `path`; in CSV files the
-    `text_columns` are read as VARCHAR rather than as the type the reader would guess, and without
-    `header` the first line is read as a row of text."""
-    name = path.name.lower()
-    for suffix in (".gz", ".zst"):
-        name = name.removesuffix(suffix)
-    literal = quote_literal(duckdb_path(path))
-    if name.endswith((".parquet", ".pq")):
-        return f"read_parquet({literal})", "Parquet"
-    if name.endswith((".jsonl", ".ndjson")):
-        return f"read_json({literal}, format = 'newline_delimited')", "JSON lines"
-    if name.endswith((".csv", ".tsv", ".txt")):
-        markers = ", ".join(quote_literal(m) for m in MISSING_MARKERS)
-        types = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in text_columns)
-        typed = f", types = {{{types}}}" if text_columns else ""
-        if not header:
-            return f"read_csv({literal}, header = false, all_varchar = true)", "CSV"
-        return f"read_csv({literal}, header = true, nullstr = [{markers}]{typed})", "CSV"
-    raise EffbenchError(
-        f"{path}: unknown file type; use .csv, .tsv, .parquet or .jsonl (optionally .gz)"
-    )
-
-
-def _describe(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
-    """Return {column: type} as the reader sees the file, without reading it all."""
-    reader, format_name = _reader_sql(path)
-    try:
-        described = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {reader})")
-        columns = dict(described.fetchall())
-        if format_name == "CSV":
-            _refuse_repeated_header(con, path)
-    except duckdb.Error as error:
-        raise EffbenchError(f"{path}: cannot be read as {format_name}: {reader_failure(error)}") from None
-    return columns
-
-
-def _refuse_repeated_header(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Refuse a CSV header that names a column twice, which DuckDB's reader would rename to `x_1`."""
-    header = con.execute(f"SELECT * FROM {_reader_sql(path, header=False)[0]} LIMIT 1").fetchone() or ()
-    seen: dict[str, str] = {}
-    for name in header:
-        folded = (name or "").strip().lower()
-        if folded in seen:
-            raise EffbenchError(f"{path}: line 1: column {name!r} appears more than once in the header")
-        seen[folded] = name
-
-
-def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, text_columns: Sequence[str]) -> None:
-    """Make `_RAW_TABLE` the file's rows: a view over a Parquet file, which DuckDB scans column by column
-    at little cost, so a file of a hundred million rows is never copied; a temporary table of any
-    other file, so that it is parsed once and its errors surface here."""
-    reader, format_name = _reader_sql(path, text_columns)
-    drop_staging(con)
-    try:
-        if format_name == "Parquet":
-            con.execute(f"CREATE TEMP VIEW {_RAW_TABLE} AS SELECT * FROM {reader}")
-        else:
-            con.execute(f"CREATE TEMP TABLE {_RAW_TABLE} AS SELECT * FROM {reader}")
-    except duckdb.Error as error:
-        raise EffbenchError(f"{path}: cannot be read as {format_name}: {reader_failure(error)}") from None
-
-
-def _create_staged(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
-    """Make `STAGED_TABLE` the view `select_sql` of the raw rows: checks and the final insert read
-    through it, so the rows are not copied again (`_materialise_staged` makes it a table if they
-    must be changed)."""
-    _drop(con, STAGED_TABLE)
-    con.execute(f"CREATE TEMP VIEW {STAGED_TABLE} AS {select_sql}")
-
-
-def _materialise_staged(con: duckdb.DuckDBPyConnection) -> None:
-    """Turn the staged view into a temporary table, so that its rows can be updated."""
-    if _object_type(con, STAGED_TABLE) != "VIEW":
-        return
-    con.execute(f"CREATE TEMP TABLE {STAGED_TABLE}_rows AS SELECT * FROM {STAGED_TABLE}")
-    con.execute(f"DROP VIEW {STAGED_TABLE}")
-    con.execute(f"ALTER TABLE {STAGED_TABLE}_rows RENAME TO {STAGED_TABLE}")
-
-
-def _object_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    """Return "VIEW" or "TABLE" for the temporary object `name`, None if there is none."""
-    row = con.execute(
-        "SELECT 'VIEW' FROM duckdb_views() WHERE database_name = 'temp' AND view_name = ?"
-        " UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE database_name = 'temp' AND table_name = ?",
-        [name, name]).fetchone()
-    return row[0] if row else None
-
-
-def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    kind = _object_type(con, name)
-    if kind is not None:
-        con.execute(f"DROP {kind} {name}")
-
-
-def reader_failure(error: Exception, limit: int = 200) -> str:
-    """Return the reason a DuckDB reader gave, in one line of at most `limit` characters.
-
-    DuckDB's CSV errors put the line number first, then the offending line, then the reason; the
-    reason is the part worth reading ("CSV Error on Line: 2" alone says nothing), so it is kept.
-    """
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    if not lines:
-        return type(error).__name__
-    text = lines[0]
-    if "CSV Error on Line:" in text:
-        number = text.rsplit(":", 1)[1].strip()
-        reason = next((line for line in lines[1:] if not line.startswith(("Original Line:", "Possible Solution:"))),
-                      "malformed line")
-        text = f"line {number}: {reason}"
-        if "not utf-8 encoded" in reason.lower():
-            text += " (convert it to UTF-8, e.g. with iconv)"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _find_column(columns: dict[str, str], wanted: str) -> str | None:
@@ -298,7 +172,7 @@ def _score_expression(con: duckdb.DuckDBPyConnection, column: str, column_type: 
         as_double = (f"CASE lower(trim({quoted})) WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0"
                      f" ELSE TRY_CAST(trim({quoted}) AS DOUBLE) END")
         bad = con.execute(
-            f"SELECT count(*), any_value({quoted}) FROM {_RAW_TABLE} WHERE {quoted} IS NOT NULL"
+            f"SELECT count(*), any_value({quoted}) FROM {RAW_TABLE} WHERE {quoted} IS NOT NULL"
             f" AND trim({quoted}) NOT IN ({markers}) AND {as_double} IS NULL"
         ).fetchone()
         if bad[0]:
@@ -317,7 +191,7 @@ def _refuse_unusable_scores(con: duckdb.DuckDBPyConnection, as_double: str, colu
     row = con.execute(
         f"SELECT count(*) FILTER (isinf(v)), count(*) FILTER (NOT isinf(v) AND abs(v) > {MAX_SCORE_MAGNITUDE}),"
         f" any_value(v) FILTER (NOT isinf(v) AND abs(v) > {MAX_SCORE_MAGNITUDE})"
-        f" FROM (SELECT {as_double} AS v FROM {_RAW_TABLE}) WHERE NOT isnan(v)"
+        f" FROM (SELECT {as_double} AS v FROM {RAW_TABLE}) WHERE NOT isnan(v)"
     ).fetchone()
     if row[0]:
         raise EffbenchError(f"{path}: column {column!r} has {row[0]} infinite value(s)")
@@ -333,7 +207,7 @@ def _refuse_infinite_metadata(con: duckdb.DuckDBPyConnection, columns: dict[str,
         if type_.upper() not in ("FLOAT", "DOUBLE", "VARCHAR"):
             continue
         value = f"TRY_CAST(trim({quote_ident(name)}) AS DOUBLE)" if type_.upper() == "VARCHAR" else quote_ident(name)
-        count = con.execute(f"SELECT count(*) FROM {_RAW_TABLE} WHERE isinf({value})").fetchone()[0]
+        count = con.execute(f"SELECT count(*) FROM {RAW_TABLE} WHERE isinf({value})").fetchone()[0]
         if count:
             raise EffbenchError(f"{path}: column {name!r} has {count} infinite value(s); leave the cell blank "
                                 "where the value is unknown")
@@ -390,7 +264,7 @@ def apply_name_policy(con: duckdb.DuckDBPyConnection, path: Path, raw_types: dic
             raise EffbenchError(f"{path}: {where}: {row[4]} {label} name(s) are longer than {MAX_NAME_LENGTH:,} "
                                 f"characters, e.g. {_show(row[5])}")
         if row[6]:
-            _materialise_staged(con)
+            materialise_staged(con)
             con.execute(f"UPDATE {STAGED_TABLE} SET {quoted} = {_stripped_sql(quoted)}"
                         f" WHERE {quoted} <> {_stripped_sql(quoted)}")
             notes.append(f"stripped the spaces around {row[6]} {label} name(s)")
@@ -429,7 +303,7 @@ def _extra_json_sql(extras: Sequence[tuple[str, str]]) -> str:
 
 def _refuse_nulls(con: duckdb.DuckDBPyConnection, columns: dict[str, str], path: Path) -> None:
     for label, column in columns.items():
-        count = con.execute(f"SELECT count(*) FROM {_RAW_TABLE} WHERE {quote_ident(column)} IS NULL")
+        count = con.execute(f"SELECT count(*) FROM {RAW_TABLE} WHERE {quote_ident(column)} IS NULL")
         missing = count.fetchone()[0]
         if missing:
             raise EffbenchError(f"{path}: {missing} row(s) have no {label} (column {column!r} is blank)")
@@ -474,10 +348,10 @@ def _stage_long(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[st
               if name not in standard and name not in keys and name not in provenance]
     key_sql = "".join(f", {quote_ident(name)}" for name, _ in key_columns)
     provenance_sql = "".join(f", CAST({quote_ident(name)} AS VARCHAR) AS {quote_ident(name)}" for name in provenance)
-    _create_staged(
+    create_staged(
         con, f"SELECT CAST({quote_ident(model)} AS VARCHAR) AS model, CAST({quote_ident(scenario)} AS VARCHAR)"
         f" AS scenario, CAST({quote_ident(item)} AS VARCHAR) AS item_id, {score_sql} AS score{key_sql}"
-        f"{provenance_sql}{_extra_json_sql(extras)} FROM {_RAW_TABLE}"
+        f"{provenance_sql}{_extra_json_sql(extras)} FROM {RAW_TABLE}"
     )
     notes = apply_name_policy(con, path, columns, {"model": model, "scenario": scenario, "item_id": item})
     _refuse_duplicates(
@@ -509,10 +383,10 @@ def _stage_wide(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[st
         _refuse_unusable_scores(con, f"CAST({quote_ident(name)} AS DOUBLE)", name, path)
     casts = ", ".join(f"CAST({quote_ident(name)} AS DOUBLE) AS {quote_ident(name)}" for name in scenarios)
     listed = ", ".join(quote_ident(name) for name in scenarios)
-    _create_staged(
+    create_staged(
         con, "SELECT model, scenario, CAST(NULL AS VARCHAR) AS item_id,"
         " CASE WHEN isnan(score) THEN NULL ELSE score END AS score"
-        f" FROM (SELECT CAST({quote_ident(model)} AS VARCHAR) AS model, {casts} FROM {_RAW_TABLE})"
+        f" FROM (SELECT CAST({quote_ident(model)} AS VARCHAR) AS model, {casts} FROM {RAW_TABLE})"
         f" UNPIVOT INCLUDE NULLS (score FOR scenario IN ({listed}))"
     )
     notes += apply_name_policy(con, path, columns, {"model": model, "scenario": None})
@@ -536,7 +410,7 @@ def _stage_models(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[
     extra_sql = "".join(f", CASE WHEN isnan({quote_ident(name)}) THEN NULL ELSE {quote_ident(name)} END"
                         f" AS {quote_ident(name)}" if type_.upper() in ("FLOAT", "DOUBLE") else f", {quote_ident(name)}"
                         for name, type_ in extras)
-    _create_staged(con, f"SELECT CAST({quote_ident(model)} AS VARCHAR) AS model{extra_sql} FROM {_RAW_TABLE}")
+    create_staged(con, f"SELECT CAST({quote_ident(model)} AS VARCHAR) AS model{extra_sql} FROM {RAW_TABLE}")
     notes = apply_name_policy(con, path, columns, {"model": model})
     _refuse_duplicates(con, ["model"], path, "a metadata file has one row per model")
     rows = con.execute(f"SELECT count(*) FROM {STAGED_TABLE}").fetchone()[0]
@@ -563,12 +437,6 @@ def check_fits(con: duckdb.DuckDBPyConnection, table: str, staged: Staged) -> No
                 "rename the column or use a new --db")
 
 
-def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove the temporary tables and views an adapter made."""
-    _drop(con, STAGED_TABLE)
-    _drop(con, _RAW_TABLE)
-
-
 def stage_frame(con: duckdb.DuckDBPyConnection, frame, source: Source, *, level: str,
                 keys: Sequence[str] = ()) -> Staged:
     """Stage rows an adapter read (a pandas frame) with the same checks as a file of that shape.
@@ -579,8 +447,8 @@ def stage_frame(con: duckdb.DuckDBPyConnection, frame, source: Source, *, level:
     """
     adapter_rows = frame  # noqa: F841 - read by DuckDB's scan of Python variables by name
     drop_staging(con)
-    con.execute(f"CREATE TEMP TABLE {_RAW_TABLE} AS SELECT * FROM adapter_rows")
-    columns = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {_RAW_TABLE})").fetchall())
+    con.execute(f"CREATE TEMP TABLE {RAW_TABLE} AS SELECT * FROM adapter_rows")
+    columns = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {RAW_TABLE})").fetchall())
     if level == "models":
         return _stage_models(con, source, columns)
     if level == "item":
@@ -596,10 +464,10 @@ def _stage_scenario_scores(con: duckdb.DuckDBPyConnection, source: Source, colum
     extras = [(name, type_) for name, type_ in columns.items()
               if name not in {"model", "scenario", "score", *provenance}]
     provenance_sql = "".join(f", CAST({quote_ident(name)} AS VARCHAR) AS {quote_ident(name)}" for name in provenance)
-    _create_staged(
+    create_staged(
         con, f"SELECT CAST(model AS VARCHAR) AS model, CAST(scenario AS VARCHAR) AS scenario,"
         f" CAST(NULL AS VARCHAR) AS item_id, {score_sql} AS score{provenance_sql}{_extra_json_sql(extras)}"
-        f" FROM {_RAW_TABLE}"
+        f" FROM {RAW_TABLE}"
     )
     notes = apply_name_policy(con, path, columns, {"model": "model", "scenario": "scenario"})
     _refuse_duplicates(con, ["model", "scenario"], path, "an aggregate result is one per model and scenario")

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from effbench.stats import percentile_interval
+
 _CLIP = 0.01  # scores are clipped to [_CLIP, 1 - _CLIP] before the logit
 _GRID_POINTS = 60
 
@@ -162,7 +164,7 @@ def _fit_one(scenario: str, x: np.ndarray, scores: np.ndarray, se: np.ndarray, m
     boot_a, boot_b = _weighted_line(boot, x, y)
     grid = np.linspace(x.min() - 0.1, x.max() + 0.1, _GRID_POINTS)
     boot_curves = inverse(boot_a[:, None] + boot_b[:, None] * grid)
-    curve_lo, curve_hi = _quantiles(boot_curves, tail)
+    curve_lo, curve_hi = percentile_interval(boot_curves, tail)
 
     # Leave-one-out: the same draws with the model's own weight set to 0.
     leave_out = 1.0 - np.eye(n)  # (n, n): row m drops model m
@@ -181,9 +183,9 @@ def _fit_one(scenario: str, x: np.ndarray, scores: np.ndarray, se: np.ndarray, m
     expected = inverse(expected_link)
     noise = rng.standard_normal((n, n_resamples)) * se[:, None]
     boot_deviation = scores[:, None] + noise - inverse(boot_expected)
-    deviation_lo, deviation_hi = _quantiles(boot_deviation.T, tail)
+    deviation_lo, deviation_hi = percentile_interval(boot_deviation.T, tail)
     residual_all = y - (a[0] + b[0] * x)
-    slope_lo, slope_hi = _quantiles(boot_b[:, None], tail)
+    slope_lo, slope_hi = percentile_interval(boot_b[:, None], tail)
     return ScalingFit(
         scenario=scenario, link="logit" if logit else "identity", intercept=float(a[0]), slope=float(b[0]),
         slope_lo=float(slope_lo[0]), slope_hi=float(slope_hi[0]),
@@ -221,14 +223,6 @@ def _leave_one_out_lines(weights: np.ndarray, x: np.ndarray, y: np.ndarray) -> t
         slope = np.where(spread, (sw * sxy - sx * sy) / np.where(spread, denominator, 1.0), np.nan)
         intercept = np.where(spread, (sy - slope * sx) / np.where(sw > 0, sw, 1.0), np.nan)
     return intercept, slope
-
-
-def _quantiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return the `tail` and ``1 - tail`` quantiles over axis 0, ignoring NaN draws."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo, hi = np.nanquantile(samples, [tail, 1 - tail], axis=0)
-    return lo, hi
 
 
 def _validate(params, scores, models, scenarios, score_se, n_resamples, confidence_level, min_models, margin, rng):

@@ -244,12 +244,12 @@ def test_the_scenarios_decision_equals_weighing_every_scenario(exact, path, monk
     draws taken in blocks): the same floats, bit for bit, as weighing every scenario of the board by how
     often it was drawn."""
     if path != "product":
-        monkeypatch.setattr(reliability._Prepared, "_exact_counts", lambda self, counts: None)
+        monkeypatch.setattr(reliability.draws._Prepared, "_exact_counts", lambda self, counts: None)
     if path == "gathered in blocks":
-        monkeypatch.setattr(reliability, "_MAX_GATHERED_ENTRIES", 40)
+        monkeypatch.setattr(reliability.draws, "_MAX_GATHERED_ENTRIES", 40)
     results = _many_scenarios(30, exact=exact)
-    prep = reliability._Prepared(results)
-    levels = reliability._scenarios(prep, 60, np.random.default_rng(4))
+    prep = reliability.draws._Prepared(results)
+    levels = reliability.draws._scenarios(prep, 60, np.random.default_rng(4))
     rng = np.random.default_rng(4)
     assert [inst.level for inst in levels] == [str(k) for k in range(1, 31)]
     for k, inst in enumerate(levels, start=1):

@@ -77,7 +77,7 @@ def test_each_pair_once_gives_the_same_largest_deviations_as_every_column():
     inverse_se = rng.random((301, 301))
     inverse_se = (inverse_se + inverse_se.T) / 2
     expected = np.max([np.abs(shift - shift[:, k:k + 1]) * inverse_se[:, k] for k in range(301)], axis=0)
-    assert np.array_equal(stats._largest_studentised_deviation(shift, inverse_se), expected)
+    assert np.array_equal(stats.intervals._largest_studentised_deviation(shift, inverse_se), expected)
 
 
 def pairwise_disagreements(intervals, neighbours=None):
@@ -161,7 +161,7 @@ def test_tau_per_draw_equals_the_pairwise_form(board, monkeypatch):
     draws = reference + np.random.default_rng(2).normal(scale=0.05, size=(4, N_MODELS))
     draws[1, :5] = np.nan
     per_draw = reliability.kendall_tau(reference, draws), reliability.weighted_tau(reference, draws)
-    monkeypatch.setattr(reliability, "_PAIRWISE_TAU_PAIRS", 10**12)
+    monkeypatch.setattr(reliability.metrics, "_PAIRWISE_TAU_PAIRS", 10**12)
     pairwise = reliability.kendall_tau(reference, draws), reliability.weighted_tau(reference, draws)
     np.testing.assert_allclose(per_draw[0], pairwise[0], rtol=0, atol=1e-12)
     np.testing.assert_allclose(per_draw[1], pairwise[1], rtol=0, atol=1e-12)
@@ -172,8 +172,8 @@ def test_tau_per_draw_equals_the_pairwise_form(board, monkeypatch):
 def test_sparse_item_samples_equal_the_dense_product(monkeypatch, sparse_share):
     results = synthetic_results(80, 300, 3, seed=2)
     dense = reliability.dior(results, n_draws=30, decisions=("examples", "allocation"))
-    monkeypatch.setattr(reliability, "_DENSE_SAMPLE_WORK", 0)
-    monkeypatch.setattr(reliability, "_SPARSE_SHARE", sparse_share)
+    monkeypatch.setattr(reliability.draws, "_DENSE_SAMPLE_WORK", 0)
+    monkeypatch.setattr(reliability.draws, "_SPARSE_SHARE", sparse_share)
     sparse = reliability.dior(results, n_draws=30, decisions=("examples", "allocation"))
     assert sparse.rows == dense.rows and sparse.rank_resolution == dense.rank_resolution
 

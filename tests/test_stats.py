@@ -219,7 +219,7 @@ def test_mean_of_ratios_in_blocks_of_draws_is_the_same_as_in_one(denominators, m
     num[:, :, 1], den[:, :, 1] = num[:, :, 0], den[:, :, 0]  # ties
     weights = rng.integers(0, 3, (40, 6, 1)).astype(float)
     whole = mean_of_ratios(num, den, weights)
-    monkeypatch.setattr(stats, "_RATIO_BLOCK_ENTRIES", 30)  # one draw a block
+    monkeypatch.setattr(stats.scores, "_RATIO_BLOCK_ENTRIES", 30)  # one draw a block
     np.testing.assert_array_equal(mean_of_ratios(num, den, weights), whole)
     assert (whole[:, 0] == whole[:, 1])[weights[:, :, 0].sum(axis=1) > 0].all()
 
