@@ -118,7 +118,7 @@ class _Prepared:
         present = denominators > 0
         common = math.lcm(*(int(d) for d in np.unique(denominators[present]))) if present.any() else 1
         largest = float(np.max(np.abs(sums[present]) / denominators[present])) if present.any() else 0.0
-        keys = np.where(present, np.rint(sums) * np.round(common / np.where(present, denominators, 1.0)), 0.0)
+        keys = np.where(present, np.rint(sums) * np.round(float(common) / np.where(present, denominators, 1.0)), 0.0)
         return keys, present.astype(float), common, largest
 
     def _exact_counts(self, counts: np.ndarray) -> np.ndarray | None:
