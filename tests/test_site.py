@@ -19,6 +19,7 @@ import pytest
 
 from effbench import analysis_tables, pipeline, queries, render
 from effbench.errors import EffbenchError
+from effbench.flash import FlashConfig
 from effbench.load import Source
 from effbench.urls import relative_url, slugify, unique_slugs
 from effbench.writer import SiteWriter
@@ -178,7 +179,8 @@ def test_second_build_is_byte_identical(example_build, tmp_path):
 def test_livecodebench_example_builds_into_its_own_database(tmp_path):
     report = pipeline.build(tmp_path / "lcb.duckdb", tmp_path / "site", example="livecodebench",
                             parameters=analysis_tables.AnalysisParameters(n_resamples=200),
-                            dior_parameters=analysis_tables.DiorParameters(n_draws=50))
+                            dior_parameters=analysis_tables.DiorParameters(n_draws=50),
+                            flash_config=FlashConfig(seeds=1, n_resamples=100))
     assert report.update.n_models == 45
     assert "LiveCodeBench" in (tmp_path / "site" / "index.html").read_text()
     assert (tmp_path / "site" / "licenses" / "LiveCodeBench-CC-BY-SA-4.0.txt").is_file()
