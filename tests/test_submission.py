@@ -115,6 +115,7 @@ def test_the_command_writes_the_job_summary_and_a_refused_file_fails_with_one_li
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("earlier steps\n## effbench: submission check") and "| newcomer (new) |" in text
     assert "| newcomer (new) |" in result.output and digest(db) == before
+    assert "## effbench: submission check\n" in result.output and "\\n" not in result.output  # real lines
     bad = tmp_path / "bad.csv"
     bad.write_text("model,scenario,item_id,score\nx,qa,qa-0,not-a-number\n", encoding="utf-8")
     failed = CliRunner().invoke(app, ["check", str(bad), "--db", str(db), "--summary", str(summary)])

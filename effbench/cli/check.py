@@ -89,7 +89,8 @@ def check(
         _append(summary, text)
     print_loads(result.loads)
     print_warnings(result.warnings)
-    say(text)
+    for line in text.splitlines():  # one line at a time: `say` escapes control characters, newlines included
+        say(line)
 
 
 def _append(path: Path, text: str) -> None:
