@@ -11,13 +11,20 @@ reproducible build records a reproducible time.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
+import re
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from effbench.changes import LEADERBOARD_COLUMNS, Changes, leaderboard_changes
 from effbench.database_copy import source_date_epoch
+from effbench.errors import EffbenchError
 from effbench.store import transaction
 
 
@@ -90,3 +97,122 @@ def timeline(con: duckdb.DuckDBPyConnection, board: str) -> tuple[Update, ...]:
             updates.append(Update(at, changes))
         before = mine
     return tuple(reversed(updates))
+
+
+# The published history: every snapshot, in the site, so that a build on a fresh machine (a deploy
+# workflow, whose database starts empty) carries the changes page on with `--history-from`.
+HISTORY_FILE = "data/history.json"
+HISTORY_FORMAT = 1
+MAX_HISTORY_BYTES = 256 * 1024 * 1024
+_SNAPSHOT_COLUMNS = ("built_at", *LEADERBOARD_COLUMNS)
+
+
+def export_json(con: duckdb.DuckDBPyConnection) -> str:
+    """Return every recorded snapshot as the JSON the site publishes at `HISTORY_FILE`: columns and rows
+    (times in ISO 8601, UTC), compact enough for thousands of models times hundreds of snapshots."""
+    board = con.execute(f"SELECT strftime(built_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'), "
+                        f"{', '.join(LEADERBOARD_COLUMNS)} FROM leaderboard_history "
+                        "ORDER BY built_at, board, rank, model").fetchall()
+    scenarios = con.execute("SELECT strftime(built_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'), board, scenario "
+                            "FROM scenario_history ORDER BY built_at, board, scenario").fetchall()
+    return json.dumps({"effbench_history": HISTORY_FORMAT,
+                       "leaderboard": {"columns": list(_SNAPSHOT_COLUMNS), "rows": [list(r) for r in board]},
+                       "scenarios": {"columns": ["built_at", "board", "scenario"],
+                                     "rows": [list(r) for r in scenarios]}},
+                      separators=(",", ":"), allow_nan=False)
+
+
+def read_published(where: str) -> tuple[str | None, str]:
+    """Return the text of a published history and a note for the user: `where` is a site's URL (its
+    `HISTORY_FILE` is fetched), a site folder, or the file itself. A site that has none yet (HTTP 404, a
+    first deployment) gives None; any other failure is an error, so that history is never dropped silently."""
+    if re.match(r"https?://", where, re.IGNORECASE):
+        url = where if where.endswith(".json") else where.rstrip("/") + "/" + HISTORY_FILE
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (http(s) only, checked above)
+                raw = response.read(MAX_HISTORY_BYTES + 1)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None, f"{url}: no published history yet (HTTP 404); the history starts with this build"
+            raise EffbenchError(f"{url}: cannot read the published history (HTTP {error.code}); build without "
+                                "--history-from to start a new history") from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise EffbenchError(f"{url}: cannot read the published history ({reason}); build without "
+                                "--history-from to start a new history") from None
+        origin = url
+    else:
+        path = Path(where)
+        path = path / HISTORY_FILE if path.is_dir() else path
+        if not path.is_file():
+            raise EffbenchError(f"{path}: no such history file (--history-from takes a site's URL, a site folder "
+                                f"or its {HISTORY_FILE})")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_HISTORY_BYTES + 1)
+        origin = str(path)
+    if len(raw) > MAX_HISTORY_BYTES:
+        raise EffbenchError(f"{origin}: the history is over {MAX_HISTORY_BYTES // 2**20} MiB; not read")
+    try:
+        return raw.decode("utf-8"), origin
+    except UnicodeDecodeError:
+        raise EffbenchError(f"{origin}: the history is not UTF-8 text") from None
+
+
+def import_published(con: duckdb.DuckDBPyConnection, text: str, origin: str) -> int:
+    """Add the snapshots of a published history (`export_json`'s text, from `origin`) that the database
+    does not hold (by time) and return how many; a malformed file changes nothing and is one error."""
+    try:
+        raw = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise EffbenchError(f"{origin}: not an effbench history ({error.__class__.__name__})") from None
+    if not isinstance(raw, dict) or raw.get("effbench_history") != HISTORY_FORMAT:
+        raise EffbenchError(f"{origin}: not an effbench history of format {HISTORY_FORMAT}")
+    board = _table(raw, "leaderboard", _SNAPSHOT_COLUMNS, origin)
+    scenarios = _table(raw, "scenarios", ("built_at", "board", "scenario"), origin)
+    known = {at.astimezone(dt.UTC) for at in _times(con)}
+    new = sorted(set(scenarios["built_at"]) - known)
+    if not new:
+        return 0
+    con.register("_effbench_board", board[board["built_at"].isin(new)])
+    con.register("_effbench_scenarios", scenarios[scenarios["built_at"].isin(new)])
+    try:
+        with transaction(con):
+            con.execute("INSERT INTO leaderboard_history BY NAME SELECT * FROM _effbench_board")
+            con.execute("INSERT INTO scenario_history BY NAME SELECT * FROM _effbench_scenarios")
+    except duckdb.Error as error:
+        raise EffbenchError(f"{origin}: the history does not fit the database ({str(error).splitlines()[0]})") from None
+    finally:
+        con.unregister("_effbench_board")
+        con.unregister("_effbench_scenarios")
+    return len(new)
+
+
+_KINDS = {"built_at": "time", "board": str, "model": str, "scenario": str, "rank": int}
+
+
+def _table(raw: dict, name: str, columns: tuple[str, ...], origin: str) -> pd.DataFrame:
+    """Return the history's table `name`, every value checked against its column's type."""
+    table = raw.get(name)
+    if not isinstance(table, dict) or table.get("columns") != list(columns) or not isinstance(table.get("rows"), list):
+        raise EffbenchError(f"{origin}: {name}: expected columns {', '.join(columns)} and a list of rows")
+    for number, row in enumerate(table["rows"], start=1):
+        where = f"{origin}: {name} row {number}"
+        if not isinstance(row, list) or len(row) != len(columns):
+            raise EffbenchError(f"{where}: expected {len(columns)} values")
+        for column, value in zip(columns, row, strict=True):
+            kind = _KINDS.get(column, float)
+            ok = (isinstance(value, str) and bool(_ISO_TIME.fullmatch(value)) if kind == "time"
+                  else isinstance(value, str) if kind is str
+                  else isinstance(value, int) and not isinstance(value, bool) if kind is int
+                  else value is None or isinstance(value, int | float) and not isinstance(value, bool)
+                  and math.isfinite(value))
+            if not ok:
+                raise EffbenchError(f"{where}: {column} {value!r} is not {_KIND_WORDS[kind]}")
+    frame = pd.DataFrame(table["rows"], columns=list(columns))
+    frame["built_at"] = pd.to_datetime(frame["built_at"], utc=True)
+    return frame
+
+
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_KIND_WORDS = {"time": "a time such as 2026-12-05T09:30:00Z", str: "text", int: "a whole number",
+               float: "a finite number or null"}

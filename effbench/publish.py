@@ -128,9 +128,12 @@ jobs:
           python-version: "{python}"
       - name: Install effbench
         run: python -m pip install {install}
+      - id: pages
+        uses: actions/configure-pages@v5
+      # The database starts empty on every run: the history the published site holds carries the changes
+      # page on (a first deployment has none, and starts it).
       - name: Build the site
-        run: effbench build {build}
-      - uses: actions/configure-pages@v5
+        run: effbench build {build} --history-from "${{{{ steps.pages.outputs.base_url }}}}"
       - uses: actions/upload-pages-artifact@v3
         with:
           path: {out}
@@ -400,6 +403,11 @@ def init(folder: Path, *, install: str | None = None, sources: str | None = None
             raise EffbenchError(f"say what the workflow builds: pass --sources 'results.csv --models models.csv' "
                                 f"(paths in the repository), or build once so that {database} records them")
         build, build_reason = sources_from_database(folder, database), f"the files {database.name} was built from"
+        first = shlex.split(build)[0]
+        if not first.startswith("--"):  # files named one by one: a submission's new file would not be built
+            example = (Path(first).parent.as_posix() + "/") if Path(first).parent != Path(".") else "results/"
+            build_reason += (f"; a file added later is built only once named, so to build every file a folder "
+                             f"holds, pass --sources '{example}'")
     chosen_branch = branch or default_branch(folder)
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     build_line = f"{build} --out {shlex.quote(out)}".strip()

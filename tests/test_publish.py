@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,8 @@ from effbench.publish import (
     sources_from_database,
     update_gitignore,
 )
+
+from browser import served
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parent.parent
@@ -194,10 +197,69 @@ def test_init_refuses_to_guess_the_data_and_to_replace_files(tmp_path):
     assert load_config(tmp_path / "effbench.toml").site.citation is None  # every setting commented out
 
 
-def _step(workflow: str, name: str) -> str:
+def _step(workflow: str, name: str, pages_url: str = "") -> str:
+    """Return the command of the workflow's step `name`, with the Pages URL `configure-pages` gives."""
     match = re.search(rf"- name: {re.escape(name)}\n\s+run: (.+)\n", workflow)
     assert match, f"no step {name!r} in the workflow"
-    return match.group(1)
+    return match.group(1).replace("${{ steps.pages.outputs.base_url }}", pages_url)
+
+
+def test_each_deployment_builds_afresh_yet_keeps_the_changes_page(tmp_path):
+    """The deploy workflow builds in an empty database every time; its history comes from the published
+    site, so the second deployment's changes page lists the first one's models and the new one."""
+    repo = new_repository(tmp_path / "bench")
+    results = repo / "results"
+    results.mkdir()
+    rows = ["model,scenario,item_id,score"] + [
+        f"{model},{scenario},{scenario}-{i},{int((i * (3 + k) + j) % 5 < 4 - k)}"
+        for k, model in enumerate(["alpha", "beta", "gamma"]) for j, scenario in enumerate(["reading", "maths"])
+        for i in range(12)]
+    (results / "first.csv").write_text("\n".join(rows) + "\n")
+    built = runner.invoke(app, ["build", str(results), "--db", str(repo / "effbench.duckdb"), "--out",
+                                str(repo / "site"), "-q", "--resamples", "200"])
+    assert built.exit_code == 0, built.output
+    result = runner.invoke(app, ["init", str(repo), "--install", "effbench", "--sources", "results/ --resamples 200",
+                                 "--db", str(repo / "effbench.duckdb")])
+    assert result.exit_code == 0, result.output
+    command = _step((repo / ".github" / "workflows" / "pages.yml").read_text(), "Build the site", "{url}")
+    assert command == 'effbench build results/ --resamples 200 --out site --history-from "{url}"'
+
+    def deploy(published: Path, into: Path) -> str:
+        """Run the workflow's build in a clean checkout with an empty database; return what it said."""
+        shutil.rmtree(into, ignore_errors=True)
+        git("clone", "-q", str(repo), str(into), cwd=tmp_path)
+        with served(published) as url:
+            args = shlex.split(command.format(url=url))[1:]
+            cwd = os.getcwd()
+            os.chdir(into)
+            try:
+                outcome = runner.invoke(app, args)
+            finally:
+                os.chdir(cwd)
+        assert outcome.exit_code == 0, outcome.output
+        return outcome.output
+
+    git("add", "results", cwd=repo)
+    git("commit", "-q", "-m", "three models", cwd=repo)
+    nothing = tmp_path / "nothing"
+    nothing.mkdir()
+    (nothing / "index.html").write_text("not yet deployed")
+    assert "no published history yet" in deploy(nothing, tmp_path / "first")
+    (results / "delta.csv").write_text("model,scenario,item_id,score\n" + "".join(
+        f"delta,{scenario},{scenario}-{i},{i % 2}\n" for scenario in ("reading", "maths") for i in range(12)))
+    git("add", "results", cwd=repo)
+    git("commit", "-q", "-m", "delta", cwd=repo)
+    said = deploy(tmp_path / "first" / "site", tmp_path / "second")
+    assert "1 earlier snapshot(s) of the leaderboard added" in said
+    changes = (tmp_path / "second" / "site" / "changes.html").read_text(encoding="utf-8")
+    updates = re.findall(r"<h2 id=\"update-[^\"]+\">.*?</h2>", changes)
+    assert len(updates) == 2 and "1 new model" in updates[0] and "3 new models" in updates[1]  # newest first
+    assert 'New: <a href="models/delta.html">delta</a>' in changes
+    # A history that is not one is refused in one line, and the database is left without it.
+    (tmp_path / "bad.json").write_text('{"effbench_history": 1, "leaderboard": {"columns": ["x"], "rows": []}}')
+    refused = runner.invoke(app, ["build", str(results), "--db", str(tmp_path / "b.duckdb"), "--out",
+                                  str(tmp_path / "b-site"), "-q", "--history-from", str(tmp_path / "bad.json")])
+    assert refused.exit_code == 1 and "bad.json: leaderboard: expected columns" in refused.output
 
 
 def fresh_environment(venv: Path) -> Path:
@@ -251,10 +313,15 @@ def test_the_written_workflow_installs_and_builds_in_a_fresh_checkout(tmp_path):
     venv = fresh_environment(tmp_path / "venv")
     env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(venv),
            "PIP_NO_BUILD_ISOLATION": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INDEX": "1"}
-    for name in ("Install effbench", "Build the site"):
-        step = subprocess.run(["bash", "-e", "-c", _step(workflow, name)], cwd=checkout, env=env,
-                              capture_output=True, text=True, check=False)
-        assert step.returncode == 0, f"{name}: {step.stdout}\n{step.stderr}"
+    empty = tmp_path / "nothing-published"  # a first deployment: the Pages URL has no history yet
+    empty.mkdir()
+    (empty / "index.html").write_text("not yet deployed")
+    with served(empty) as url:
+        for name in ("Install effbench", "Build the site"):
+            step = subprocess.run(["bash", "-e", "-c", _step(workflow, name, url)], cwd=checkout, env=env,
+                                  capture_output=True, text=True, check=False)
+            assert step.returncode == 0, f"{name}: {step.stdout}\n{step.stderr}"
+    assert "no published history yet" in step.stderr
     installed = subprocess.run([str(venv / "bin" / "python"), "-c", "import effbench; print(effbench.__file__)"],
                                cwd=checkout, capture_output=True, text=True, check=True).stdout
     assert str(venv) in installed  # the workflow's own install, not the editable copy running the tests

@@ -87,6 +87,10 @@ def build(
     ] = False,
     config: ConfigOption = None,
     lower_is_better: LowerIsBetterOption = None,
+    history_from: Annotated[str | None, typer.Option(
+        "--history-from", metavar="URL|PATH",
+        help="Carry on the history of a published site (its URL or folder, or its data/history.json), so that "
+             "a build in a fresh database keeps the changes page; a site with none yet starts it.")] = None,
 ) -> None:
     """Load results, compute rank intervals and write the static leaderboard site.
 
@@ -115,7 +119,7 @@ def build(
             report = pipeline.build(db, out, loaded, example=example,
                                     parameters=parameters, flash_config=settings.flash, title=title or settings.title,
                                     site=settings.site, lower_is_better=lower,
-                                    board_settings=board_settings(settings))
+                                    board_settings=board_settings(settings), history_from=history_from)
     except EffbenchError as error:
         raise fail(error) from None
     print_matches(matched, special)

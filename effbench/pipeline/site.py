@@ -3,6 +3,7 @@ the export of a board's leaderboard."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -184,8 +185,11 @@ def build(
     site: SiteConfig | None = None,
     lower_is_better: Sequence[str] = (),
     board_settings: BoardSettings | None = None,
+    history_from: str | None = None,
 ) -> BuildReport:
     """Load, analyse and write the site into `out`; with nothing loaded, use the MMLU-Pro example.
+    `history_from` (a published site's URL or folder, or its history file) carries an earlier history on:
+    a deploy that builds in a fresh database keeps the changes page (see `effbench.history`).
     `site` holds the site's settings from effbench.toml (citation, scenario descriptions). A site of one
     board is its leaderboard; a site of several has an overview page and each board under boards/<slug>/."""
     check_replaceable(out.resolve())  # before any work: a folder we may not replace stops the build now
@@ -195,9 +199,13 @@ def build(
                     flash_config=flash_config, default_example=True, lower_is_better=lower_is_better,
                     results=results, board_settings=board_settings)
     settings = site or SiteConfig()
+    published, history_note = history.read_published(history_from) if history_from else (None, "")
     with store.open_store(db) as con:
         if title or settings.title:  # remembered, so that a plain rebuild (and `init`) keeps it
             store.set_meta(con, TITLE_KEY, title or settings.title)
+        if published is not None:
+            added = history.import_published(con, published, history_note)
+            history_note = f"{history_note}: {added} earlier snapshot(s) of the leaderboard added to the history"
         history.record(con)  # the leaderboard this build publishes, when it is not the last one recorded
     with store.open_store(db, read_only=True) as con:
         title = title or settings.title or store.get_meta(con, TITLE_KEY)
@@ -205,10 +213,13 @@ def build(
         unchanged = _unchanged_site(out, stamp)
         if unchanged is not None:  # the same inputs give the same site byte for byte: nothing to write
             files, warnings = unchanged
-            return BuildReport(report, out, files, warnings, site_unchanged=True)
+            return BuildReport(report, out, files, warnings + ((history_note,) if history_note else ()),
+                               site_unchanged=True)
         with progress.stage("site pages"):
             plan = site_plan(con, results, title=title or settings.title or site_title(con), settings=settings,
                              database_bytes=db.stat().st_size)
+            plan = dataclasses.replace(plan, extra_files={**plan.extra_files,
+                                                          history.HISTORY_FILE: history.export_json(con)})
     try:
         with progress.stage("write site"):
             files = render.write_site(plan, out, db)
@@ -218,7 +229,7 @@ def build(
         previous = "the previous site is intact" if out.exists() else "there was no site before"
         raise EffbenchError(f"{out}: no space left on the device ({first_line(error)}); the results in {db} are "
                             f"loaded and analysed; the site was not written and {previous}") from None
-    warnings = tuple(f"{db}: {warning}" for warning in plan.warnings)
+    warnings = tuple(f"{db}: {warning}" for warning in plan.warnings) + ((history_note,) if history_note else ())
     try:
         _write_stamp(out, stamp, files, warnings)
     except OSError as error:
@@ -295,7 +306,7 @@ def _site_stamp(con: duckdb.DuckDBPyConnection, db: Path, title: str | None, set
         "SELECT path, CAST(CASE WHEN ? IS NULL THEN loaded_at ELSE least(loaded_at, to_timestamp(?)) END AS VARCHAR),"
         " credit, license FROM sources ORDER BY source_id", [epoch, epoch]).fetchall()]
     inputs = [repr(sources), store.data_fingerprint(con), repr(analyses), repr(title), repr(settings),
-              os.environ.get("SOURCE_DATE_EPOCH", "")]
+              os.environ.get("SOURCE_DATE_EPOCH", ""), history.export_json(con)]
     digest.update(json.dumps(inputs, default=str).encode())
     return digest.hexdigest()
 
