@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from effbench.render.values import format_rank
+from effbench.formatting import format_rank
 
 LEADERBOARD_COLUMNS = ("board", "model", "rank", "rank_lo", "rank_hi", "score", "score_lo", "score_hi")
 

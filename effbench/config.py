@@ -65,12 +65,13 @@ _BOARD_KEYS = {"name", "title", "description", "scenarios", "missing"}
 @dataclass(frozen=True)
 class SiteConfig:
     """The site's own settings: `[site]` title and citation (BibTeX for "Cite this leaderboard"), and
-    `[scenarios]`, a description per scenario name (over what the loaded files say)."""
+    `[scenarios]`, a description, tags and a title per scenario name (over what the loaded files say)."""
 
     title: str | None = None
     citation: str | None = None
     scenario_descriptions: dict[str, str] = field(default_factory=dict)
     scenario_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [scenarios.NAME] tags
+    scenario_titles: dict[str, str] = field(default_factory=dict)  # [scenarios.NAME] title: the name shown
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,9 @@ def load_config(path: Path | None = None) -> Config:
                                    for name, value in scenarios.items()
                                    if isinstance(value, str) or "description" in value},
                                   {name: tuple(value["tags"]) for name, value in scenarios.items()
-                                   if isinstance(value, dict) and "tags" in value}),
+                                   if isinstance(value, dict) and "tags" in value},
+                                  {name: value["title"].strip() for name, value in scenarios.items()
+                                   if isinstance(value, dict) and value.get("title", "").strip()}),
                   lower_is_better=tuple(lower), missing=missing, boards=boards)
 
 
@@ -211,12 +214,13 @@ def _check_scenario(path: Path, section: str, name: str, value: object) -> None:
         return
     if not isinstance(value, dict):
         raise EffbenchError(f"{path}: [{section}] {name}: a description must be a string")
-    unknown = sorted(set(value) - {"description", "tags"})
+    unknown = sorted(set(value) - {"description", "tags", "title"})
     if unknown:
         raise EffbenchError(f"{path}: [{section}.{name}] unknown setting(s): {', '.join(unknown)}; "
-                            "known: description, tags")
-    if not isinstance(value.get("description", ""), str):
-        raise EffbenchError(f"{path}: [{section}.{name}] description must be a string")
+                            "known: description, tags, title")
+    for key in ("description", "title"):
+        if not isinstance(value.get(key, ""), str):
+            raise EffbenchError(f"{path}: [{section}.{name}] {key} must be a string")
     tags = value.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(tag, str) and tag.strip() for tag in tags):
         raise EffbenchError(f"{path}: [{section}.{name}] tags must be a list of names")

@@ -21,7 +21,7 @@ import pandas as pd
 
 from effbench import __version__
 from effbench.boards import Board
-from effbench.render.values import format_rank, format_score, missing
+from effbench.formatting import format_rank, format_score, missing
 from effbench.urls import unique_slugs
 
 FORMATS = ("markdown", "latex", "csv", "eee")

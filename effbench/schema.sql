@@ -31,7 +31,8 @@ ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS metric VARCHAR;
 ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS higher_is_better BOOLEAN;
 ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS tags VARCHAR;
 ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS description VARCHAR;
-COMMENT ON TABLE scenarios IS 'One row per scenario. level = item (per-item results, resampled by the bootstrap) or scenario (one score per model, no items). n_items: distinct items; n_models: models with a score. metric, higher_is_better, tags, description: what the harness files say about it (NULL when loaded from a plain table).';
+ALTER TABLE scenarios ADD COLUMN IF NOT EXISTS title VARCHAR;
+COMMENT ON TABLE scenarios IS 'One row per scenario. level = item (per-item results, resampled by the bootstrap) or scenario (one score per model, no items). n_items: distinct items; n_models: models with a score. metric, higher_is_better, tags, description, title: what the harness files say about it (NULL when loaded from a plain table); title is the name the site shows (e.g. HELM''s run group display name "BBQ" for bbq:subject=all,method=multiple_choice_joint).';
 
 CREATE TABLE IF NOT EXISTS scenario_directions (scenario VARCHAR NOT NULL, higher_is_better BOOLEAN NOT NULL);
 COMMENT ON TABLE scenario_directions IS 'Directions the user declared (effbench build --lower-is-better SCENARIO, or [ranking] lower_is_better in effbench.toml); they override what harness files say, in scenarios.higher_is_better. A lower-is-better scenario is ranked on its negated scores.';
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS scenario_metadata (
     description VARCHAR,
     source_id INTEGER NOT NULL
 );
-COMMENT ON TABLE scenario_metadata IS 'What each loaded harness source says about a scenario: the metric taken, whether higher is better (NULL = not said), tags (comma-separated, e.g. HELM run groups) and a description. The scenarios table shows the latest source''s value of each.';
+ALTER TABLE scenario_metadata ADD COLUMN IF NOT EXISTS title VARCHAR;
+COMMENT ON TABLE scenario_metadata IS 'What each loaded harness source says about a scenario: the metric taken, whether higher is better (NULL = not said), tags (comma-separated, e.g. HELM run groups), a description and a title to show. The scenarios table shows the latest source''s value of each.';
 
 CREATE TABLE IF NOT EXISTS scores (
     model VARCHAR NOT NULL,

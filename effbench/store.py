@@ -28,7 +28,7 @@ from effbench.errors import EffbenchError
 from effbench.load import STAGED_TABLE, Source, Staged, check_fits, drop_staging, file_sha256, stage, stage_frame
 from effbench.sql import quote_ident
 
-SCHEMA_VERSION = "11"  # schema.sql is idempotent: older files are brought up to date by running it
+SCHEMA_VERSION = "12"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
 STORAGE_VERSION = "v1.4.0"
 RANKING_ANALYSIS = "rank_intervals"
@@ -306,19 +306,20 @@ def _jsonable(value: object) -> object:
 
 def _insert_scenario_metadata(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, source_id: int
                               ) -> tuple[tuple[str, str], ...]:
-    """Store what an adapter says about each scenario (metric, direction, tags, description); return
+    """Store what an adapter says about each scenario (metric, direction, tags, description, title); return
     the (scenario, metric) pairs for the load report."""
     if frame.empty:
         return ()
-    columns = ("scenario", "metric", "higher_is_better", "tags", "description")
+    columns = ("scenario", "metric", "higher_is_better", "tags", "description", "title")
     rows = frame.reindex(columns=list(columns)).astype(object).where(frame.reindex(columns=list(columns)).notna(), None)
     for record in rows.itertuples(index=False):
         tags = record.tags
         if isinstance(tags, list | tuple | set):
             tags = ", ".join(str(t) for t in tags)
-        con.execute("INSERT INTO scenario_metadata VALUES (?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO scenario_metadata (scenario, metric, higher_is_better, tags, description, source_id,"
+                    " title) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [str(record.scenario), record.metric, None if record.higher_is_better is None
-                     else bool(record.higher_is_better), tags, record.description, source_id])
+                     else bool(record.higher_is_better), tags, record.description, source_id, record.title])
     return tuple((str(r.scenario), str(r.metric)) for r in rows.itertuples(index=False) if r.metric is not None)
 
 
@@ -384,14 +385,15 @@ def _refresh_scenarios(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM scenarios")
     # What the formats said about a scenario: the latest loaded source's word, value by value.
     con.execute(
-        "INSERT INTO scenarios BY NAME SELECT s.*, m.metric, m.higher_is_better, m.tags, m.description FROM ("
+        "INSERT INTO scenarios BY NAME SELECT s.*, m.metric, m.higher_is_better, m.tags, m.description, m.title FROM ("
         " SELECT scenario, CASE WHEN bool_and(item_id IS NULL) THEN 'scenario' ELSE 'item' END AS level,"
         " count(DISTINCT item_id) AS n_items, count(DISTINCT model) FILTER (WHERE score IS NOT NULL) AS n_models"
         " FROM scores GROUP BY scenario) AS s LEFT JOIN ("
         " SELECT scenario, arg_max(metric, source_id) FILTER (WHERE metric IS NOT NULL) AS metric,"
         " arg_max(higher_is_better, source_id) FILTER (WHERE higher_is_better IS NOT NULL) AS higher_is_better,"
         " arg_max(tags, source_id) FILTER (WHERE tags IS NOT NULL) AS tags,"
-        " arg_max(description, source_id) FILTER (WHERE description IS NOT NULL) AS description"
+        " arg_max(description, source_id) FILTER (WHERE description IS NOT NULL) AS description,"
+        " arg_max(title, source_id) FILTER (WHERE title IS NOT NULL) AS title"
         " FROM scenario_metadata GROUP BY scenario) AS m USING (scenario) ORDER BY s.scenario"
     )
     _apply_directions(con)

@@ -48,7 +48,9 @@ def imports_of(path: Path, known: dict[str, Path]) -> set[str]:
                 base = f"{anchor}.{base}" if base else anchor
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}
-    return {module for module in found if module in known and module != name}
+    # Importing a module runs its packages' __init__ first: `effbench.render.values` imports `effbench.render`.
+    found |= {module.rsplit(".", depth)[0] for module in set(found) for depth in range(1, module.count("."))}
+    return {module for module in found if module in known and module != name and not name.startswith(module + ".")}
 
 
 def import_graph() -> dict[str, set[str]]:

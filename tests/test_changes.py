@@ -12,6 +12,7 @@ import pandas as pd
 from effbench import changes, history, pipeline, store
 from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.render.changes import atom_feed, update_views
+from effbench.render.values import Link
 
 from conftest import long_rows, write_csv
 
@@ -78,8 +79,8 @@ def updates() -> tuple[history.Update, ...]:
 
 
 def test_update_lines_link_to_pages_that_exist_and_name_the_rest():
-    views = update_views(updates(), lambda m: None if m.startswith("<") else f"models/{m}.html",
-                         lambda s: f"scenarios/{s}.html")
+    views = update_views(updates(), lambda m: None if m.startswith("<") else Link(f"models/{m}.html", m),
+                         lambda s: Link(f"scenarios/{s}.html", s))
     newest, oldest = views
     assert newest.summary == "1 new model, 2 moved, 1 new scenario" and oldest.summary == "2 new models, 1 new scenario"
     texts = [line.text for line in newest.lines]
@@ -90,7 +91,7 @@ def test_update_lines_link_to_pages_that_exist_and_name_the_rest():
 
 
 def test_the_atom_feed_is_well_formed_with_one_entry_per_update_and_stable_ids():
-    views = update_views(updates(), lambda m: f"models/{m}.html", lambda s: f"scenarios/{s}.html")
+    views = update_views(updates(), lambda m: Link(f"models/{m}.html", m), lambda s: Link(f"scenarios/{s}.html", s))
     text = atom_feed(views, title="Bench & co", board="b", page_href="changes.html")
     root = ET.fromstring(text.encode("utf-8"))  # escaped names parse
     ns = {"a": "http://www.w3.org/2005/Atom"}

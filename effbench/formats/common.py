@@ -31,7 +31,7 @@ PROVENANCE_COLUMNS = ("run", "metric", "file")
 MODEL_COLUMNS = ("model", "display_name", "organization", "params_b", "release_date")
 # Scenario metadata: the metric taken, whether higher is better (NA = unknown), tags (e.g. HELM
 # run groups, languages; a comma-separated string) and a short description.
-SCENARIO_COLUMNS = ("scenario", "metric", "higher_is_better", "tags", "description")
+SCENARIO_COLUMNS = ("scenario", "metric", "higher_is_better", "tags", "description", "title")
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,7 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
         format=NAME, unit=unit, files=tuple(files), keys=keys,
         models=models_frame([run.model for run in runs], schema),
         scenarios=pd.DataFrame(scenario_rows, columns=["scenario", "metric", "higher_is_better", "tags",
-                                                      "description"]),
+                                                      "description", "title"]),
         runs=len(runs), notes=tuple(notes),
         options={"schema": "schema_classic.yaml (HELM Classic)" if schema.path is None
                  else _relative(schema.path, unit),
@@ -354,6 +354,9 @@ def _read_scenario(unit: Path, scenario: str, runs: list[_Run], schema: Schema, 
     tags = ", ".join(groups) or None
     description = (main.description if main is not None else None) or next(
         (run.description for run in runs if run.description), None)
+    titled = [group for group in [main, *(schema.groups.get(g) for g in groups)]
+              if group is not None and group.display_name]
+    title = titled[0].display_name if titled else None  # the main run group's display name first
 
     def present(metric: str) -> bool:
         return any(_split_rows(values[run.name].rows.get(metric, ()), split) for run in runs)
@@ -417,7 +420,7 @@ def _read_scenario(unit: Path, scenario: str, runs: list[_Run], schema: Schema, 
         items = items.drop(columns="sub_split")
     higher = schema.lower_is_better.get(metric)
     return _ScenarioRead(items, aggregates, (scenario, metric, None if higher is None else not higher, tags,
-                                             description))
+                                             description, title))
 
 
 def _split_rows(rows, split: str | None) -> list[tuple]:

@@ -66,6 +66,7 @@ class Group:
     main_name: str | None
     main_split: str | None
     description: str | None
+    display_name: str | None = None  # what HELM's frontend calls it ("BBQ" for bbq)
 
 
 @dataclass(frozen=True)
@@ -123,10 +124,11 @@ def read_schema(path: Path | None) -> Schema:
         environment = shapes.field(group, "environment", OBJECT, where, default={}, nullable=True)
         environment_at = f"{where}: environment"
         description = shapes.field(group, "description", TEXT, where, default=None, nullable=True)
+        display_name = shapes.field(group, "display_name", TEXT, where, default=None, nullable=True)
         groups[shapes.field(group, "name", TEXT, where)] = Group(
             shapes.field(environment, "main_name", TEXT, environment_at, default=None, nullable=True),
             shapes.field(environment, "main_split", TEXT, environment_at, default=None, nullable=True),
-            description or shapes.field(group, "display_name", TEXT, where, default=None, nullable=True))
+            description or display_name, display_name)
     lower = {}
     for where, metric in _entries(raw, "metrics", path):
         name = shapes.field(metric, "name", TEXT, where)

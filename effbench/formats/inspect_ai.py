@@ -180,7 +180,7 @@ def read(unit: Path, options: ReadOptions) -> FormatRead:
     scorer, key = _choose_scorer(unit, task, samples, scorer_names, chosen, explicit, notes)
     metric = scorer if key is None else f"{scorer}/{key}"
     scenarios = pd.DataFrame({"scenario": [task], "metric": [metric], "higher_is_better": [pd.NA],
-                              "description": [spec.get("task_display_name") or None]})
+                              "title": [spec.get("task_display_name") or None]})
     models = pd.DataFrame({"model": [model]})
     if scorer is None:
         return FormatRead(**base, scenarios=scenarios.assign(metric=None), models=models, notes=tuple(notes))

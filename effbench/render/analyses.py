@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 import pandas as pd
 from markupsafe import Markup
@@ -22,11 +23,12 @@ from effbench.render.contexts import (
     ReliabilityPage,
     ResolutionRow,
 )
+from effbench.render.names import Names
 from effbench.render.values import Cell, Link
 from effbench.tiers import DEFAULT_TIERS, Tier
 
 
-def flash_page(data: SiteData, page: Page, model_links: dict[str, str]) -> FlashPage:
+def flash_page(data: SiteData, page: Page, model_link: Callable[[str], Link]) -> FlashPage:
     summary = data.flash_summary
     default = summary[summary["is_default"]].iloc[0]
     mine = data.flash[data.flash["variant"] == default["variant"]].sort_values(["full_rank", "model"])
@@ -63,7 +65,7 @@ def flash_page(data: SiteData, page: Page, model_links: dict[str, str]) -> Flash
     counts = mine["stop_stage"].value_counts()
     stops = tuple((stage, int(counts.get(stage, 0))) for stage in stages)
     rows = tuple(
-        FlashModelRow(Link(model_links.get(r.model, ""), r.model), str(r.full_rank),
+        FlashModelRow(model_link(r.model), str(r.full_rank),
                       f"{r.flash_rank} ({r.rank_lo}–{r.rank_hi})", r.stop_stage, f"{int(r.items_used):,}",
                       f"x{r.saving:.1f}", "yes" if r.within_resolution else "no")
         for r in mine.iloc[:TABLE_ROWS].itertuples(index=False)  # a large board: the top; the twin has all
@@ -184,12 +186,13 @@ def flash_cost(row) -> Cell:
     return Cell(float(used), f"{used:,} (x{row.saving:.0f} less)" if row.saving >= 1.5 else f"{used:,} of {full:,}")
 
 
-def disagreement_notes(pairs: pd.DataFrame) -> dict[str, list[str]]:
-    """One note per model: the models it is tied with overall although they differ scenario by scenario."""
+def disagreement_notes(pairs: pd.DataFrame, name: Callable[[str], str] = str) -> dict[str, list[str]]:
+    """One note per model: the models it is tied with overall although they differ scenario by scenario
+    (each called by `name`)."""
     tied: dict[str, list[str]] = {}
     for pair in pairs.itertuples(index=False):
-        tied.setdefault(pair.model_a, []).append(pair.model_b)
-        tied.setdefault(pair.model_b, []).append(pair.model_a)
+        tied.setdefault(pair.model_a, []).append(name(pair.model_b))
+        tied.setdefault(pair.model_b, []).append(name(pair.model_a))
     return {model: [f"within noise of {' and '.join(others)} overall, yet each is clearly better in different "
                     "scenarios"] for model, others in tied.items()}
 
@@ -225,7 +228,9 @@ def _dior_value(row) -> str:
     return f"{row.dior:.2f} (mean {row.mean:.2f})"
 
 
-def reliability_page(data: SiteData, page: Page) -> ReliabilityPage:
+def reliability_page(data: SiteData, page: Page, names: Names | None = None) -> ReliabilityPage:
+    """Return the Reliability page's context; models and scenarios called by `names` (else by their ids)."""
+    model, scenario = (names.model, names.scenario) if names else (str, str)
     dior = data.dior
     analysis = data.dior_analysis or {}
     options = json.loads(analysis.get("options") or "{}")
@@ -282,7 +287,7 @@ def reliability_page(data: SiteData, page: Page) -> ReliabilityPage:
     scenarios = [s for s in data.scenarios["scenario"] if s in shown]
     matrix = data.scenario_agreement.pivot(index="scenario_a", columns="scenario_b", values="kendall_tau")
     matrix = matrix.reindex(index=scenarios, columns=scenarios)
-    agreement_chart = matrix_chart(scenarios, matrix.to_numpy(dtype=float),
+    agreement_chart = matrix_chart([scenario(s) for s in scenarios], matrix.to_numpy(dtype=float),
                                    title="Kendall tau between the model rankings of every two scenarios"
                                    + (f" (the {len(scenarios)} of {len(data.scenarios)} with the most items)"
                                       if len(scenarios) < len(data.scenarios) else ""),
@@ -293,13 +298,13 @@ def reliability_page(data: SiteData, page: Page) -> ReliabilityPage:
         for r in data.rank_resolution.itertuples(index=False)
     )
     mwr_changes = tuple(
-        f"Removing {r.removed_model} changes the order of {', '.join(r.changed_models)}"
+        f"Removing {model(r.removed_model)} changes the order of {', '.join(map(model, r.changed_models))}"
         + (" (and swaps the top two)" if r.top_pair_swapped else "") + "."
         for r in data.mwr_instability.itertuples(index=False) if len(r.changed_models)
     )
     disagreements = tuple(
-        f"{p.model_a} and {p.model_b}: tied overall; {p.model_a} is clearly better in {', '.join(p.a_better_in)}; "
-        f"{p.model_b} in {', '.join(p.b_better_in)}."
+        f"{model(p.model_a)} and {model(p.model_b)}: tied overall; {model(p.model_a)} is clearly better in "
+        f"{', '.join(map(scenario, p.a_better_in))}; {model(p.model_b)} in {', '.join(map(scenario, p.b_better_in))}."
         for p in data.disagreements.itertuples(index=False)
     )
     parameters_text = (f"{int(analysis.get('n_resamples', 0)):,} random draws per level, seed "
@@ -311,20 +316,20 @@ def reliability_page(data: SiteData, page: Page) -> ReliabilityPage:
         recommendations=tuple(data.recommendations["text"]),
         examples_chart=examples_chart, scenarios_chart=scenarios_chart, allocation_chart=allocation_chart,
         agreement_chart=agreement_chart, resolution=resolution, tables=tuple(tables), mwr_changes=mwr_changes,
-        disagreements=disagreements, tiny_scenarios=tiny_scenario_warnings(data.scenario_weights),
-        weighting_text=_weighting_text(data), micro_rows=_micro_rows(data.micro_ranking.iloc[:TABLE_ROWS]),
+        disagreements=disagreements, tiny_scenarios=tiny_scenario_warnings(data.scenario_weights, scenario),
+        weighting_text=_weighting_text(data), micro_rows=_micro_rows(data.micro_ranking.iloc[:TABLE_ROWS], model),
         micro_note=_rows_note(min(len(data.micro_ranking), TABLE_ROWS), len(data.micro_ranking), ""),
     )
 
 
-def tiny_scenario_warnings(weights: pd.DataFrame) -> tuple[str, ...]:
+def tiny_scenario_warnings(weights: pd.DataFrame, name: Callable[[str], str] = str) -> tuple[str, ...]:
     """Return one warning per scenario too small to weigh like the others (see `effbench.stats`)."""
     if weights.empty:
         return ()
     median = float(weights["n_items"].median())
     return tuple(
-        f"{r.scenario} has {_plural_items(int(r.n_items))} (the median scenario has {median:,.0f}), yet it weighs "
-        f"{r.macro_weight:.0%} of the score like every scenario, so each of its items counts "
+        f"{name(r.scenario)} has {_plural_items(int(r.n_items))} (the median scenario has {median:,.0f}), yet it "
+        f"weighs {r.macro_weight:.0%} of the score like every scenario, so each of its items counts "
         f"{median / r.n_items:,.0f} times as much as a typical scenario's, and it carries "
         f"{r.variance_share:.0%} of the score's bootstrap variance (median over models)."
         for r in weights.itertuples(index=False) if r.tiny
@@ -356,13 +361,13 @@ def _rows_note(shown: int, total: int, full_table: str) -> str:
     return f"The first {shown} of {total:,} models are shown; {where} them all, and each model's page has its own."
 
 
-def _micro_rows(micro: pd.DataFrame) -> tuple[MicroRankRow, ...]:
+def _micro_rows(micro: pd.DataFrame, name: Callable[[str], str]) -> tuple[MicroRankRow, ...]:
     rows = []
     for r in micro.itertuples(index=False):
         interval = "" if pd.isna(r.micro_rank_lo) else f" ({int(r.micro_rank_lo)}–{int(r.micro_rank_hi)})"
         shift = int(r.rank) - int(r.micro_rank)
         moved = "" if shift == 0 else (f"up {shift}" if shift > 0 else f"down {-shift}")
-        rows.append(MicroRankRow(r.model, str(int(r.rank)), f"{int(r.micro_rank)}{interval}",
+        rows.append(MicroRankRow(name(r.model), str(int(r.rank)), f"{int(r.micro_rank)}{interval}",
                                  f"{r.micro_score:.3f}", moved))
     return tuple(rows)
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from effbench import __version__
 from effbench.boards import Board
+from effbench.formatting import format_rank, format_score, missing
 from effbench.render.contexts import Credit, ModelPlace, OverviewPage, Page, SitePlan
 from effbench.render.values import (
     COMPARE_SCRIPT,
@@ -25,9 +26,6 @@ from effbench.render.values import (
     STYLESHEET,
     Download,
     Link,
-    format_rank,
-    format_score,
-    missing,
 )
 from effbench.urls import relative_url, unique_slugs
 

@@ -45,26 +45,22 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-def update_views(updates: Sequence[Update], model_href: Callable[[str], str | None],
-                 scenario_href: Callable[[str], str | None]) -> tuple[UpdateView, ...]:
-    """Return the updates as the page shows them; `model_href` and `scenario_href` give a name's page on the
-    current site, or None for one that is no longer there (its name is then plain text)."""
-    def link(name: str, href: Callable[[str], str | None]) -> Link | None:
-        target = href(name)
-        return Link(target, name) if target else None
-
-    def line(before: str, name: str, href: Callable[[str], str | None], after: str) -> ChangeLine:
-        target = link(name, href)
+def update_views(updates: Sequence[Update], model_link: Callable[[str], Link | None],
+                 scenario_link: Callable[[str], Link | None]) -> tuple[UpdateView, ...]:
+    """Return the updates as the page shows them; `model_link` and `scenario_link` give the link to a name's
+    page on the current site, or None for one that is no longer there (its id is then plain text)."""
+    def line(before: str, name: str, link: Callable[[str], Link | None], after: str) -> ChangeLine:
+        target = link(name)
         return ChangeLine(before, target, after) if target else ChangeLine(before + name, None, after)
 
     views = []
     for update in updates:
         c = update.changes
-        lines = [line("New: ", e.model, model_href, f", rank {e.place.rank_text}") for e in c.new_models]
-        lines += [line("", m.model, model_href, f": rank {m.before.rank_text} → {m.after.rank_text}") for m in c.moved]
-        lines += [line("No longer ranked: ", e.model, model_href, f" (was rank {e.place.rank_text})")
+        lines = [line("New: ", e.model, model_link, f", rank {e.place.rank_text}") for e in c.new_models]
+        lines += [line("", m.model, model_link, f": rank {m.before.rank_text} → {m.after.rank_text}") for m in c.moved]
+        lines += [line("No longer ranked: ", e.model, model_link, f" (was rank {e.place.rank_text})")
                   for e in c.removed_models]
-        lines += [line("New scenario: ", s, scenario_href, "") for _, s in c.new_scenarios]
+        lines += [line("New scenario: ", s, scenario_link, "") for _, s in c.new_scenarios]
         lines += [ChangeLine(f"Scenario no longer on the board: {s}", None, "") for _, s in c.removed_scenarios]
         parts = [_count(len(c.new_models), "new model") if c.new_models else "",
                  f"{len(c.moved)} moved" if c.moved else "",

@@ -80,6 +80,9 @@ class LeaderboardRow:
     params: str  # parameters in billions as a plain number, "" when unknown (for the range filter)
     released: str  # release date as YYYY-MM-DD, "" when unknown (for the date filter)
     rank_interval: str  # "2–4" or "" (shown under the score on a phone)
+    model_id: str = ""  # the model's id (`model` shows its display name)
+    licence: str = ""  # from the metadata, for the licence filter ("" when unknown)
+    complete: str = "yes"  # "yes" with results in every scenario on every item, else "no" (for the filter)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class IndexPage:
     tier_options: tuple[tuple[str, str], ...]  # (value, label)
     organisations: tuple[str, ...]
     has_open_weights: bool
+    licences: tuple[str, ...]  # the licences the metadata names, for the filter (none: no filter)
+    has_partial: bool  # some model lacks results: the "complete results only" filter is offered
     params_chart: Markup
     summary: tuple[str, ...]
     coverage_policy: str
@@ -155,7 +160,9 @@ class ScenarioResultRow:
 @dataclass(frozen=True)
 class ModelPage:
     page: Page
-    model: str
+    model: str  # the name shown: its display name, else its id
+    model_id: str
+    url: str  # the model's own web page, from its metadata ("" when it has none)
     rank_text: str
     score_text: str
     coverage_text: str
@@ -198,7 +205,8 @@ class ModelResultRow:
 @dataclass(frozen=True)
 class ScenarioPage:
     page: Page
-    scenario: str
+    scenario: str  # the title shown, else the id
+    scenario_id: str
     description: str
     about: str  # what the scenario is: from effbench.toml [scenarios], else the loaded files, else ""
     agreement: str

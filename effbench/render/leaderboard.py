@@ -4,6 +4,7 @@ scenario scores, and the rows a large board loads by script; with the helpers mo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from effbench.boards import Board
+from effbench.formatting import format_interval, format_rank, format_score, missing
 from effbench.plots import DENSE_POINTS, IntervalPoint, interval_plot, scatter_chart
 from effbench.queries import SiteData
 from effbench.render.analyses import disagreement_notes, flash_cost, replay_is_sampled, tiers_of
@@ -22,13 +24,8 @@ from effbench.render.values import (
     Column,
     Download,
     HeatCell,
-    Link,
     as_float,
-    format_interval,
-    format_rank,
-    format_score,
     frame_table,
-    missing,
     plain,
     table_downloads,
 )
@@ -46,18 +43,21 @@ def index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage], 
     per_scenario = data.scenario_intervals
     database = [Download(DATABASE_DOWNLOAD, "DuckDB database (all results and analyses)")
                 ] if site.ships_database else []
-    board_downloads = [*table_downloads("data/leaderboard", frame_table("leaderboard", board)), *database]
+    board_downloads = [*table_downloads("data/leaderboard", frame_table("leaderboard", leaderboard_frame(site))),
+                       *database]
     cells = {(r.model, r.scenario): r for r in per_scenario.itertuples(index=False)}
     column_scores = {s: np.sort(g["score"].dropna().to_numpy(dtype=float)) for s, g in per_scenario.groupby("scenario")}
     column_scores.update({s: np.zeros(0) for s in scenarios if s not in column_scores})
     tiers = tiers_of(data)
     meta = {m: {k: v for k, v in row.items() if not missing(v)}
             for m, row in data.models.set_index("model").to_dict("index").items()}
-    organisation_column = next((c for c in ("organization", "organisation", "org") if c in data.models.columns), "")
+    organisation_column = _first_column(data.models, ("organization", "organisation", "org"))
+    licence_column = _first_column(data.models, ("license", "licence"))
     metadata_columns = tuple(
         Column(f"meta-{name}", label, first)
         for name, label, first in ((organisation_column, "Organisation", "asc"), ("params_b", "Parameters (B)", "desc"),
-                                   ("open_weights", "Open weights", "desc"), ("release_date", "Released", "desc"))
+                                   ("open_weights", "Open weights", "desc"), ("release_date", "Released", "desc"),
+                                   (licence_column, "Licence", "asc"))
         if name and name in data.models.columns and any(name in v for m, v in meta.items() if m in set(site.models))
     )
     notes_of = model_notes_of(site)
@@ -70,7 +70,7 @@ def index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage], 
         )
         notes = notes_of.get(rec.model, ())
         rows.append(LeaderboardRow(
-            model=Link(relative_url("index.html", site.model_paths[rec.model]), rec.model),
+            model=site.model_link("index.html", rec.model),
             rank=int(rec.rank),
             rank_text=format_rank(int(rec.rank), rec.rank_lo, rec.rank_hi),
             score=Cell(round(float(rec.score), 6), format_score(rec.score)),
@@ -86,6 +86,9 @@ def index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage], 
             params=_plain_number(meta.get(rec.model, {}).get("params_b")),
             released=_plain_date(meta.get(rec.model, {}).get("release_date")),
             rank_interval="" if missing(rec.rank_lo) else f"{int(rec.rank_lo)}–{int(rec.rank_hi)}",
+            model_id=rec.model,
+            licence=str(meta.get(rec.model, {}).get(licence_column) or ""),
+            complete="yes" if _complete(rec, len(scenarios)) else "no",
         ))
     tier_of = tier_index(np.array([row.rank for row in rows]), tiers) if rows else np.zeros(0, int)
     intervals = {r.model: (as_float(r.rank_lo), as_float(r.rank_hi)) for r in board.itertuples(index=False)}
@@ -97,20 +100,22 @@ def index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage], 
     page = IndexPage(
         page=site.page("index.html", site.nav.title if site.nav else site.title, "index.html", board_downloads,
                        skip_target="leaderboard"),
-        scenario_columns=tuple(Column(f"scenario-{i}", s, "desc", relative_url("index.html", site.scenario_paths[s]))
-                               for i, s in enumerate(scenarios)),
+        scenario_columns=tuple(Column(f"scenario-{i}", link.text, "desc", link.href, link.title)
+                               for i, link in enumerate(site.scenario_link("index.html", s) for s in scenarios)),
         metadata_columns=metadata_columns,
         groups=groups,
         n_columns=4 + len(scenarios) + len(metadata_columns) + (1 if site.flash_rows else 0),
         has_flash=bool(site.flash_rows),
         tier_options=tuple((str(t + 1), tiers[t].label) for t in sorted(set(tier_of.tolist()))),
         organisations=tuple(sorted({row.organisation for row in rows if row.organisation})),
+        licences=tuple(sorted({row.licence for row in rows if row.licence})),
+        has_partial=any(row.complete == "no" for row in rows),
         has_open_weights=any(row.open_weights for row in rows),
-        params_chart=_params_chart(board, meta, site.confidence),
+        params_chart=_params_chart(board, meta, site.confidence, site.names.model),
         summary=summary(board, site.confidence) + tuple(data.recommendations["text"][:1]),
         coverage_policy=_coverage_policy(board, data.board) + _unranked_and_direction(site.data),
         chart=interval_plot(
-            [IntervalPoint(m, float(r), as_float(lo), as_float(hi))
+            [IntervalPoint(site.names.model(m), float(r), as_float(lo), as_float(hi))
              for m, r, lo, hi in zip(board["model"][:INDEX_ROWS], board["rank"][:INDEX_ROWS],
                                      board["rank_lo"][:INDEX_ROWS], board["rank_hi"][:INDEX_ROWS], strict=True)],
             title=(f"Rank of each model with its {site.confidence} interval (rank 1 = best)" if not more else
@@ -123,7 +128,8 @@ def index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage], 
         n_models=len(rows), shown_rows=min(len(rows), INDEX_ROWS),
         rows_file=relative_url("index.html", LEADERBOARD_ROWS) if more else "",
         full_table=relative_url("index.html", "data/leaderboard.csv"),
-        unranked=tuple(f"{m}: no results in {', '.join(lacking)}" for m, lacking in
+        unranked=tuple(f"{site.names.model(m)}: no results in {', '.join(map(site.names.scenario, lacking))}"
+                       for m, lacking in
                        zip(data.unranked_models["model"], data.unranked_models["no_results_in"], strict=True)),
         unranked_reason=_unranked_reason(data.board),
         board_description=data.board.description if site.nav and data.board else "",
@@ -133,6 +139,45 @@ def index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage], 
     rows_page = LeaderboardRowsPage(page=site.page(LEADERBOARD_ROWS, site.title, "leaderboard-rows.js", []),
                                     groups=groups, has_flash=page.has_flash)
     return [page, rows_page], board_downloads
+
+
+def _first_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str:
+    """Return the first of `names` that `frame` has as a column, or ""."""
+    return next((name for name in names if name in frame.columns), "")
+
+
+def _complete(rec, n_scenarios: int) -> bool:
+    """Whether a leaderboard row has results in every scenario of the board and on every item."""
+    return int(rec.n_scenarios) >= n_scenarios and (missing(rec.coverage) or rec.coverage >= 1)
+
+
+def leaderboard_frame(site: SiteIndex) -> pd.DataFrame:
+    """Return the leaderboard as the index shows it, one row per ranked model, for the downloads: the
+    `leaderboard` table's columns; whether the model has complete results; each scenario's score with its
+    interval (``score:SCENARIO``, ``score_lo:SCENARIO``, ``score_hi:SCENARIO``); the Flash evaluations
+    where Flash ran; and every metadata column of the ``models`` table (``meta:NAME`` where a name is
+    taken by a column before it)."""
+    data = site.data
+    frame = data.leaderboard.reset_index(drop=True).copy()
+    n_scenarios = len(site.scenarios)
+    frame["complete"] = [_complete(rec, n_scenarios) for rec in frame.itertuples(index=False)]
+    wide = data.scenario_intervals.pivot(index="model", columns="scenario",
+                                         values=["score", "score_lo", "score_hi"]).reindex(frame["model"])
+    columns: dict[str, object] = {}
+    for scenario in site.scenarios:
+        for value in ("score", "score_lo", "score_hi"):
+            column = wide[(value, scenario)] if (value, scenario) in wide.columns else np.nan
+            columns[f"{value}:{scenario}"] = np.asarray(column, dtype=float)
+    if site.flash_rows:
+        columns["flash_evaluations"] = frame["model"].map(
+            {m: int(r.items_used) for m, r in site.flash_rows.items()}).astype("Int64").to_numpy()
+        columns["flash_evaluations_full"] = frame["model"].map(
+            {m: int(r.items_full) for m, r in site.flash_rows.items()}).astype("Int64").to_numpy()
+    metadata = data.models.set_index("model")
+    for name in metadata.columns:
+        label = name if name not in frame.columns and name not in columns else f"meta:{name}"
+        columns[label] = frame["model"].map(metadata[name]).to_numpy()
+    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
 
 
 def _first_rows(groups: tuple[TierGroup, ...], limit: int) -> tuple[TierGroup, ...]:
@@ -157,7 +202,7 @@ def _tier_group(tier, rows: tuple[LeaderboardRow, ...], intervals: dict[str, tup
     a model's ranks are resolved to ±r when its whole rank interval lies within r places of its rank."""
     resolution = "exact" if tier.resolution == 0 else f"±{tier.resolution} rank{'s' if tier.resolution > 1 else ''}"
     description = f"{tier.label[0].upper()}{tier.label[1:]}: target resolution {resolution}"
-    known = [(row, intervals[row.model.text]) for row in rows if not math.isnan(intervals[row.model.text][0])]
+    known = [(row, intervals[row.model_id]) for row in rows if not math.isnan(intervals[row.model_id][0])]
     if not known:
         return TierGroup(description, "no intervals: the data cannot say", rows)
     within = [row for row, (lo, hi) in known
@@ -228,11 +273,12 @@ def model_notes_of(site: SiteIndex) -> dict[str, list[str]]:
         if rec.n_scenarios < n_scenarios:
             mine.append(f"partial: no results in {n_scenarios - rec.n_scenarios} of {n_scenarios} scenarios, "
                         "each counted at the lowest score any model has there")
-    for model, extra in disagreement_notes(site.data.disagreements).items():
+    for model, extra in disagreement_notes(site.data.disagreements, site.names.model).items():
         notes.setdefault(model, []).extend(extra)
     for a, b, n in site.data.identical_models.itertuples(index=False):
         for model, other in ((a, b), (b, a)):
-            notes.setdefault(model, []).append(f"identical scores to {other} on every one of its {int(n):,} items: "
+            notes.setdefault(model, []).append(f"identical scores to {site.names.model(other)} on every one of its "
+                                               f"{int(n):,} items: "
                                                "possibly one run loaded under two names")
     return notes
 
@@ -272,9 +318,10 @@ def _yes_no(value: Any) -> str:
     return "yes" if bool(value) else "no"
 
 
-def _params_chart(board: pd.DataFrame, meta: dict[str, dict], confidence: str) -> Markup:
+def _params_chart(board: pd.DataFrame, meta: dict[str, dict], confidence: str, name: Callable[[str], str]
+                  ) -> Markup:
     points = [(float(meta[m]["params_b"]), float(score), float(lo) if not missing(lo) else math.nan,
-               float(hi) if not missing(hi) else math.nan, m)
+               float(hi) if not missing(hi) else math.nan, name(m))
               for m, score, lo, hi in zip(board["model"], board["score"], board["score_lo"], board["score_hi"],
                                           strict=True)
               if "params_b" in meta.get(m, {}) and float(meta[m]["params_b"]) > 0]

@@ -18,6 +18,7 @@ from effbench import __version__
 from effbench.compare import Comparisons
 from effbench.config import SiteConfig
 from effbench.examples import EXAMPLES, data_path
+from effbench.formatting import format_interval, format_rank, format_score, missing
 from effbench.history import Update
 from effbench.plots import IntervalPoint, bar_chart, interval_plot
 from effbench.queries import SiteData
@@ -41,6 +42,7 @@ from effbench.render.contexts import (
     TopModel,
 )
 from effbench.render.leaderboard import INDEX_ROWS, index_page, lower_is_better, metadata_cell, model_notes_of, plural
+from effbench.render.names import URL_COLUMNS
 from effbench.render.provenance import clamp_time, provenance_page
 from effbench.render.site_index import SiteIndex
 from effbench.render.trend_data import TrendAnalyses
@@ -55,11 +57,7 @@ from effbench.render.values import (
     Link,
     Table,
     as_float,
-    format_interval,
-    format_rank,
-    format_score,
     frame_table,
-    missing,
     plain,
     table_downloads,
 )
@@ -111,9 +109,10 @@ def _board_card(site: SiteIndex, index: IndexPage) -> BoardCard:
         title=site.nav.title if site.nav else site.title, href=prefix + "index.html",
         description=site.data.board.description if site.data.board else "",
         n_models=len(site.models), n_scenarios=len(site.scenarios), n_unranked=len(site.data.unranked_models),
-        scenarios=", ".join(site.scenarios[:5]) + (f" and {len(site.scenarios) - 5} more"
-                                                    if len(site.scenarios) > 5 else ""),
-        top=tuple(TopModel(Link(prefix + row.model.href, row.model.text), row.rank_text, row.score.text)
+        scenarios=", ".join(site.names.scenario(s) for s in site.scenarios[:5])
+        + (f" and {len(site.scenarios) - 5} more" if len(site.scenarios) > 5 else ""),
+        top=tuple(TopModel(dataclasses.replace(row.model, href=prefix + row.model.href), row.rank_text,
+                           row.score.text)
                   for row in rows),
         headline=index.summary[0] if index.summary else "",
     )
@@ -146,7 +145,7 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
     kinds = ("csv", "json", "parquet") if len(board_order) <= MODEL_PARQUET_UP_TO else ("csv", "json")
     board = data.leaderboard
     board_points = [] if board["rank_lo"].isna().all() else [  # no intervals: no neighbourhood chart
-        IntervalPoint(m, float(r), as_float(lo), as_float(hi))
+        IntervalPoint(site.names.model(m), float(r), as_float(lo), as_float(hi))
         for m, r, lo, hi in zip(board["model"], board["rank"], board["rank_lo"], board["rank_hi"], strict=True)]
     pages, downloads = [], []
     for rec in data.leaderboard.itertuples(index=False):
@@ -158,7 +157,7 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
         downloads += model_downloads
         result_rows = tuple(
             ScenarioResultRow(
-                scenario=Link(relative_url(path, site.scenario_paths[r["scenario"]]), r["scenario"]),
+                scenario=site.scenario_link(path, r["scenario"]),
                 score=Cell(as_float(r["score"]), format_score(r["score"])),
                 score_interval=format_interval(r["score_lo"], r["score_hi"]),
                 rank_text=format_rank(int(r["rank"]), r["rank_lo"], r["rank_hi"]),
@@ -171,8 +170,10 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
         by_rank = [r["scenario"] for r in sorted(mine, key=lambda r: (r["rank"], missing(r["score"]),
                                                                      0.0 if missing(r["score"]) else -r["score"]))]
         pages.append(ModelPage(
-            page=site.page(path, rec.model, "model.html", model_downloads),
-            model=rec.model,
+            page=site.page(path, site.names.model(rec.model), "model.html", model_downloads),
+            model=site.names.model(rec.model),
+            model_id=rec.model,
+            url=site.names.model_urls.get(rec.model, ""),
             rank_text=format_rank(int(rec.rank), rec.rank_lo, rec.rank_hi),
             score_text=format_score(rec.score) + (
                 f" ({site.confidence} interval {format_interval(rec.score_lo, rec.score_hi)})"
@@ -181,22 +182,23 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
                            if missing(rec.coverage) else
                            f"{plural(int(rec.n_items), 'item')} in {plural(int(rec.n_scenarios), 'scenario')} "
                            f"({rec.coverage:.1%} of all items)"),
-            metadata=_metadata_items(metadata, rec.model),
+            metadata=_metadata_items(metadata, rec.model, ("display_name", *(
+                URL_COLUMNS if rec.model in site.names.model_urls else ()))),
             rows=result_rows,
-            strongest=tuple(Link(relative_url(path, site.scenario_paths[s]), s) for s in strongest_weakest(by_rank)[0]),
-            weakest=tuple(Link(relative_url(path, site.scenario_paths[s]), s) for s in strongest_weakest(by_rank)[1]),
+            strongest=tuple(site.scenario_link(path, s) for s in strongest_weakest(by_rank)[0]),
+            weakest=tuple(site.scenario_link(path, s) for s in strongest_weakest(by_rank)[1]),
             flash_text=flash_text(site.flash_rows.get(rec.model)),
             notes=tuple(notes.get(rec.model, ())) + trend_notes.get(rec.model, ()),
             compare_links=_compare_links(site, path, rec.model, board_order, place),
             distribution_chart=Markup("") if missing(rec.rank_lo) else bar_chart(
                 shares_by_model.get(rec.model, []),
-                title=f"How often {rec.model} took each rank over the bootstrap resamples",
+                title=f"How often {site.names.model(rec.model)} took each rank over the bootstrap resamples",
                 x_label="rank", y_label="share of resamples", chart_id="distribution",
             ),
             scenario_chart=interval_plot(
-                [IntervalPoint(r["scenario"], as_float(r["score"]), as_float(r["score_lo"]), as_float(r["score_hi"]))
-                 for r in mine],
-                title=f"Score of {rec.model} in each scenario with its {site.confidence} interval",
+                [IntervalPoint(site.names.scenario(r["scenario"]), as_float(r["score"]), as_float(r["score_lo"]),
+                               as_float(r["score_hi"])) for r in mine],
+                title=f"Score of {site.names.model(rec.model)} in each scenario with its {site.confidence} interval",
                 x_label="score", domain=_domain_of([r[k] for r in mine for k in ("score", "score_lo", "score_hi")]),
                 chart_id="scenario-scores",
             ),
@@ -231,7 +233,8 @@ def _neighbourhood_chart(site: SiteIndex, model: str, at: int, board: list[Inter
     around = board[max(0, at - NEIGHBOURHOOD):at + NEIGHBOURHOOD + 1]
     ends = [v for point in around for v in (point.value, point.lo, point.hi) if not math.isnan(v)]
     return interval_plot(
-        around, title=f"Rank of the models around {model} with their {site.confidence} intervals (rank 1 = best)",
+        around, title=f"Rank of the models around {site.names.model(model)} with their {site.confidence} intervals "
+                      "(rank 1 = best)",
         x_label="rank", domain=(int(min(ends)), max(int(max(ends)), int(min(ends)) + 1)), integer_axis=True,
         chart_id="neighbourhood",
     )
@@ -249,7 +252,8 @@ def _compare_links(site: SiteIndex, path: str, model: str, board_order: list[str
     at = place[model]
     neighbours = [board_order[i] for i in (at - 1, at + 1) if 0 <= i < len(board_order)]
     page = relative_url(path, COMPARE_PAGE)
-    return tuple(Link(f"{page}#a={site.model_slug[model]}&b={site.model_slug[other]}", f"Compare with {other}")
+    return tuple(Link(f"{page}#a={site.model_slug[model]}&b={site.model_slug[other]}",
+                      f"Compare with {site.names.model(other)}")
                  for other in neighbours) + (Link(f"{page}#a={site.model_slug[model]}", "with any other model"),)
 
 
@@ -277,8 +281,9 @@ def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]
         n_with_results = len(theirs)
         shown = theirs.iloc[:INDEX_ROWS]  # a large board's page shows the top; its CSV holds every model
         pages.append(ScenarioPage(
-            page=site.page(path, s, "scenario.html", scenario_downloads),
-            scenario=s,
+            page=site.page(path, site.names.scenario(s), "scenario.html", scenario_downloads),
+            scenario=site.names.scenario(s),
+            scenario_id=s,
             description=_scenario_description(site.levels[s], site.items_total[s], n_with_results)
             + (" Lower scores are better here: they are shown negated, so higher is still better."
                if s in lower_is_better(site.data) else ""),
@@ -286,7 +291,7 @@ def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]
             agreement=_agreement_text(theirs, site.overall_rank),
             rows=tuple(
                 ModelResultRow(
-                    model=Link(relative_url(path, site.model_paths[r.model]), r.model),
+                    model=site.model_link(path, r.model),
                     rank_text=format_rank(int(r.rank), r.rank_lo, r.rank_hi),
                     score=Cell(as_float(r.score), format_score(r.score)),
                     score_interval=format_interval(r.score_lo, r.score_hi),
@@ -296,11 +301,12 @@ def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]
                 for r in shown.itertuples(index=False)
             ),
             chart=interval_plot(
-                [IntervalPoint(r.model, as_float(r.score), as_float(r.score_lo), as_float(r.score_hi))
-                 for r in shown.itertuples(index=False)],
-                title=(f"Score of each model in {s} with its {site.confidence} interval"
+                [IntervalPoint(site.names.model(r.model), as_float(r.score), as_float(r.score_lo),
+                               as_float(r.score_hi)) for r in shown.itertuples(index=False)],
+                title=(f"Score of each model in {site.names.scenario(s)} with its {site.confidence} interval"
                        if len(shown) == n_with_results else
-                       f"Score of the top {len(shown)} models in {s} with their {site.confidence} intervals"),
+                       f"Score of the top {len(shown)} models in {site.names.scenario(s)} with their "
+                       f"{site.confidence} intervals"),
                 x_label="score", domain=_score_domain(theirs), chart_id="model-scores",
             ),
             rows_note="" if len(shown) == n_with_results else
@@ -319,7 +325,8 @@ def _reliability_pages(site: SiteIndex) -> tuple[list, list[Download]]:
         *table_downloads("data/rank_resolution", frame_table("rank_resolution", data.rank_resolution)),
         *table_downloads("data/scenario_agreement", frame_table("scenario_agreement", data.scenario_agreement)),
     ]
-    page = reliability_page(data, site.page(RELIABILITY_PAGE, "Reliability", "reliability.html", downloads))
+    page = reliability_page(data, site.page(RELIABILITY_PAGE, "Reliability", "reliability.html", downloads),
+                            site.names)
     return [page], downloads
 
 
@@ -332,7 +339,7 @@ def _flash_pages(site: SiteIndex) -> tuple[list, list[Download]]:
         *table_downloads("data/flash_summary", frame_table("flash_summary", data.flash_summary)),
     ]
     page = flash_page(data, site.page(FLASH_PAGE, "Flash rankings", "flash.html", downloads),
-                      {m: relative_url(FLASH_PAGE, p) for m, p in site.model_paths.items()})
+                      lambda m: site.model_link(FLASH_PAGE, m))
     return [page], downloads
 
 
@@ -378,7 +385,7 @@ def _guide_page(site: SiteIndex) -> tuple[list[GuidePage], list[Download]]:
     return [GuidePage(
         page=site.page("how-to-read.html", "How to read this leaderboard", "how-to-read.html", []),
         n_resamples=int(analysis["n_resamples"]), confidence=site.confidence, seed=int(analysis["seed"]),
-        example_model=example["model"],
+        example_model=site.names.model(example["model"]),
         example_rank=format_rank(int(example["rank"]), example["rank_lo"], example["rank_hi"]),
     )], []
 
@@ -388,10 +395,9 @@ def _changes_pages(site: SiteIndex) -> tuple[list[ChangesPage], list[Download]]:
     if not site.updates:
         return [], []
     page = site.page(CHANGES_PAGE, "What changed", "changes.html", [])
-    views = update_views(site.updates, lambda m: relative_url(CHANGES_PAGE, site.model_paths[m]) if m in
-                         site.model_paths else None,
-                         lambda s: relative_url(CHANGES_PAGE, site.scenario_paths[s]) if s in site.scenario_paths
-                         else None)
+    views = update_views(site.updates,
+                         lambda m: site.model_link(CHANGES_PAGE, m) if m in site.model_paths else None,
+                         lambda s: site.scenario_link(CHANGES_PAGE, s) if s in site.scenario_paths else None)
     board = site.nav.name if site.nav else ""
     title = f"{site.title} · {site.nav.title}" if site.nav else site.title
     return [ChangesPage(page=page, updates=views, feed=page.changes_feed, feed_path=CHANGES_FEED,
@@ -456,15 +462,16 @@ def _agreement_text(frame: pd.DataFrame, overall_rank: dict[str, int]) -> str:
 
 
 METADATA_LABELS = {"organization": "organisation", "org": "organisation", "params_b": "parameters (billions)",
-                   "active_params_b": "active parameters (billions)"}
+                   "active_params_b": "active parameters (billions)", "license": "licence"}
 
 
-def _metadata_items(metadata: pd.DataFrame, model: str) -> tuple[tuple[str, str], ...]:
+def _metadata_items(metadata: pd.DataFrame, model: str, shown: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
+    """Return the model's metadata as (label, text), but for the columns `shown` elsewhere on its page."""
     if model not in metadata.index:
         return ()
     items = []
     for column, value in metadata.loc[model].items():
-        if missing(value):
+        if missing(value) or column in shown:
             continue
         label = METADATA_LABELS.get(str(column), str(column).replace("_", " "))
         items.append((label, metadata_cell(value).text))

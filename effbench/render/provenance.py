@@ -8,8 +8,8 @@ from pathlib import PurePath
 
 import pandas as pd
 
+from effbench.formatting import missing
 from effbench.render.contexts import Page, ProvenancePage, SourceRow
-from effbench.render.values import missing
 
 METHOD_CITATION = """\
 @inproceedings{perlitz2024efficient,

@@ -16,6 +16,7 @@ from effbench.queries import SiteData
 from effbench.render.boards import OVERVIEW_PAGE, BoardNav
 from effbench.render.changes import CHANGES_FEED, CHANGES_PAGE
 from effbench.render.contexts import Credit, Page
+from effbench.render.names import Names
 from effbench.render.trend_data import TrendAnalyses
 from effbench.render.values import (
     COMPARE_PAGE,
@@ -61,6 +62,7 @@ class SiteIndex:
     database_bytes: int  # size of the database the site ships (0: unknown, shipped)
     nav: BoardNav | None = None  # on a site of several boards, where this board's pages sit
     updates: tuple[Update, ...] = ()  # the board's recorded changes, newest first (`effbench.history`)
+    names: Names = Names({}, {}, {})  # display names and titles; ids where there are none
 
     @classmethod
     def of(cls, data: SiteData, title: str, credits: tuple[Credit, ...], comparisons: Comparisons | None = None,
@@ -92,7 +94,22 @@ class SiteIndex:
             comparisons=comparisons if len(models) > 1 else None,  # one model: nothing to compare
             settings=settings or SiteConfig(), trends=trends, database_bytes=database_bytes, nav=nav,
             updates=updates,
+            names=Names.of(models + tuple(data.unranked_models["model"]), scenarios, data.models, data.scenarios,
+                           (settings or SiteConfig()).scenario_titles),
         )
+
+    def model_link(self, path: str, model: str) -> Link:
+        """Return the link from page `path` to `model`'s page, by its display name, its id as tooltip (no
+        link for a model without a page on this board)."""
+        name = self.names.model(model)
+        href = relative_url(path, self.model_paths[model]) if model in self.model_paths else ""
+        return Link(href, name, model if name != model else "")
+
+    def scenario_link(self, path: str, scenario: str) -> Link:
+        """Return the link from page `path` to `scenario`'s page, by its title, its id as tooltip."""
+        name = self.names.scenario(scenario)
+        href = relative_url(path, self.scenario_paths[scenario]) if scenario in self.scenario_paths else ""
+        return Link(href, name, scenario if name != scenario else "")
 
     @property
     def ships_database(self) -> bool:

@@ -17,6 +17,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from effbench.contamination import ContaminationResult
+from effbench.formatting import format_interval, format_rank, format_score
 from effbench.multilingual import GroupResult
 from effbench.plots import _axis_labels, _svg_start, _y_grid
 from effbench.render.contexts import Page
@@ -25,14 +26,10 @@ from effbench.render.trend_data import CONTAMINATION_PAGE, GROUPS_PAGE, OVERALL,
 from effbench.render.values import (
     Download,
     Link,
-    format_interval,
-    format_rank,
-    format_score,
     frame_table,
     table_downloads,
 )
 from effbench.scaling import ScalingFit, ScalingResult
-from effbench.urls import relative_url
 
 # ---------------------------------------------------------------------------------------------
 # Page contexts
@@ -225,9 +222,8 @@ def _scaling_page(site: SiteIndex, trends: TrendAnalyses) -> tuple[ScalingPage, 
 
 def _scaling_row(site: SiteIndex, fit: ScalingFit, i: int) -> ScalingRow:
     return ScalingRow(
-        model=Link(relative_url(SCALING_PAGE, site.model_paths[fit.models[i]]), fit.models[i])
-        if fit.models[i] in site.model_paths else Link("", fit.models[i]),
-        scenario=fit.scenario, params=f"{fit.params[i]:.3g}", score=format_score(fit.scores[i]),
+        model=site.model_link(SCALING_PAGE, fit.models[i]),
+        scenario=site.names.scenario(fit.scenario), params=f"{fit.params[i]:.3g}", score=format_score(fit.scores[i]),
         trend=format_score(fit.expected[i]), deviation=_signed(fit.deviation[i]),
         deviation_interval=_signed_interval(fit.deviation_lo[i], fit.deviation_hi[i]),
         z=f"{fit.z[i]:+.1f}", reading=_reading(fit, i),
@@ -255,8 +251,7 @@ def _contamination_page(site: SiteIndex, trends: TrendAnalyses) -> tuple[Contami
     level = f"{result.confidence_level:.0%}"
     rows = tuple(
         ContaminationRow(
-            model=Link(relative_url(CONTAMINATION_PAGE, site.model_paths[t.model]), t.model)
-            if t.model in site.model_paths else Link("", t.model),
+            model=site.model_link(CONTAMINATION_PAGE, t.model),
             date=trends.date_text.get(t.model, ""), items=f"{t.n_before} / {t.n_after}",
             before=format_score(t.before), after=format_score(t.after), raw=_signed(t.raw_difference),
             raw_interval=_signed_interval(t.raw_lo, t.raw_hi),
@@ -333,16 +328,16 @@ def _groups_page(site: SiteIndex, trends: TrendAnalyses) -> tuple[GroupsPage, li
         intervals = group.intervals
         order = sorted(range(len(intervals.models)), key=lambda m: (intervals.rank[m], intervals.models[m]))
         tables.append(GroupTable(group.group, ", ".join(group.scenarios), tuple(
-            GroupRow(Link(relative_url(GROUPS_PAGE, site.model_paths[intervals.models[m]]), intervals.models[m])
-                     if intervals.models[m] in site.model_paths else Link("", intervals.models[m]),
+            GroupRow(site.model_link(GROUPS_PAGE, intervals.models[m]),
                      format_rank(int(intervals.rank[m]), intervals.rank_lo[m], intervals.rank_hi[m]),
                      format_score(intervals.score[m]), format_interval(intervals.score_lo[m], intervals.score_hi[m]),
                      int(site.overall_rank.get(intervals.models[m], 0)))
             for m in order if np.isfinite(intervals.score[m]))))
     warnings = tuple(
-        f"{d.model_a} (overall rank {site.overall_rank.get(d.model_a, '–')}) and {d.model_b} (overall rank "
-        f"{site.overall_rank.get(d.model_b, '–')}): {d.model_a} is clearly better in {', '.join(d.a_better_in)}, "
-        f"{d.model_b} in {', '.join(d.b_better_in)}."
+        f"{site.names.model(d.model_a)} (overall rank {site.overall_rank.get(d.model_a, '–')}) and "
+        f"{site.names.model(d.model_b)} (overall rank {site.overall_rank.get(d.model_b, '–')}): "
+        f"{site.names.model(d.model_a)} is clearly better in {', '.join(d.a_better_in)}, "
+        f"{site.names.model(d.model_b)} in {', '.join(d.b_better_in)}."
         for d in result.disagreements
     )
     confidence = f"{result.groups[0].intervals.confidence_level:.0%}" if result.groups else ""

@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from effbench.formatting import missing
 from effbench.sql import quote_literal
 
 DATABASE_DOWNLOAD = "data/effbench.duckdb"
@@ -63,12 +64,14 @@ class Column:
     label: str
     first: str = "asc"
     href: str = ""
+    title: str = ""  # a tooltip: a scenario's id when its title is shown
 
 
 @dataclass(frozen=True)
 class Link:
     href: str
     text: str
+    title: str = ""  # a tooltip: the id of a model or scenario shown by its display name
 
 
 @dataclass(frozen=True)
@@ -149,32 +152,6 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
-
-
-def missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
-def format_score(value: float | None) -> str:
-    """Return a score as text: three decimals (scores on [0, 1]) or three significant figures."""
-    if missing(value):
-        return "–"
-    if abs(value) < 10:
-        return f"{value:.3f}"
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def format_interval(lo: float | None, hi: float | None, formatter=format_score) -> str:
-    if missing(lo) or missing(hi):
-        return ""
-    return f"{formatter(lo)}–{formatter(hi)}"
-
-
-def format_rank(rank: int, lo: float | None, hi: float | None) -> str:
-    """Return ``3 (2–4)``: the rank and its interval, or the rank alone where there is none."""
-    if missing(lo) or missing(hi):
-        return str(rank)
-    return f"{rank} ({int(lo)}–{int(hi)})"
 
 
 def as_float(value: Any) -> float:

@@ -27,7 +27,8 @@
   var headers = Array.prototype.slice.call(table.tHead.querySelectorAll("th[data-key]"));
   var status = document.getElementById("leaderboard-status");
   var noMatch = document.getElementById("no-match");
-  var fields = ["q", "tier", "org", "open", "params-min", "params-max", "released-min", "released-max"];
+  var fields = ["q", "tier", "org", "licence", "complete", "open", "params-min", "params-max", "released-min",
+                "released-max"];
   var optional = Array.prototype.slice.call(table.tHead.querySelectorAll("th[data-col]"))
     .map(function (th) { return th.dataset.col; });
   var phone = window.matchMedia("(max-width: 640px)");
@@ -105,6 +106,8 @@
     if (query && row.dataset.model.toLowerCase().indexOf(query) === -1) { return false; }
     if (state.tier && row.dataset.tier !== state.tier) { return false; }
     if (state.org && row.dataset.org !== state.org) { return false; }
+    if (state.licence && row.dataset.licence !== state.licence) { return false; }
+    if (state.complete && row.dataset.complete !== state.complete) { return false; }
     if (state.open && row.dataset.open !== state.open) { return false; }
     if (!inRange(row.dataset.params, state["params-min"], state["params-max"], true)) { return false; }
     return inRange(row.dataset.released, state["released-min"], state["released-max"], false);
