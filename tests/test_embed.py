@@ -176,3 +176,13 @@ def test_the_index_shows_the_iframe_to_copy(example_build, two_boards):
     first = next(t for t in read(next(iter(board_folders(two_boards).values())) / "index.html").text
                  if t.startswith("<iframe "))
     assert 'title="Two &lt;boards&gt; &amp; more · ' in first  # escaped once more when pasted into a page
+
+
+def test_results_without_items_give_ranks_without_intervals_and_say_so(tmp_path):
+    table = Path(__file__).resolve().parent / "data" / "helm_lite_leaderboard.tsv"  # one aggregated score each
+    report = pipeline.build(tmp_path / "e.duckdb", tmp_path / "site", [Source(table, "wide")], **FAST)
+    page = read(report.out / "embed.html")
+    top = leaderboard(tmp_path / "e.duckdb")[:10]
+    assert [row[:2] for row in page.rows] == [[str(rank), model] for model, rank, *_ in top]
+    assert [row[2] for row in page.rows] == [f"{score:.3f}" for *_, score, _, _ in top]
+    assert "by rank (1 = best); no intervals: these results have no per-item data." in " ".join(page.text)
