@@ -481,3 +481,19 @@ def test_a_large_board_from_file_loads_its_other_rows_so_search_and_sort_reach_e
     page.wait_for_function("document.getElementById('overall').textContent.length > 0")
     assert "without an interval" in page.text_content("#overall")
     assert watched.errors == []
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_embedded_table_fits_a_600_by_400_frame_in_either_scheme(browser, base_url, scheme):
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    watched = _open(browser, base_url, "embed.html", width=600, scheme=scheme)
+    page = watched.page
+    page.set_viewport_size({"width": 600, "height": 400})
+    assert page.eval_on_selector_all("tbody tr", "rows => rows.length") == 10
+    assert page.evaluate("document.documentElement.scrollWidth") <= 600  # long ids wrap
+    assert page.evaluate("document.documentElement.scrollHeight") <= 400
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == ("rgb(255, 255, 255)" if scheme == "light" else "rgb(13, 17, 23)")
+    page.screenshot(path=str(OUTPUT / f"embed-{scheme}.png"))
+    watched.close()
+    assert watched.errors == [] and watched.foreign == []

@@ -133,6 +133,33 @@ class IndexPage:
     unranked: tuple[str, ...] = ()  # "model: no results in a, b": models on the board its policy does not rank
     unranked_reason: str = ""  # why, by the board's policy
     board_description: str = ""  # on a site of several boards, what the board is (from its declaration)
+    embed: str = ""  # the board's embed.html, relative to the index
+    embed_snippet: str = ""  # the <iframe> element that shows it on another page, as text to copy
+
+
+@dataclass(frozen=True)
+class EmbedRow:
+    """One model of the embeddable table: its label and page are those of its leaderboard row."""
+
+    model: Link
+    rank: int
+    rank_interval: str  # "2–4", "" without intervals
+    score: str
+    score_interval: str  # "0.701–0.731", "" without intervals
+    tier: str  # the tier's label, "ranks 2-4"
+
+
+@dataclass(frozen=True)
+class EmbedPage:
+    """A board's top models as a compact table to show in an <iframe> on another page: no navigation,
+    no script, its style inline (`page.updated` and `page.confidence` come from the board's pages)."""
+
+    page: Page
+    heading: str  # the site's title, and on a site of several boards the board's
+    rows: tuple[EmbedRow, ...]
+    caption: str  # what the rows are and what their intervals are
+    n_models: int
+    leaderboard: str  # the board's index, relative to this page
 
 
 @dataclass(frozen=True)
@@ -405,8 +432,8 @@ class OverviewPage:
 class SitePlan:
     """Every page of the site, computed before any file is written."""
 
-    pages: tuple[IndexPage | LeaderboardRowsPage | ModelPage | ScenarioPage | ReliabilityPage | FlashPage
-                 | GuidePage | ComparePage | ProvenancePage | OverviewPage, ...]
+    pages: tuple[IndexPage | LeaderboardRowsPage | EmbedPage | ModelPage | ScenarioPage | ReliabilityPage
+                 | FlashPage | GuidePage | ComparePage | ProvenancePage | OverviewPage, ...]
     downloads: tuple[Download, ...]
     licenses: tuple[tuple[str, Path], ...]  # (site path, bundled file)
     extra_files: dict[str, str] = field(default_factory=dict)

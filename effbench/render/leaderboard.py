@@ -17,6 +17,7 @@ from effbench.plots import DENSE_POINTS, IntervalPoint, interval_plot, scatter_c
 from effbench.queries import SiteData
 from effbench.render.analyses import disagreement_notes, flash_cost, replay_is_sampled, tiers_of
 from effbench.render.contexts import IndexPage, LeaderboardRow, LeaderboardRowsPage, RangeFilter, TierGroup
+from effbench.render.embed import EMBED_PAGE, iframe_snippet
 from effbench.render.site_index import SiteIndex
 from effbench.render.values import (
     DATABASE_DOWNLOAD,
@@ -133,6 +134,7 @@ def index_page(site: SiteIndex) -> tuple[list[IndexPage | LeaderboardRowsPage], 
                        zip(data.unranked_models["model"], data.unranked_models["no_results_in"], strict=True)),
         unranked_reason=_unranked_reason(data.board),
         board_description=data.board.description if site.nav and data.board else "",
+        embed=relative_url("index.html", EMBED_PAGE), embed_snippet=iframe_snippet(site),
     )
     if not more:
         return [page], board_downloads

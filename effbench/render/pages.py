@@ -41,6 +41,7 @@ from effbench.render.contexts import (
     SitePlan,
     TopModel,
 )
+from effbench.render.embed import embed_page
 from effbench.render.leaderboard import INDEX_ROWS, index_page, lower_is_better, metadata_cell, model_notes_of, plural
 from effbench.render.names import URL_COLUMNS
 from effbench.render.provenance import clamp_time, provenance_page
@@ -81,6 +82,7 @@ def site_pages(data: SiteData, *, title: str, comparisons: Comparisons | None = 
         built_pages, built_downloads = build(site)
         pages += built_pages
         downloads += built_downloads
+    pages.append(embed_page(site, pages[0]))  # the index's first rows, as it shows them
     extra_files = {".nojekyll": ""}
     for page in pages:
         if isinstance(page, ComparePage):
