@@ -44,3 +44,14 @@ def served(site: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def launched() -> Iterator:
+    """Launch Debian's Chromium through Playwright while the block runs; yield the browser."""
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield instance
+        finally:
+            instance.close()

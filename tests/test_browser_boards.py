@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import CHROMIUM, FLAGS, require_browser, served, sync_playwright
+from browser import launched, require_browser, served
 from expected_site import LONG_MODEL, build_two_board_site
 
 OUTPUT = Path(os.environ.get("EFFBENCH_TEST_OUTPUT", Path(__file__).resolve().parent.parent / "test-output"))
@@ -28,10 +28,8 @@ def base_url(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with launched() as instance:
         yield instance
-        instance.close()
 
 
 NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"

@@ -53,11 +53,13 @@ def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str],
     """Return the compare view's context and its pair files; links in the JSON are relative to the compare
     page (at the site's root)."""
     index = {model: i for i, model in enumerate(comparisons.models)}
+    # The names the view shows, in its choosers, headings and verdicts: made here only, from the model ids.
+    shown = {m: m for m in comparisons.models}
     payload = {
         "confidence": f"{comparisons.confidence_level:.0%}",
         "alpha": round(1 - comparisons.confidence_level, 6),
         "resamples": comparisons.n_resamples,
-        "models": [{"name": m, "slug": slugs[m], "href": model_paths[m], "rank": rank_text[m],
+        "models": [{"name": shown[m], "slug": slugs[m], "href": model_paths[m], "rank": rank_text[m],
                     "score": _number(float(comparisons.scores[i])),
                     "scenarios": [_number(float(v)) for v in comparisons.scenario_scores[:, i]]}
                    for i, m in enumerate(comparisons.models)],
@@ -89,5 +91,5 @@ def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str],
     ordered = [m for m in rank_order if m in index]
     first = slugs[ordered[0]] if ordered else ""
     second = slugs[ordered[1]] if len(ordered) > 1 else first
-    return ComparePage(page=page, models=tuple((slugs[m], m) for m in ordered), data=payload, first=first,
+    return ComparePage(page=page, models=tuple((slugs[m], shown[m]) for m in ordered), data=payload, first=first,
                        second=second, pair_files=pair_files, options_once=bool(comparisons.selection))

@@ -94,9 +94,30 @@
     return "no clear difference";
   }
 
-  function intervalText(triple) {
-    if (triple[0] === null) { return "–"; }
-    return signed(triple[0]) + (triple[1] === null ? "" : " (" + signed(triple[1]) + " to " + signed(triple[2]) + ")");
+  function intervalParts(triple) {  // the difference, and its interval in brackets ("" without one)
+    if (triple[0] === null) { return ["–", ""]; }
+    return [signed(triple[0]), triple[1] === null ? "" : "(" + signed(triple[1]) + " to " + signed(triple[2]) + ")"];
+  }
+
+  function intervalText(triple) { return intervalParts(triple).filter(Boolean).join(" "); }
+
+  // A phone shows each scenario and item as a block of lines, each cell with its label (style.css shows the
+  // labels there only).
+  function labelled(cell, label) {
+    cell.setAttribute("data-label", label);
+    return cell;
+  }
+
+  function intervalCell(triple) {  // the difference and its interval, which may go to a second line
+    var cell = document.createElement("td");
+    cell.className = "num interval-cell";
+    var parts = intervalParts(triple);
+    cell.appendChild(text("span", parts[0], "nowrap"));
+    if (parts[1]) {
+      cell.appendChild(document.createTextNode(" "));
+      cell.appendChild(text("span", parts[1], "nowrap"));
+    }
+    return cell;
   }
 
   function drawing(triple, extent) {  // a bar for the interval and a dot for the difference, 0 in the middle
@@ -157,14 +178,14 @@
       link.href = scenario.href;
       head.appendChild(link);
       row.appendChild(head);
-      row.appendChild(text("td", fmt(A.scenarios[s]), "num ab-score"));
-      row.appendChild(text("td", fmt(B.scenarios[s]), "num ab-score"));
-      row.appendChild(text("td", intervalText(result.scenarios[s]), "num interval-cell"));
+      row.appendChild(labelled(text("td", fmt(A.scenarios[s]), "num ab-score"), "A: " + A.name));
+      row.appendChild(labelled(text("td", fmt(B.scenarios[s]), "num ab-score"), "B: " + B.name));
+      row.appendChild(labelled(intervalCell(result.scenarios[s]), "A − B"));
       var cell = document.createElement("td");
       cell.className = "diff-col";
       cell.appendChild(drawing(result.scenarios[s], extent));
       row.appendChild(cell);
-      row.appendChild(text("td", verdict(result.scenarios[s], A.name, B.name)));
+      row.appendChild(labelled(text("td", verdict(result.scenarios[s], A.name, B.name), "verdict"), "Verdict: "));
       body.appendChild(row);
     });
     var total = result.aBetter + result.bBetter + result.same;
@@ -178,12 +199,12 @@
     items.textContent = "";
     result.items.forEach(function (item) {
       var row = document.createElement("tr");
-      row.appendChild(text("td", data.scenarios[item.scenario].name));
-      row.appendChild(text("th", item.id));
+      row.appendChild(labelled(text("td", data.scenarios[item.scenario].name), "Scenario"));
+      row.appendChild(labelled(text("th", item.id), "Item"));
       row.lastChild.scope = "row";
-      row.appendChild(text("td", fmt(item.a), "num"));
-      row.appendChild(text("td", fmt(item.b), "num"));
-      row.appendChild(text("td", fmt(item.board), "num"));
+      row.appendChild(labelled(text("td", fmt(item.a), "num"), "A: " + A.name));
+      row.appendChild(labelled(text("td", fmt(item.b), "num"), "B: " + B.name));
+      row.appendChild(labelled(text("td", fmt(item.board), "num"), "Other models' mean"));
       items.appendChild(row);
     });
   }
