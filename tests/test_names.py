@@ -198,3 +198,12 @@ def test_the_leaderboard_downloads_carry_every_column_of_the_index(tmp_path: Pat
     assert '<select name="licence">' in index and '<option value="apache-2.0">' in index
     assert '<option value="yes">Complete results only</option>' in index
     assert re.search(r'data-model="c"[^>]*data-complete="no"', index)
+
+
+def test_the_compare_view_calls_models_and_scenarios_by_their_names(named_site: Path):
+    compare = (named_site / "site" / "compare.html").read_text(encoding="utf-8")
+    options = {text for tag, attrs, text in _elements(named_site / "site" / "compare.html") if tag == "option"}
+    assert {"Alpha 7B", "<b>Beta</b>", "gamma", "delta"} <= options
+    data = json.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>', compare, re.S).group(1))
+    assert {m["name"] for m in data["models"]} == {"Alpha 7B", "<b>Beta</b>", "gamma", "delta"}
+    assert {s["name"] for s in data["scenarios"]} == {"Question answering", "math"}

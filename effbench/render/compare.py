@@ -15,6 +15,7 @@ import math
 
 from effbench.compare import Comparisons
 from effbench.render.contexts import ComparePage, Page
+from effbench.render.names import Names
 from effbench.render.values import Table
 
 
@@ -49,12 +50,14 @@ MODELS_PER_FILE = 50  # on a large board, the pairs of models 50k to 50k + 49 sh
 
 
 def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str], model_paths: dict[str, str],
-                 scenario_paths: dict[str, str], rank_order: tuple[str, ...], rank_text: dict[str, str]) -> ComparePage:
+                 scenario_paths: dict[str, str], rank_order: tuple[str, ...], rank_text: dict[str, str],
+                 names: Names | None = None) -> ComparePage:
     """Return the compare view's context and its pair files; links in the JSON are relative to the compare
     page (at the site's root)."""
     index = {model: i for i, model in enumerate(comparisons.models)}
-    # The names the view shows, in its choosers, headings and verdicts: made here only, from the model ids.
-    shown = {m: m for m in comparisons.models}
+    # The names the view shows, in its choosers, headings and verdicts: display names where the metadata has
+    # them (`effbench.render.names`), else the ids.
+    shown = {m: names.model(m) if names else m for m in comparisons.models}
     payload = {
         "confidence": f"{comparisons.confidence_level:.0%}",
         "alpha": round(1 - comparisons.confidence_level, 6),
@@ -63,7 +66,8 @@ def compare_page(comparisons: Comparisons, page: Page, *, slugs: dict[str, str],
                     "score": _number(float(comparisons.scores[i])),
                     "scenarios": [_number(float(v)) for v in comparisons.scenario_scores[:, i]]}
                    for i, m in enumerate(comparisons.models)],
-        "scenarios": [{"name": s, "href": scenario_paths[s]} for s in comparisons.scenarios],
+        "scenarios": [{"name": names.scenario(s) if names else s, "href": scenario_paths[s]}
+                      for s in comparisons.scenarios],
         "pairs": PAIRS_FOLDER,  # model i's pairs with every later model: PAIRS_FOLDER/i.js
     }
     by_first: dict[int, dict[str, dict]] = {}

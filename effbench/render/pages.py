@@ -356,7 +356,7 @@ def _compare_pages(site: SiteIndex) -> tuple[list[ComparePage], list[Download]]:
         slugs=site.model_slug,
         model_paths={m: relative_url(COMPARE_PAGE, p) for m, p in site.model_paths.items()},
         scenario_paths={s: relative_url(COMPARE_PAGE, p) for s, p in site.scenario_paths.items()},
-        rank_order=site.models, rank_text=rank_text,
+        rank_order=site.models, rank_text=rank_text, names=site.names,
     )
     return [page], downloads
 
