@@ -51,7 +51,9 @@ def reader_sql(path: Path, text_columns: Sequence[str] = (), *, header: bool = T
     name = path.name.lower()
     for suffix in (".gz", ".zst"):
         name = name.removesuffix(suffix)
-    literal = quote_literal(duckdb_path(path))
+    # DuckDB would otherwise take every folder named key=value on the file's path as a column, replacing
+    # a column of the file of that name: a file named alone is that file, whatever its folders are called.
+    literal = f"{quote_literal(duckdb_path(path))}, hive_partitioning = false"
     if name.endswith((".parquet", ".pq")):
         return f"read_parquet({literal})", "Parquet"
     if name.endswith((".jsonl", ".ndjson")):
