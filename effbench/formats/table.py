@@ -15,7 +15,7 @@ from pathlib import Path
 
 import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.load import duckdb_path
+from effbench.formats.common import parquet_columns
 
 NAME = "table"
 DESCRIPTION = "long result tables (CSV, TSV, Parquet, JSON lines; .gz ok): model, scenario, item_id, score"
@@ -49,11 +49,7 @@ def _columns(path: Path) -> set[str]:
     name = path.name.lower()
     try:
         if name.endswith((".parquet", ".pq")):
-            import duckdb
-
-            with duckdb.connect() as con:
-                described = con.execute("SELECT name FROM parquet_schema(?)", [duckdb_path(path)]).fetchall()
-            return {row[0].lower() for row in described}
+            return {column.lower() for column in parquet_columns(path) or ()}
         opener = gzip.open if name.endswith(".gz") else open
         if name.endswith(".zst"):
             return set()
