@@ -109,8 +109,8 @@ def build(
         lower = lower_scenarios(settings, lower_is_better)
         matched = pipeline.expand_globs(glob or ())
         special: list[Path] = []
-        loaded = sources_of([*(sources or ()), *(p for _, paths in matched for p in paths)], models, wide, columns,
-                          format_name, metric, perturbations, prompts_as_scenarios, runs, special)
+        loaded = sources_of(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios,
+                            runs, special, matched)
         with progress.reporting(show=progress.should_show(quiet)) as times:
             report = pipeline.build(db, out, loaded, example=example,
                                     parameters=parameters, flash_config=settings.flash, title=title or settings.title,

@@ -97,8 +97,8 @@ def ingest(
         lower = lower_scenarios(settings, lower_is_better)
         matched = pipeline.expand_globs(glob or ())
         special: list[Path] = []
-        loaded = sources_of([*(sources or ()), *(p for _, paths in matched for p in paths)], models, wide, columns,
-                          format_name, metric, perturbations, prompts_as_scenarios, runs, special)
+        loaded = sources_of(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios,
+                            runs, special, matched)
         if not loaded:
             raise EffbenchError("nothing to load; give result files or folders, --wide or --models")
         with progress.reporting(show=progress.should_show(quiet)) as times:

@@ -14,7 +14,7 @@ from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.boards import Board, BoardSettings
 from effbench.errors import EffbenchError, is_disk_full
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
-from effbench.load import ColumnMap, Source
+from effbench.load import ColumnMap, Source, is_parquet
 from effbench.pipeline.common import (
     DEFAULT_BOARDS,
     DEFAULT_DIOR,
@@ -41,18 +41,48 @@ class UpdateReport:
 
 
 def result_sources(paths: Sequence[Path], columns: ColumnMap | None = None, *, format_name: str | None = None,
-                   read_options: formats.ReadOptions | None = None, special: list[Path] | None = None
-                   ) -> list[Source]:
-    """Return what to load from `paths` (files and folders): every unit a format recognises, plain
-    result tables read with `columns`, harness files (HELM, lm-eval, ...) with `read_options`. Pipes,
-    sockets and devices in the folders are skipped and added to `special`."""
+                   read_options: formats.ReadOptions | None = None, special: list[Path] | None = None,
+                   globs: Sequence[tuple[str, Sequence[Path]]] = ()) -> list[Source]:
+    """Return what to load from `paths` (files and folders) and the files each of `globs` (pattern,
+    matches) matched: every unit a format recognises, plain result tables read with `columns`, harness
+    files (HELM, lm-eval, ...) with `read_options`. Pipes, sockets and devices in the folders are skipped
+    and added to `special`.
+
+    The Parquet result tables found in one folder, or matched by one pattern, are one source, a results
+    lake read in one scan (`effbench.load.stage_lake`), where folders named ``key=value`` give columns;
+    a file named on its own is read alone, as it is."""
     options = read_options or formats.ReadOptions()
     columns = columns or ColumnMap()
-    units = formats.discover(paths, format_name, special)
+    groups = [(path, [path]) for path in paths] + [(Path(pattern), list(found)) for pattern, found in globs]
+    units = formats.discover([path for _, found in groups for path in found], format_name, special)
     repeats = formats.plan_runs(units, options)
-    return [Source(unit.path, "long", columns) if unit.format == "table"
-            else Source(unit.path, "long", format=unit.format, read_options=repeats.get(unit.path, options))
-            for unit in units]
+    sources, lakes = [], {}
+    for unit in units:
+        group = _lake_of(unit, groups)
+        if group is not None:
+            if group not in lakes:
+                lakes[group] = len(sources)
+                sources.append(Source(group, "long", columns))
+            lake = sources[lakes[group]]
+            sources[lakes[group]] = Source(group, "long", columns, files=(*lake.files, unit.path))
+        elif unit.format == "table":
+            sources.append(Source(unit.path, "long", columns))
+        else:
+            sources.append(Source(unit.path, "long", format=unit.format, read_options=repeats.get(unit.path, options)))
+    return sources
+
+
+def _lake_of(unit: formats.Unit, groups: Sequence[tuple[Path, Sequence[Path]]]) -> Path | None:
+    """Return the folder or pattern whose results lake `unit` belongs to: a Parquet table found in a folder
+    or matched by a pattern, not a file named on its own."""
+    if unit.format != "table" or not is_parquet(unit.path):
+        return None
+    for label, found in groups:
+        if found == [label] and label.is_dir() and unit.path.is_relative_to(label):
+            return label
+        if found != [label] and unit.path in found:
+            return label
+    return None
 
 
 def expand_globs(patterns: Sequence[str]) -> list[tuple[str, tuple[Path, ...]]]:
