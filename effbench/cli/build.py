@@ -54,7 +54,8 @@ def build(
         list[Path] | None,
         typer.Argument(help="Result files or folders: tables (CSV, TSV, Parquet, JSON lines; .gz ok) or what "
                        "HELM, lm-evaluation-harness, Inspect, Every Eval Ever, lighteval, OpenCompass, OpenEval "
-                       "or AlpacaEval wrote."),
+                       "or AlpacaEval wrote. A folder's Parquet files are read in one scan, its key=value folders "
+                       "giving columns (a Hive-partitioned results lake)."),
     ] = None,
     db: DbOption = Path("effbench.duckdb"),
     out: Annotated[Path, typer.Option("--out", help="Folder to write the site into (replaced whole).")] = Path("site"),

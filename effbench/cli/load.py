@@ -52,7 +52,8 @@ def ingest(
         list[Path] | None,
         typer.Argument(help="Result files or folders: tables (CSV, TSV, Parquet, JSON lines; .gz ok) or what "
                        "HELM, lm-evaluation-harness, Inspect, Every Eval Ever, lighteval, OpenCompass, OpenEval "
-                       "or AlpacaEval wrote."),
+                       "or AlpacaEval wrote. A folder's Parquet files are read in one scan, its key=value folders "
+                       "giving columns (a Hive-partitioned results lake)."),
     ] = None,
     db: DbOption = Path("effbench.duckdb"),
     models: ModelsOption = None,
@@ -88,6 +89,8 @@ def ingest(
       effbench ingest logs/ --format inspect --metric "arc_easy=choice"
 
       effbench ingest runs.parquet --model-col model_name --score-col acc --key prompt_id
+
+      effbench ingest --glob 'lake/**/*.parquet'
 
       effbench ingest --wide helm_lite.tsv --models models.csv
     """
