@@ -53,36 +53,40 @@ def result_sources(paths: Sequence[Path], columns: ColumnMap | None = None, *, f
     a file named on its own is read alone, as it is."""
     options = read_options or formats.ReadOptions()
     columns = columns or ColumnMap()
-    groups = [(path, [path]) for path in paths] + [(Path(pattern), list(found)) for pattern, found in globs]
-    units = formats.discover([path for _, found in groups for path in found], format_name, special)
+    units = formats.discover([*paths, *(path for _, found in globs for path in found)], format_name, special)
     repeats = formats.plan_runs(units, options)
-    sources, lakes = [], {}
+    labels = _lake_labels(units, paths, globs)
+    lakes: dict[Path, list[Path]] = {}
+    sources: list[Source | Path] = []  # a lake's place is held by its label until all its files are known
     for unit in units:
-        group = _lake_of(unit, groups)
-        if group is not None:
-            if group not in lakes:
-                lakes[group] = len(sources)
-                sources.append(Source(group, "long", columns))
-            lake = sources[lakes[group]]
-            sources[lakes[group]] = Source(group, "long", columns, files=(*lake.files, unit.path))
+        label = labels.get(unit.path)
+        if label is not None:
+            if label not in lakes:
+                lakes[label] = []
+                sources.append(label)
+            lakes[label].append(unit.path)
         elif unit.format == "table":
             sources.append(Source(unit.path, "long", columns))
         else:
             sources.append(Source(unit.path, "long", format=unit.format, read_options=repeats.get(unit.path, options)))
-    return sources
+    return [Source(s, "long", columns, files=tuple(lakes[s])) if isinstance(s, Path) else s for s in sources]
 
 
-def _lake_of(unit: formats.Unit, groups: Sequence[tuple[Path, Sequence[Path]]]) -> Path | None:
-    """Return the folder or pattern whose results lake `unit` belongs to: a Parquet table found in a folder
-    or matched by a pattern, not a file named on its own."""
-    if unit.format != "table" or not is_parquet(unit.path):
-        return None
-    for label, found in groups:
-        if found == [label] and label.is_dir() and unit.path.is_relative_to(label):
-            return label
-        if found != [label] and unit.path in found:
-            return label
-    return None
+def _lake_labels(units: Sequence[formats.Unit], paths: Sequence[Path], globs: Sequence[tuple[str, Sequence[Path]]]
+                 ) -> dict[Path, Path]:
+    """Return {file: the folder or pattern whose results lake it belongs to} for the Parquet tables found in
+    a folder or matched by a pattern; a file named on its own belongs to none."""
+    matched: dict[Path, Path] = {}
+    for pattern, found in reversed(globs):  # a file two patterns match belongs to the first
+        matched.update((path, Path(pattern)) for path in found)
+    folders = [path for path in paths if path.is_dir()]
+    labels = {}
+    for unit in units:
+        if unit.format == "table" and is_parquet(unit.path):
+            label = next((folder for folder in folders if unit.path.is_relative_to(folder)), matched.get(unit.path))
+            if label is not None:
+                labels[unit.path] = label
+    return labels
 
 
 def expand_globs(patterns: Sequence[str]) -> list[tuple[str, tuple[Path, ...]]]:
