@@ -23,6 +23,7 @@ from effbench.errors import EffbenchError
 
 # The file readers; the paths, digests and staging table stay importable from here too.
 from effbench.readers import (  # noqa: F401
+    LAKE_SOURCE_COLUMN,
     MISSING_MARKERS,
     RAW_TABLE,
     STAGED_TABLE,
@@ -30,8 +31,12 @@ from effbench.readers import (  # noqa: F401
     describe_file,
     drop_staging,
     duckdb_path,
+    file_columns,
     file_sha256,
+    is_parquet,
     materialise_staged,
+    partition_values,
+    read_lake,
     read_raw,
     reader_failure,
 )
@@ -98,6 +103,9 @@ class Source:
     # DuckDB's own readers stage. `read_options` is the `formats.ReadOptions` given to the adapter.
     format: str | None = None
     read_options: object = None
+    # A results lake: Parquet files read together in one scan (`stage_lake`), each still a sources row
+    # of its own; `path` is then the folder or --glob pattern they were found by.
+    files: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,9 +133,36 @@ def stage(con: duckdb.DuckDBPyConnection, source: Source) -> Staged:
         wanted = (names.model, *MODEL_COLUMN_NAMES)
     text_columns = {_find_column(sniffed, name) for name in wanted} - {None}
     read_raw(con, path, sorted(text_columns))
+    return _stage_raw(con, source)
+
+
+def stage_lake(con: duckdb.DuckDBPyConnection, source: Source, source_ids: Sequence[int]) -> Staged:
+    """Stage the Parquet files of a results lake (`source.files`) as one long table read in one scan,
+    each row carrying the id of the sources row of its file; folders named ``key=value`` on a file's
+    path give it columns (`effbench.readers.read_lake`). Each file must have the columns effbench
+    needs, in itself or in its folders' names."""
+    keys = read_lake(con, source.files, source_ids)
+    names = source.columns
+    for file, columns in file_columns(con, source.files).items():
+        have = columns | {key.lower() for key in partition_values(file)}
+        for wanted, flag in ((names.model, "--model-col"), (names.scenario, "--scenario-col"),
+                             (names.item_id, "--item-col"), (names.score, "--score-col"),
+                             *((key, "--key") for key in names.keys)):
+            if wanted.lower() not in have:
+                raise EffbenchError(f"{file}: no column {wanted!r}, in the file or as a folder named "
+                                    f"{wanted}=VALUE above it; name the right one with {flag}")
+    staged = _stage_raw(con, source)
+    partitioned = f"; partition columns from folder names: {', '.join(keys)}" if keys else ""
+    return Staged(staged.source, staged.rows, staged.extra_columns,
+                  (f"{len(source.files):,} Parquet file(s) read in one scan{partitioned}", *staged.notes))
+
+
+def _stage_raw(con: duckdb.DuckDBPyConnection, source: Source) -> Staged:
+    """Stage the rows of `RAW_TABLE` in the shape of `source.kind`."""
     columns = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {RAW_TABLE})").fetchall())
     if con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0] == 0:
-        raise EffbenchError(f"{path}: the file holds no rows")
+        raise EffbenchError(f"{source.path}: the file holds no rows" if not source.files
+                            else f"{source.path}: the files hold no rows")
     adapters = {"long": _stage_long, "wide": _stage_wide, "models": _stage_models}
     return adapters[source.kind](con, source, columns)
 
@@ -325,6 +360,8 @@ def _refuse_duplicates(con: duckdb.DuckDBPyConnection, keys: list[str], path: Pa
 
 def _stage_long(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[str, str]) -> Staged:
     path, names = source.path, source.columns
+    # A lake's rows carry their file's sources row, which becomes `scores.source_id`.
+    carried = f", {LAKE_SOURCE_COLUMN} AS source_id" if columns.pop(LAKE_SOURCE_COLUMN, None) else ""
     model = _require_column(columns, names.model, path, "--model-col")
     scenario = _require_column(columns, names.scenario, path, "--scenario-col")
     item = _require_column(columns, names.item_id, path, "--item-col")
@@ -351,7 +388,7 @@ def _stage_long(con: duckdb.DuckDBPyConnection, source: Source, columns: dict[st
     create_staged(
         con, f"SELECT CAST({quote_ident(model)} AS VARCHAR) AS model, CAST({quote_ident(scenario)} AS VARCHAR)"
         f" AS scenario, CAST({quote_ident(item)} AS VARCHAR) AS item_id, {score_sql} AS score{key_sql}"
-        f"{provenance_sql}{_extra_json_sql(extras)} FROM {RAW_TABLE}"
+        f"{provenance_sql}{_extra_json_sql(extras)}{carried} FROM {RAW_TABLE}"
     )
     notes = apply_name_policy(con, path, columns, {"model": model, "scenario": scenario, "item_id": item})
     _refuse_duplicates(

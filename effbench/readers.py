@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
 
 from effbench.errors import EffbenchError
-from effbench.sql import quote_literal
+from effbench.sql import quote_ident, quote_literal
 
 # Cells that mean "not evaluated" in CSV files: blank, and the dashes and NAs of published tables.
 MISSING_MARKERS = ("", "-", "NA", "N/A", "NaN", "nan", "null", "NULL")
 
 STAGED_TABLE = "_effbench_staged"
 RAW_TABLE = "_effbench_raw"
+# A results lake's files: each file's path as DuckDB reports it, the sources row it becomes, its partition values.
+LAKE_FILES_TABLE = "_effbench_lake_files"
+LAKE_FILE_COLUMN = "_effbench_file"
+LAKE_SOURCE_COLUMN = "_effbench_source_id"
+# A Hive partition folder: a plain name, "=", the value (percent-escaped as Hive writers escape it).
+_PARTITION_FOLDER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
 def file_sha256(path: Path) -> str:
@@ -51,7 +60,9 @@ def reader_sql(path: Path, text_columns: Sequence[str] = (), *, header: bool = T
     name = path.name.lower()
     for suffix in (".gz", ".zst"):
         name = name.removesuffix(suffix)
-    literal = quote_literal(duckdb_path(path))
+    # DuckDB would otherwise take every folder named key=value on the file's path as a column, replacing
+    # a column of the file of that name: a file named alone is that file, whatever its folders are called.
+    literal = f"{quote_literal(duckdb_path(path))}, hive_partitioning = false"
     if name.endswith((".parquet", ".pq")):
         return f"read_parquet({literal})", "Parquet"
     if name.endswith((".jsonl", ".ndjson")):
@@ -66,6 +77,82 @@ def reader_sql(path: Path, text_columns: Sequence[str] = (), *, header: bool = T
     raise EffbenchError(
         f"{path}: unknown file type; use .csv, .tsv, .parquet or .jsonl (optionally .gz)"
     )
+
+
+def is_parquet(path: Path) -> bool:
+    return path.name.lower().endswith((".parquet", ".pq"))
+
+
+def partition_values(path: Path) -> dict[str, str | None]:
+    """Return {key: value} of the folders named ``key=value`` on `path` as it is spelled (relative stays
+    relative), as Hive-partitioned writers name them; the value is text, ``__HIVE_DEFAULT_PARTITION__`` None."""
+    values: dict[str, str | None] = {}
+    for part in path.parent.parts:
+        match = _PARTITION_FOLDER.match(part)
+        if match:
+            value = unquote(match.group(2))
+            values[match.group(1)] = None if value == _HIVE_NULL else value
+    return values
+
+
+def read_lake(con: duckdb.DuckDBPyConnection, files: Sequence[Path], source_ids: Sequence[int]) -> tuple[str, ...]:
+    """Make `RAW_TABLE` a view of the Parquet `files` read in one scan, columns matched by name (a
+    column a file lacks is NULL in its rows), with each row's `LAKE_SOURCE_COLUMN` from `source_ids`
+    and a column for each partition folder (`partition_values`); return the partition keys.
+
+    The partition columns come from a small table joined on each row's file name, not from DuckDB's
+    ``hive_partitioning``, which reads every ``key=value`` folder of the absolute path (so ``/data/exp=1/``
+    above the lake would become a column) and silently replaces a file's own column with the folder's
+    value; here a file's column and its folder must agree, or the file is refused."""
+    partitions = [partition_values(path) for path in files]
+    keys = tuple(dict.fromkeys(key for values in partitions for key in values))
+    drop_staging(con)
+    columns = "".join(f", {quote_ident(key)} VARCHAR" for key in keys)
+    con.execute(f"CREATE TEMP TABLE {LAKE_FILES_TABLE} ({LAKE_FILE_COLUMN} VARCHAR, {LAKE_SOURCE_COLUMN} INTEGER"
+                f"{columns})")
+    con.executemany(f"INSERT INTO {LAKE_FILES_TABLE} VALUES ({', '.join('?' * (2 + len(keys)))})",
+                    [[os.path.abspath(path), source_id, *(values.get(key) for key in keys)]
+                     for path, source_id, values in zip(files, source_ids, partitions, strict=True)])
+    listing = ", ".join(quote_literal(duckdb_path(path)) for path in files)
+    scan = (f"read_parquet([{listing}], union_by_name = true, hive_partitioning = false,"
+            f" filename = {quote_literal(LAKE_FILE_COLUMN)})")
+    in_files = [row[0] for row in con.execute(f"SELECT column_name FROM (DESCRIBE SELECT * FROM {scan})").fetchall()]
+    shared = [name for name in in_files if name.lower() in {key.lower() for key in keys}]
+    hidden = ", ".join(quote_ident(name) for name in (LAKE_FILE_COLUMN, *shared))
+    con.execute(f"CREATE TEMP VIEW {RAW_TABLE} AS SELECT f.* EXCLUDE ({hidden}), p.* EXCLUDE ({LAKE_FILE_COLUMN})"
+                f" FROM {scan} AS f JOIN {LAKE_FILES_TABLE} AS p USING ({LAKE_FILE_COLUMN})")
+    for name in shared:
+        key = next(key for key in keys if key.lower() == name.lower())
+        row = con.execute(
+            f"SELECT any_value({LAKE_FILE_COLUMN}), any_value(f.{quote_ident(name)}) FROM {scan} AS f"
+            f" JOIN {LAKE_FILES_TABLE} AS p USING ({LAKE_FILE_COLUMN})"
+            f" WHERE CAST(f.{quote_ident(name)} AS VARCHAR) IS DISTINCT FROM p.{quote_ident(key)}").fetchone()
+        if row[0] is not None:
+            path = next((path for path in files if os.path.abspath(path) == row[0]), Path(row[0]))
+            raise EffbenchError(f"{path}: column {name!r} holds {row[1]!r}, which differs from its folder "
+                                f"{key}={partition_values(path).get(key)}; a column and a partition folder of "
+                                "the same name must agree")
+    return keys
+
+
+def file_columns(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> dict[Path, set[str]]:
+    """Return {file: lower-cased column names} of Parquet `files`, from their footers alone."""
+    listing = ", ".join(quote_literal(duckdb_path(path)) for path in files)
+    rows = con.execute(f"SELECT file_name, list(lower(name)) FROM parquet_schema([{listing}]) GROUP BY ALL")
+    found = {name: set(columns) for name, columns in rows.fetchall()}
+    return {path: found.get(os.path.abspath(path), set()) for path in files}
+
+
+def unreadable_file(files: Sequence[Path]) -> tuple[Path, str] | None:
+    """Return the first of `files` DuckDB cannot read whole as Parquet with its reason, None if each reads
+    alone; on a connection of its own, since a failed query ends the load's transaction."""
+    with duckdb.connect() as con:
+        for path in files:
+            try:
+                con.execute(f"SELECT max(hash(t)) FROM {reader_sql(path)[0]} AS t").fetchone()
+            except duckdb.Error as error:
+                return path, reader_failure(error)
+    return None
 
 
 def describe_file(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
@@ -163,3 +250,4 @@ def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
     """Remove the temporary tables and views an adapter made."""
     drop_temporary(con, STAGED_TABLE)
     drop_temporary(con, RAW_TABLE)
+    drop_temporary(con, LAKE_FILES_TABLE)

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 
@@ -25,8 +25,14 @@ import pandas as pd
 from effbench import __version__, formats
 from effbench.boards import Board
 from effbench.errors import EffbenchError
-from effbench.load import STAGED_TABLE, Source, Staged, check_fits, drop_staging, file_sha256, stage, stage_frame
-from effbench.sql import quote_ident
+from effbench.insert import (  # noqa: F401 (LoadReport: what `ingest` returns, importable from here)
+    LoadReport,
+    insert_metadata,
+    insert_results,
+    record_source,
+)
+from effbench.lake import ingest_lake
+from effbench.load import Source, drop_staging, file_sha256, stage, stage_frame
 
 SCHEMA_VERSION = "12"  # schema.sql is idempotent: older files are brought up to date by running it
 # Files are written in a format DuckDB 1.4 and later can open, so users of older clients can query them.
@@ -35,25 +41,6 @@ RANKING_ANALYSIS = "rank_intervals"
 DIOR_ANALYSIS = "dior"
 FLASH_ANALYSIS = "flash"
 DEFAULT_MEMORY_LIMIT_MB = 4096  # see `memory_limit`
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    """What loading one source did; for a harness format also what it found (runs, models, scenarios,
-    item rows, and the metric taken in each scenario)."""
-
-    path: Path
-    kind: str
-    rows: int
-    already_loaded: bool
-    notes: tuple[str, ...] = ()
-    format: str = "table"
-    runs: int = 0
-    models: tuple[str, ...] = ()
-    scenarios: tuple[str, ...] = ()
-    item_rows: int = 0
-    scenario_rows: int = 0
-    metrics: tuple[tuple[str, str], ...] = ()  # (scenario, metric)
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
@@ -230,6 +217,8 @@ def identical_model_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:
     if source.format is not None:
         return _ingest_format(con, source)
+    if source.files:
+        return ingest_lake(con, source)
     if not source.path.is_file():
         raise EffbenchError(f"{source.path}: not a regular file (a pipe, socket or device)" if source.path.exists()
                             else f"{source.path}: no such file")
@@ -240,21 +229,12 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:
     staged = stage(con, source)
     source_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchone()[0]
     if source.kind == "models":
-        _insert_metadata(con, staged)
+        insert_metadata(con, staged)
     else:
-        _insert_results(con, staged, source_id)
+        insert_results(con, staged, source_id)
     options = json.dumps(asdict(source.columns), sort_keys=True)
-    _record_source(con, source_id, source, sha256, staged.rows, options, "table")
+    record_source(con, source_id, source, sha256, staged.rows, options, "table")
     return LoadReport(source.path, source.kind, staged.rows, already_loaded=False, notes=staged.notes)
-
-
-def _record_source(con: duckdb.DuckDBPyConnection, source_id: int, source: Source, sha256: str, rows: int,
-                   options: str, format_name: str) -> None:
-    con.execute(
-        "INSERT INTO sources BY NAME SELECT ? AS source_id, ? AS path, ? AS sha256, ? AS kind, ? AS rows,"
-        " now() AS loaded_at, CAST(? AS JSON) AS options, ? AS credit, ? AS license, ? AS format",
-        [source_id, str(source.path), sha256, source.kind, rows, options, source.credit, source.license, format_name],
-    )
 
 
 def _ingest_format(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport:
@@ -272,19 +252,19 @@ def _ingest_format(con: duckdb.DuckDBPyConnection, source: Source) -> LoadReport
     item_rows = scenario_rows = 0
     if not read.items.empty:
         staged = stage_frame(con, read.items, source, level="item", keys=read.keys)
-        _insert_results(con, staged, source_id, level="item", keys=read.keys)
+        insert_results(con, staged, source_id, level="item", keys=read.keys)
         item_rows = staged.rows
     if not read.scenario_scores.empty:
         staged = stage_frame(con, read.scenario_scores, source, level="scenario")
-        _insert_results(con, staged, source_id, level="scenario")
+        insert_results(con, staged, source_id, level="scenario")
         scenario_rows = staged.rows
     if not read.models.empty:
-        _insert_metadata(con, stage_frame(con, read.models, source, level="models"), replace=False)
+        insert_metadata(con, stage_frame(con, read.models, source, level="models"), replace=False)
     metrics = _insert_scenario_metadata(con, read.scenarios, source_id)
     options = json.dumps({"keys": list(read.keys), "read_options": _jsonable(asdict(source.read_options))
                           if source.read_options is not None else {}, "format_options": _jsonable(read.options)},
                          sort_keys=True)
-    _record_source(con, source_id, source, sha256, item_rows + scenario_rows, options, read.format)
+    record_source(con, source_id, source, sha256, item_rows + scenario_rows, options, read.format)
     models = set(read.items.get("model", ())) | set(read.scenario_scores.get("model", ()))
     scenarios = set(read.items.get("scenario", ())) | set(read.scenario_scores.get("scenario", ()))
     return LoadReport(source.path, source.kind, item_rows + scenario_rows, already_loaded=False, notes=read.notes,
@@ -321,64 +301,6 @@ def _insert_scenario_metadata(con: duckdb.DuckDBPyConnection, frame: pd.DataFram
                     [str(record.scenario), record.metric, None if record.higher_is_better is None
                      else bool(record.higher_is_better), tags, record.description, source_id, record.title])
     return tuple((str(r.scenario), str(r.metric)) for r in rows.itertuples(index=False) if r.metric is not None)
-
-
-def _add_columns(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tuple[str, str]]) -> None:
-    existing = {row[0] for row in con.execute(f"SELECT column_name FROM (DESCRIBE {table})").fetchall()}
-    for name, type_ in columns:
-        if name not in existing:
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(name)} {type_}")
-
-
-def _insert_results(con: duckdb.DuckDBPyConnection, staged: Staged, source_id: int, *, level: str | None = None,
-                    keys: Sequence[str] | None = None) -> None:
-    path = staged.source.path
-    level = level or ("scenario" if staged.source.kind == "wide" else "item")
-    clash = con.execute(
-        f"SELECT count(*), any_value(scenario) FROM (SELECT DISTINCT scenario FROM {STAGED_TABLE})"
-        " JOIN scenarios USING (scenario) WHERE level <> ?",
-        [level],
-    ).fetchone()
-    if clash[0]:
-        have = "per-scenario" if level == "item" else "per-item"
-        raise EffbenchError(f"{path}: scenario {clash[1]!r} already has {have} results; "
-                            "a scenario holds either per-item or per-scenario results, not both")
-    check_fits(con, "scores", staged)
-    _add_columns(con, "scores", staged.extra_columns)
-    keys = ["model", "scenario", "item_id", *(staged.source.columns.keys if keys is None else keys)]
-    on = " AND ".join(f"s.{quote_ident(k)} IS NOT DISTINCT FROM t.{quote_ident(k)}" for k in keys)
-    overlap = con.execute(
-        f"SELECT count(*), any_value((t.model, t.scenario, t.item_id)), any_value(src.path)"
-        f" FROM {STAGED_TABLE} AS s JOIN scores AS t ON {on} JOIN sources AS src USING (source_id)"
-    ).fetchone()
-    if overlap[0]:
-        raise EffbenchError(
-            f"{path}: {overlap[0]} result(s) are already loaded (from {overlap[2]}), e.g. {overlap[1]}; "
-            "effbench never overwrites results: load only new ones, or use a new --db"
-        )
-    con.execute(f"INSERT INTO scores BY NAME SELECT *, ? AS source_id FROM {STAGED_TABLE}", [source_id])
-    con.execute(
-        f"INSERT INTO models (model) SELECT DISTINCT model FROM {STAGED_TABLE}"
-        " WHERE model NOT IN (SELECT model FROM models) ORDER BY model"
-    )
-
-
-def _insert_metadata(con: duckdb.DuckDBPyConnection, staged: Staged, *, replace: bool = True) -> None:
-    """Add the file's columns to `models`. A metadata file's value replaces an earlier one's; what a
-    harness format says about a model (`replace` false) only fills values that are missing, so the
-    user's own metadata file always wins."""
-    check_fits(con, "models", staged)
-    _add_columns(con, "models", staged.extra_columns)
-    if staged.extra_columns:
-        assignments = ", ".join(
-            f"{quote_ident(name)} = s.{quote_ident(name)}" if replace
-            else f"{quote_ident(name)} = coalesce(models.{quote_ident(name)}, s.{quote_ident(name)})"
-            for name, _ in staged.extra_columns)
-        con.execute(f"UPDATE models SET {assignments} FROM {STAGED_TABLE} AS s WHERE models.model = s.model")
-    con.execute(
-        f"INSERT INTO models BY NAME SELECT * FROM {STAGED_TABLE}"
-        " WHERE model NOT IN (SELECT model FROM models) ORDER BY model"
-    )
 
 
 def _refresh_scenarios(con: duckdb.DuckDBPyConnection) -> None:

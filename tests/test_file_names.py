@@ -107,3 +107,22 @@ def test_control_characters_in_paths_print_escaped(tmp_path):
         assert not any(ch in output for ch in "\x1b\x07\x9b\r"), repr(output)
         assert "\\x1b]0;owned\\x07\\x1b[2J\\x9b31m\\r" in output
     assert len(refused.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_folders_named_key_value_add_no_column_to_a_named_file(tmp_path, suffix):
+    """DuckDB reads folders named key=value as columns by default; a file named alone is read as it is."""
+    folder = tmp_path / "model=from-folder" / "seed=1"
+    folder.mkdir(parents=True)
+    path = results(folder / "r.csv", "in-file")
+    if suffix == "parquet":
+        duckdb.execute(f"COPY (SELECT * FROM read_csv('{path}', hive_partitioning = false))"
+                       f" TO '{folder / 'r.parquet'}' (FORMAT parquet)")
+        path = folder / "r.parquet"
+    db = tmp_path / "e.duckdb"
+    result = ingest(str(path), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert models_in(db) == {"in-file", "in-file-peer"}
+    with duckdb.connect(str(db), read_only=True) as con:
+        columns = {row[0] for row in con.execute("DESCRIBE scores").fetchall()}
+    assert not {"seed", "extra"} & columns

@@ -54,7 +54,8 @@ def build(
         list[Path] | None,
         typer.Argument(help="Result files or folders: tables (CSV, TSV, Parquet, JSON lines; .gz ok) or what "
                        "HELM, lm-evaluation-harness, Inspect, Every Eval Ever, lighteval, OpenCompass, OpenEval "
-                       "or AlpacaEval wrote."),
+                       "or AlpacaEval wrote. A folder's Parquet files are read in one scan, its key=value folders "
+                       "giving columns (a Hive-partitioned results lake)."),
     ] = None,
     db: DbOption = Path("effbench.duckdb"),
     out: Annotated[Path, typer.Option("--out", help="Folder to write the site into (replaced whole).")] = Path("site"),
@@ -113,8 +114,8 @@ def build(
         lower = lower_scenarios(settings, lower_is_better)
         matched = pipeline.expand_globs(glob or ())
         special: list[Path] = []
-        loaded = sources_of([*(sources or ()), *(p for _, paths in matched for p in paths)], models, wide, columns,
-                          format_name, metric, perturbations, prompts_as_scenarios, runs, special)
+        loaded = sources_of(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios,
+                            runs, special, matched)
         with progress.reporting(show=progress.should_show(quiet)) as times:
             report = pipeline.build(db, out, loaded, example=example,
                                     parameters=parameters, flash_config=settings.flash, title=title or settings.title,

@@ -89,8 +89,9 @@ RunsOption = Annotated[
 GlobOption = Annotated[
     list[str] | None,
     typer.Option("--glob", help="Load every file that matches this pattern (quote it: 'runs/*.csv'; ** spans "
-                 "folders); the load lists the files it matched. A path given without --glob is read as that one "
-                 "file, whatever its name. Repeatable."),
+                 "folders); the load lists the files it matched, and reads its Parquet files in one scan, folders "
+                 "named key=value giving columns. A path given without --glob is read as that one file, whatever "
+                 "its name. Repeatable."),
 ]
 
 
@@ -98,13 +99,14 @@ def sources_of(
     paths: list[Path] | None, models: list[Path] | None, wide: list[Path] | None, columns: ColumnMap,
     format_name: str | None = None, metric: list[str] | None = None, perturbations: bool = False,
     prompts_as_scenarios: bool = False, runs: str = "latest", special: list[Path] | None = None,
+    matched: list[tuple[str, tuple[Path, ...]]] = (),
 ) -> list[Source]:
-    """Return what `build` and `ingest` load: the result files and folders with the options given, then the
-    --wide tables, then the --models files."""
+    """Return what `build` and `ingest` load: the result files and folders with the options given, and the
+    files each --glob pattern `matched`, then the --wide tables, then the --models files."""
     read_options = formats.ReadOptions(metrics=formats.parse_metric_flags(metric or ()), perturbations=perturbations,
                                        prompts_as_key=not prompts_as_scenarios, runs=runs)
-    results = pipeline.result_sources(paths, columns, format_name=format_name, read_options=read_options,
-                                      special=special) if paths else []
+    results = pipeline.result_sources(paths or (), columns, format_name=format_name, read_options=read_options,
+                                      special=special, globs=matched) if paths or matched else []
     return (
         results
         + [Source(path, "wide", ColumnMap(model=columns.model)) for path in wide or []]

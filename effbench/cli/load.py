@@ -52,7 +52,8 @@ def ingest(
         list[Path] | None,
         typer.Argument(help="Result files or folders: tables (CSV, TSV, Parquet, JSON lines; .gz ok) or what "
                        "HELM, lm-evaluation-harness, Inspect, Every Eval Ever, lighteval, OpenCompass, OpenEval "
-                       "or AlpacaEval wrote."),
+                       "or AlpacaEval wrote. A folder's Parquet files are read in one scan, its key=value folders "
+                       "giving columns (a Hive-partitioned results lake)."),
     ] = None,
     db: DbOption = Path("effbench.duckdb"),
     models: ModelsOption = None,
@@ -89,6 +90,8 @@ def ingest(
 
       effbench ingest runs.parquet --model-col model_name --score-col acc --key prompt_id
 
+      effbench ingest --glob 'lake/**/*.parquet'
+
       effbench ingest --wide helm_lite.tsv --models models.csv
     """
     columns = ColumnMap(model_col, scenario_col, item_col, score_col, tuple(key or ()))
@@ -97,8 +100,8 @@ def ingest(
         lower = lower_scenarios(settings, lower_is_better)
         matched = pipeline.expand_globs(glob or ())
         special: list[Path] = []
-        loaded = sources_of([*(sources or ()), *(p for _, paths in matched for p in paths)], models, wide, columns,
-                          format_name, metric, perturbations, prompts_as_scenarios, runs, special)
+        loaded = sources_of(sources, models, wide, columns, format_name, metric, perturbations, prompts_as_scenarios,
+                            runs, special, matched)
         if not loaded:
             raise EffbenchError("nothing to load; give result files or folders, --wide or --models")
         with progress.reporting(show=progress.should_show(quiet)) as times:

@@ -28,7 +28,7 @@ import pandas as pd
 
 import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.formats.common import ITEM_COLUMNS, FormatRead, ReadOptions, as_number
+from effbench.formats.common import ITEM_COLUMNS, FormatRead, ReadOptions, as_number, parquet_columns
 from effbench.formats.shapes import LIST, OBJECT, SCALAR
 from effbench.load import duckdb_path
 
@@ -76,15 +76,7 @@ def _is_item_file(path: Path) -> bool:
 
 def _table_kind(path: Path) -> str | None:
     """Return which OpenEval table a Parquet file is (``response``, ``item``, ``bench``), from its columns."""
-    try:
-        con = duckdb.connect()
-        try:
-            columns = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
-                                                     [duckdb_path(path)]).fetchall()}
-        finally:
-            con.close()
-    except duckdb.Error:
-        return None
+    columns = set(parquet_columns(path) or ())
     if {"response_id", "model", "scores"} <= columns:
         return "response"
     if {"item_id", "item_metadata"} <= columns:

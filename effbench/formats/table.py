@@ -15,7 +15,8 @@ from pathlib import Path
 
 import effbench.formats.shapes as shapes
 from effbench.errors import EffbenchError
-from effbench.load import duckdb_path
+from effbench.formats.common import parquet_columns
+from effbench.load import is_parquet, partition_values
 
 NAME = "table"
 DESCRIPTION = "long result tables (CSV, TSV, Parquet, JSON lines; .gz ok): model, scenario, item_id, score"
@@ -36,12 +37,16 @@ def find(root: Path, files: list[Path]) -> list[Path]:
     """Return the files under `root` named like tables that hold effbench's four columns.
 
     A file given directly (`root` is that file) is always a table when it is named like one, so
-    that its columns can be mapped; inside a folder only files with the standard columns are taken.
+    that its columns can be mapped; inside a folder only files with the standard columns are taken,
+    and every Parquet file in a folder named ``key=value``: a file of a Hive-partitioned lake has some
+    of its columns in its folders' names, and one that cannot be read must stop the load, not go
+    missing from it.
     """
     if root.is_file():
         return [root] if is_table_file(root) else []
     # An empty file has no columns: its size, one stat, spares opening it (a folder may hold 100,000).
-    return [path for path in files if is_table_file(path) and path.stat().st_size and _columns(path) >= REQUIRED]
+    return [path for path in files if is_table_file(path) and path.stat().st_size
+            and ((is_parquet(path) and partition_values(path)) or _columns(path) >= REQUIRED)]
 
 
 def _columns(path: Path) -> set[str]:
@@ -49,11 +54,7 @@ def _columns(path: Path) -> set[str]:
     name = path.name.lower()
     try:
         if name.endswith((".parquet", ".pq")):
-            import duckdb
-
-            with duckdb.connect() as con:
-                described = con.execute("SELECT name FROM parquet_schema(?)", [duckdb_path(path)]).fetchall()
-            return {row[0].lower() for row in described}
+            return {column.lower() for column in parquet_columns(path) or ()}
         opener = gzip.open if name.endswith(".gz") else open
         if name.endswith(".zst"):
             return set()

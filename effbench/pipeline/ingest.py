@@ -14,7 +14,7 @@ from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.boards import Board, BoardSettings
 from effbench.errors import EffbenchError, is_disk_full
 from effbench.examples import DEFAULT_EXAMPLE, EXAMPLES, Example, get_example
-from effbench.load import ColumnMap, Source
+from effbench.load import ColumnMap, Source, is_parquet
 from effbench.pipeline.common import (
     DEFAULT_BOARDS,
     DEFAULT_DIOR,
@@ -41,18 +41,52 @@ class UpdateReport:
 
 
 def result_sources(paths: Sequence[Path], columns: ColumnMap | None = None, *, format_name: str | None = None,
-                   read_options: formats.ReadOptions | None = None, special: list[Path] | None = None
-                   ) -> list[Source]:
-    """Return what to load from `paths` (files and folders): every unit a format recognises, plain
-    result tables read with `columns`, harness files (HELM, lm-eval, ...) with `read_options`. Pipes,
-    sockets and devices in the folders are skipped and added to `special`."""
+                   read_options: formats.ReadOptions | None = None, special: list[Path] | None = None,
+                   globs: Sequence[tuple[str, Sequence[Path]]] = ()) -> list[Source]:
+    """Return what to load from `paths` (files and folders) and the files each of `globs` (pattern,
+    matches) matched: every unit a format recognises, plain result tables read with `columns`, harness
+    files (HELM, lm-eval, ...) with `read_options`. Pipes, sockets and devices in the folders are skipped
+    and added to `special`.
+
+    The Parquet result tables found in one folder, or matched by one pattern, are one source, a results
+    lake read in one scan (`effbench.load.stage_lake`), where folders named ``key=value`` give columns;
+    a file named on its own is read alone, as it is."""
     options = read_options or formats.ReadOptions()
     columns = columns or ColumnMap()
-    units = formats.discover(paths, format_name, special)
+    units = formats.discover([*paths, *(path for _, found in globs for path in found)], format_name, special)
     repeats = formats.plan_runs(units, options)
-    return [Source(unit.path, "long", columns) if unit.format == "table"
-            else Source(unit.path, "long", format=unit.format, read_options=repeats.get(unit.path, options))
-            for unit in units]
+    labels = _lake_labels(units, paths, globs)
+    lakes: dict[Path, list[Path]] = {}
+    sources: list[Source | Path] = []  # a lake's place is held by its label until all its files are known
+    for unit in units:
+        label = labels.get(unit.path)
+        if label is not None:
+            if label not in lakes:
+                lakes[label] = []
+                sources.append(label)
+            lakes[label].append(unit.path)
+        elif unit.format == "table":
+            sources.append(Source(unit.path, "long", columns))
+        else:
+            sources.append(Source(unit.path, "long", format=unit.format, read_options=repeats.get(unit.path, options)))
+    return [Source(s, "long", columns, files=tuple(lakes[s])) if isinstance(s, Path) else s for s in sources]
+
+
+def _lake_labels(units: Sequence[formats.Unit], paths: Sequence[Path], globs: Sequence[tuple[str, Sequence[Path]]]
+                 ) -> dict[Path, Path]:
+    """Return {file: the folder or pattern whose results lake it belongs to} for the Parquet tables found in
+    a folder or matched by a pattern; a file named on its own belongs to none."""
+    matched: dict[Path, Path] = {}
+    for pattern, found in reversed(globs):  # a file two patterns match belongs to the first
+        matched.update((path, Path(pattern)) for path in found)
+    folders = [path for path in paths if path.is_dir()]
+    labels = {}
+    for unit in units:
+        if unit.format == "table" and is_parquet(unit.path):
+            label = next((folder for folder in folders if unit.path.is_relative_to(folder)), matched.get(unit.path))
+            if label is not None:
+                labels[unit.path] = label
+    return labels
 
 
 def expand_globs(patterns: Sequence[str]) -> list[tuple[str, tuple[Path, ...]]]:
