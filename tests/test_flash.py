@@ -640,3 +640,31 @@ def test_no_stored_flash_table_grows_with_models_squared(tmp_path):
         assert rows[n_models]["flash_stages"] <= 3 * 20 * stages
         assert rows[n_models]["flash_summary"] == 3
     assert rows[240]["flash"] == rows[60]["flash"]
+
+
+def test_simulate_reads_the_replay_the_build_stored_and_says_how_large_a_draw_it_covers(tmp_path):
+    """`effbench flash simulate` with the build's settings prints the stored replay (the same rows a new replay
+    gives); on a board larger than the replayed draw it says the figures are over a draw, and of how many."""
+    results = tmp_path / "r.csv"
+    assert CliRunner().invoke(app, ["synth", "--models", "8", "--items", "60", "--scenarios", "2", "--seed", "1",
+                                    "--out", str(results)]).exit_code == 0
+    (tmp_path / "effbench.toml").write_text("[flash]\nreplayed = 5\nseeds = 2\n")
+    db, config = tmp_path / "e.duckdb", ["--config", str(tmp_path / "effbench.toml")]
+    built = CliRunner().invoke(app, ["build", str(results), "--db", str(db), "--out", str(tmp_path / "site"), "-q",
+                                     "--resamples", "200", *config])
+    assert built.exit_code == 0, built.output
+    settings = load_config(tmp_path / "effbench.toml").flash
+    stored = pipeline.flash_report(db, settings)
+    fresh = pipeline.flash_simulate(db, settings)
+    assert stored.stored and [r["model"] for r in stored.rows] == sorted(o.model for o in fresh[0].outcomes)
+    by_model = {o.model: o for o in fresh[0].outcomes}
+    for row in stored.rows:
+        outcome = by_model[row["model"]]
+        assert (row["items_used"], row["flash_rank"], row["rank_lo"], row["rank_hi"]) == (
+            outcome.final.items_used, outcome.final.rank, outcome.final.rank_lo, outcome.final.rank_hi)
+    assert [s.saving for s in stored.summaries] == pytest.approx([s.summary.saving for s in fresh])
+    said = CliRunner().invoke(app, ["flash", "simulate", "--db", str(db), *config])
+    assert said.exit_code == 0, said.output
+    assert "a stratified draw of 5 of the 8 models" in said.output and "read from the replay the last build" in said.output
+    anew = CliRunner().invoke(app, ["flash", "simulate", "--db", str(db), "--seeds", "1", *config])
+    assert anew.exit_code == 0 and "read from the replay" not in anew.output and "over 1 order" in anew.output

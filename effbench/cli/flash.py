@@ -49,7 +49,8 @@ def flash_simulate(
     mean saving with its range. Reported side by side: the configured variant (design-based), the
     earlier rule (bootstrap, Bonferroni) and the paper's uncorrected rule. The per-model rows are
     those of the first seed. A report counts as within resolution only if it is within the
-    resolution of both its own tier and the true rank's tier.
+    resolution of both its own tier and the true rank's tier. With the build's settings, the replay the
+    last build stored is printed, not run again.
 
     Examples:
 
@@ -62,36 +63,36 @@ def flash_simulate(
     if holdout and newest:
         raise fail(EffbenchError("give either --holdout or --newest, not both"))
     try:
-        simulations = pipeline.flash_simulate(db, _flash_config(config), holdout=holdout or (), newest=newest,
-                                              seeds=seeds, board_name=board)
+        report = pipeline.flash_report(db, _flash_config(config), holdout=holdout or (), newest=newest,
+                                       seeds=seeds, board_name=board)
     except EffbenchError as error:
         raise fail(error) from None
-    main = simulations[0]
-    outcomes = sorted(main.outcomes, key=lambda o: (o.model.casefold(), o.model))
+    rows = sorted(report.rows, key=lambda r: (r["model"].casefold(), r["model"]))
+    main = report.summaries[0]
     if as_json:
-        rows = [{"model": o.model, "stop_stage": o.final.stage, "items_used": o.final.items_used,
-                 "items_full": o.items_full, "saving": o.saving, "flash_rank": o.final.rank,
-                 "rank_lo": o.final.rank_lo, "rank_hi": o.final.rank_hi, "full_rank": o.full_rank,
-                 "abs_error": abs(o.final.rank - o.full_rank), "within_resolution": o.within_resolution,
-                 "covered": o.covered, "used_every_item": o.used_every_item} for o in outcomes]
         def summary(s):  # NaN (no replay stopped early) is null in JSON
             return {k: None if isinstance(v, float) and v != v else v for k, v in asdict(s).items()}
-        typer.echo(json.dumps({"variant": main.variant, "seeds": main.summary.n_seeds, "rows": rows,
-                               "summary": summary(main.summary),
-                               "comparison": [summary(s.summary) for s in simulations]}, indent=1, default=int))
+        typer.echo(json.dumps({"variant": report.variant, "seeds": main.n_seeds, "stored": report.stored,
+                               "rows": rows, "summary": summary(main),
+                               "comparison": [summary(s) for s in report.summaries]}, indent=1, default=int))
         return
     say(f"{'model':<32} {'stop':>5} {'items':>7} {'saving':>7} {'flash rank':>12} {'full':>5} {'ok':>3}")
-    for o in outcomes:
-        interval = f"{o.final.rank} ({o.final.rank_lo}-{o.final.rank_hi})"
-        say(f"{o.model:<32} {o.final.stage:>5} {o.final.items_used:>7,} {'x' + format(o.saving, '.1f'):>7} "
-                   f"{interval:>12} {o.full_rank:>5} {'yes' if o.within_resolution else 'NO':>3}")
-    say(f"(rows: {main.variant}, first of {main.summary.n_seeds} item orders)")
-    for simulation in simulations:
-        s = simulation.summary
+    for r in rows:
+        interval = f"{r['flash_rank']} ({r['rank_lo']}-{r['rank_hi']})"
+        say(f"{r['model']:<32} {r['stop_stage']:>5} {r['items_used']:>7,} {'x' + format(r['saving'], '.1f'):>7} "
+            f"{interval:>12} {r['full_rank']:>5} {'yes' if r['within_resolution'] else 'NO':>3}")
+    say(f"(rows: {report.variant}, first of {main.n_seeds} item orders)")
+    if main.n_candidates > main.n_models:
+        say(f"replayed: a stratified draw of {main.n_models} of the {main.n_candidates:,} models with per-item "
+            "results, one from each stratum of consecutive full-data ranks; the savings and shares below are "
+            "over the draw")
+    if report.stored:
+        say("read from the replay the last build stored (same data and settings); --seeds or --holdout replays anew")
+    for s in report.summaries:
         say(f"{s.variant}: saving x{s.saving:.1f} (x{s.saving_lo:.1f}-x{s.saving_hi:.1f} over {s.n_seeds} "
-                   f"order{'s' if s.n_seeds != 1 else ''}), {s.within_resolution:.1%} within resolution, largest "
-                   f"error {s.largest_error}, "
-                   f"interval coverage {s.coverage:.1%}, {s.n_every_item} of {s.n_replays} replays used every item")
+            f"order{'s' if s.n_seeds != 1 else ''}), {s.within_resolution:.1%} within resolution, largest "
+            f"error {s.largest_error}, "
+            f"interval coverage {s.coverage:.1%}, {s.n_every_item} of {s.n_replays} replays used every item")
 
 
 @app.command("plan")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import json
 from collections.abc import Sequence
@@ -43,6 +44,53 @@ def newest_models(con: duckdb.DuckDBPyConnection, count: int, board: Board) -> l
         " WHERE board = ?) ORDER BY release_date DESC, model LIMIT ?", [board.name, count]
     ).fetchall()
     return [r[0] for r in rows]
+
+
+@dataclass(frozen=True)
+class FlashReport:
+    """What `effbench flash simulate` prints: the default variant's per-model rows (first item order) and every
+    variant's summary, and whether they were read from the replay the last build stored."""
+
+    variant: str
+    rows: tuple[dict, ...]  # model, stop_stage, items_used, items_full, saving, flash_rank, rank_lo, rank_hi, ...
+    summaries: tuple[flash.FlashSummary, ...]  # the default variant first
+    stored: bool
+
+
+ROW_FIELDS = ("model", "stop_stage", "items_used", "items_full", "saving", "flash_rank", "rank_lo", "rank_hi",
+              "full_rank", "abs_error", "within_resolution", "covered")
+
+
+def flash_report(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str] = (), newest: int | None = None,
+                 seeds: int | None = None, board_name: str | None = None) -> FlashReport:
+    """Return the Flash replay of a board: read from the tables the last build stored when they answer the
+    question (every model or the stratified draw, the configured item orders, the same data and settings),
+    else replayed now (`flash_simulate`)."""
+    if not holdout and newest is None and seeds in (None, config.seeds):
+        require_database(db)
+        with store.open_store(db, read_only=True) as con:
+            board = pick_board(con, board_name)
+            if store.analysis_is_current(con, store.FLASH_ANALYSIS, config, board):
+                return _stored_report(con, board)
+    simulations = flash_simulate(db, config, holdout=holdout, newest=newest, seeds=seeds, board_name=board_name)
+    rows = tuple({"model": o.model, "stop_stage": o.final.stage, "items_used": o.final.items_used,
+                  "items_full": o.items_full, "saving": o.saving, "flash_rank": o.final.rank,
+                  "rank_lo": o.final.rank_lo, "rank_hi": o.final.rank_hi, "full_rank": o.full_rank,
+                  "abs_error": abs(o.final.rank - o.full_rank), "within_resolution": o.within_resolution,
+                  "covered": o.covered} for o in simulations[0].outcomes)
+    return FlashReport(simulations[0].variant, rows, tuple(s.summary for s in simulations), stored=False)
+
+
+def _stored_report(con: duckdb.DuckDBPyConnection, board: Board) -> FlashReport:
+    summary_fields = [f.name for f in dataclasses.fields(flash.FlashSummary)]
+    summaries = con.execute(f"SELECT {', '.join(summary_fields)} FROM flash_summary WHERE board = ? "
+                            "ORDER BY is_default DESC, rowid", [board.name]).fetchall()
+    default = summaries[0][0]
+    rows = con.execute(f"SELECT {', '.join(ROW_FIELDS)} FROM flash WHERE board = ? AND variant = ? ORDER BY model",
+                       [board.name, default]).fetchall()
+    return FlashReport(default, tuple(dict(zip(ROW_FIELDS, row, strict=True)) for row in rows),
+                       tuple(flash.FlashSummary(**dict(zip(summary_fields, row, strict=True))) for row in summaries),
+                       stored=True)
 
 
 def flash_simulate(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str] = (),
