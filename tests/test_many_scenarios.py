@@ -1,0 +1,97 @@
+"""Boards of many small scenarios: the work done per scenario is batched, so it does not grow into one
+database query (or one statistical test) per scenario. Each batched form is checked against a plain
+per-scenario reference on random inputs; nothing here is timed."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from effbench import analysis_tables
+
+
+def scores_database(n_models: int, n_scenarios: int, seed: int = 0) -> duckdb.DuckDBPyConnection:
+    """Return an in-memory database with the `scores` and `scenarios` tables `results_matrix` reads: small
+    scenarios of varying sizes with missing and unscored results, repeated rows (prompts), a lower-is-better
+    scenario, one scored per model only (item NULL) and models that skip scenarios."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n_scenarios):
+        scenario = f"s{s:04d}"
+        if s == 3:  # one score per model, from a wide table
+            rows += [(f"m{m:02d}", scenario, None, float(rng.random())) for m in range(n_models)]
+            continue
+        for item in rng.permutation(int(rng.integers(1, 8))):
+            for m in range(n_models):
+                if rng.random() < 0.1:
+                    continue  # not evaluated
+                score = None if rng.random() < 0.05 else float(rng.integers(0, 4)) / 3
+                rows.append((f"m{m:02d}", scenario, f"item-{item}", score))
+                if s % 5 == 0:  # a second prompt for the same item
+                    rows.append((f"m{m:02d}", scenario, f"item-{item}", float(rng.random())))
+    frame = pd.DataFrame(rows, columns=["model", "scenario", "item_id", "score"])
+    scenarios = pd.DataFrame({"scenario": sorted(frame["scenario"].unique())})
+    scenarios["level"] = np.where(scenarios["scenario"] == "s0003", "scenario", "item")
+    scenarios["higher_is_better"] = scenarios["scenario"] != "s0002"
+    con = duckdb.connect()
+    con.execute("CREATE TABLE scores AS SELECT model, scenario, item_id, score FROM frame")
+    con.execute("CREATE TABLE scenarios AS SELECT * FROM scenarios")
+    return con
+
+
+def per_scenario_matrices(con: duckdb.DuckDBPyConnection):
+    """The results matrix as first written: one query per scenario, repeated rows averaged."""
+    frame = con.execute("SELECT * FROM scores WHERE score IS NOT NULL").df()
+    models = sorted(frame["model"].unique())
+    scenarios = con.execute("SELECT * FROM scenarios ORDER BY scenario").df()
+    matrices, ids = [], []
+    for row in scenarios.itertuples():
+        part = frame[frame["scenario"] == row.scenario]
+        items = sorted(part["item_id"].dropna().unique())
+        index = {item: i for i, item in enumerate(items)}
+        matrix = np.full((max(len(items), 1), len(models)), np.nan)
+        for (model, item), values in part.groupby(["model", part["item_id"].fillna("")])["score"]:
+            value = values.iloc[0] if len(values) == 1 else values.mean()
+            matrix[index.get(item, 0), models.index(model)] = value if row.higher_is_better else 0 - value
+        matrices.append(matrix)
+        ids.append(tuple(items))
+    return tuple(models), tuple(scenarios["scenario"]), matrices, tuple(ids)
+
+
+class CountingConnection:
+    """A connection that counts the queries run through it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.queries = con, 0
+
+    def execute(self, *args, **kwargs):
+        self.queries += 1
+        return self.con.execute(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+@pytest.mark.parametrize("batch_rows", [1, 50, 1 << 23])
+def test_results_matrix_equals_one_query_per_scenario(monkeypatch, batch_rows):
+    monkeypatch.setattr(analysis_tables, "_BATCH_ROWS", batch_rows)
+    con = scores_database(7, 40)
+    models, scenarios, matrices, ids = per_scenario_matrices(con)
+    results = analysis_tables.results_matrix(con)
+    assert (results.models, results.scenarios, results.item_ids) == (models, scenarios, ids)
+    assert results.resampled == tuple(s != "s0003" for s in scenarios)
+    assert results.lower_is_better == tuple(s == "s0002" for s in scenarios)
+    for got, expected in zip(results.scores, matrices, strict=True):
+        # a mean of repeated rows may be summed in another order; single scores are the stored ones
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+
+
+def test_results_matrix_queries_do_not_grow_with_the_scenarios():
+    counts = []
+    for n_scenarios in (10, 200):
+        con = CountingConnection(scores_database(5, n_scenarios))
+        analysis_tables.results_matrix(con)
+        counts.append(con.queries)
+    assert counts[0] == counts[1] <= 6
