@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effbench import analysis_tables
+from effbench import analysis_tables, stats
 
 
 def scores_database(n_models: int, n_scenarios: int, seed: int = 0) -> duckdb.DuckDBPyConnection:
@@ -95,3 +95,26 @@ def test_results_matrix_queries_do_not_grow_with_the_scenarios():
         analysis_tables.results_matrix(con)
         counts.append(con.queries)
     assert counts[0] == counts[1] <= 6
+
+
+def score_unit_one_at_a_time(matrix: np.ndarray) -> int | None:
+    """`score_unit` as first written: every unit from 1 to 1,000 tried in turn."""
+    values = np.sort(pd.unique(matrix[~np.isnan(matrix)]))
+    if values.size == 0 or np.abs(values).max() * 1000 * matrix.shape[0] > 2**52:
+        return None
+    for unit in range(1, 1001):
+        scaled = values * unit
+        if np.all(np.abs(scaled - np.rint(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return unit
+    return None
+
+
+def test_score_unit_equals_trying_each_unit_in_turn():
+    rng = np.random.default_rng(5)
+    cases = [rng.random((20, 3)), np.array([[np.nan]]), np.array([[0.5, 1e-10]]),
+             rng.integers(0, 3, (10, 2)) / 1000, rng.integers(0, 3, (10, 2)) / 1001]
+    for _ in range(200):
+        unit = int(rng.integers(1, 1200))
+        cases.append(rng.integers(-50, 50, (int(rng.integers(1, 60)), 3)) / unit)
+    for matrix in cases:
+        assert stats.score_unit(matrix) == score_unit_one_at_a_time(matrix)
