@@ -4,12 +4,15 @@ per-scenario reference on random inputs; nothing here is timed."""
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from effbench import analysis_tables, stats
+from effbench.render import values
 
 
 def scores_database(n_models: int, n_scenarios: int, seed: int = 0) -> duckdb.DuckDBPyConnection:
@@ -52,8 +55,8 @@ def per_scenario_matrices(con: duckdb.DuckDBPyConnection):
         items = sorted(part["item_id"].dropna().unique())
         index = {item: i for i, item in enumerate(items)}
         matrix = np.full((max(len(items), 1), len(models)), np.nan)
-        for (model, item), values in part.groupby(["model", part["item_id"].fillna("")])["score"]:
-            value = values.iloc[0] if len(values) == 1 else values.mean()
+        for (model, item), scores in part.groupby(["model", part["item_id"].fillna("")])["score"]:
+            value = scores.iloc[0] if len(scores) == 1 else scores.mean()
             matrix[index.get(item, 0), models.index(model)] = value if row.higher_is_better else 0 - value
         matrices.append(matrix)
         ids.append(tuple(items))
@@ -118,3 +121,17 @@ def test_score_unit_equals_trying_each_unit_in_turn():
         cases.append(rng.integers(-50, 50, (int(rng.integers(1, 60)), 3)) / unit)
     for matrix in cases:
         assert stats.score_unit(matrix) == score_unit_one_at_a_time(matrix)
+
+
+@pytest.mark.parametrize("records", [
+    [], [{}], [{}, {"a": 1}], [{"a": [1, 2]}], [{"a": 1}], [{"a": 1, "b": "x"}, {"c": None}],
+    [{"model": f"m{i}", "text": 'é"\\\n\u2028},\n  {', "value": i / 7, "n": i, "ok": i % 2 == 0, "none": None,
+      "big": 1e22, "zero": -0.0} for i in range(50)],
+])
+def test_records_json_is_the_indented_json_of_the_records(records):
+    assert values.records_json(records) == json.dumps(records, indent=1, ensure_ascii=False, allow_nan=False)
+
+
+def test_records_json_refuses_what_json_refuses():
+    with pytest.raises(ValueError):
+        values.records_json([{"a": float("inf")}])
