@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effbench import analysis_tables, stats
+from effbench import analysis_tables, flash, stats
 from effbench.render import values
 
 
@@ -135,3 +135,24 @@ def test_records_json_is_the_indented_json_of_the_records(records):
 def test_records_json_refuses_what_json_refuses():
     with pytest.raises(ValueError):
         values.records_json([{"a": float("inf")}])
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 8, 9, 10, 17, 130, 300])
+def test_greg_estimates_equal_greg_estimate_scenario_by_scenario(n):
+    rng = np.random.default_rng(n)
+    k = 25
+    values = rng.integers(0, 2, (k, n)).astype(float)
+    values[::3] = rng.random((len(values[::3]), n))  # pass@k-like fractions too
+    x = rng.random((k, n))
+    x[1] = 0.5  # no spread in difficulty: no regression
+    population_x = rng.random(k).tolist()
+    population_x[2] = float("nan")
+    population = rng.integers(n, 3 * n + 2, k).tolist()
+    rho = rng.random(k).tolist()
+    scale = [(0.0, 1.0)] * (k - 1) + [(-2.0, 3.5)]
+    for floor in (True, False):
+        estimates, variances = flash.greg_estimates(values, x, population_x, population, rho=rho, floor=floor,
+                                                    scale=scale)
+        expected = [flash.greg_estimate(values[i], x[i], population_x[i], population[i], rho=rho[i], floor=floor,
+                                        scale=scale[i]) for i in range(k)]
+        assert list(zip(estimates, variances, strict=True)) == expected  # the same floats, not nearly
