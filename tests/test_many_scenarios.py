@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effbench import analysis_tables, flash, stats
+from effbench import analysis_tables, flash, paired, stats
 from effbench.render import values
 
 
@@ -156,3 +156,26 @@ def test_greg_estimates_equal_greg_estimate_scenario_by_scenario(n):
         expected = [flash.greg_estimate(values[i], x[i], population_x[i], population[i], rho=rho[i], floor=floor,
                                         scale=scale[i]) for i in range(k)]
         assert list(zip(estimates, variances, strict=True)) == expected  # the same floats, not nearly
+
+
+def test_p_values_of_scenarios_of_one_size_together_equal_scenario_by_scenario():
+    rng = np.random.default_rng(2)
+    sizes = [9, 3, 9, 12, 9, 3, 1]
+    scores = []
+    for n in sizes:
+        matrix = rng.integers(0, 4, (n, 6)) / 3  # fractions: sums that depend on their order
+        matrix[rng.random(matrix.shape) < 0.1] = np.nan
+        scores.append(matrix)
+    results = stats.ResultsMatrix(tuple(f"m{i}" for i in range(6)), tuple(f"s{s}" for s in range(len(sizes))),
+                                  tuple(scores), (True,) * (len(sizes) - 1) + (False,))
+    for a in range(5):
+        others = np.arange(a + 1, 6)
+        expected = np.full((len(sizes), others.size), np.nan)
+        for s, matrix in enumerate(scores[:-1]):
+            diff = matrix[:, [a]] - matrix[:, others]
+            for j in range(others.size):
+                if (~np.isnan(diff[:, j])).any():
+                    expected[s, j] = paired.sign_flip_p_value(diff[:, j], rng=s)
+        np.testing.assert_array_equal(paired.scenario_p_values(results, a, others), expected)
+        overall = [paired.overall_p_value(results, a, int(b)) for b in others]
+        np.testing.assert_array_equal(paired.overall_p_values(results, a, others), overall)
