@@ -179,3 +179,23 @@ def test_p_values_of_scenarios_of_one_size_together_equal_scenario_by_scenario()
         np.testing.assert_array_equal(paired.scenario_p_values(results, a, others), expected)
         overall = [paired.overall_p_value(results, a, int(b)) for b in others]
         np.testing.assert_array_equal(paired.overall_p_values(results, a, others), overall)
+
+
+@pytest.mark.parametrize("sizes", [(2, 5, None), (3, 3, 8, None), (6, 2, None), (None,)])
+def test_stage_samples_of_a_model_with_every_item_take_each_order_block_by_block(sizes):
+    rng = np.random.default_rng(len(sizes))
+    orders = [rng.permutation(int(n)) for n in rng.integers(0, 12, 40)]
+    evaluated = [np.ones(len(order), bool) for order in orders]
+    samples = list(flash.stage_samples(orders, evaluated, sizes, availability_known=True))
+    position = [0] * len(orders)
+    taken: list[list[np.ndarray]] = [[] for _ in orders]
+    for sample, size in zip(samples, sizes, strict=True):  # the walk as first written, block by block
+        for s, order in enumerate(orders):
+            need = len(order) - position[s] if size is None else max(size - position[s], 0)
+            taken[s].append(order[position[s]:position[s] + need])
+            position[s] += len(taken[s][-1])
+        for s in range(len(orders)):
+            expected = np.concatenate(taken[s])
+            assert sample.sampled[s].dtype == expected.dtype and np.array_equal(sample.sampled[s], expected)
+            assert sample.skipped[s].dtype == expected.dtype and sample.skipped[s].size == 0
+        assert sample.population == tuple(len(order) for order in orders)

@@ -110,6 +110,9 @@ def stage_samples(orders: Sequence[np.ndarray], evaluated: Sequence[np.ndarray],
     once the model has a result for any item of the stage. A stage not yet run ends the walk with
     `pending` set to its items.
     """
+    if availability_known and all(e.all() for e in evaluated):
+        yield from _complete_stage_samples(orders, sizes)
+        return
     taken: list[list[np.ndarray]] = [[] for _ in orders]
     skipped: list[list[np.ndarray]] = [[] for _ in orders]
     position = [0] * len(orders)
@@ -137,3 +140,16 @@ def stage_samples(orders: Sequence[np.ndarray], evaluated: Sequence[np.ndarray],
         yield StageSample(index, size, tuple(np.concatenate(t) for t in taken),
                           tuple(np.concatenate(k) for k in skipped),
                           tuple(len(o) - sum(len(k) for k in sk) for o, sk in zip(orders, skipped, strict=True)))
+
+
+def _complete_stage_samples(orders: Sequence[np.ndarray], sizes: Sequence[int | None]) -> Iterator[StageSample]:
+    """Yield `stage_samples` of a replay in which the model has every item: each stage's sample is a prefix
+    of each scenario's order, and nothing is skipped (one slice per scenario, not a concatenation)."""
+    taken = [0] * len(orders)
+    nothing = tuple(order[:0] for order in orders)
+    population = tuple(len(order) for order in orders)
+    for index, size in enumerate(sizes):
+        taken = [len(order) if size is None else max(n, min(size, len(order))) for n, order in zip(taken, orders,
+                                                                                                     strict=True)]
+        yield StageSample(index, size, tuple(order[:n] for n, order in zip(taken, orders, strict=True)), nothing,
+                          population)
