@@ -61,67 +61,107 @@ class AnalysisParameters:
 def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
     """Return the scored results as one matrix per scenario, models with at least one score only.
 
-    Several rows for one model x item (prompts, seeds) count as their mean. The rows are read one
-    scenario at a time as (model index, item index, score), so memory beyond the matrices themselves
-    is one scenario's rows; a scenario without repeated model x item rows needs no aggregation.
+    Several rows for one model x item (prompts, seeds) count as their mean. The rows are read as
+    (scenario index, model index, item index, score) in a few queries, each over consecutive scenarios
+    holding at most `_BATCH_ROWS` rows, and sliced into the matrices in numpy: a board of thousands of
+    small scenarios takes a few queries, not one each, and memory beyond the matrices themselves is one
+    batch's rows.
     """
     models = tuple(r[0] for r in con.execute(
         "SELECT DISTINCT model FROM scores WHERE score IS NOT NULL ORDER BY model").fetchall())
     if not models:
         raise EffbenchError("the database holds no scored results yet; load some with `effbench ingest`")
     shape = con.execute(
-        "SELECT c.scenario, count(DISTINCT c.item_id), any_value(s.level), bool_or(s.higher_is_better IS FALSE)"
+        "SELECT c.scenario, any_value(s.level), bool_or(s.higher_is_better IS FALSE), count(*)"
         " FROM scores AS c JOIN scenarios AS s USING (scenario) WHERE c.score IS NOT NULL"
         " GROUP BY c.scenario ORDER BY c.scenario"
     ).fetchall()
     model_index = pd.DataFrame({"model": list(models), "m": np.arange(len(models), dtype=np.int32)})
+    scenario_index = pd.DataFrame({"scenario": [row[0] for row in shape],
+                                   "s": np.arange(len(shape), dtype=np.int32),
+                                   "negated": [bool(row[2]) for row in shape]})
     con.register("_effbench_model_index", model_index)
+    con.register("_effbench_scenario_index", scenario_index)
     try:
         matrices, ids = [], []
-        for scenario, n_items, _, negated in shape:
-            items, matrix = _scenario_matrix(con, scenario, max(n_items, 1), len(models), negated)
-            matrices.append(matrix)
-            ids.append(tuple(str(i) for i in items if i is not None))
+        for first, last in _scenario_batches([row[3] for row in shape]):
+            for items, matrix in _batch_matrices(con, first, last, len(models)):
+                matrices.append(matrix)
+                ids.append(tuple(str(i) for i in items if i is not None))
     finally:
         con.unregister("_effbench_model_index")
+        con.unregister("_effbench_scenario_index")
     return ResultsMatrix(
         models=models,
         scenarios=tuple(row[0] for row in shape),
         scores=tuple(matrices),
-        resampled=tuple(row[2] == "item" for row in shape),
+        resampled=tuple(row[1] == "item" for row in shape),
         item_ids=tuple(ids),
-        lower_is_better=tuple(bool(row[3]) for row in shape),
+        lower_is_better=tuple(bool(row[2]) for row in shape),
     )
 
 
-# One scenario's scored rows as (model index, item index, score); items are numbered in item_id order.
-_SCENARIO_CELLS = (
-    "WITH items AS (SELECT item_id, (row_number() OVER (ORDER BY item_id) - 1)::INTEGER AS i"
-    " FROM (SELECT DISTINCT item_id FROM scores WHERE scenario = $scenario AND score IS NOT NULL))"
-    " SELECT x.m, items.i, {score} AS score FROM scores JOIN _effbench_model_index AS x USING (model)"
-    " JOIN items ON items.item_id IS NOT DISTINCT FROM scores.item_id"
-    " WHERE scenario = $scenario AND score IS NOT NULL{group}"
+# Scored rows read per query: bounds the memory of reading a large board.
+_BATCH_ROWS = 1 << 23
+
+
+def _scenario_batches(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Return (first, last) scenario indices of consecutive runs of scenarios holding at most `_BATCH_ROWS`
+    scored rows together (a larger scenario alone)."""
+    batches, first, held = [], 0, 0
+    for s, count in enumerate(rows):
+        if s > first and held + count > _BATCH_ROWS:
+            batches.append((first, s - 1))
+            first, held = s, 0
+        held += count
+    if rows:
+        batches.append((first, len(rows) - 1))
+    return batches
+
+
+# The scored rows of scenarios $first..$last (by index) as (scenario, model, item index, score); items are
+# numbered in item_id order within their scenario, and a lower-is-better scenario's scores are negated.
+_BATCH_CELLS = (
+    "WITH cells AS (SELECT x.s, scores.model, scores.item_id,"
+    " CASE WHEN x.negated THEN 0 - scores.score ELSE scores.score END AS score"
+    " FROM scores JOIN _effbench_scenario_index AS x USING (scenario)"
+    " WHERE x.s BETWEEN $first AND $last AND scores.score IS NOT NULL),"
+    " items AS (SELECT s, item_id, (row_number() OVER (PARTITION BY s ORDER BY item_id) - 1)::INTEGER AS i"
+    " FROM (SELECT DISTINCT s, item_id FROM cells))"
+    " {select} FROM cells JOIN _effbench_model_index AS x USING (model)"
+    " JOIN items ON items.s = cells.s AND items.item_id IS NOT DISTINCT FROM cells.item_id{group}"
+)
+_BATCH_ITEMS = (
+    "SELECT s, item_id FROM (SELECT DISTINCT x.s, scores.item_id FROM scores"
+    " JOIN _effbench_scenario_index AS x USING (scenario)"
+    " WHERE x.s BETWEEN $first AND $last AND scores.score IS NOT NULL) ORDER BY s, item_id"
 )
 
 
-def _scenario_matrix(con: duckdb.DuckDBPyConnection, scenario: str, n_items: int, n_models: int,
-                     negated: bool) -> tuple[list, np.ndarray]:
-    """Return the item ids of `scenario` in order and its ``(n_items, n_models)`` matrix (NaN = no score);
-    a lower-is-better scenario enters with its scores negated, so that higher is better everywhere."""
-    items = [r[0] for r in con.execute(
-        "SELECT DISTINCT item_id FROM scores WHERE scenario = ? AND score IS NOT NULL ORDER BY item_id", [scenario]
-    ).fetchall()]
-    score = "0 - score" if negated else "score"
-    cells = con.execute(_SCENARIO_CELLS.format(score=score, group=""), {"scenario": scenario}).fetchnumpy()
-    cell = cells["i"].astype(np.int64) * n_models + cells["m"]
-    if np.bincount(cell, minlength=n_items * n_models).max(initial=0) > 1:  # repeated rows: their mean
+def _batch_matrices(con: duckdb.DuckDBPyConnection, first: int, last: int, n_models: int
+                    ) -> list[tuple[list, np.ndarray]]:
+    """Return, for each scenario from index `first` to `last`, its item ids in order (NULL last: a
+    scenario-level result) and its ``(n_items, n_models)`` matrix (NaN = no score); a lower-is-better
+    scenario enters with its scores negated, so that higher is better everywhere."""
+    bounds = {"first": first, "last": last}
+    items = con.execute(_BATCH_ITEMS, bounds).fetchall()
+    # each scenario's first row in the batch's items, and its number of items
+    starts = np.searchsorted(np.array([s for s, _ in items], dtype=np.int64), np.arange(first, last + 2))
+    sizes = np.diff(starts)
+    cells = con.execute(_BATCH_CELLS.format(select="SELECT cells.s, x.m, items.i, cells.score", group=""),
+                        bounds).fetchnumpy()
+    cell = (starts[cells["s"] - first] + cells["i"]) * n_models + cells["m"]
+    if np.bincount(cell, minlength=starts[-1] * n_models).max(initial=0) > 1:  # repeated rows: their mean
         del cell, cells
-        cells = con.execute(_SCENARIO_CELLS.format(score=f"avg({score})", group=" GROUP BY x.m, items.i"),
-                            {"scenario": scenario}).fetchnumpy()
-        cell = cells["i"].astype(np.int64) * n_models + cells["m"]
-    matrix = np.full(n_items * n_models, np.nan)
-    matrix[cell] = np.asarray(cells["score"], dtype=np.float64)
-    return items, matrix.reshape(n_items, n_models)
+        cells = con.execute(_BATCH_CELLS.format(select="SELECT cells.s, x.m, items.i, avg(cells.score) AS score",
+                                                group=" GROUP BY cells.s, x.m, items.i"), bounds).fetchnumpy()
+        cell = (starts[cells["s"] - first] + cells["i"]) * n_models + cells["m"]
+    values = np.full(starts[-1] * n_models, np.nan)
+    values[cell] = np.asarray(cells["score"], dtype=np.float64)
+    ids = [item for _, item in items]
+    return [(ids[starts[k]:starts[k + 1]],
+             values[starts[k] * n_models:starts[k + 1] * n_models].reshape(sizes[k], n_models))
+            for k in range(last - first + 1)]
 
 
 def prompt_matrix(con: duckdb.DuckDBPyConnection, models: Sequence[str], scenarios: Sequence[str]

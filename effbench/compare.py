@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from effbench.paired import holm, overall_p_values, scenario_p_values
+from effbench.paired import holm, overall_p_values, scenario_p_values, scenarios_by_size
 from effbench.stats import RankIntervals, ResultsMatrix, percentile_interval, scale_ends
 
 
@@ -127,15 +127,17 @@ def compare_models(
                      "other pairs this shows the difference of their scores without an interval (each model's "
                      "own interval is on its page).")
     smoothing = _difference_smoothing(results, boot_scenario.shape[0], intervals.seed)
+    groups = scenarios_by_size(results)
+    terms = _smoothing_terms(results, smoothing)
     for a, others in later.items():
         raw = boot_scenario[:, :, [a]] - boot_scenario[:, :, others]  # (R, S, n_others)
-        boot_diff = _smoothed_differences(raw, smoothing, results, a, others)
+        boot_diff = _smoothed_differences(raw, terms, groups, a, others)
         shift = np.nansum(boot_diff - raw, axis=1) / len(results.scenarios)  # the pseudo-items' share overall
         del raw
         overall_lo, overall_hi = percentile_interval(boot[:, [a]] - boot[:, others] + shift, tail)  # (n_others,)
         scen_lo, scen_hi = percentile_interval(boot_diff, tail)  # (S, n_others)
-        scenario_p = holm(scenario_p_values(results, a, others).T)  # (n_others, S)
-        overall_p = overall_p_values(results, a, others)
+        scenario_p = holm(scenario_p_values(results, a, others, groups).T)  # (n_others, S)
+        overall_p = overall_p_values(results, a, others, groups)
         overall = intervals.score[a] - intervals.score[others]
         scenario_diff = intervals.scenario_score[:, [a]] - intervals.scenario_score[:, others]
         # The pseudo-items pull the resamples toward 0: widen the intervals to hold the point difference,
@@ -165,24 +167,45 @@ def _difference_smoothing(results: ResultsMatrix, n_resamples: int, seed: int | 
     return [rng.standard_gamma(0.5, size=(n_resamples, 2)) for _ in results.scenarios]
 
 
-def _smoothed_differences(boot_diff: np.ndarray, smoothing: list[np.ndarray], results: ResultsMatrix, a: int,
-                          others: np.ndarray) -> np.ndarray:
+def _smoothing_terms(results: ResultsMatrix, smoothing: list[np.ndarray]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return what `_smoothed_differences` needs of each resampled scenario, the same for every pair: their
+    indices, the width of their score scales ``(S,)``, and the pseudo-items' weight difference and sum
+    ``(n_resamples, S)``."""
+    resampled = np.flatnonzero(results.resampled)
+    span = []
+    for s in resampled:
+        low, high = scale_ends(results.scores[s], negated=results.negated(s))
+        span.append(high - low)
+    pseudo = [smoothing[s] for s in resampled]
+    width = len(smoothing[0]) if smoothing else 0
+    return (resampled, np.array(span, dtype=float),
+            np.stack([p[:, 0] - p[:, 1] for p in pseudo], axis=1) if pseudo else np.zeros((width, 0)),
+            np.stack([p.sum(axis=1) for p in pseudo], axis=1) if pseudo else np.zeros((width, 0)))
+
+
+def _smoothed_differences(boot_diff: np.ndarray, terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                          groups: list[tuple[np.ndarray, np.ndarray]], a: int, others: np.ndarray) -> np.ndarray:
     """Return the resampled differences ``(R, S, k)`` of model `a` minus `others`, each scenario's with two
-    pseudo-items added at the ends of the difference's scale (+-the score range), weighted Gamma(1/2).
+    pseudo-items added at the ends of the difference's scale (+-the score range), weighted Gamma(1/2)
+    (`terms` is `_smoothing_terms`, `groups` `paired.scenarios_by_size`).
 
     The models' own pseudo-items cancel in a difference, so two models equal on every item (or differing
     on one) would get an interval of zero width (or one that excludes 0 on one item). The added pair is
     Jeffreys' prior on the difference's scale; the resample's total item weight is taken at its mean,
-    the items both models were scored on plus the models' own pseudo-items (1)."""
+    the items both models were scored on plus the models' own pseudo-items (1). The arithmetic is
+    elementwise, so all scenarios are adjusted at once, a block of them at a time to bound memory."""
     out = boot_diff.copy()
-    for s, (matrix, resampled) in enumerate(zip(results.scores, results.resampled, strict=True)):
-        if not resampled:
-            continue
-        low, high = scale_ends(matrix, negated=results.negated(s))
-        shared = np.sum(~np.isnan(matrix[:, [a]]) & ~np.isnan(matrix[:, others]), axis=0) + 1.0  # (k,)
-        pseudo = smoothing[s]
-        out[:, s] = ((boot_diff[:, s] * shared + (high - low) * (pseudo[:, :1] - pseudo[:, 1:]))
-                     / (shared + pseudo.sum(axis=1, keepdims=True)))
+    resampled, span, pseudo_diff, pseudo_sum = terms
+    shared = np.zeros((boot_diff.shape[1], len(others)))
+    for scenarios, stacked in groups:
+        shared[scenarios] = np.sum(~np.isnan(stacked[:, :, [a]]) & ~np.isnan(stacked[:, :, others]), axis=1) + 1.0
+    block = max(1, (1 << 22) // max(1, boot_diff.shape[0] * len(others)))
+    for start in range(0, resampled.size, block):
+        part = slice(start, start + block)
+        s = resampled[part]
+        out[:, s] = ((boot_diff[:, s] * shared[s] + span[part, None] * pseudo_diff[:, part, None])
+                     / (shared[s] + pseudo_sum[:, part, None]))
     return out
 
 

@@ -11,6 +11,8 @@ at most alpha. Pure numpy/scipy; nothing here reads files or the database.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import signal
 from scipy import stats as scipy_stats
@@ -62,7 +64,9 @@ def sign_flip_p_value(differences: np.ndarray, weights: np.ndarray | None = None
     generator = np.random.default_rng(rng)
     hits, block = 0, max(1, (1 << 22) // size.size)
     for start in range(0, n_flips, block):
-        signs = generator.integers(0, 2, size=(min(block, n_flips - start), size.size)) * 2.0 - 1.0
+        signs = generator.integers(0, 2, size=(min(block, n_flips - start), size.size)).astype(float)
+        signs *= 2.0  # in place: the same +-1 as `* 2.0 - 1.0`, without two more copies of the draws
+        signs -= 1.0
         hits += int(np.sum(np.abs(signs @ size) >= statistic * (1 - 1e-12)))
     return (1 + hits) / (1 + n_flips)
 
@@ -89,12 +93,21 @@ def _exact_p_value(steps: np.ndarray, observed: int) -> float:
     values, counts = np.unique(steps, return_counts=True)
     for value, count in zip(values.tolist(), counts.tolist(), strict=True):
         term = np.zeros(value * count + 1)
-        term[::value] = scipy_stats.binom.pmf(np.arange(count + 1), count, 0.5)
+        term[::value] = _half_binomial(count)
         pmf = signal.fftconvolve(pmf, term) if min(pmf.size, term.size) > 64 else np.convolve(pmf, term)
     pmf = np.clip(pmf, 0.0, None)
     total = int(steps.sum())
     distance = np.abs(2 * np.arange(pmf.size) - total)
     return float(min(1.0, pmf[distance >= abs(2 * observed - total)].sum()))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _half_binomial(count: int) -> np.ndarray:
+    """Return the Binomial(`count`, 1/2) probabilities of 0..count (read-only): the compare view's thousands
+    of exact tests ask for the same few counts again and again, and scipy's pmf costs far more than a copy."""
+    pmf = scipy_stats.binom.pmf(np.arange(count + 1), count, 0.5)
+    pmf.flags.writeable = False
+    return pmf
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:
@@ -111,58 +124,75 @@ def holm(p_values: np.ndarray) -> np.ndarray:
     return out
 
 
-def scenario_p_values(results: ResultsMatrix, a: int, others: np.ndarray) -> np.ndarray:
+def scenarios_by_size(results: ResultsMatrix) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return the resampled scenarios grouped by their number of items, each group as (scenario indices,
+    their ``(n_scenarios, n_items, n_models)`` stacked scores): a board of thousands of small scenarios
+    is tested in a few array operations instead of thousands."""
+    groups: dict[int, list[int]] = {}
+    for s, (matrix, resampled) in enumerate(zip(results.scores, results.resampled, strict=True)):
+        if resampled:
+            groups.setdefault(matrix.shape[0], []).append(s)
+    return [(np.array(group), np.stack([results.scores[s] for s in group])) for group in groups.values()]
+
+
+def scenario_p_values(results: ResultsMatrix, a: int, others: np.ndarray,
+                      groups: list[tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
     """Return the ``(n_scenarios, len(others))`` sign-flip p-values of model `a` against each of `others`
     in each scenario, on the items both were scored on; NaN where either has no item or the scenario is
-    known by one score per model (nothing to test).
+    known by one score per model (nothing to test). `groups` is `scenarios_by_size(results)`, computed
+    once for many calls.
 
-    A scenario whose differing items all differ by the same amount (0/1 scores) is tested for every
-    pair at once by the sign test; other scenarios pair by pair."""
+    Scenarios whose differing items all differ by the same amount (0/1 scores) are tested for every
+    pair at once by the sign test, every scenario of one size together (each sum runs over one scenario's
+    items in order, as it would alone); other scenarios pair by pair."""
     others = np.asarray(others, dtype=int)
     out = np.full((len(results.scenarios), others.size), np.nan)
-    for s, (matrix, resampled) in enumerate(zip(results.scores, results.resampled, strict=True)):
-        if not resampled:
-            continue
-        diff = matrix[:, [a]] - matrix[:, others]  # (items, k); NaN where either has no score
+    for scenarios, stacked in scenarios_by_size(results) if groups is None else groups:
+        diff = stacked[:, :, [a]] - stacked[:, :, others]  # (scenarios, items, k); NaN where either has no score
         both = ~np.isnan(diff)
         d = np.where(both, diff, 0.0)
         size = np.abs(d)
         differing = size > 0
-        quick = _quick_p_values(d.sum(axis=0), (d**2).sum(axis=0), differing.sum(axis=0), (d > 0).sum(axis=0),
-                                np.where(differing, size, np.inf).min(axis=0), size.max(axis=0))
-        tested = both.any(axis=0)
-        out[s] = np.where(tested, quick, np.nan)
-        for j in np.flatnonzero(tested & np.isnan(quick)):
-            out[s, j] = sign_flip_p_value(diff[:, j], rng=s)
+        quick = _quick_p_values(d.sum(axis=1), (d**2).sum(axis=1), differing.sum(axis=1), (d > 0).sum(axis=1),
+                                np.where(differing, size, np.inf).min(axis=1), size.max(axis=1))
+        tested = both.any(axis=1)
+        out[scenarios] = np.where(tested, quick, np.nan)
+        for g, j in zip(*np.nonzero(tested & np.isnan(quick)), strict=True):
+            out[scenarios[g], j] = sign_flip_p_value(diff[g, :, j], rng=int(scenarios[g]))
     return out
 
 
-def overall_p_values(results: ResultsMatrix, a: int, others: np.ndarray) -> np.ndarray:
-    """Return the sign-flip p-values of the difference of model `a`'s macro mean and each of `others`'
+def overall_p_values(results: ResultsMatrix, a: int, others: np.ndarray,
+                     groups: list[tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+    """Return the sign-flip p-values of the difference of model `a`'s macro mean and each of `others`
     over the scenarios both have: each item's difference weighs 1 / (its scenario's items scored by
     both), as in the mean; NaN when they share no scenario with items. The sums the quick tests need
-    are gathered for all pairs at once, one scenario at a time; only pairs those leave undecided are
+    are gathered for all pairs at once, every scenario of one size together (`groups`, as in
+    `scenario_p_values`) and then added up in the scenarios' order; only pairs those leave undecided are
     tested one by one (`sign_flip_p_value`, the same p-value)."""
     others = np.asarray(others, dtype=int)
     k = others.size
-    total, squares, n, positive = np.zeros(k), np.zeros(k), np.zeros(k, int), np.zeros(k, int)
+    n_scenarios = len(results.scenarios)
+    # per scenario (one row each, zero for those not resampled), then summed in the scenarios' order
+    total, squares = np.zeros((n_scenarios + 1, k)), np.zeros((n_scenarios + 1, k))
+    n, positive = np.zeros(k, int), np.zeros(k, int)
     smallest, largest, shared_any = np.full(k, np.inf), np.zeros(k), np.zeros(k, bool)
-    for matrix, resampled in zip(results.scores, results.resampled, strict=True):
-        if not resampled:
-            continue
-        diff = matrix[:, [a]] - matrix[:, others]
-        shared = np.sum(~np.isnan(diff), axis=0)
+    for scenarios, stacked in scenarios_by_size(results) if groups is None else groups:
+        diff = stacked[:, :, [a]] - stacked[:, :, others]  # (scenarios, items, k)
+        shared = np.sum(~np.isnan(diff), axis=1)
         weight = np.where(shared > 0, 1.0 / np.maximum(shared, 1), 0.0)
-        d = np.nan_to_num(diff) * weight
+        d = np.nan_to_num(diff) * weight[:, None, :]
         size = np.abs(d)
         differing = size > 0
-        total += d.sum(axis=0)
-        squares += (d**2).sum(axis=0)
-        n += differing.sum(axis=0)
-        positive += (d > 0).sum(axis=0)
-        smallest = np.minimum(smallest, np.where(differing, size, np.inf).min(axis=0))
-        largest = np.maximum(largest, size.max(axis=0))
-        shared_any |= shared > 0
+        total[scenarios + 1] = d.sum(axis=1)
+        squares[scenarios + 1] = (d**2).sum(axis=1)
+        n += differing.sum(axis=(0, 1))
+        positive += (d > 0).sum(axis=(0, 1))
+        smallest = np.minimum(smallest, np.where(differing, size, np.inf).min(axis=(0, 1)))
+        largest = np.maximum(largest, size.max(axis=(0, 1)))
+        shared_any |= (shared > 0).any(axis=0)
+    # cumsum adds one row at a time, from 0, as adding each scenario's sums in turn would
+    total, squares = np.cumsum(total, axis=0)[-1], np.cumsum(squares, axis=0)[-1]
     out = np.where(shared_any, _quick_p_values(total, squares, n, positive, smallest, largest), np.nan)
     for j in np.flatnonzero(shared_any & np.isnan(out)):
         out[j] = overall_p_value(results, a, int(others[j]))

@@ -57,6 +57,7 @@ from effbench.flash.design import (  # noqa: F401
 )
 from effbench.flash.estimators import (  # noqa: F401
     greg_estimate,
+    greg_estimates,
     rank_bootstrap,
     rank_greg,
 )

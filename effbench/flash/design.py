@@ -27,10 +27,19 @@ def item_order(difficulty: np.ndarray, available: np.ndarray, kind: str, rng: np
     order spreads evenly over the whole difficulty range (a nested, difficulty-stratified sample).
     """
     items = np.flatnonzero(available)
+    return _visit_order(items, _difficulty_level(difficulty[items]) if kind != "random" else None, kind, rng)
+
+
+def _difficulty_level(difficulty: np.ndarray) -> np.ndarray:
+    """Return the items' difficulty with the unknown ones at the mean of the known (0 when none is)."""
+    return np.where(np.isnan(difficulty), np.nanmean(difficulty) if np.isfinite(difficulty).any() else 0.0,
+                    difficulty)
+
+
+def _visit_order(items: np.ndarray, level: np.ndarray | None, kind: str, rng: np.random.Generator) -> np.ndarray:
+    """Return `item_order` of `items` given their difficulty `level` (unused by the random order)."""
     if kind == "random" or items.size < 3:
         return rng.permutation(items)
-    level = np.where(np.isnan(difficulty[items]), np.nanmean(difficulty[items]) if
-                     np.isfinite(difficulty[items]).any() else 0.0, difficulty[items])
     by_difficulty = items[np.lexsort((rng.random(items.size), level))]
     return by_difficulty[_spread_order(items.size, rng)]
 
@@ -67,9 +76,11 @@ def orders_for(model: str, reference: Reference, config: FlashConfig, seed: int 
     seed = config.seed if seed is None else seed
     key = (model, seed, config.order)  # the variants of a replay share their references, hence their orders
     if key not in reference._orders:
+        if "levels" not in reference._orders:  # every model's order sorts the same levels: computed once
+            reference._orders["levels"] = [(np.arange(d.size), _difficulty_level(d)) for d in reference.difficulty]
         rng = np.random.default_rng(model_seed(seed, model))
-        reference._orders[key] = [item_order(d, np.ones(d.shape, bool), config.order, rng)
-                                  for d in reference.difficulty]
+        reference._orders[key] = [_visit_order(items, level, config.order, rng)
+                                  for items, level in reference._orders["levels"]]
     return list(reference._orders[key])
 
 
@@ -99,6 +110,9 @@ def stage_samples(orders: Sequence[np.ndarray], evaluated: Sequence[np.ndarray],
     once the model has a result for any item of the stage. A stage not yet run ends the walk with
     `pending` set to its items.
     """
+    if availability_known and all(e.all() for e in evaluated):
+        yield from _complete_stage_samples(orders, sizes)
+        return
     taken: list[list[np.ndarray]] = [[] for _ in orders]
     skipped: list[list[np.ndarray]] = [[] for _ in orders]
     position = [0] * len(orders)
@@ -126,3 +140,16 @@ def stage_samples(orders: Sequence[np.ndarray], evaluated: Sequence[np.ndarray],
         yield StageSample(index, size, tuple(np.concatenate(t) for t in taken),
                           tuple(np.concatenate(k) for k in skipped),
                           tuple(len(o) - sum(len(k) for k in sk) for o, sk in zip(orders, skipped, strict=True)))
+
+
+def _complete_stage_samples(orders: Sequence[np.ndarray], sizes: Sequence[int | None]) -> Iterator[StageSample]:
+    """Yield `stage_samples` of a replay in which the model has every item: each stage's sample is a prefix
+    of each scenario's order, and nothing is skipped (one slice per scenario, not a concatenation)."""
+    taken = [0] * len(orders)
+    nothing = tuple(order[:0] for order in orders)
+    population = tuple(len(order) for order in orders)
+    for index, size in enumerate(sizes):
+        taken = [len(order) if size is None else max(n, min(size, len(order))) for n, order in zip(taken, orders,
+                                                                                                     strict=True)]
+        yield StageSample(index, size, tuple(order[:n] for n, order in zip(taken, orders, strict=True)), nothing,
+                          population)

@@ -45,26 +45,85 @@ def _rank_against(reference_scores: np.ndarray, estimates: np.ndarray) -> np.nda
     return 1 + ordered.size - np.searchsorted(ordered, estimates, side="right")
 
 
+def greg_estimates(values: np.ndarray, x: np.ndarray, population_x: Sequence[float], population: Sequence[int], *,
+                   rho: Sequence[float], floor: bool = True, scale: Sequence[tuple[float, float]]
+                   ) -> tuple[list[float], list[float]]:
+    """Return the estimates and variances of `greg_estimate` for each row of ``(k, n)`` `values` and `x`
+    (k scenarios, each a sample of n items), with each row's `population_x`, `population`, `rho` and
+    `scale`: the same floats, since each reduction runs along a row, summing it as it is summed alone,
+    and the rest is the same arithmetic on each row's floats."""
+    k, n = values.shape
+    if n == 0:
+        return [math.nan] * k, [math.inf] * k
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_y, mean_x, var_x = values.mean(axis=1), x.mean(axis=1), np.var(x, axis=1)
+        slope = np.mean((x - mean_x[:, None]) * (values - mean_y[:, None]), axis=1) / var_x
+        residual = (np.sum((values - mean_y[:, None] - slope[:, None] * (x - mean_x[:, None])) ** 2, axis=1) / (n - 2)
+                    if n >= 3 else np.zeros(k))
+        plain = np.var(values, axis=1, ddof=1) if n >= 2 else np.zeros(k)
+        lo, hi = np.array([s[0] for s in scale], dtype=float), np.array([s[1] for s in scale], dtype=float)
+        clipped = np.clip((values - lo[:, None]) / (hi - lo)[:, None], 0, 1).sum(axis=1)
+    estimates, variances = [], []
+    for my, mx, vx, b, res, var, total, px, size, r, (low, high) in zip(
+            mean_y.tolist(), mean_x.tolist(), var_x.tolist(), slope.tolist(), residual.tolist(), plain.tolist(),
+            clipped.tolist(), population_x, population, rho, scale, strict=True):
+        estimate, residual_var = my, 0.0
+        if n >= 3 and math.isfinite(px) and vx > 1e-12:
+            estimate, residual_var = my + b * (px - mx), res
+        elif n >= 2:
+            residual_var = var
+        if floor:
+            p = (total + 2) / (n + 4)
+            residual_var = max(residual_var, r * p * (1 - p) * (high - low) ** 2)
+        fpc = max(0.0, 1 - n / size) if size > 0 else 0.0
+        estimates.append(estimate)
+        variances.append(fpc * residual_var / n)
+    return estimates, variances
+
+
+def population_difficulty(sample: StageSample, orders: Sequence[np.ndarray], reference: Reference) -> list[float]:
+    """Return, per scenario, the mean filled difficulty of the items not skipped (NaN when none is left),
+    summed in the order's order; scenarios of equal size without skipped items are averaged together."""
+    out = [math.nan] * len(orders)
+    whole: dict[int, list[int]] = {}
+    for s, skipped in enumerate(sample.skipped):
+        if len(skipped):
+            # setdiff1d keeps the order's order: the same items, the same sum
+            keep = np.setdiff1d(orders[s], skipped, assume_unique=True)
+            out[s] = float(reference.filled_difficulty[s][keep].mean()) if keep.size else math.nan
+        elif len(orders[s]):
+            whole.setdefault(len(orders[s]), []).append(s)
+    for group in whole.values():
+        means = np.stack([reference.filled_difficulty[s][orders[s]] for s in group]).mean(axis=1)
+        for s, mean in zip(group, means.tolist(), strict=True):
+            out[s] = mean
+    return out
+
+
 def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequence[np.ndarray], reference: Reference,
               config: FlashConfig) -> tuple[int, int, int, float, float]:
-    """Return (rank, rank_lo, rank_hi, estimate, half_width) of a model from its GREG scenario estimates."""
+    """Return (rank, rank_lo, rank_hi, estimate, half_width) of a model from its GREG scenario estimates
+    (`greg_estimates` over the scenarios of each sample size at once)."""
     rho, _ = reference.residual_fit
-    estimates, variances = [], []
+    population_x = population_difficulty(sample, orders, reference)
+    by_size: dict[int, list[int]] = {}
     for s, sampled in enumerate(sample.sampled):
-        if len(sampled) == 0:
-            continue
-        keep = (np.setdiff1d(orders[s], sample.skipped[s], assume_unique=True) if len(sample.skipped[s])
-                else orders[s])  # setdiff1d keeps the order's order: the same items, the same sum
-        population_x = float(reference.filled_difficulty[s][keep].mean()) if keep.size else math.nan
-        estimate, variance = greg_estimate(new_items[s][sampled], reference.filled_difficulty[s][sampled], population_x,
-                                           sample.population[s], rho=float(rho[s]), floor=config.variance_floor,
-                                           scale=reference.score_range[s])
-        estimates.append(estimate)
-        variances.append(variance)
-    if not estimates:
+        if len(sampled):
+            by_size.setdefault(len(sampled), []).append(s)
+    if not by_size:
         return 1, 1, len(reference.models) + 1, math.nan, math.inf
-    estimate = float(np.mean(estimates))
-    half_width = reference.critical_value(config) * math.sqrt(sum(variances)) / len(variances)
+    estimated: dict[int, tuple[float, float]] = {}
+    for group in by_size.values():
+        values = np.stack([new_items[s][sample.sampled[s]] for s in group])
+        x = np.stack([reference.filled_difficulty[s][sample.sampled[s]] for s in group])
+        estimates, variances = greg_estimates(
+            values, x, [population_x[s] for s in group], [sample.population[s] for s in group],
+            rho=[float(rho[s]) for s in group], floor=config.variance_floor,
+            scale=[reference.score_range[s] for s in group])
+        estimated.update(zip(group, zip(estimates, variances, strict=True), strict=True))
+    in_order = [estimated[s] for s in sorted(estimated)]  # the scenarios' order, as the sums were taken
+    estimate = float(np.mean([e for e, _ in in_order]))
+    half_width = reference.critical_value(config) * math.sqrt(sum(v for _, v in in_order)) / len(in_order)
     rank = int(_rank_against(reference.scores, np.array([estimate]))[0])
     lo, hi = _rank_against(reference.scores, np.array([estimate + half_width, estimate - half_width]))
     return rank, int(lo), int(hi), estimate, half_width
@@ -109,14 +168,13 @@ def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders:
     exact = all(len(sampled) == population for sampled, population in zip(sample.sampled, sample.population,
                                                                           strict=True))
     point, boots = [], []
+    populations = population_difficulty(sample, orders, reference)
     for s, sampled in enumerate(sample.sampled):
         if len(sampled) == 0:
             continue
         values = new_items[s][sampled]
         x = reference.filled_difficulty[s][sampled]
-        keep = (np.setdiff1d(orders[s], sample.skipped[s], assume_unique=True) if len(sample.skipped[s])
-                else orders[s])  # setdiff1d keeps the order's order: the same items, the same sum
-        population_x = float(reference.filled_difficulty[s][keep].mean()) if keep.size else math.nan
+        population_x = populations[s]
         use_regression = regression and not exact and len(sampled) >= 3
         point.append(_bootstrap_estimates(values, x, population_x, np.ones((1, len(sampled))), use_regression)[0])
         if not exact:

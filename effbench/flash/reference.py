@@ -42,7 +42,8 @@ class Reference:
     items: tuple[np.ndarray, ...]  # per scenario (n_items, n_models), NaN = not evaluated
     fitted: ReferenceFit | None = field(default=None, compare=False, repr=False)
     _critical_values: dict = field(default_factory=dict, compare=False, repr=False)
-    _orders: dict = field(default_factory=dict, compare=False, repr=False)  # per (model, seed, order kind)
+    # per (model, seed, order kind), and under "levels" the items' difficulty levels they are sorted by
+    _orders: dict = field(default_factory=dict, compare=False, repr=False)
 
     @functools.cached_property
     def difficulty(self) -> tuple[np.ndarray, ...]:

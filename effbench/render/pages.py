@@ -259,24 +259,30 @@ def _compare_links(site: SiteIndex, path: str, model: str, board_order: list[str
                  for other in neighbours) + (Link(f"{page}#a={site.model_slug[model]}", "with any other model"),)
 
 
-def _scenario_about(site: SiteIndex, scenario: str) -> str:
-    """Return a scenario's description: effbench.toml's [scenarios] first, else what the loaded files say."""
-    configured = site.settings.scenario_descriptions.get(scenario)
-    if configured:
-        return configured.strip()
+def _scenario_abouts(site: SiteIndex) -> dict[str, str]:
+    """Return each scenario's description: effbench.toml's [scenarios] first, else what the loaded files
+    say (the first row of the scenario's), else ""."""
     table = site.data.scenarios
-    if "description" not in table.columns:
-        return ""
-    values = table.loc[table["scenario"] == scenario, "description"]
-    return "" if values.empty or missing(values.iloc[0]) else str(values.iloc[0]).strip()
+    loaded: dict[str, str] = {}
+    if "description" in table.columns:
+        for scenario, value in zip(table["scenario"], table["description"], strict=True):
+            if scenario not in loaded:
+                loaded[scenario] = "" if missing(value) else str(value).strip()
+    configured = site.settings.scenario_descriptions
+    return {s: configured[s].strip() if configured.get(s) else loaded.get(s, "") for s in site.scenarios}
 
 
 def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]]:
     per_scenario = site.data.scenario_intervals
+    # Site-wide values and each scenario's rows are found once, not once per page (a board may have thousands).
+    by_scenario = dict(tuple(per_scenario.groupby("scenario", sort=False)))
+    empty = per_scenario.iloc[:0]
+    lower = set(lower_is_better(site.data))
+    abouts = _scenario_abouts(site)
     pages, downloads = [], []
     for s in site.scenarios:
         path = site.scenario_paths[s]
-        theirs = per_scenario[per_scenario["scenario"] == s].sort_values(["rank", "model"])
+        theirs = by_scenario.get(s, empty).sort_values(["rank", "model"])
         scenario_downloads = table_downloads(f"data/scenarios/{site.scenario_slug[s]}",
                                              frame_table(f"scenario {s}", theirs))
         downloads += scenario_downloads
@@ -288,8 +294,8 @@ def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]
             scenario_id=s,
             description=_scenario_description(site.levels[s], site.items_total[s], n_with_results)
             + (" Lower scores are better here: they are shown negated, so higher is still better."
-               if s in lower_is_better(site.data) else ""),
-            about=_scenario_about(site, s),
+               if s in lower else ""),
+            about=abouts[s],
             agreement=_agreement_text(theirs, site.overall_rank),
             rows=tuple(
                 ModelResultRow(

@@ -115,7 +115,23 @@ class Table:
     def to_json(self) -> str:
         clean = [{key: None if missing(value) else value for key, value in record.items()}
                  for record in self.records]
-        return json.dumps(clean, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+        return records_json(clean) + "\n"
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def records_json(records: list[dict[str, Any]]) -> str:
+    """Return ``json.dumps(records, indent=1, ensure_ascii=False, allow_nan=False)``, the same text.
+
+    With indentation the json module encodes in Python, value by value; records of plain values (the
+    downloads' rows) are encoded by its C encoder with the indentation as the item separator instead. A
+    newline inside a string is escaped, so the only ``},<newline>`` pairs are those between records."""
+    flat = all(record and all(type(value) in _JSON_SCALARS for value in record.values()) for record in records)
+    if not records or not flat:
+        return json.dumps(records, indent=1, ensure_ascii=False, allow_nan=False)
+    compact = json.dumps(records, ensure_ascii=False, allow_nan=False, separators=(",\n  ", ": "))
+    return "[\n {\n  " + compact[2:-2].replace("},\n  {", "\n },\n {\n  ") + "\n }\n]"
 
 
 _PARQUET_WRITER: list = []  # one in-memory DuckDB and scratch folder for every table: a connection costs ~30 ms

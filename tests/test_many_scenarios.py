@@ -1,0 +1,201 @@
+"""Boards of many small scenarios: the work done per scenario is batched, so it does not grow into one
+database query (or one statistical test) per scenario. Each batched form is checked against a plain
+per-scenario reference on random inputs; nothing here is timed."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from effbench import analysis_tables, flash, paired, stats
+from effbench.render import values
+
+
+def scores_database(n_models: int, n_scenarios: int, seed: int = 0) -> duckdb.DuckDBPyConnection:
+    """Return an in-memory database with the `scores` and `scenarios` tables `results_matrix` reads: small
+    scenarios of varying sizes with missing and unscored results, repeated rows (prompts), a lower-is-better
+    scenario, one scored per model only (item NULL) and models that skip scenarios."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n_scenarios):
+        scenario = f"s{s:04d}"
+        if s == 3:  # one score per model, from a wide table
+            rows += [(f"m{m:02d}", scenario, None, float(rng.random())) for m in range(n_models)]
+            continue
+        for item in rng.permutation(int(rng.integers(1, 8))):
+            for m in range(n_models):
+                if rng.random() < 0.1:
+                    continue  # not evaluated
+                score = None if rng.random() < 0.05 else float(rng.integers(0, 4)) / 3
+                rows.append((f"m{m:02d}", scenario, f"item-{item}", score))
+                if s % 5 == 0:  # a second prompt for the same item
+                    rows.append((f"m{m:02d}", scenario, f"item-{item}", float(rng.random())))
+    frame = pd.DataFrame(rows, columns=["model", "scenario", "item_id", "score"])
+    scenarios = pd.DataFrame({"scenario": sorted(frame["scenario"].unique())})
+    scenarios["level"] = np.where(scenarios["scenario"] == "s0003", "scenario", "item")
+    scenarios["higher_is_better"] = scenarios["scenario"] != "s0002"
+    con = duckdb.connect()
+    con.execute("CREATE TABLE scores AS SELECT model, scenario, item_id, score FROM frame")
+    con.execute("CREATE TABLE scenarios AS SELECT * FROM scenarios")
+    return con
+
+
+def per_scenario_matrices(con: duckdb.DuckDBPyConnection):
+    """The results matrix as first written: one query per scenario, repeated rows averaged."""
+    frame = con.execute("SELECT * FROM scores WHERE score IS NOT NULL").df()
+    models = sorted(frame["model"].unique())
+    scenarios = con.execute("SELECT * FROM scenarios ORDER BY scenario").df()
+    matrices, ids = [], []
+    for row in scenarios.itertuples():
+        part = frame[frame["scenario"] == row.scenario]
+        items = sorted(part["item_id"].dropna().unique())
+        index = {item: i for i, item in enumerate(items)}
+        matrix = np.full((max(len(items), 1), len(models)), np.nan)
+        for (model, item), scores in part.groupby(["model", part["item_id"].fillna("")])["score"]:
+            value = scores.iloc[0] if len(scores) == 1 else scores.mean()
+            matrix[index.get(item, 0), models.index(model)] = value if row.higher_is_better else 0 - value
+        matrices.append(matrix)
+        ids.append(tuple(items))
+    return tuple(models), tuple(scenarios["scenario"]), matrices, tuple(ids)
+
+
+class CountingConnection:
+    """A connection that counts the queries run through it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con, self.queries = con, 0
+
+    def execute(self, *args, **kwargs):
+        self.queries += 1
+        return self.con.execute(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+@pytest.mark.parametrize("batch_rows", [1, 50, 1 << 23])
+def test_results_matrix_equals_one_query_per_scenario(monkeypatch, batch_rows):
+    monkeypatch.setattr(analysis_tables, "_BATCH_ROWS", batch_rows)
+    con = scores_database(7, 40)
+    models, scenarios, matrices, ids = per_scenario_matrices(con)
+    results = analysis_tables.results_matrix(con)
+    assert (results.models, results.scenarios, results.item_ids) == (models, scenarios, ids)
+    assert results.resampled == tuple(s != "s0003" for s in scenarios)
+    assert results.lower_is_better == tuple(s == "s0002" for s in scenarios)
+    for got, expected in zip(results.scores, matrices, strict=True):
+        # a mean of repeated rows may be summed in another order; single scores are the stored ones
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+
+
+def test_results_matrix_queries_do_not_grow_with_the_scenarios():
+    counts = []
+    for n_scenarios in (10, 200):
+        con = CountingConnection(scores_database(5, n_scenarios))
+        analysis_tables.results_matrix(con)
+        counts.append(con.queries)
+    assert counts[0] == counts[1] <= 6
+
+
+def score_unit_one_at_a_time(matrix: np.ndarray) -> int | None:
+    """`score_unit` as first written: every unit from 1 to 1,000 tried in turn."""
+    values = np.sort(pd.unique(matrix[~np.isnan(matrix)]))
+    if values.size == 0 or np.abs(values).max() * 1000 * matrix.shape[0] > 2**52:
+        return None
+    for unit in range(1, 1001):
+        scaled = values * unit
+        if np.all(np.abs(scaled - np.rint(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return unit
+    return None
+
+
+def test_score_unit_equals_trying_each_unit_in_turn():
+    rng = np.random.default_rng(5)
+    cases = [rng.random((20, 3)), np.array([[np.nan]]), np.array([[0.5, 1e-10]]),
+             rng.integers(0, 3, (10, 2)) / 1000, rng.integers(0, 3, (10, 2)) / 1001]
+    for _ in range(200):
+        unit = int(rng.integers(1, 1200))
+        cases.append(rng.integers(-50, 50, (int(rng.integers(1, 60)), 3)) / unit)
+    for matrix in cases:
+        assert stats.score_unit(matrix) == score_unit_one_at_a_time(matrix)
+
+
+@pytest.mark.parametrize("records", [
+    [], [{}], [{}, {"a": 1}], [{"a": [1, 2]}], [{"a": 1}], [{"a": 1, "b": "x"}, {"c": None}],
+    [{"model": f"m{i}", "text": 'é"\\\n\u2028},\n  {', "value": i / 7, "n": i, "ok": i % 2 == 0, "none": None,
+      "big": 1e22, "zero": -0.0} for i in range(50)],
+])
+def test_records_json_is_the_indented_json_of_the_records(records):
+    assert values.records_json(records) == json.dumps(records, indent=1, ensure_ascii=False, allow_nan=False)
+
+
+def test_records_json_refuses_what_json_refuses():
+    with pytest.raises(ValueError):
+        values.records_json([{"a": float("inf")}])
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 8, 9, 10, 17, 130, 300])
+def test_greg_estimates_equal_greg_estimate_scenario_by_scenario(n):
+    rng = np.random.default_rng(n)
+    k = 25
+    values = rng.integers(0, 2, (k, n)).astype(float)
+    values[::3] = rng.random((len(values[::3]), n))  # pass@k-like fractions too
+    x = rng.random((k, n))
+    x[1] = 0.5  # no spread in difficulty: no regression
+    population_x = rng.random(k).tolist()
+    population_x[2] = float("nan")
+    population = rng.integers(n, 3 * n + 2, k).tolist()
+    rho = rng.random(k).tolist()
+    scale = [(0.0, 1.0)] * (k - 1) + [(-2.0, 3.5)]
+    for floor in (True, False):
+        estimates, variances = flash.greg_estimates(values, x, population_x, population, rho=rho, floor=floor,
+                                                    scale=scale)
+        expected = [flash.greg_estimate(values[i], x[i], population_x[i], population[i], rho=rho[i], floor=floor,
+                                        scale=scale[i]) for i in range(k)]
+        assert list(zip(estimates, variances, strict=True)) == expected  # the same floats, not nearly
+
+
+def test_p_values_of_scenarios_of_one_size_together_equal_scenario_by_scenario():
+    rng = np.random.default_rng(2)
+    sizes = [9, 3, 9, 12, 9, 3, 1]
+    scores = []
+    for n in sizes:
+        matrix = rng.integers(0, 4, (n, 6)) / 3  # fractions: sums that depend on their order
+        matrix[rng.random(matrix.shape) < 0.1] = np.nan
+        scores.append(matrix)
+    results = stats.ResultsMatrix(tuple(f"m{i}" for i in range(6)), tuple(f"s{s}" for s in range(len(sizes))),
+                                  tuple(scores), (True,) * (len(sizes) - 1) + (False,))
+    for a in range(5):
+        others = np.arange(a + 1, 6)
+        expected = np.full((len(sizes), others.size), np.nan)
+        for s, matrix in enumerate(scores[:-1]):
+            diff = matrix[:, [a]] - matrix[:, others]
+            for j in range(others.size):
+                if (~np.isnan(diff[:, j])).any():
+                    expected[s, j] = paired.sign_flip_p_value(diff[:, j], rng=s)
+        np.testing.assert_array_equal(paired.scenario_p_values(results, a, others), expected)
+        overall = [paired.overall_p_value(results, a, int(b)) for b in others]
+        np.testing.assert_array_equal(paired.overall_p_values(results, a, others), overall)
+
+
+@pytest.mark.parametrize("sizes", [(2, 5, None), (3, 3, 8, None), (6, 2, None), (None,)])
+def test_stage_samples_of_a_model_with_every_item_take_each_order_block_by_block(sizes):
+    rng = np.random.default_rng(len(sizes))
+    orders = [rng.permutation(int(n)) for n in rng.integers(0, 12, 40)]
+    evaluated = [np.ones(len(order), bool) for order in orders]
+    samples = list(flash.stage_samples(orders, evaluated, sizes, availability_known=True))
+    position = [0] * len(orders)
+    taken: list[list[np.ndarray]] = [[] for _ in orders]
+    for sample, size in zip(samples, sizes, strict=True):  # the walk as first written, block by block
+        for s, order in enumerate(orders):
+            need = len(order) - position[s] if size is None else max(size - position[s], 0)
+            taken[s].append(order[position[s]:position[s] + need])
+            position[s] += len(taken[s][-1])
+        for s in range(len(orders)):
+            expected = np.concatenate(taken[s])
+            assert sample.sampled[s].dtype == expected.dtype and np.array_equal(sample.sampled[s], expected)
+            assert sample.skipped[s].dtype == expected.dtype and sample.skipped[s].size == 0
+        assert sample.population == tuple(len(order) for order in orders)
