@@ -492,6 +492,12 @@ def test_flash_benchmark_smoke_runs_every_variant():
     summaries = bench.main(["--smoke"])
     assert [s.variant for s in summaries] == ["design-based", "old rule", "paper's uncorrected rule"]
     assert all(s.n_replays == 8 and s.saving >= 1 for s in summaries)
+    tally = bench.main(["--smoke", "--coverage"])
+    assert list(tally) == list(bench.BANDS) and [int(t[0]) for t in tally.values()] == [1, 6, 1]
+    for paths, every, until_stop, looks, covered in tally.values():
+        assert 0 <= every <= until_stop <= paths and 0 <= covered <= looks and looks >= paths
+    bands = [bench.band_of(r, 29) for r in (1, 3, 4, 26, 27, 29)]
+    assert bands == ["top 10%"] * 2 + ["middle"] * 2 + ["bottom 10%"] * 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -665,6 +671,7 @@ def test_simulate_reads_the_replay_the_build_stored_and_says_how_large_a_draw_it
     assert [s.saving for s in stored.summaries] == pytest.approx([s.summary.saving for s in fresh])
     said = CliRunner().invoke(app, ["flash", "simulate", "--db", str(db), *config])
     assert said.exit_code == 0, said.output
-    assert "a stratified draw of 5 of the 8 models" in said.output and "read from the replay the last build" in said.output
+    assert "a stratified draw of 5 of the 8 models" in said.output
+    assert "read from the replay the last build" in said.output
     anew = CliRunner().invoke(app, ["flash", "simulate", "--db", str(db), "--seeds", "1", *config])
     assert anew.exit_code == 0 and "read from the replay" not in anew.output and "over 1 order" in anew.output
