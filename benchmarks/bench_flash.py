@@ -146,7 +146,7 @@ def print_coverage(label: str, tally: dict[str, np.ndarray], n_models: int, conf
         print(f"| {band} | {paths} | {shares[0]} | {shares[1]} | {f'{covered / looks:.1%}' if looks else '-'} |")
 
 
-def main(argv: list[str] | None = None) -> list[flash.FlashSummary]:
+def main(argv: list[str] | None = None) -> list[flash.FlashSummary] | dict[str, np.ndarray]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--example", default="mmlu-pro", choices=sorted(EXAMPLES))
     parser.add_argument("--seeds", type=int, default=flash.FlashConfig().seeds)
