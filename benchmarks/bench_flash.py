@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/bench_flash.py [--example mmlu-pro|livecodebench] [--seeds 5] [--smoke]
        python benchmarks/bench_flash.py --db board.duckdb [--status]
+       python benchmarks/bench_flash.py --coverage [--example NAME | --db board.duckdb] [--seeds 5] [--smoke]
 
 Each variant is what `effbench build` replays for the site (and `effbench flash simulate --seeds N`
 prints): the mean compute saving over the item orders with its range, the share of replays within
@@ -13,11 +14,18 @@ synthetic board with one order, for the tests.
 reading the results, the replay of every variant (a stratified draw of models on a large board), the plan
 of one model (`effbench flash plan`) and with `--status` the plan of every model (`effbench flash status`),
 each with its wall-clock seconds, and the peak memory of the process.
+
+`--coverage` checks the design-based variant's repeated confidence intervals: each replayed model (every
+model, or the stratified draw of a large board) is walked through every look of its item order without
+stopping, and a path counts as covered when every look's score interval holds the model's full-data score
+(the group-sequential claim, nominally 95%); "until stop" counts only the looks up to where Flash stops.
+Printed by the model's position on the board: top 10% of the full-data ranks, the middle, the bottom 10%.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import resource
 import tempfile
 import time
@@ -27,6 +35,8 @@ import numpy as np
 
 from effbench import analysis_tables, flash, pipeline, store
 from effbench.examples import EXAMPLES
+from effbench.pipeline.common import pick_board
+from effbench.pipeline.flash_plans import _flash_results
 from effbench.stats import ResultsMatrix
 
 
@@ -44,6 +54,12 @@ def example_results(name: str) -> ResultsMatrix:
         return flash.item_level(analysis_tables.results_matrix(con))
 
 
+def board_results(db: Path) -> ResultsMatrix:
+    """The per-item results of the only board in `db`, as the Flash stage reads them."""
+    with store.open_store(db, read_only=True) as con:
+        return _flash_results(con, pick_board(con, None))
+
+
 def peak_memory_gb() -> float:
     """The process's peak resident memory so far, in GB (Linux reports kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
@@ -53,8 +69,7 @@ def board_stage(db: Path, *, status: bool = False) -> list[flash.FlashSummary]:
     """Time what the Flash stage does on the board in `db`, print it and return the replay's summaries."""
     config = flash.FlashConfig()
     wall, cpu = time.perf_counter(), time.process_time()
-    with store.open_store(db, read_only=True) as con:
-        results = pipeline._flash_results(con)
+    results = board_results(db)
     cells = sum(m.size for m in results.scores)
     print(f"board: {db} ({len(results.models)} models, {cells:,} results in {len(results.scenarios)} scenarios)")
     print(f"{'read results':<26} {time.perf_counter() - wall:6.2f} s wall {time.process_time() - cpu:6.2f} s CPU")
@@ -81,14 +96,76 @@ def board_stage(db: Path, *, status: bool = False) -> list[flash.FlashSummary]:
     return summaries
 
 
-def main(argv: list[str] | None = None) -> list[flash.FlashSummary]:
+BANDS = ("top 10%", "middle", "bottom 10%")
+
+
+def band_of(rank: int, n_models: int) -> str:
+    """The position band of a full-data rank on a board of `n_models` (a tenth rounded up: at least one rank)."""
+    tenth = math.ceil(0.1 * n_models)
+    if rank <= tenth:
+        return BANDS[0]
+    return BANDS[2] if rank > n_models - tenth else BANDS[1]
+
+
+def look_coverage(results: ResultsMatrix, config: flash.FlashConfig) -> dict[str, np.ndarray]:
+    """Return, per band, counts [paths, paths covered at every look, paths covered up to the stop, looks,
+    looks covered] of the design-based variant's score intervals, over `config.seeds` item orders."""
+    replay = flash.replay._prepare(results, None, config)
+    n_models = len(results.models)
+    tally = {band: np.zeros(5, dtype=int) for band in BANDS}
+    for model, reference, new_items, truth in zip(replay.held, replay.references, replay.new_items, replay.truths,
+                                                  strict=True):
+        means = [float(np.nanmean(v)) for v in new_items if np.isfinite(v).any()]
+        score = float(np.mean(means))  # the estimate with every item: the full-data score
+        evaluated = [np.isfinite(v) for v in new_items]
+        for seed in range(config.seed, config.seed + config.seeds):
+            orders = flash.orders_for(model, reference, config, seed)
+            every = until_stop = True
+            stopped = False
+            looks = covered_looks = 0
+            for sample in flash.stage_samples(orders, evaluated, config.stage_sizes(reference.largest_scenario),
+                                              availability_known=True):
+                rank, lo, hi, estimate, half = flash.rank_greg(new_items, sample, orders, reference, config)
+                held = abs(estimate - score) <= half + 1e-9
+                looks, covered_looks = looks + 1, covered_looks + held
+                every &= held
+                if not stopped:
+                    until_stop &= held
+                    stopped = flash.resolution_met(rank, lo, hi, config.tiers, config.stop_rule)[1]
+            tally[band_of(truth, n_models)] += [1, every, until_stop, looks, covered_looks]
+    return tally
+
+
+def print_coverage(label: str, tally: dict[str, np.ndarray], n_models: int, confidence_level: float) -> None:
+    print(f"board: {label} ({n_models} models); design-based score intervals, nominal {confidence_level:.0%}")
+    print("| band | paths | covered at every look | covered up to the stop | looks covered |")
+    print("|---|---:|---:|---:|---:|")
+    for band, (paths, every, until_stop, looks, covered) in [*tally.items(),
+                                                            ("all", sum(tally.values()))]:
+        shares = [f"{k / paths:.1%}" if paths else "-" for k in (every, until_stop)]
+        print(f"| {band} | {paths} | {shares[0]} | {shares[1]} | {f'{covered / looks:.1%}' if looks else '-'} |")
+
+
+def main(argv: list[str] | None = None) -> list[flash.FlashSummary] | dict[str, np.ndarray]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--example", default="mmlu-pro", choices=sorted(EXAMPLES))
     parser.add_argument("--seeds", type=int, default=flash.FlashConfig().seeds)
     parser.add_argument("--smoke", action="store_true", help="a tiny synthetic board, one item order")
     parser.add_argument("--db", type=Path, help="time the Flash stage on this database instead")
     parser.add_argument("--status", action="store_true", help="with --db: also every model's plan")
+    parser.add_argument("--coverage", action="store_true",
+                        help="coverage of the repeated intervals at every look, by position on the board")
     args = parser.parse_args(argv)
+    if args.coverage:
+        if args.db:
+            results, label = board_results(args.db), str(args.db)
+        else:
+            results = smoke_results() if args.smoke else example_results(args.example)
+            label = "smoke" if args.smoke else args.example
+        config = flash.FlashConfig(seeds=1 if args.smoke else args.seeds)
+        tally = look_coverage(results, config)
+        print_coverage(label, tally, len(results.models), config.confidence_level)
+        return tally
     if args.db:
         return board_stage(args.db, status=args.status)
     results = smoke_results() if args.smoke else example_results(args.example)

@@ -108,6 +108,52 @@ def test_ten_items_all_right_or_all_wrong_never_give_a_one_rank_interval_by_them
     assert bare.rank_lo == bare.rank_hi
 
 
+def low_board(seed: int = 22) -> flash.Reference:
+    """One scenario of 400 items; 21 board models with exactly 15% to 25% of them right (the board starts at 0.15)."""
+    rng = np.random.default_rng(seed)
+    right = np.round(np.linspace(0.15, 0.25, 21) * 400).astype(int)
+    items = np.zeros((400, right.size))
+    for j, k in enumerate(right):
+        items[rng.choice(400, k, replace=False), j] = 1.0
+    return flash.reference_of(ResultsMatrix(tuple(f"m{j:02d}" for j in range(right.size)), ("s",), (items,), (True,)))
+
+
+def test_a_mid_board_model_whose_first_23_items_are_wrong_is_not_placed_last():
+    """Issue 22's case: a model at 0.2, mid-board, gets the first 23 items of its order wrong (0.8^23 = 0.6%).
+    With a floor from the sample's own proportion ((0 + 2) / (23 + 4)) it stopped at stage 23 with the one-place
+    interval 22-22, last; at the least favourable proportion (23 wrong answers do not rule out 0.2 at the look's
+    level) the interval keeps the ranks the sample cannot rule out."""
+    board = low_board()
+    for seed in range(5):
+        order = flash.orders_for("new", board, flash.DEFAULT_CONFIG, seed)[0]
+        new = np.zeros(400)
+        new[order[23:][np.linspace(0, 376, 80).astype(int)]] = 1.0  # after the first 23, right answers spread evenly
+        truth = 1 + int(np.sum(board.scores > new.mean()))
+        assert truth == 11  # mid-board
+        outcome = flash.run_model("new", [new], board, flash.DEFAULT_CONFIG, seed)
+        at_23 = outcome.stages[2]
+        assert at_23.items_used == 23 and at_23.estimate == 0
+        assert at_23.rank_lo <= truth <= at_23.rank_hi and not at_23.resolution_met
+        assert flash.within_resolution(outcome.final.rank, truth, DEFAULT_TIERS)
+
+
+@pytest.mark.parametrize(("successes", "n"), [(0, 23), (23, 23), (3, 10), (20, 35), (1, 200)])
+def test_least_favourable_proportion_is_the_exact_interval_point_nearest_a_half(successes, n):
+    from scipy.stats import binomtest
+
+    for alpha in (0.05, 0.006):
+        lo, hi = binomtest(successes, n).proportion_ci(1 - alpha, method="exact")
+        assert flash.least_favourable_proportion(successes, n, alpha) == pytest.approx(min(max(0.5, lo), hi))
+
+
+def test_variance_floor_holds_on_a_graded_scale_when_every_score_is_at_one_end():
+    """Scores on [0, 10]: ten scores of 0 are "all wrong" and floor the variance as ten 0/1 zeros do, times 10^2."""
+    x = np.linspace(0, 1, 10)
+    _, graded = flash.greg_estimate(np.zeros(10), x, 0.5, 400, floor_alpha=0.01, scale=(0.0, 10.0))
+    _, binary = flash.greg_estimate(np.zeros(10), x, 0.5, 400, floor_alpha=0.01)
+    assert binary > 0 and graded == pytest.approx(100 * binary)
+
+
 def test_greg_estimate_matches_a_regression_written_out_and_closes_with_every_item():
     rng = np.random.default_rng(2)
     x = rng.random(500)
@@ -492,6 +538,12 @@ def test_flash_benchmark_smoke_runs_every_variant():
     summaries = bench.main(["--smoke"])
     assert [s.variant for s in summaries] == ["design-based", "old rule", "paper's uncorrected rule"]
     assert all(s.n_replays == 8 and s.saving >= 1 for s in summaries)
+    tally = bench.main(["--smoke", "--coverage"])
+    assert list(tally) == list(bench.BANDS) and [int(t[0]) for t in tally.values()] == [1, 6, 1]
+    for paths, every, until_stop, looks, covered in tally.values():
+        assert 0 <= every <= until_stop <= paths and 0 <= covered <= looks and looks >= paths
+    bands = [bench.band_of(r, 29) for r in (1, 3, 4, 26, 27, 29)]
+    assert bands == ["top 10%"] * 2 + ["middle"] * 2 + ["bottom 10%"] * 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -665,6 +717,7 @@ def test_simulate_reads_the_replay_the_build_stored_and_says_how_large_a_draw_it
     assert [s.saving for s in stored.summaries] == pytest.approx([s.summary.saving for s in fresh])
     said = CliRunner().invoke(app, ["flash", "simulate", "--db", str(db), *config])
     assert said.exit_code == 0, said.output
-    assert "a stratified draw of 5 of the 8 models" in said.output and "read from the replay the last build" in said.output
+    assert "a stratified draw of 5 of the 8 models" in said.output
+    assert "read from the replay the last build" in said.output
     anew = CliRunner().invoke(app, ["flash", "simulate", "--db", str(db), "--seeds", "1", *config])
     assert anew.exit_code == 0 and "read from the replay" not in anew.output and "over 1 order" in anew.output

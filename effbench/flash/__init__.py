@@ -17,9 +17,12 @@ numpy: arrays in, frozen results out. The default (``estimator="greg"``):
 - **Estimator**: per scenario, the design-based regression (GREG) estimator of the model's mean on
   the reference difficulty, ybar + b (X_U - xbar), with its analytic variance (1 - n/N) s_e^2 / n, where
   (1 - n/N) is the finite population correction (the items are drawn without replacement from a known
-  pool). The residual variance s_e^2 is floored at rho * p (1 - p), with p the Agresti-Coull proportion
-  (successes + 2) / (n + 4) and rho the reference's residual-to-raw variance ratio in that scenario, so that
-  10 items all right or all wrong never give a zero-width interval.
+  pool). The residual variance s_e^2 is floored at rho * p (1 - p), with rho the reference's residual-to-raw
+  variance ratio in that scenario and p the least favourable proportion of the sample: the point nearest 0.5
+  of the exact (Clopper-Pearson) interval of its successes at the look's own level (2 (1 - Phi(c)), c the
+  critical value). Any proportion the sample cannot rule out has a variance at most p (1 - p), so items all
+  right or all wrong never narrow the interval below what those proportions give (the Agresti-Coull
+  proportion used before went to 0 with the sample: 23 wrong answers placed a model at 0.2 last).
 - **Error control**: the looks are nested samples, so their estimates are correlated; the repeated
   confidence intervals of a group-sequential design use one critical value c for every look, with
   P(max_k |Z_k| > c) = alpha under the looks' joint normal law (correlation sqrt(V_k / V_j) for nested
@@ -58,6 +61,7 @@ from effbench.flash.design import (  # noqa: F401
 from effbench.flash.estimators import (  # noqa: F401
     greg_estimate,
     greg_estimates,
+    least_favourable_proportion,
     rank_bootstrap,
     rank_greg,
 )

@@ -7,18 +7,40 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import special
+from scipy import stats as scipy_stats
 
 from effbench.flash.config import FlashConfig
 from effbench.flash.design import StageSample
 from effbench.flash.reference import Reference
 
 
+def least_favourable_proportion(successes: float, n: int, alpha: float) -> float:
+    """Return the proportion nearest 0.5 inside the exact (Clopper-Pearson) 1 - `alpha` interval for `successes`
+    of `n` (fractional successes, from scores between the scale's ends, use the same beta quantiles)."""
+    successes = min(max(successes, 0.0), float(n))
+    lower = 0.0 if successes <= 0 else float(special.betaincinv(successes, n - successes + 1, alpha / 2))
+    upper = 1.0 if successes >= n else float(special.betaincinv(successes + 1, n - successes, 1 - alpha / 2))
+    return min(max(0.5, lower), upper)
+
+
 def greg_estimate(values: np.ndarray, x: np.ndarray, population_x: float, population: int, *,
-                  rho: float = 1.0, floor: bool = True, scale: tuple[float, float] = (0.0, 1.0)
-                  ) -> tuple[float, float]:
+                  rho: float = 1.0, floor: bool = True, floor_alpha: float = 0.05,
+                  scale: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
     """Return (estimate, variance) of a scenario mean from a sample without replacement of `population`
     items: the GREG estimator on the auxiliary `x` (whose population mean is `population_x`) and its
-    analytic variance (1 - n/N) s_e^2 / n, s_e^2 floored at rho * p (1 - p) (Agresti-Coull p)."""
+    analytic variance (1 - n/N) s_e^2 / n.
+
+    With `floor`, s_e^2 is at least rho * p (1 - p) (hi - lo)^2, p the least favourable proportion of the
+    sample (`least_favourable_proportion`: nearest 0.5 within its exact 1 - `floor_alpha` interval, the
+    look's level). Any true proportion the sample does not rule out at that level has a variance at most
+    p (1 - p) on the scale (a score between lo and hi with that mean varies no more than a 0/1 one), so a
+    sample that is all right or all wrong cannot narrow the interval below what the proportions it is
+    consistent with would give. The Agresti-Coull proportion (x + 2) / (n + 4) used before goes to 0
+    with an all-wrong sample and took the floor with it: after 23 wrong answers it is 0.07, while at a
+    look's level of 0.6% Clopper-Pearson's upper end is 0.22. The floor uses only the sample and the
+    reference's rho, and the critical value does not depend on it: a larger variance at a look only widens
+    that look's interval, so the group-sequential error control is unchanged."""
     n = len(values)
     if n == 0:
         return math.nan, math.inf
@@ -33,7 +55,8 @@ def greg_estimate(values: np.ndarray, x: np.ndarray, population_x: float, popula
         residual_var = float(np.var(values, ddof=1))
     if floor:
         lo, hi = scale
-        p = (float(np.clip((values - lo) / (hi - lo), 0, 1).sum()) + 2) / (n + 4)
+        successes = float(np.clip((values - lo) / (hi - lo), 0, 1).sum())
+        p = least_favourable_proportion(successes, n, floor_alpha)
         residual_var = max(residual_var, rho * p * (1 - p) * (hi - lo) ** 2)
     fpc = max(0.0, 1 - n / population) if population > 0 else 0.0
     return estimate, fpc * residual_var / n
@@ -46,8 +69,8 @@ def _rank_against(reference_scores: np.ndarray, estimates: np.ndarray) -> np.nda
 
 
 def greg_estimates(values: np.ndarray, x: np.ndarray, population_x: Sequence[float], population: Sequence[int], *,
-                   rho: Sequence[float], floor: bool = True, scale: Sequence[tuple[float, float]]
-                   ) -> tuple[list[float], list[float]]:
+                   rho: Sequence[float], floor: bool = True, floor_alpha: float = 0.05,
+                   scale: Sequence[tuple[float, float]]) -> tuple[list[float], list[float]]:
     """Return the estimates and variances of `greg_estimate` for each row of ``(k, n)`` `values` and `x`
     (k scenarios, each a sample of n items), with each row's `population_x`, `population`, `rho` and
     `scale`: the same floats, since each reduction runs along a row, summing it as it is summed alone,
@@ -73,7 +96,7 @@ def greg_estimates(values: np.ndarray, x: np.ndarray, population_x: Sequence[flo
         elif n >= 2:
             residual_var = var
         if floor:
-            p = (total + 2) / (n + 4)
+            p = least_favourable_proportion(total, n, floor_alpha)
             residual_var = max(residual_var, r * p * (1 - p) * (high - low) ** 2)
         fpc = max(0.0, 1 - n / size) if size > 0 else 0.0
         estimates.append(estimate)
@@ -105,6 +128,8 @@ def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequ
     """Return (rank, rank_lo, rank_hi, estimate, half_width) of a model from its GREG scenario estimates
     (`greg_estimates` over the scenarios of each sample size at once)."""
     rho, _ = reference.residual_fit
+    critical_value = reference.critical_value(config)
+    look_alpha = float(2 * scipy_stats.norm.sf(critical_value))  # each look's own two-sided level
     population_x = population_difficulty(sample, orders, reference)
     by_size: dict[int, list[int]] = {}
     for s, sampled in enumerate(sample.sampled):
@@ -118,12 +143,12 @@ def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequ
         x = np.stack([reference.filled_difficulty[s][sample.sampled[s]] for s in group])
         estimates, variances = greg_estimates(
             values, x, [population_x[s] for s in group], [sample.population[s] for s in group],
-            rho=[float(rho[s]) for s in group], floor=config.variance_floor,
+            rho=[float(rho[s]) for s in group], floor=config.variance_floor, floor_alpha=look_alpha,
             scale=[reference.score_range[s] for s in group])
         estimated.update(zip(group, zip(estimates, variances, strict=True), strict=True))
     in_order = [estimated[s] for s in sorted(estimated)]  # the scenarios' order, as the sums were taken
     estimate = float(np.mean([e for e, _ in in_order]))
-    half_width = reference.critical_value(config) * math.sqrt(sum(v for _, v in in_order)) / len(in_order)
+    half_width = critical_value * math.sqrt(sum(v for _, v in in_order)) / len(in_order)
     rank = int(_rank_against(reference.scores, np.array([estimate]))[0])
     lo, hi = _rank_against(reference.scores, np.array([estimate + half_width, estimate - half_width]))
     return rank, int(lo), int(hi), estimate, half_width

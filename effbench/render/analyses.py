@@ -119,9 +119,10 @@ def flash_method(options: dict) -> tuple[str, ...]:
         lines.append(
             "Estimator: in every scenario, a regression (GREG) estimate of the model's mean on the item difficulty, "
             "with its analytic variance and the finite population correction (1 − n/N): with every item the "
-            "interval closes. The residual variance is floored at ρ·p(1 − p), with p = (right + 2)/(n + 4) and ρ the "
-            "other models' residual-to-raw variance ratio, so that 10 items all right or all wrong never give a "
-            "zero-width interval.")
+            "interval closes. The residual variance is floored at ρ·p(1 − p), with p the proportion nearest 0.5 in "
+            "the exact (Clopper-Pearson) interval of the model's right answers at the look's level and ρ the other "
+            "models' residual-to-raw variance ratio, so that items all right or all wrong never narrow the interval "
+            "below what the proportions they cannot rule out would give.")
     else:
         lines.append("Estimator: a Poisson bootstrap of the sampled items (with the informed order, the mean is "
                      "corrected by a regression on difficulty).")
