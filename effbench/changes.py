@@ -38,7 +38,7 @@ class Place:
     def score_text(self) -> str:
         if math.isnan(self.score_lo) or math.isnan(self.score_hi):
             return f"{self.score:.3f}"
-        return f"{self.score:.3f} ({self.score_lo:.3f}-{self.score_hi:.3f})"
+        return f"{self.score:.3f} ({self.score_lo:.3f}–{self.score_hi:.3f})"
 
 
 @dataclass(frozen=True)

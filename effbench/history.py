@@ -158,17 +158,31 @@ def read_published(where: str) -> tuple[str | None, str]:
         raise EffbenchError(f"{origin}: the history is not UTF-8 text") from None
 
 
-def import_published(con: duckdb.DuckDBPyConnection, text: str, origin: str) -> int:
-    """Add the snapshots of a published history (`export_json`'s text, from `origin`) that the database
-    does not hold (by time) and return how many; a malformed file changes nothing and is one error."""
+@dataclass(frozen=True)
+class Published:
+    """A published history, read and checked (`parse_published`), ready to add to a database."""
+
+    origin: str
+    board: pd.DataFrame
+    scenarios: pd.DataFrame
+
+
+def parse_published(text: str, origin: str) -> Published:
+    """Return the snapshots of a published history (`export_json`'s text, from `origin`), every value checked:
+    a malformed file is one error, raised before anything is loaded or changed."""
     try:
         raw = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as error:
         raise EffbenchError(f"{origin}: not an effbench history ({error.__class__.__name__})") from None
     if not isinstance(raw, dict) or raw.get("effbench_history") != HISTORY_FORMAT:
         raise EffbenchError(f"{origin}: not an effbench history of format {HISTORY_FORMAT}")
-    board = _table(raw, "leaderboard", _SNAPSHOT_COLUMNS, origin)
-    scenarios = _table(raw, "scenarios", ("built_at", "board", "scenario"), origin)
+    return Published(origin, _table(raw, "leaderboard", _SNAPSHOT_COLUMNS, origin),
+                     _table(raw, "scenarios", ("built_at", "board", "scenario"), origin))
+
+
+def import_published(con: duckdb.DuckDBPyConnection, published: Published) -> int:
+    """Add the snapshots of `published` that the database does not hold (by time); return how many."""
+    origin, board, scenarios = published.origin, published.board, published.scenarios
     known = {at.astimezone(dt.UTC) for at in _times(con)}
     new = sorted(set(scenarios["built_at"]) - known)
     if not new:

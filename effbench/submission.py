@@ -10,6 +10,7 @@ workflow that runs it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ import pandas as pd
 from effbench import flash, pipeline, store
 from effbench.boards import BoardSettings
 from effbench.changes import Changes, Place, leaderboard_changes
-from effbench.errors import EffbenchError
+from effbench.errors import EffbenchError, printable
 from effbench.load import Source
 from effbench.store import LoadReport
 
@@ -120,8 +121,19 @@ def _flash_status(db: Path, model: str, board: str, config: flash.FlashConfig) -
 
 
 def escape(text: str) -> str:
-    """Escape what Markdown would read as markup in a model or file name (a table's `|` included)."""
-    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~" else c for c in text)
+    """Escape what Markdown would read as markup in a model or file name (a table's `|` included) in the middle
+    of a line (no name starts a line of the summary, so a leading `-` or `1.` cannot make a list); control
+    characters, a line break among them, are written as escapes."""
+    return "".join("\\" + c if c in "\\`*_{}[]<>#|~" else c for c in printable(text))
+
+
+def code(text: str) -> str:
+    """Return `text` as a Markdown code span: backslashes do not escape inside one, so the span's fence is
+    made longer than any run of backticks in the text instead."""
+    text = printable(text)
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def summary_markdown(result: SubmissionCheck) -> str:
@@ -129,7 +141,7 @@ def summary_markdown(result: SubmissionCheck) -> str:
     lines = ["## effbench: submission check", ""]
     loaded = [r for r in result.loads if not r.already_loaded]
     if loaded:
-        lines.append("Loaded: " + ", ".join(f"`{escape(Path(r.path).name)}` ({r.rows:,} rows)" for r in loaded)
+        lines.append("Loaded: " + ", ".join(f"{code(Path(r.path).name)} ({r.rows:,} rows)" for r in loaded)
                      + ".")
     else:
         lines.append("Every proposed file was already loaded: nothing new to check.")
@@ -141,7 +153,7 @@ def summary_markdown(result: SubmissionCheck) -> str:
             lines.append(f"| {escape(s.board)} | {escape(s.model)}{' (new)' if s.new else ''} | {s.place.rank_text} "
                          f"| {s.place.score_text} | {_flash_text(s.flash)} |")
     for board, model, lacking in result.unranked:
-        lines.append(f"\n{escape(model)} is not ranked on board {escape(board)}: no results in "
+        lines.append(f"\nNot ranked on board {escape(board)}: {escape(model)}, with no results in "
                      f"{', '.join(escape(s) for s in lacking)}.")
     lines += ["", "### What changes on the leaderboard", ""]
     lines += _changes_lines(result.changes) or ["Nothing: ranks and intervals stay as they are."]

@@ -34,6 +34,16 @@ def test_a_display_name_shared_by_two_models_or_equal_to_another_id_is_not_used(
     assert labels == {"a": "Alpha", "b": "b", "c": "c", "d": "d", "x": "x"}
 
 
+def test_a_display_name_not_used_is_said_in_the_build(tmp_path: Path):
+    results = write_csv(tmp_path / "r.csv", long_rows({m: {"qa": [1, 0, 1, 0]} for m in ("m1", "m2", "m3")}))
+    models = write_csv(tmp_path / "m.csv", [{"model": "m1", "display_name": "Twin"},
+                                            {"model": "m2", "display_name": "Twin"}])
+    result = CliRunner().invoke(app, ["build", str(results), "--models", str(models), "--db",
+                                      str(tmp_path / "e.duckdb"), "--out", str(tmp_path / "site"), "-q", *FAST])
+    assert result.exit_code == 0, result.output
+    assert "display name 'Twin' (model m1, m2) is not shown" in result.output
+
+
 def test_scenario_titles_shared_by_several_scenarios_carry_the_arguments_that_tell_them_apart():
     ids = ["bbq:subject=a,method=mc", "bbq:subject=b,method=mc", "mmlu", "gsm"]
     names = Names.of([], ids, pd.DataFrame(), pd.DataFrame({"scenario": ids, "title": ["BBQ", "BBQ", "MMLU", None]}),
@@ -132,6 +142,8 @@ def test_the_model_page_is_headed_by_its_name_linked_to_its_web_page_with_its_id
     assert ({"href": "https://example.org/alpha", "rel": "external noopener"}, "Alpha 7B") in h1
     html = alpha.read_text(encoding="utf-8")
     assert "<code>org/alpha-7b-instruct</code>" in html and "<title>Alpha 7B" in html
+    embed = (site / "embed.html").read_text(encoding="utf-8")
+    assert 'title="org/alpha-7b-instruct">Alpha 7B</a>' in embed
     beta = next(p for p in pages.values() if "<code>org/beta-13b</code>" in p.read_text(encoding="utf-8")
                 ).read_text(encoding="utf-8")
     assert "javascript:" not in beta and 'href="https://huggingface.co/org/beta-13b"' in beta

@@ -250,7 +250,7 @@ def test_each_deployment_builds_afresh_yet_keeps_the_changes_page(tmp_path):
     git("add", "results", cwd=repo)
     git("commit", "-q", "-m", "delta", cwd=repo)
     said = deploy(tmp_path / "first" / "site", tmp_path / "second")
-    assert "1 earlier snapshot(s) of the leaderboard added" in said
+    assert "1 earlier snapshot(s) of the leaderboard added" in said and "warning" not in said
     changes = (tmp_path / "second" / "site" / "changes.html").read_text(encoding="utf-8")
     updates = re.findall(r"<h2 id=\"update-[^\"]+\">.*?</h2>", changes)
     assert len(updates) == 2 and "1 new model" in updates[0] and "3 new models" in updates[1]  # newest first
@@ -260,6 +260,7 @@ def test_each_deployment_builds_afresh_yet_keeps_the_changes_page(tmp_path):
     refused = runner.invoke(app, ["build", str(results), "--db", str(tmp_path / "b.duckdb"), "--out",
                                   str(tmp_path / "b-site"), "-q", "--history-from", str(tmp_path / "bad.json")])
     assert refused.exit_code == 1 and "bad.json: leaderboard: expected columns" in refused.output
+    assert not (tmp_path / "b.duckdb").exists()  # refused before anything was loaded
 
 
 def fresh_environment(venv: Path) -> Path:

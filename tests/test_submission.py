@@ -178,3 +178,17 @@ def test_the_pull_request_workflow_init_writes_checks_a_proposed_file(tmp_path):
         assert step.returncode == 0, f"{name}: {step.stdout}\n{step.stderr}"
     summary = (runner / "summary.md").read_text(encoding="utf-8")
     assert "| newcomer (new) | 1 (" in summary and "New on " in summary
+
+
+def test_file_names_are_code_spans_as_markdown_reads_them(board, tmp_path):
+    """Backslashes do not escape inside a code span: a file name shows as it is, with a longer fence
+    around a backtick, and a name that could start a list never starts a line."""
+    assert submission.code("model-7.csv") == "`model-7.csv`"
+    assert submission.code("a`b.csv") == "``a`b.csv``" and submission.code("`x") == "`` `x ``"
+    assert submission.code("line\nbreak.csv") == "`line\\nbreak.csv`"
+    folder, db = board
+    rows = long_rows({"- listed": {"qa": scores(0.5, 200, 3)}})
+    text = submission.summary_markdown(submission.check(db, pipeline.result_sources(
+        [write_csv(tmp_path / "run-1.csv", rows)])))
+    assert "Loaded: `run-1.csv`" in text
+    assert not any(line.startswith("- listed") for line in text.splitlines())

@@ -127,6 +127,8 @@ def build(
     print_loads(report.update.loads)
     print_boards(report.update.boards, report.update.board_items)
     print_warnings((*report.update.warnings, *report.warnings))
+    for note in report.notes:
+        say(note, err=True)
     print_times(times, quiet)
     if report.site_unchanged:
         say(f"ranked {plural(report.update.n_models, 'model')}; the site in {out}/ was built from the same "

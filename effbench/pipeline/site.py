@@ -60,6 +60,7 @@ class BuildReport:
     files: tuple[str, ...]
     warnings: tuple[str, ...] = ()  # about the site, for the user
     site_unchanged: bool = False  # the site in `out` was built from the same inputs, so nothing was written
+    notes: tuple[str, ...] = ()  # what was done beside the site, for the user (e.g. history carried on)
 
 
 def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict, *, reader: ResultsReader) -> compare.Comparisons:
@@ -194,18 +195,22 @@ def build(
     board is its leaderboard; a site of several has an overview page and each board under boards/<slug>/."""
     check_replaceable(out.resolve())  # before any work: a folder we may not replace stops the build now
     _refuse_inputs_inside(out, db, sources)
+    # A history that cannot be read stops the build before anything is loaded.
+    text, origin = history.read_published(history_from) if history_from else (None, "")
+    published = history.parse_published(text, origin) if text is not None else None
+    history_warnings = (origin,) if history_from and published is None else ()  # none published yet (404)
+    notes: tuple[str, ...] = ()
     results = ResultsOnce()  # the analyses and the pages share one read of the results
     report = update(db, sources, example=example, parameters=parameters, dior_parameters=dior_parameters,
                     flash_config=flash_config, default_example=True, lower_is_better=lower_is_better,
                     results=results, board_settings=board_settings)
     settings = site or SiteConfig()
-    published, history_note = history.read_published(history_from) if history_from else (None, "")
     with store.open_store(db) as con:
         if title or settings.title:  # remembered, so that a plain rebuild (and `init`) keeps it
             store.set_meta(con, TITLE_KEY, title or settings.title)
         if published is not None:
-            added = history.import_published(con, published, history_note)
-            history_note = f"{history_note}: {added} earlier snapshot(s) of the leaderboard added to the history"
+            added = history.import_published(con, published)
+            notes = (f"{published.origin}: {added} earlier snapshot(s) of the leaderboard added to the history",)
         history.record(con)  # the leaderboard this build publishes, when it is not the last one recorded
     with store.open_store(db, read_only=True) as con:
         title = title or settings.title or store.get_meta(con, TITLE_KEY)
@@ -213,8 +218,8 @@ def build(
         unchanged = _unchanged_site(out, stamp)
         if unchanged is not None:  # the same inputs give the same site byte for byte: nothing to write
             files, warnings = unchanged
-            return BuildReport(report, out, files, warnings + ((history_note,) if history_note else ()),
-                               site_unchanged=True)
+            return BuildReport(report, out, files, history_warnings + tuple(warnings), site_unchanged=True,
+                               notes=notes)
         with progress.stage("site pages"):
             plan = site_plan(con, results, title=title or settings.title or site_title(con), settings=settings,
                              database_bytes=db.stat().st_size)
@@ -229,7 +234,7 @@ def build(
         previous = "the previous site is intact" if out.exists() else "there was no site before"
         raise EffbenchError(f"{out}: no space left on the device ({first_line(error)}); the results in {db} are "
                             f"loaded and analysed; the site was not written and {previous}") from None
-    warnings = tuple(f"{db}: {warning}" for warning in plan.warnings) + ((history_note,) if history_note else ())
+    warnings = history_warnings + tuple(f"{db}: {warning}" for warning in plan.warnings)
     try:
         _write_stamp(out, stamp, files, warnings)
     except OSError as error:
@@ -238,7 +243,7 @@ def build(
         (out / SITE_STAMP).unlink(missing_ok=True)  # half a record would be worse than none
         raise EffbenchError(f"{out}: no space left on the device ({first_line(error)}); the site was written, "
                             "but not its record of what it was built from, so the next build writes it again") from None
-    return BuildReport(report, out, tuple(files), warnings)
+    return BuildReport(report, out, tuple(files), warnings, notes=notes)
 
 
 def site_plan(con: duckdb.DuckDBPyConnection, results: ResultsOnce, *, title: str, settings: SiteConfig,

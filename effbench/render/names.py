@@ -37,6 +37,7 @@ class Names:
     models: dict[str, str]
     scenarios: dict[str, str]
     model_urls: dict[str, str]
+    unused: tuple[str, ...] = ()  # display names and titles not shown (shared, or another's id), in words
 
     @classmethod
     def of(cls, models: Sequence[str], scenarios: Sequence[str], model_metadata: pd.DataFrame,
@@ -47,12 +48,16 @@ class Names:
         titles = {s: str(row["title"]) for s, row in _records(scenario_metadata, "scenario").items()
                   if _text(row.get("title"))}
         titles.update({s: t for s, t in (configured_titles or {}).items() if _text(t)})
+        display = {m: str(meta[m]["display_name"]).strip() for m in models
+                   if m in meta and _text(meta[m].get("display_name"))}
+        titled = {s: titles[s].strip() for s in scenarios if s in titles}
+        labels = unique_labels(models, display)
+        scenario_labels = unique_labels(scenarios, titled, qualify=_arguments)
         return cls(
-            models=unique_labels(models, {m: str(meta[m]["display_name"]).strip() for m in models
-                                          if m in meta and _text(meta[m].get("display_name"))}),
-            scenarios=unique_labels(scenarios, {s: titles[s].strip() for s in scenarios if s in titles},
-                                    qualify=_arguments),
+            models=labels, scenarios=scenario_labels,
             model_urls={m: url for m in models if m in meta and (url := web_page(meta[m]))},
+            unused=_unused("model", "display name", display, labels)
+            + _unused("scenario", "title", titled, scenario_labels),
         )
 
     def model(self, model: str) -> str:
@@ -73,6 +78,16 @@ def unique_labels(ids: Sequence[str], proposed: Mapping[str, str], qualify=None)
     counts, id_set = Counter(labels.values()), set(ids)
     return {i: label if label == i or (counts[label] == 1 and label not in id_set) else i
             for i, label in labels.items()}
+
+
+def _unused(kind: str, what: str, proposed: Mapping[str, str], labels: Mapping[str, str]) -> tuple[str, ...]:
+    """Say, per name not used, which ids it was proposed for: they are shown by their ids."""
+    dropped: dict[str, list[str]] = {}
+    for key, name in proposed.items():
+        if labels[key] == key != name:
+            dropped.setdefault(name, []).append(key)
+    return tuple(f"{what} {name!r} ({kind} {', '.join(keys)}) is not shown: it is shared, or another {kind}'s "
+                 f"id, so the page would not say which {kind} it means; shown by id" for name, keys in dropped.items())
 
 
 def web_page(metadata: Mapping[str, object]) -> str:

@@ -89,9 +89,9 @@ def site_pages(data: SiteData, *, title: str, comparisons: Comparisons | None = 
             extra_files.update(page.pair_files)
         if isinstance(page, ChangesPage):
             extra_files[page.feed_path] = page.feed_text
-    warnings = () if site.ships_database else (
+    warnings = site.names.unused + (() if site.ships_database else (
         f"the database ({database_bytes / 1e6:,.0f} MB) is left out of the site, since GitHub Pages takes files of "
-        "at most 100 MB; its tables are there one by one",)
+        "at most 100 MB; its tables are there one by one",))
     plan = SitePlan(pages=tuple(pages), downloads=tuple(downloads),
                     licenses=tuple((credit.license_href, path) for credit, path in credits_and_licenses),
                     extra_files=extra_files, warnings=warnings)
