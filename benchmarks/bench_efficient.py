@@ -54,7 +54,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 from scipy.special import expit
 
-from effbench import flash, pipeline, stats, store, synth
+from effbench import analysis_tables, flash, pipeline, stats, store, synth
 from effbench.examples import EXAMPLES
 
 METHODS = ("random + mean", "stratified random", "anchor points", "IRT", "p-IRT", "Flash (GREG)")
@@ -89,7 +89,7 @@ def example_board(name: str) -> stats.ResultsMatrix:
     """Return the per-item results of a bundled example."""
     with tempfile.TemporaryDirectory() as folder, store.open_store(Path(folder) / "e.duckdb") as con:
         store.ingest(con, pipeline.example_sources(EXAMPLES[name]))
-        return flash.item_level(store.results_matrix(con))
+        return flash.item_level(analysis_tables.results_matrix(con))
 
 
 def synth_board(spec: synth.SynthSpec) -> stats.ResultsMatrix:

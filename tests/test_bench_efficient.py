@@ -98,3 +98,9 @@ def test_k_medoids_with_more_clusters_than_distinct_items(bench):
         for seed in range(10):
             medoids, sizes = bench.k_medoids(distance, k, np.random.default_rng(seed))
             assert len(set(medoids.tolist())) == k and sizes.sum() == 15 and sizes.min() >= 1
+
+
+def test_a_bundled_example_board_reads_as_the_flash_stage_reads_it(bench):
+    """The script's example boards (not only its smoke board) load: LiveCodeBench, 45 models x 400 items."""
+    board = bench.example_board("livecodebench")
+    assert len(board.models) == 45 and sum(matrix.shape[0] for matrix in board.scores) == 400
