@@ -189,7 +189,8 @@ def test_the_leaderboard_downloads_carry_every_column_of_the_index(tmp_path: Pat
     ])
     data = build(tmp_path, str(results), "--models", str(models)) / "data"
     csv = pd.read_csv(data / "leaderboard.csv")
-    parquet = duckdb.sql(f"SELECT * FROM read_parquet('{data / 'leaderboard.parquet'}')").df()
+    with duckdb.connect() as con:  # its own connection: the default one may hold another test's result
+        parquet = con.execute(f"SELECT * FROM read_parquet('{data / 'leaderboard.parquet'}')").df()
     records = json.loads((data / "leaderboard.json").read_text(encoding="utf-8"))
     with duckdb.connect(str(tmp_path / "e.duckdb"), read_only=True) as con:
         board = con.execute("SELECT * FROM leaderboard ORDER BY rank, model").df()

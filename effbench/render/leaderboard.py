@@ -178,7 +178,11 @@ def leaderboard_frame(site: SiteIndex) -> pd.DataFrame:
     metadata = data.models.set_index("model")
     for name in metadata.columns:
         label = name if name not in frame.columns and name not in columns else f"meta:{name}"
-        columns[label] = frame["model"].map(metadata[name]).to_numpy()
+        # Values as the metadata holds them, a whole number as one: whether an integer column with gaps
+        # arrives as floats depends on the DuckDB and pandas versions, the download should not.
+        values = [plain(v) for v in frame["model"].map(metadata[name])]
+        columns[label] = np.array([int(v) if isinstance(v, float) and v.is_integer() else v for v in values],
+                                  dtype=object)
     return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
 
 
