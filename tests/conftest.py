@@ -46,6 +46,19 @@ def table_counts(db: Path) -> dict[str, int]:
     return {**counts, **{f"{t}.columns": n for t, n in columns}}
 
 
+@pytest.fixture(autouse=True)
+def fresh_default_connection():
+    """Give each test its own `duckdb.sql`/`duckdb.execute` connection.
+
+    DuckDB 2 refuses new work on a connection whose last result was not read to the end, so one
+    test's unread `duckdb.execute(...)` would otherwise fail whichever test the same worker runs next.
+    """
+    connection = duckdb.connect()
+    duckdb.set_default_connection(connection)
+    yield
+    connection.close()
+
+
 @pytest.fixture
 def small_results(tmp_path: Path) -> Path:
     """Three models, two scenarios of four items, with one blank score."""
