@@ -312,7 +312,9 @@ def test_the_written_workflow_installs_and_builds_in_a_fresh_checkout(tmp_path):
     checkout = tmp_path / "runner"
     git("clone", "-q", str(repo), str(checkout), cwd=tmp_path)
     venv = fresh_environment(tmp_path / "venv")
-    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(venv),
+    # Without PYTHONPATH, which would put the checkout running the tests before the workflow's own install.
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+           "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(venv),
            "PIP_NO_BUILD_ISOLATION": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INDEX": "1"}
     empty = tmp_path / "nothing-published"  # a first deployment: the Pages URL has no history yet
     empty.mkdir()
@@ -324,7 +326,7 @@ def test_the_written_workflow_installs_and_builds_in_a_fresh_checkout(tmp_path):
             assert step.returncode == 0, f"{name}: {step.stdout}\n{step.stderr}"
     assert "no published history yet" in step.stderr
     installed = subprocess.run([str(venv / "bin" / "python"), "-c", "import effbench; print(effbench.__file__)"],
-                               cwd=checkout, capture_output=True, text=True, check=True).stdout
+                               cwd=checkout, env=env, capture_output=True, text=True, check=True).stdout
     assert str(venv) in installed  # the workflow's own install, not the editable copy running the tests
     index = (checkout / "site" / "index.html").read_text()
     assert "alpha" in index and "delta" in index
