@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import fcntl
 import gzip
+import pickle
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -70,10 +74,27 @@ def small_results(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def example_build(tmp_path_factory: pytest.TempPathFactory) -> pipeline.BuildReport:
-    """The MMLU-Pro example built once for the whole test run, as `effbench build` does."""
+def example_build(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> pipeline.BuildReport:
+    """The MMLU-Pro example built once for the whole test run, as `effbench build` does.
+
+    Under pytest-xdist the first worker to ask builds it into the run's shared folder, under a lock, and
+    every worker gets its own copy of the database and site (a DuckDB file opened for writing in one
+    process cannot be read in another), so the 20-odd seconds of the build are spent once, not per worker.
+    """
     root = tmp_path_factory.mktemp("example")
-    return pipeline.build(root / "effbench.duckdb", root / "site")
+    if worker_id == "master":
+        return pipeline.build(root / "effbench.duckdb", root / "site")
+    shared = tmp_path_factory.getbasetemp().parent / "example-build"  # this run's folder, above the workers'
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "report.pickle").exists():
+            report = pipeline.build(shared / "effbench.duckdb", shared / "site")
+            (shared / "report.pickle").write_bytes(pickle.dumps(report))
+        report = pickle.loads((shared / "report.pickle").read_bytes())
+    shutil.copy2(shared / "effbench.duckdb", root / "effbench.duckdb")
+    shutil.copytree(shared / "site", root / "site")
+    return dataclasses.replace(report, out=root / "site")
 
 
 @pytest.fixture(scope="session")
