@@ -129,13 +129,25 @@ def compare_models(
     smoothing = _difference_smoothing(results, boot_scenario.shape[0], intervals.seed)
     groups = scenarios_by_size(results)
     terms = _smoothing_terms(results, smoothing)
+    n_scenarios = len(results.scenarios)
     for a, others in later.items():
-        raw = boot_scenario[:, :, [a]] - boot_scenario[:, :, others]  # (R, S, n_others)
-        boot_diff = _smoothed_differences(raw, terms, groups, a, others)
-        shift = np.nansum(boot_diff - raw, axis=1) / len(results.scenarios)  # the pseudo-items' share overall
-        del raw
+        shared = _shared_items(groups, a, others, n_scenarios)
+        # Scenario by scenario block, so that each block's differences stay in the processor's cache; the
+        # pseudo-items' shifts are kept whole, for one sum over the scenarios as before.
+        shift_by_scenario = np.empty((boot_scenario.shape[0], n_scenarios, len(others)))
+        scen_lo, scen_hi = np.empty((n_scenarios, len(others))), np.empty((n_scenarios, len(others)))
+        block = max(1, _BLOCK_VALUES // max(1, boot_scenario.shape[0] * len(others)))
+        for start in range(0, n_scenarios, block):
+            part = slice(start, start + block)
+            raw = boot_scenario[:, part, [a]] - boot_scenario[:, part, others]  # (R, block, n_others)
+            boot_diff = _smoothed_differences(raw, terms, shared, part)
+            moved = boot_diff - raw
+            moved[np.isnan(moved)] = 0.0  # as np.nansum counts them
+            shift_by_scenario[:, part] = moved
+            scen_lo[part], scen_hi[part] = percentile_interval(boot_diff, tail)  # (block, n_others)
+        shift = np.sum(shift_by_scenario, axis=1) / n_scenarios  # the pseudo-items' share overall
+        del shift_by_scenario
         overall_lo, overall_hi = percentile_interval(boot[:, [a]] - boot[:, others] + shift, tail)  # (n_others,)
-        scen_lo, scen_hi = percentile_interval(boot_diff, tail)  # (S, n_others)
         scenario_p = holm(scenario_p_values(results, a, others, groups).T)  # (n_others, S)
         overall_p = overall_p_values(results, a, others, groups)
         overall = intervals.score[a] - intervals.score[others]
@@ -148,11 +160,10 @@ def compare_models(
         for k, b in enumerate(others):
             counts, items = disagreements[k]
             lo, hi = (overall_lo[k], overall_hi[k]) if intervals.has_intervals else (np.nan, np.nan)
-            by_scenario = tuple(
-                (float(scenario_diff[s, k]),
-                 *((float(scen_lo[s, k]), float(scen_hi[s, k])) if results.resampled[s] else (np.nan, np.nan)))
-                for s in range(len(results.scenarios))
-            )
+            differences = scenario_diff[:, k].tolist()
+            ends = zip(scen_lo[:, k].tolist(), scen_hi[:, k].tolist(), strict=True)
+            by_scenario = tuple((d, *(end if resampled else (np.nan, np.nan)))
+                                for d, end, resampled in zip(differences, ends, results.resampled, strict=True))
             pairs.append(PairComparison(a, int(b), (float(overall[k]), float(lo), float(hi)), by_scenario,
                                         *counts, items, float(overall_p[k]),
                                         tuple(float(p) for p in scenario_p[k])))
@@ -184,28 +195,36 @@ def _smoothing_terms(results: ResultsMatrix, smoothing: list[np.ndarray]
             np.stack([p.sum(axis=1) for p in pseudo], axis=1) if pseudo else np.zeros((width, 0)))
 
 
+_BLOCK_VALUES = 1 << 20  # resampled differences held at once per block of scenarios (8 MB)
+
+
+def _shared_items(groups: list[tuple[np.ndarray, np.ndarray]], a: int, others: np.ndarray, n_scenarios: int
+                  ) -> np.ndarray:
+    """Return ``(S, k)``: the items model `a` and each of `others` were both scored on in each resampled
+    scenario, plus the models' own pseudo-items (1); 0 in the other scenarios."""
+    shared = np.zeros((n_scenarios, len(others)))
+    for scenarios, stacked in groups:
+        shared[scenarios] = np.sum(~np.isnan(stacked[:, :, [a]]) & ~np.isnan(stacked[:, :, others]), axis=1) + 1.0
+    return shared
+
+
 def _smoothed_differences(boot_diff: np.ndarray, terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-                          groups: list[tuple[np.ndarray, np.ndarray]], a: int, others: np.ndarray) -> np.ndarray:
-    """Return the resampled differences ``(R, S, k)`` of model `a` minus `others`, each scenario's with two
-    pseudo-items added at the ends of the difference's scale (+-the score range), weighted Gamma(1/2)
-    (`terms` is `_smoothing_terms`, `groups` `paired.scenarios_by_size`).
+                          shared: np.ndarray, part: slice) -> np.ndarray:
+    """Return the resampled differences ``(R, block, k)`` of model `a` minus `others` in the scenarios
+    `part`, each scenario's with two pseudo-items added at the ends of the difference's scale (+-the
+    score range), weighted Gamma(1/2) (`terms` is `_smoothing_terms`, `shared` `_shared_items`).
 
     The models' own pseudo-items cancel in a difference, so two models equal on every item (or differing
     on one) would get an interval of zero width (or one that excludes 0 on one item). The added pair is
     Jeffreys' prior on the difference's scale; the resample's total item weight is taken at its mean,
     the items both models were scored on plus the models' own pseudo-items (1). The arithmetic is
-    elementwise, so all scenarios are adjusted at once, a block of them at a time to bound memory."""
+    elementwise, so the block's scenarios are adjusted at once."""
     out = boot_diff.copy()
     resampled, span, pseudo_diff, pseudo_sum = terms
-    shared = np.zeros((boot_diff.shape[1], len(others)))
-    for scenarios, stacked in groups:
-        shared[scenarios] = np.sum(~np.isnan(stacked[:, :, [a]]) & ~np.isnan(stacked[:, :, others]), axis=1) + 1.0
-    block = max(1, (1 << 22) // max(1, boot_diff.shape[0] * len(others)))
-    for start in range(0, resampled.size, block):
-        part = slice(start, start + block)
-        s = resampled[part]
-        out[:, s] = ((boot_diff[:, s] * shared[s] + span[part, None] * pseudo_diff[:, part, None])
-                     / (shared[s] + pseudo_sum[:, part, None]))
+    at = np.flatnonzero((resampled >= part.start) & (resampled < part.stop))  # positions in `terms`
+    s = resampled[at]
+    out[:, s - part.start] = ((boot_diff[:, s - part.start] * shared[s] + span[at, None] * pseudo_diff[:, at, None])
+                              / (shared[s] + pseudo_sum[:, at, None]))
     return out
 
 

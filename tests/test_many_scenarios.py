@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effbench import analysis_tables, flash, paired, stats
+from effbench import analysis_tables, compare, flash, paired, stats
 from effbench.render import values
 
 
@@ -179,6 +179,17 @@ def test_p_values_of_scenarios_of_one_size_together_equal_scenario_by_scenario()
         np.testing.assert_array_equal(paired.scenario_p_values(results, a, others), expected)
         overall = [paired.overall_p_value(results, a, int(b)) for b in others]
         np.testing.assert_array_equal(paired.overall_p_values(results, a, others), overall)
+
+
+@pytest.mark.parametrize("block_values", [1, 1000, 1 << 30])
+def test_compared_pairs_are_the_same_whatever_the_block_of_scenarios(monkeypatch, block_values):
+    results = analysis_tables.results_matrix(scores_database(6, 60, seed=3))
+    intervals = stats.rank_intervals(results, n_resamples=40, rng=1, with_rank_intervals=False)
+    expected = compare.compare_models(intervals, results)
+    monkeypatch.setattr(compare, "_BLOCK_VALUES", block_values)  # one scenario per block .. all at once
+    got = compare.compare_models(intervals, results)
+    # The same floats, not nearly: NaN compares equal to NaN in repr, not with ==.
+    assert repr(got.pairs) == repr(expected.pairs)
 
 
 @pytest.mark.parametrize("sizes", [(2, 5, None), (3, 3, 8, None), (6, 2, None), (None,)])
