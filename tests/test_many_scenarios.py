@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effbench import analysis_tables, compare, flash, paired, stats
+from effbench import analysis_tables, compare, flash, paired, pipeline, queries, stats, store, synth
+from effbench.analysis_tables import AnalysisParameters
 from effbench.render import values
 
 
@@ -190,6 +191,23 @@ def test_compared_pairs_are_the_same_whatever_the_block_of_scenarios(monkeypatch
     got = compare.compare_models(intervals, results)
     # The same floats, not nearly: NaN compares equal to NaN in repr, not with ==.
     assert repr(got.pairs) == repr(expected.pairs)
+
+
+def test_the_compare_view_takes_the_builds_ranking_and_gets_the_pairs_drawn_again(tmp_path, monkeypatch):
+    board_file, db = tmp_path / "board.parquet", tmp_path / "board.duckdb"
+    synth.write(synth.SynthSpec(n_models=5, n_items=90, n_scenarios=30, seed=0), board_file)
+    results = pipeline.ResultsOnce()
+    pipeline.update(db, pipeline.result_sources([board_file]), parameters=AnalysisParameters(n_resamples=40),
+                    all_analyses=False, results=results)
+    with store.open_store(db, read_only=True) as con:
+        board = pipeline.pick_board(con, None)
+        data = queries.site_data(con, board)
+        with monkeypatch.context() as patched:  # the kept ranking is taken, not drawn again
+            patched.setattr(stats, "rank_intervals", None)
+            kept = pipeline.model_comparisons(con, data.analysis, reader=results.board(board),
+                                              ranking=results.rankings[board])
+        drawn = pipeline.model_comparisons(con, data.analysis, reader=pipeline.board_reader(board))
+    assert repr(kept.pairs) == repr(drawn.pairs)
 
 
 @pytest.mark.parametrize("sizes", [(2, 5, None), (3, 3, 8, None), (6, 2, None), (None,)])
