@@ -116,7 +116,6 @@ def compare_models(
     tail = (1 - intervals.confidence_level) / 2
     n_models = len(intervals.models)
     boot, boot_scenario = intervals.resampled_scores, intervals.resampled_scenario_scores
-    board = [(np.nansum(matrix, axis=1), np.sum(~np.isnan(matrix), axis=1)) for matrix in results.scores]
     pairs, selection = [], ""
     if n_models <= all_pairs_up_to:
         later = {a: np.arange(a + 1, n_models) for a in range(n_models - 1)}
@@ -129,6 +128,7 @@ def compare_models(
     smoothing = _difference_smoothing(results, boot_scenario.shape[0], intervals.seed)
     groups = scenarios_by_size(results)
     terms = _smoothing_terms(results, smoothing)
+    board = _board_sums(results, groups)
     n_scenarios = len(results.scenarios)
     for a, others in later.items():
         shared = _shared_items(groups, a, others, n_scenarios)
@@ -156,7 +156,7 @@ def compare_models(
         # as the score intervals are.
         overall_lo, overall_hi = np.fmin(overall_lo, overall), np.fmax(overall_hi, overall)
         scen_lo, scen_hi = np.fmin(scen_lo, scenario_diff), np.fmax(scen_hi, scenario_diff)
-        disagreements = _disagreeing_items(results, board, a, others, items_per_side)
+        disagreements = _disagreeing_items(results, groups, board, a, others, items_per_side)
         for k, b in enumerate(others):
             counts, items = disagreements[k]
             lo, hi = (overall_lo[k], overall_hi[k]) if intervals.has_intervals else (np.nan, np.nan)
@@ -249,78 +249,66 @@ def compared_pairs(rank: np.ndarray, *, neighbours: int, top: int) -> dict[int, 
 PairItems = tuple[tuple[int, int, int], tuple[DisagreeingItem, ...]]  # (a better, b better, same), items
 
 
-def _disagreeing_items(results: ResultsMatrix, board: list[tuple[np.ndarray, np.ndarray]], a: int,
-                       others: np.ndarray, limit: int) -> list[PairItems]:
+def _board_sums(results: ResultsMatrix, groups: list[tuple[np.ndarray, np.ndarray]]
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return, for each group of `paired.scenarios_by_size`, every item's sum of scores over the models and
+    its number of scores ``(scenarios, items)``, each scenario's summed as it would be alone."""
+    sums = []
+    for scenarios, _ in groups:
+        sums.append((np.stack([np.nansum(results.scores[s], axis=1) for s in scenarios]),
+                     np.stack([np.sum(~np.isnan(results.scores[s]), axis=1) for s in scenarios])))
+    return sums
+
+
+def _disagreeing_items(results: ResultsMatrix, groups: list[tuple[np.ndarray, np.ndarray]],
+                       board: list[tuple[np.ndarray, np.ndarray]], a: int, others: np.ndarray, limit: int
+                       ) -> list[PairItems]:
     """Return, for each model b in `others`, the (a better, b better, same) item counts of a and b and the
-    items they disagree on most; each scenario is one matrix operation over all of `others` at once."""
+    items they disagree on most; the scenarios of one size (`groups`, with their `_board_sums`) are one
+    matrix operation over all of `others` at once, and each b's items one sort over every scenario."""
     k = len(others)
     a_better, b_better, same = np.zeros(k, int), np.zeros(k, int), np.zeros(k, int)
-    candidates: list[list[tuple]] = [[] for _ in range(k)]  # per b: (-|difference|, -clarity, scenario, row, sign)
-    means: dict[int, np.ndarray] = {}
-    for s, (matrix, resampled) in enumerate(zip(results.scores, results.resampled, strict=True)):
-        if not resampled:
-            continue
-        mine, theirs = matrix[:, [a]], matrix[:, others]
-        diff = mine - theirs  # (items, k); NaN where either has no result
-        a_better += np.sum(diff > 0, axis=0)
-        b_better += np.sum(diff < 0, axis=0)
-        same += np.sum(diff == 0, axis=0)
+    # Per b and side: (size, clarity, scenario, row, others' mean) of the differing items, a group at a time.
+    candidates: list[dict[int, list[tuple[np.ndarray, ...]]]] = [{1: [], -1: []} for _ in range(k)]
+    for (scenarios, stacked), (total, count) in zip(groups, board, strict=True):
+        mine, theirs = stacked[:, :, [a]], stacked[:, :, others]
+        diff = mine - theirs  # (scenarios, items, k); NaN where either has no result
+        a_better += np.sum(diff > 0, axis=(0, 1))
+        b_better += np.sum(diff < 0, axis=(0, 1))
+        same += np.sum(diff == 0, axis=(0, 1))
         differ = ~np.isnan(diff) & (diff != 0)
         if not differ.any():
             continue
         # Each item's mean score over the models other than a and b (NaN where none has one).
-        total, count = board[s]
-        rest = count[:, None] - (~np.isnan(mine)).astype(int) - (~np.isnan(theirs)).astype(int)
+        rest = count[:, :, None] - (~np.isnan(mine)).astype(int) - (~np.isnan(theirs)).astype(int)
         with np.errstate(invalid="ignore", divide="ignore"):
-            others_mean = np.where(rest > 0, (total[:, None] - np.nan_to_num(mine) - np.nan_to_num(theirs))
+            others_mean = np.where(rest > 0, (total[:, :, None] - np.nan_to_num(mine) - np.nan_to_num(theirs))
                                    / np.maximum(rest, 1), np.nan)
-        means[s] = others_mean
         clarity = np.nan_to_num(np.abs(others_mean - (mine + theirs) / 2))
         size = np.abs(diff)
-        # Keep only this scenario's best few per side before the global sort: bounded work per pair.
         for sign in (1, -1):
-            side = differ & (np.sign(diff) == sign)
-            rows, keep = _best_rows(np.where(side, -size, np.inf), -clarity, side, limit)
-            # lexsort is stable, so ties in size and clarity stay in item order.
-            order = np.lexsort((-clarity[rows], np.where(keep, -size[rows], np.inf)), axis=0)[:limit]  # (limit, k)
-            for j in range(k):
-                for place in order[:, j]:
-                    if not keep[place, j]:
-                        break
-                    row = rows[place]
-                    candidates[j].append((-size[row, j], -clarity[row, j], s, int(row), sign))
+            where, row, column = np.nonzero(differ & (np.sign(diff) == sign))
+            for j in np.unique(column):
+                at = column == j
+                place = (where[at], row[at], j)
+                candidates[j][sign].append((size[place], clarity[place], scenarios[where[at]], row[at],
+                                            others_mean[place]))
     found = []
     for j, b in enumerate(others):
         chosen = []
         for sign in (1, -1):
-            side = sorted(c for c in candidates[j] if c[4] == sign)[:limit]
-            chosen += [DisagreeingItem(s, results.item_ids[s][row] if results.item_ids else str(row),
-                                       float(results.scores[s][row, a]), float(results.scores[s][row, b]),
-                                       float(means[s][row, j]))
-                       for _, _, s, row, _ in side]
+            if not candidates[j][sign]:
+                continue
+            size, clarity, scenario, row, mean = (np.concatenate(part) for part in zip(*candidates[j][sign],
+                                                                                       strict=True))
+            # The largest difference first, then the clearest side taken by the others, then scenario and item.
+            for at in np.lexsort((row, scenario, -clarity, -size))[:limit]:
+                s, item = int(scenario[at]), int(row[at])
+                chosen.append(DisagreeingItem(s, results.item_ids[s][item] if results.item_ids else str(item),
+                                              float(results.scores[s][item, a]), float(results.scores[s][item, b]),
+                                              float(mean[at])))
         found.append(((int(a_better[j]), int(b_better[j]), int(same[j])), tuple(chosen)))
     return found
-
-
-def _best_rows(first: np.ndarray, second: np.ndarray, eligible: np.ndarray, limit: int
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the rows (ascending) that can be among each column's `limit` smallest eligible entries by
-    (`first`, `second`, row), and which of them are so for each column: every such row, and ties.
-
-    Two partial sorts (linear time) find each column's `limit`-th smallest `first`, then among the
-    rows at that value the `limit`-th smallest `second`; only rows up to those thresholds need the full
-    sort, which on a 4,000-model board was most of the compare view's time.
-    """
-    n = first.shape[0]
-    if limit == 0 or n <= 4 * limit:  # too few rows to be worth the partial sorts
-        return np.arange(n), eligible
-    kth = limit - 1
-    cut = np.partition(first, kth, axis=0)[kth]  # (k,)
-    below, at = eligible & (first < cut), eligible & (first == cut)
-    second_cut = np.partition(np.where(below, -np.inf, np.where(at, second, np.inf)), kth, axis=0)[kth]
-    keep = below | (at & (second <= second_cut))
-    rows = np.flatnonzero(keep.any(axis=1))
-    return rows, keep[rows]
 
 
 def _validate(intervals: RankIntervals, results: ResultsMatrix, items_per_side: int) -> None:
