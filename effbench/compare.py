@@ -116,7 +116,6 @@ def compare_models(
     tail = (1 - intervals.confidence_level) / 2
     n_models = len(intervals.models)
     boot, boot_scenario = intervals.resampled_scores, intervals.resampled_scenario_scores
-    board = [(np.nansum(matrix, axis=1), np.sum(~np.isnan(matrix), axis=1)) for matrix in results.scores]
     pairs, selection = [], ""
     if n_models <= all_pairs_up_to:
         later = {a: np.arange(a + 1, n_models) for a in range(n_models - 1)}
@@ -129,13 +128,26 @@ def compare_models(
     smoothing = _difference_smoothing(results, boot_scenario.shape[0], intervals.seed)
     groups = scenarios_by_size(results)
     terms = _smoothing_terms(results, smoothing)
+    board = _board_sums(results, groups)
+    n_scenarios = len(results.scenarios)
     for a, others in later.items():
-        raw = boot_scenario[:, :, [a]] - boot_scenario[:, :, others]  # (R, S, n_others)
-        boot_diff = _smoothed_differences(raw, terms, groups, a, others)
-        shift = np.nansum(boot_diff - raw, axis=1) / len(results.scenarios)  # the pseudo-items' share overall
-        del raw
+        shared = _shared_items(groups, a, others, n_scenarios)
+        # Scenario by scenario block, so that each block's differences stay in the processor's cache; the
+        # pseudo-items' shifts are kept whole, for one sum over the scenarios as before.
+        shift_by_scenario = np.empty((boot_scenario.shape[0], n_scenarios, len(others)))
+        scen_lo, scen_hi = np.empty((n_scenarios, len(others))), np.empty((n_scenarios, len(others)))
+        block = max(1, _BLOCK_VALUES // max(1, boot_scenario.shape[0] * len(others)))
+        for start in range(0, n_scenarios, block):
+            part = slice(start, start + block)
+            raw = boot_scenario[:, part, [a]] - boot_scenario[:, part, others]  # (R, block, n_others)
+            boot_diff = _smoothed_differences(raw, terms, shared, part)
+            moved = boot_diff - raw
+            moved[np.isnan(moved)] = 0.0  # as np.nansum counts them
+            shift_by_scenario[:, part] = moved
+            scen_lo[part], scen_hi[part] = percentile_interval(boot_diff, tail)  # (block, n_others)
+        shift = np.sum(shift_by_scenario, axis=1) / n_scenarios  # the pseudo-items' share overall
+        del shift_by_scenario
         overall_lo, overall_hi = percentile_interval(boot[:, [a]] - boot[:, others] + shift, tail)  # (n_others,)
-        scen_lo, scen_hi = percentile_interval(boot_diff, tail)  # (S, n_others)
         scenario_p = holm(scenario_p_values(results, a, others, groups).T)  # (n_others, S)
         overall_p = overall_p_values(results, a, others, groups)
         overall = intervals.score[a] - intervals.score[others]
@@ -144,15 +156,14 @@ def compare_models(
         # as the score intervals are.
         overall_lo, overall_hi = np.fmin(overall_lo, overall), np.fmax(overall_hi, overall)
         scen_lo, scen_hi = np.fmin(scen_lo, scenario_diff), np.fmax(scen_hi, scenario_diff)
-        disagreements = _disagreeing_items(results, board, a, others, items_per_side)
+        disagreements = _disagreeing_items(results, groups, board, a, others, items_per_side)
         for k, b in enumerate(others):
             counts, items = disagreements[k]
             lo, hi = (overall_lo[k], overall_hi[k]) if intervals.has_intervals else (np.nan, np.nan)
-            by_scenario = tuple(
-                (float(scenario_diff[s, k]),
-                 *((float(scen_lo[s, k]), float(scen_hi[s, k])) if results.resampled[s] else (np.nan, np.nan)))
-                for s in range(len(results.scenarios))
-            )
+            differences = scenario_diff[:, k].tolist()
+            ends = zip(scen_lo[:, k].tolist(), scen_hi[:, k].tolist(), strict=True)
+            by_scenario = tuple((d, *(end if resampled else (np.nan, np.nan)))
+                                for d, end, resampled in zip(differences, ends, results.resampled, strict=True))
             pairs.append(PairComparison(a, int(b), (float(overall[k]), float(lo), float(hi)), by_scenario,
                                         *counts, items, float(overall_p[k]),
                                         tuple(float(p) for p in scenario_p[k])))
@@ -184,28 +195,36 @@ def _smoothing_terms(results: ResultsMatrix, smoothing: list[np.ndarray]
             np.stack([p.sum(axis=1) for p in pseudo], axis=1) if pseudo else np.zeros((width, 0)))
 
 
+_BLOCK_VALUES = 1 << 20  # resampled differences held at once per block of scenarios (8 MB)
+
+
+def _shared_items(groups: list[tuple[np.ndarray, np.ndarray]], a: int, others: np.ndarray, n_scenarios: int
+                  ) -> np.ndarray:
+    """Return ``(S, k)``: the items model `a` and each of `others` were both scored on in each resampled
+    scenario, plus the models' own pseudo-items (1); 0 in the other scenarios."""
+    shared = np.zeros((n_scenarios, len(others)))
+    for scenarios, stacked in groups:
+        shared[scenarios] = np.sum(~np.isnan(stacked[:, :, [a]]) & ~np.isnan(stacked[:, :, others]), axis=1) + 1.0
+    return shared
+
+
 def _smoothed_differences(boot_diff: np.ndarray, terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-                          groups: list[tuple[np.ndarray, np.ndarray]], a: int, others: np.ndarray) -> np.ndarray:
-    """Return the resampled differences ``(R, S, k)`` of model `a` minus `others`, each scenario's with two
-    pseudo-items added at the ends of the difference's scale (+-the score range), weighted Gamma(1/2)
-    (`terms` is `_smoothing_terms`, `groups` `paired.scenarios_by_size`).
+                          shared: np.ndarray, part: slice) -> np.ndarray:
+    """Return the resampled differences ``(R, block, k)`` of model `a` minus `others` in the scenarios
+    `part`, each scenario's with two pseudo-items added at the ends of the difference's scale (+-the
+    score range), weighted Gamma(1/2) (`terms` is `_smoothing_terms`, `shared` `_shared_items`).
 
     The models' own pseudo-items cancel in a difference, so two models equal on every item (or differing
     on one) would get an interval of zero width (or one that excludes 0 on one item). The added pair is
     Jeffreys' prior on the difference's scale; the resample's total item weight is taken at its mean,
     the items both models were scored on plus the models' own pseudo-items (1). The arithmetic is
-    elementwise, so all scenarios are adjusted at once, a block of them at a time to bound memory."""
+    elementwise, so the block's scenarios are adjusted at once."""
     out = boot_diff.copy()
     resampled, span, pseudo_diff, pseudo_sum = terms
-    shared = np.zeros((boot_diff.shape[1], len(others)))
-    for scenarios, stacked in groups:
-        shared[scenarios] = np.sum(~np.isnan(stacked[:, :, [a]]) & ~np.isnan(stacked[:, :, others]), axis=1) + 1.0
-    block = max(1, (1 << 22) // max(1, boot_diff.shape[0] * len(others)))
-    for start in range(0, resampled.size, block):
-        part = slice(start, start + block)
-        s = resampled[part]
-        out[:, s] = ((boot_diff[:, s] * shared[s] + span[part, None] * pseudo_diff[:, part, None])
-                     / (shared[s] + pseudo_sum[:, part, None]))
+    at = np.flatnonzero((resampled >= part.start) & (resampled < part.stop))  # positions in `terms`
+    s = resampled[at]
+    out[:, s - part.start] = ((boot_diff[:, s - part.start] * shared[s] + span[at, None] * pseudo_diff[:, at, None])
+                              / (shared[s] + pseudo_sum[:, at, None]))
     return out
 
 
@@ -230,78 +249,66 @@ def compared_pairs(rank: np.ndarray, *, neighbours: int, top: int) -> dict[int, 
 PairItems = tuple[tuple[int, int, int], tuple[DisagreeingItem, ...]]  # (a better, b better, same), items
 
 
-def _disagreeing_items(results: ResultsMatrix, board: list[tuple[np.ndarray, np.ndarray]], a: int,
-                       others: np.ndarray, limit: int) -> list[PairItems]:
+def _board_sums(results: ResultsMatrix, groups: list[tuple[np.ndarray, np.ndarray]]
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return, for each group of `paired.scenarios_by_size`, every item's sum of scores over the models and
+    its number of scores ``(scenarios, items)``, each scenario's summed as it would be alone."""
+    sums = []
+    for scenarios, _ in groups:
+        sums.append((np.stack([np.nansum(results.scores[s], axis=1) for s in scenarios]),
+                     np.stack([np.sum(~np.isnan(results.scores[s]), axis=1) for s in scenarios])))
+    return sums
+
+
+def _disagreeing_items(results: ResultsMatrix, groups: list[tuple[np.ndarray, np.ndarray]],
+                       board: list[tuple[np.ndarray, np.ndarray]], a: int, others: np.ndarray, limit: int
+                       ) -> list[PairItems]:
     """Return, for each model b in `others`, the (a better, b better, same) item counts of a and b and the
-    items they disagree on most; each scenario is one matrix operation over all of `others` at once."""
+    items they disagree on most; the scenarios of one size (`groups`, with their `_board_sums`) are one
+    matrix operation over all of `others` at once, and each b's items one sort over every scenario."""
     k = len(others)
     a_better, b_better, same = np.zeros(k, int), np.zeros(k, int), np.zeros(k, int)
-    candidates: list[list[tuple]] = [[] for _ in range(k)]  # per b: (-|difference|, -clarity, scenario, row, sign)
-    means: dict[int, np.ndarray] = {}
-    for s, (matrix, resampled) in enumerate(zip(results.scores, results.resampled, strict=True)):
-        if not resampled:
-            continue
-        mine, theirs = matrix[:, [a]], matrix[:, others]
-        diff = mine - theirs  # (items, k); NaN where either has no result
-        a_better += np.sum(diff > 0, axis=0)
-        b_better += np.sum(diff < 0, axis=0)
-        same += np.sum(diff == 0, axis=0)
+    # Per b and side: (size, clarity, scenario, row, others' mean) of the differing items, a group at a time.
+    candidates: list[dict[int, list[tuple[np.ndarray, ...]]]] = [{1: [], -1: []} for _ in range(k)]
+    for (scenarios, stacked), (total, count) in zip(groups, board, strict=True):
+        mine, theirs = stacked[:, :, [a]], stacked[:, :, others]
+        diff = mine - theirs  # (scenarios, items, k); NaN where either has no result
+        a_better += np.sum(diff > 0, axis=(0, 1))
+        b_better += np.sum(diff < 0, axis=(0, 1))
+        same += np.sum(diff == 0, axis=(0, 1))
         differ = ~np.isnan(diff) & (diff != 0)
         if not differ.any():
             continue
         # Each item's mean score over the models other than a and b (NaN where none has one).
-        total, count = board[s]
-        rest = count[:, None] - (~np.isnan(mine)).astype(int) - (~np.isnan(theirs)).astype(int)
+        rest = count[:, :, None] - (~np.isnan(mine)).astype(int) - (~np.isnan(theirs)).astype(int)
         with np.errstate(invalid="ignore", divide="ignore"):
-            others_mean = np.where(rest > 0, (total[:, None] - np.nan_to_num(mine) - np.nan_to_num(theirs))
+            others_mean = np.where(rest > 0, (total[:, :, None] - np.nan_to_num(mine) - np.nan_to_num(theirs))
                                    / np.maximum(rest, 1), np.nan)
-        means[s] = others_mean
         clarity = np.nan_to_num(np.abs(others_mean - (mine + theirs) / 2))
         size = np.abs(diff)
-        # Keep only this scenario's best few per side before the global sort: bounded work per pair.
         for sign in (1, -1):
-            side = differ & (np.sign(diff) == sign)
-            rows, keep = _best_rows(np.where(side, -size, np.inf), -clarity, side, limit)
-            # lexsort is stable, so ties in size and clarity stay in item order.
-            order = np.lexsort((-clarity[rows], np.where(keep, -size[rows], np.inf)), axis=0)[:limit]  # (limit, k)
-            for j in range(k):
-                for place in order[:, j]:
-                    if not keep[place, j]:
-                        break
-                    row = rows[place]
-                    candidates[j].append((-size[row, j], -clarity[row, j], s, int(row), sign))
+            where, row, column = np.nonzero(differ & (np.sign(diff) == sign))
+            for j in np.unique(column):
+                at = column == j
+                place = (where[at], row[at], j)
+                candidates[j][sign].append((size[place], clarity[place], scenarios[where[at]], row[at],
+                                            others_mean[place]))
     found = []
     for j, b in enumerate(others):
         chosen = []
         for sign in (1, -1):
-            side = sorted(c for c in candidates[j] if c[4] == sign)[:limit]
-            chosen += [DisagreeingItem(s, results.item_ids[s][row] if results.item_ids else str(row),
-                                       float(results.scores[s][row, a]), float(results.scores[s][row, b]),
-                                       float(means[s][row, j]))
-                       for _, _, s, row, _ in side]
+            if not candidates[j][sign]:
+                continue
+            size, clarity, scenario, row, mean = (np.concatenate(part) for part in zip(*candidates[j][sign],
+                                                                                       strict=True))
+            # The largest difference first, then the clearest side taken by the others, then scenario and item.
+            for at in np.lexsort((row, scenario, -clarity, -size))[:limit]:
+                s, item = int(scenario[at]), int(row[at])
+                chosen.append(DisagreeingItem(s, results.item_ids[s][item] if results.item_ids else str(item),
+                                              float(results.scores[s][item, a]), float(results.scores[s][item, b]),
+                                              float(mean[at])))
         found.append(((int(a_better[j]), int(b_better[j]), int(same[j])), tuple(chosen)))
     return found
-
-
-def _best_rows(first: np.ndarray, second: np.ndarray, eligible: np.ndarray, limit: int
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the rows (ascending) that can be among each column's `limit` smallest eligible entries by
-    (`first`, `second`, row), and which of them are so for each column: every such row, and ties.
-
-    Two partial sorts (linear time) find each column's `limit`-th smallest `first`, then among the
-    rows at that value the `limit`-th smallest `second`; only rows up to those thresholds need the full
-    sort, which on a 4,000-model board was most of the compare view's time.
-    """
-    n = first.shape[0]
-    if limit == 0 or n <= 4 * limit:  # too few rows to be worth the partial sorts
-        return np.arange(n), eligible
-    kth = limit - 1
-    cut = np.partition(first, kth, axis=0)[kth]  # (k,)
-    below, at = eligible & (first < cut), eligible & (first == cut)
-    second_cut = np.partition(np.where(below, -np.inf, np.where(at, second, np.inf)), kth, axis=0)[kth]
-    keep = below | (at & (second <= second_cut))
-    rows = np.flatnonzero(keep.any(axis=1))
-    return rows, keep[rows]
 
 
 def _validate(intervals: RankIntervals, results: ResultsMatrix, items_per_side: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import posixpath
 import re
@@ -16,6 +17,7 @@ MAX_SLUG_LENGTH = 80
 _RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a site of thousands of pages asks for the same links again and again
 def relative_url(from_page: str, to_path: str) -> str:
     """Return the link from the page at site path `from_page` to the site path `to_path`.
 

@@ -94,6 +94,8 @@ def _reference_items(data: ResultsMatrix, a: int, b: int, limit: int) -> tuple[t
     (largest difference, then the other models' mean furthest from the two's midpoint, then scenario, item)."""
     counts, candidates = [0, 0, 0], []
     for s, matrix in enumerate(data.scores):
+        if not data.resampled[s]:  # one score per model: no items to disagree on
+            continue
         for row in range(matrix.shape[0]):
             x, y = matrix[row, a], matrix[row, b]
             if np.isnan(x) or np.isnan(y):
@@ -125,10 +127,24 @@ def test_items_of_every_compared_pair_match_a_plain_item_by_item_computation(n_m
     comparison = compare_models(rank_intervals(data, n_resamples=50, rng=0), data, items_per_side=3)
     assert len(comparison.pairs) == (n_models * (n_models - 1) // 2 if n_models <= 100 else
                                      len({(p.a, p.b) for p in comparison.pairs}))
-    for pair in comparison.pairs[:: max(1, len(comparison.pairs) // 60)]:
-        counts, items = _reference_items(data, pair.a, pair.b, 3)
+    _assert_items_match(data, comparison.pairs[:: max(1, len(comparison.pairs) // 60)], 3)
+
+
+def _assert_items_match(data: ResultsMatrix, pairs, limit: int) -> None:
+    for pair in pairs:
+        counts, items = _reference_items(data, pair.a, pair.b, limit)
         assert (pair.a_better, pair.b_better, pair.same) == counts
         got = [(i.scenario, i.item_id, i.score_a, i.score_b, i.board_mean) for i in pair.items]
         assert len(got) == len(items)
         for mine, theirs in zip(got, items, strict=True):
             assert mine[:4] == theirs[:4] and mine[4] == pytest.approx(theirs[4], nan_ok=True)
+
+
+def test_items_over_many_small_scenarios_of_a_few_sizes_match_the_plain_computation():
+    rng = np.random.default_rng(6)
+    sizes = [3, 5, 3, 1, 5, 3, 8, 5, 2, 3] * 4  # scenarios of one size are taken together
+    scores = tuple(np.where(rng.random((n, 7)) < 0.1, np.nan, rng.integers(0, 3, (n, 7)) / 2) for n in sizes)
+    data = ResultsMatrix(tuple(f"m{i}" for i in range(7)), tuple(f"s{s:02d}" for s in range(len(sizes))), scores,
+                         tuple(n != 1 for n in sizes), tuple(tuple(f"q{i}" for i in range(n)) for n in sizes))
+    comparison = compare_models(rank_intervals(data, n_resamples=30, rng=0), data, items_per_side=4)
+    _assert_items_match(data, comparison.pairs, 4)

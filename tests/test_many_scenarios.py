@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effbench import analysis_tables, flash, paired, stats
+from effbench import analysis_tables, compare, flash, paired, pipeline, queries, stats, store, synth
+from effbench.analysis_tables import AnalysisParameters
 from effbench.render import values
 
 
@@ -179,6 +180,34 @@ def test_p_values_of_scenarios_of_one_size_together_equal_scenario_by_scenario()
         np.testing.assert_array_equal(paired.scenario_p_values(results, a, others), expected)
         overall = [paired.overall_p_value(results, a, int(b)) for b in others]
         np.testing.assert_array_equal(paired.overall_p_values(results, a, others), overall)
+
+
+@pytest.mark.parametrize("block_values", [1, 1000, 1 << 30])
+def test_compared_pairs_are_the_same_whatever_the_block_of_scenarios(monkeypatch, block_values):
+    results = analysis_tables.results_matrix(scores_database(6, 60, seed=3))
+    intervals = stats.rank_intervals(results, n_resamples=40, rng=1, with_rank_intervals=False)
+    expected = compare.compare_models(intervals, results)
+    monkeypatch.setattr(compare, "_BLOCK_VALUES", block_values)  # one scenario per block .. all at once
+    got = compare.compare_models(intervals, results)
+    # The same floats, not nearly: NaN compares equal to NaN in repr, not with ==.
+    assert repr(got.pairs) == repr(expected.pairs)
+
+
+def test_the_compare_view_takes_the_builds_ranking_and_gets_the_pairs_drawn_again(tmp_path, monkeypatch):
+    board_file, db = tmp_path / "board.parquet", tmp_path / "board.duckdb"
+    synth.write(synth.SynthSpec(n_models=5, n_items=90, n_scenarios=30, seed=0), board_file)
+    results = pipeline.ResultsOnce()
+    pipeline.update(db, pipeline.result_sources([board_file]), parameters=AnalysisParameters(n_resamples=40),
+                    all_analyses=False, results=results)
+    with store.open_store(db, read_only=True) as con:
+        board = pipeline.pick_board(con, None)
+        data = queries.site_data(con, board)
+        with monkeypatch.context() as patched:  # the kept ranking is taken, not drawn again
+            patched.setattr(stats, "rank_intervals", None)
+            kept = pipeline.model_comparisons(con, data.analysis, reader=results.board(board),
+                                              ranking=results.rankings[board])
+        drawn = pipeline.model_comparisons(con, data.analysis, reader=pipeline.board_reader(board))
+    assert repr(kept.pairs) == repr(drawn.pairs)
 
 
 @pytest.mark.parametrize("sizes", [(2, 5, None), (3, 3, 8, None), (6, 2, None), (None,)])

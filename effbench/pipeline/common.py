@@ -27,11 +27,13 @@ ResultsReader = Callable[[duckdb.DuckDBPyConnection], stats.ResultsMatrix]
 class ResultsOnce:
     """A `ResultsReader` that reads the results matrix from the database once and then hands out that
     copy: a build's analyses and pages all need it, and at scale each read costs seconds. Use one per
-    build, created after nothing more will be loaded. `board(b)` reads board `b`'s part of it."""
+    build, created after nothing more will be loaded. `board(b)` reads board `b`'s part of it; `rankings`
+    keeps each board's ranking computed in this build, whose resamples the compare view reuses."""
 
     def __init__(self) -> None:
         self._matrix: stats.ResultsMatrix | None = None
         self._boards: dict[Board, stats.ResultsMatrix] = {}
+        self.rankings: dict[Board, stats.RankIntervals] = {}
 
     def __call__(self, con: duckdb.DuckDBPyConnection) -> stats.ResultsMatrix:
         if self._matrix is None:

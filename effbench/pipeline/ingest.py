@@ -159,7 +159,8 @@ def update(
                 sizes.append(sum(m.shape[0] for m, r in zip(reader(con).scores, reader(con).resampled, strict=True)
                                  if r))
                 with progress.stage("ranking"):
-                    recomputed = refresh_ranking(con, parameters, board, reader=reader) or recomputed
+                    recomputed = refresh_ranking(con, parameters, board, reader=reader,
+                                                 rankings=results.rankings) or recomputed
                 if all_analyses:
                     with progress.stage("reliability (DIoR)"):
                         recomputed = refresh_dior(con, dior_parameters, board, reader=reader) or recomputed

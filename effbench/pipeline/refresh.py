@@ -22,8 +22,10 @@ from effbench.pipeline.common import (
 
 
 def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParameters, board: Board, *,
-                    reader: ResultsReader | None = None) -> bool:
-    """Recompute and store `board`'s rank intervals unless the stored ones are current; return whether it did.
+                    reader: ResultsReader | None = None,
+                    rankings: dict[Board, stats.RankIntervals] | None = None) -> bool:
+    """Recompute and store `board`'s rank intervals unless the stored ones are current; return whether it did
+    (and keep the ranking in `rankings`, for the compare view of the same build).
 
     Skipping an unchanged analysis leaves the database file untouched, so rebuilding the same
     data gives byte-identical downloads.
@@ -39,6 +41,8 @@ def refresh_ranking(con: duckdb.DuckDBPyConnection, parameters: AnalysisParamete
         rng=parameters.seed,
     )
     analysis_tables.save_ranking(con, result, reliability.disagreements(result, results), parameters, board)
+    if rankings is not None:
+        rankings[board] = result
     return True
 
 

@@ -63,16 +63,22 @@ class BuildReport:
     notes: tuple[str, ...] = ()  # what was done beside the site, for the user (e.g. history carried on)
 
 
-def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict, *, reader: ResultsReader) -> compare.Comparisons:
+def model_comparisons(con: duckdb.DuckDBPyConnection, analysis: dict, *, reader: ResultsReader,
+                      ranking: stats.RankIntervals | None = None) -> compare.Comparisons:
     """Return every pair of models compared, from the same paired resamples as the stored ranking
-    (its seed, resamples and confidence level on the same results give the same draws)."""
+    (its seed, resamples and confidence level on the same results give the same draws): those of
+    `ranking`, the ranking computed in this build, when it is that one, else drawn again."""
     results = reader(con)
     options = json.loads(analysis.get("options") or "{}")
-    intervals = stats.rank_intervals(results, n_resamples=int(analysis["n_resamples"]),
-                                     confidence_level=float(analysis["confidence_level"]),
-                                     rank_method=options.get("rank_method", "marginal"), rng=int(analysis["seed"]),
-                                     with_rank_intervals=False)  # pairs need the resamples, not rank intervals
-    return compare.compare_models(intervals, results)
+    parameters = (int(analysis["n_resamples"]), float(analysis["confidence_level"]),
+                  options.get("rank_method", "marginal"), int(analysis["seed"]))
+    if ranking is None or (ranking.models, ranking.scenarios) != (results.models, results.scenarios) or (
+            ranking.n_resamples, ranking.confidence_level, ranking.rank_method, ranking.seed) != parameters:
+        n_resamples, confidence_level, rank_method, seed = parameters
+        ranking = stats.rank_intervals(results, n_resamples=n_resamples, confidence_level=confidence_level,
+                                       rank_method=rank_method, rng=seed,
+                                       with_rank_intervals=False)  # pairs need the resamples, not rank intervals
+    return compare.compare_models(ranking, results)
 
 
 def trend_analyses(con: duckdb.DuckDBPyConnection, data: queries.SiteData,
@@ -261,7 +267,7 @@ def site_plan(con: duckdb.DuckDBPyConnection, results: ResultsOnce, *, title: st
         reader = results.board(board)
         plans.append(render.site_pages(
             data, title=title, database_bytes=database_bytes, settings=settings,
-            comparisons=model_comparisons(con, data.analysis, reader=reader),
+            comparisons=model_comparisons(con, data.analysis, reader=reader, ranking=results.rankings.get(board)),
             trends=trend_analyses(con, data, {s: t for s, t in tags.items() if s in board.scenarios}, reader=reader),
             board=render.BoardNav.of(board, stored, ranks) if several else None,
             updates=history.timeline(con, board.name)))

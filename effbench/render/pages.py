@@ -211,11 +211,12 @@ def _model_pages(site: SiteIndex) -> tuple[list[ModelPage], list[Download]]:
     return pages, downloads
 
 
-def _domain_of(values: list) -> tuple[float, float]:
-    """Return `_score_domain` of plain values (None or NaN: missing)."""
+def _domain_of(values: list, empty: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
+    """Return the axis of a chart of plain score values (None or NaN: missing), `empty` without any: [0, 1]
+    for scores on it, else their range padded by 5% on each side."""
     known = [float(v) for v in values if not missing(v)]
     if not known:
-        return (0.0, 1.0)
+        return empty
     low, high = min(known), max(known)
     if low >= 0 and high <= 1:
         return (0.0, 1.0)
@@ -274,20 +275,23 @@ def _scenario_abouts(site: SiteIndex) -> dict[str, str]:
 
 def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]]:
     per_scenario = site.data.scenario_intervals
-    # Site-wide values and each scenario's rows are found once, not once per page (a board may have thousands).
-    by_scenario = dict(tuple(per_scenario.groupby("scenario", sort=False)))
-    empty = per_scenario.iloc[:0]
+    # Site-wide values and each scenario's rows are found once, not once per page (a board may have thousands):
+    # one sort and one pass turn every row into plain values, as each scenario's frame would give them.
+    columns = tuple(per_scenario.columns)
+    by_scenario: dict[str, list[dict[str, Any]]] = {}
+    for record in per_scenario.sort_values(["rank", "model"], kind="stable").to_dict("records"):
+        by_scenario.setdefault(record["scenario"], []).append({k: plain(v) for k, v in record.items()})
     lower = set(lower_is_better(site.data))
     abouts = _scenario_abouts(site)
     pages, downloads = [], []
     for s in site.scenarios:
         path = site.scenario_paths[s]
-        theirs = by_scenario.get(s, empty).sort_values(["rank", "model"])
+        theirs = by_scenario.get(s, [])
         scenario_downloads = table_downloads(f"data/scenarios/{site.scenario_slug[s]}",
-                                             frame_table(f"scenario {s}", theirs))
+                                             Table(f"scenario {s}", columns, tuple(theirs)))
         downloads += scenario_downloads
         n_with_results = len(theirs)
-        shown = theirs.iloc[:INDEX_ROWS]  # a large board's page shows the top; its CSV holds every model
+        shown = theirs[:INDEX_ROWS]  # a large board's page shows the top; its CSV holds every model
         pages.append(ScenarioPage(
             page=site.page(path, site.names.scenario(s), "scenario.html", scenario_downloads),
             scenario=site.names.scenario(s),
@@ -299,23 +303,25 @@ def _scenario_pages(site: SiteIndex) -> tuple[list[ScenarioPage], list[Download]
             agreement=_agreement_text(theirs, site.overall_rank),
             rows=tuple(
                 ModelResultRow(
-                    model=site.model_link(path, r.model),
-                    rank_text=format_rank(int(r.rank), r.rank_lo, r.rank_hi),
-                    score=Cell(as_float(r.score), format_score(r.score)),
-                    score_interval=format_interval(r.score_lo, r.score_hi),
-                    overall_rank=int(site.overall_rank[r.model]),
-                    items=_items_text(r.n_items, site.items_total[s], site.levels[s]),
+                    model=site.model_link(path, r["model"]),
+                    rank_text=format_rank(int(r["rank"]), r["rank_lo"], r["rank_hi"]),
+                    score=Cell(as_float(r["score"]), format_score(r["score"])),
+                    score_interval=format_interval(r["score_lo"], r["score_hi"]),
+                    overall_rank=int(site.overall_rank[r["model"]]),
+                    items=_items_text(r["n_items"], site.items_total[s], site.levels[s]),
                 )
-                for r in shown.itertuples(index=False)
+                for r in shown
             ),
             chart=interval_plot(
-                [IntervalPoint(site.names.model(r.model), as_float(r.score), as_float(r.score_lo),
-                               as_float(r.score_hi)) for r in shown.itertuples(index=False)],
+                [IntervalPoint(site.names.model(r["model"]), as_float(r["score"]), as_float(r["score_lo"]),
+                               as_float(r["score_hi"])) for r in shown],
                 title=(f"Score of each model in {site.names.scenario(s)} with its {site.confidence} interval"
                        if len(shown) == n_with_results else
                        f"Score of the top {len(shown)} models in {site.names.scenario(s)} with their "
                        f"{site.confidence} intervals"),
-                x_label="score", domain=_score_domain(theirs), chart_id="model-scores",
+                x_label="score", domain=_domain_of([r[k] for r in theirs for k in ("score", "score_lo", "score_hi")],
+                                                   empty=(math.nan, math.nan)),
+                chart_id="model-scores",
             ),
             rows_note="" if len(shown) == n_with_results else
             f"The top {len(shown)} of the {n_with_results:,} models with results here are shown.",
@@ -444,15 +450,6 @@ def _coverage_cell(n_items: int, total: int, level: str) -> Cell:
     return Cell(share, f"{share:.1%}")
 
 
-def _score_domain(frame: pd.DataFrame) -> tuple[float, float]:
-    values = pd.concat([frame["score"], frame["score_lo"], frame["score_hi"]]).dropna()
-    low, high = float(values.min()), float(values.max())
-    if low >= 0 and high <= 1:
-        return (0.0, 1.0)
-    pad = (high - low) * 0.05 or 1.0
-    return (low - pad, high + pad)
-
-
 def _scenario_description(level: str, n_items: int, n_models: int) -> str:
     if level == "scenario":
         return (f"{n_models} models, one score each (loaded from an aggregated table: no items, so no "
@@ -460,10 +457,12 @@ def _scenario_description(level: str, n_items: int, n_models: int) -> str:
     return f"{int(n_items):,} items, {n_models} models with results."
 
 
-def _agreement_text(frame: pd.DataFrame, overall_rank: dict[str, int]) -> str:
-    if len(frame) < 3:
+def _agreement_text(rows: list[dict[str, Any]], overall_rank: dict[str, int]) -> str:
+    """Return how a scenario's ranking agrees with the overall one, from its rows (plain values)."""
+    if len(rows) < 3:
         return "Too few models to compare this scenario's ranking with the overall one."
-    tau = scipy_stats.kendalltau(frame["score"], [-overall_rank[m] for m in frame["model"]]).statistic
+    tau = scipy_stats.kendalltau([as_float(r["score"]) for r in rows],
+                                 [-overall_rank[r["model"]] for r in rows]).statistic
     strength = "strongly" if tau >= 0.8 else "moderately" if tau >= 0.5 else "weakly" if tau >= 0.2 else "hardly"
     return (f"Kendall's tau between this scenario's scores and the overall ranking is {tau:.2f} (1 = same order, "
             f"0 = unrelated): this scenario {strength} agrees with the overall ranking.")
