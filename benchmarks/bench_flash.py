@@ -33,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from effbench import analysis_tables, flash, pipeline, store
+from effbench import analysis_tables, flash, pipeline, stats, store
+from effbench.analysis_tables import AnalysisParameters
 from effbench.examples import EXAMPLES
-from effbench.pipeline.common import pick_board
+from effbench.pipeline.common import board_flash_config, pick_board
 from effbench.pipeline.flash_plans import _flash_results
 from effbench.stats import ResultsMatrix
 
@@ -54,10 +55,24 @@ def example_results(name: str) -> ResultsMatrix:
         return flash.item_level(analysis_tables.results_matrix(con))
 
 
-def board_results(db: Path) -> ResultsMatrix:
-    """The per-item results of the only board in `db`, as the Flash stage reads them."""
+def board_results(db: Path, config: flash.FlashConfig) -> tuple[ResultsMatrix, flash.FlashConfig]:
+    """The per-item results of the only board in `db`, as the Flash stage reads them, and `config` resolved for
+    the board as the build resolves it (its tier rule at the board's size, the floor from its rank intervals)."""
     with store.open_store(db, read_only=True) as con:
-        return _flash_results(con, pick_board(con, None))
+        board = pick_board(con, None)
+        results = _flash_results(con, board)
+        return results, board_flash_config(con, config, board, len(results.models))
+
+
+def with_floor(results: ResultsMatrix, config: flash.FlashConfig) -> flash.FlashConfig:
+    """`config` resolved for an example board as `effbench build` resolves it: the floor from the rank intervals
+    the leaderboard computes (its default resampling), in rank order."""
+    parameters = AnalysisParameters()
+    ranking = stats.rank_intervals(results, n_resamples=parameters.n_resamples,
+                                   confidence_level=parameters.confidence_level, rank_method=parameters.rank_method,
+                                   rng=parameters.seed)
+    order = sorted(range(len(results.models)), key=lambda i: (ranking.rank[i], results.models[i]))
+    return config.for_board(len(results.models), ranking.rank_lo[order], ranking.rank_hi[order])
 
 
 def peak_memory_gb() -> float:
@@ -67,9 +82,8 @@ def peak_memory_gb() -> float:
 
 def board_stage(db: Path, *, status: bool = False) -> list[flash.FlashSummary]:
     """Time what the Flash stage does on the board in `db`, print it and return the replay's summaries."""
-    config = flash.FlashConfig()
     wall, cpu = time.perf_counter(), time.process_time()
-    results = board_results(db)
+    results, config = board_results(db, flash.FlashConfig())
     cells = sum(m.size for m in results.scores)
     print(f"board: {db} ({len(results.models)} models, {cells:,} results in {len(results.scenarios)} scenarios)")
     print(f"{'read results':<26} {time.perf_counter() - wall:6.2f} s wall {time.process_time() - cpu:6.2f} s CPU")
@@ -131,7 +145,7 @@ def look_coverage(results: ResultsMatrix, config: flash.FlashConfig) -> dict[str
                 every &= held
                 if not stopped:
                     until_stop &= held
-                    stopped = flash.resolution_met(rank, lo, hi, config.tiers, config.stop_rule)[1]
+                    stopped = flash.resolution_met(rank, lo, hi, config.resolution_tiers, config.stop_rule)[1]
             tally[band_of(truth, n_models)] += [1, every, until_stop, looks, covered_looks]
     return tally
 
@@ -157,12 +171,13 @@ def main(argv: list[str] | None = None) -> list[flash.FlashSummary] | dict[str, 
                         help="coverage of the repeated intervals at every look, by position on the board")
     args = parser.parse_args(argv)
     if args.coverage:
+        config = flash.FlashConfig(seeds=1 if args.smoke else args.seeds)
         if args.db:
-            results, label = board_results(args.db), str(args.db)
+            (results, config), label = board_results(args.db, config), str(args.db)
         else:
             results = smoke_results() if args.smoke else example_results(args.example)
             label = "smoke" if args.smoke else args.example
-        config = flash.FlashConfig(seeds=1 if args.smoke else args.seeds)
+            config = with_floor(results, config)
         tally = look_coverage(results, config)
         print_coverage(label, tally, len(results.models), config.confidence_level)
         return tally
@@ -174,7 +189,7 @@ def main(argv: list[str] | None = None) -> list[flash.FlashSummary] | dict[str, 
     print(f"example: {label} ({len(results.models)} models, leave-one-out, {seeds} item orders)")
     summaries = []
     total_wall = total_cpu = 0.0
-    for config in flash.comparison_configs(flash.FlashConfig(seeds=seeds)):
+    for config in flash.comparison_configs(with_floor(results, flash.FlashConfig(seeds=seeds))):
         wall, cpu = time.perf_counter(), time.process_time()
         s = flash.simulate(results, config=config).summary
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

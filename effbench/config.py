@@ -26,10 +26,17 @@
     seeds = 5                   # item orders replayed by the simulation
     replayed = 100              # boards of more models replay a stratified draw of this many
 
-    [[flash.tiers]]             # rank resolution by tier; the last tier has no "last"
-    first = 1
-    last = 1
-    resolution = 0
+    tiers = "board-size"        # the paper's tiers, widened on boards of 500 models or more; or "paper"
+    floor = true                # no rank finer than the full run's own rank intervals allow there
+
+    [[flash.tiers]]             # or declared tiers, in order: up to rank `last`, within +-`resolution`,
+    last = 1                    # each in ranks or as a share of the board ("1%"); the last tier has no
+    resolution = 0              # "last" (`first` may be given: the previous tier's last + 1)
+    [[flash.tiers]]
+    last = "1%"
+    resolution = "0.25%"
+    [[flash.tiers]]
+    resolution = "1%"
 
     [ranking]
     lower_is_better = ["latency"]  # scenarios whose scores are better when lower (error rates, latency)
@@ -52,12 +59,13 @@ from pathlib import Path
 from effbench.boards import DEFAULT_MISSING, MISSING_POLICIES, BoardSpec
 from effbench.errors import EffbenchError
 from effbench.flash import FlashConfig
-from effbench.tiers import DEFAULT_TIERS, Tier
+from effbench.tiers import DeclaredTier, share
 
 CONFIG_FILE = "effbench.toml"
 _SECTIONS = {"site": {"title", "citation"}, "scenarios": None,  # [scenarios]: any name
              "flash": {"stages", "first_stage", "growth", "order", "estimator", "correction", "stop_rule",
-                       "variance_floor", "confidence", "resamples", "seed", "seeds", "replayed", "tiers"},
+                       "variance_floor", "confidence", "resamples", "seed", "seeds", "replayed", "tiers",
+                       "floor"},
              "ranking": {"lower_is_better", "missing"}, "boards": None}
 _BOARD_KEYS = {"name", "title", "description", "scenarios", "missing"}
 
@@ -82,6 +90,39 @@ class Config:
     lower_is_better: tuple[str, ...] = ()  # [ranking] scenarios whose scores are better when lower
     missing: str = DEFAULT_MISSING  # [ranking] missing: the policy for models lacking some of a board's scenarios
     boards: tuple[BoardSpec, ...] = ()  # [[boards]]: declared boards (none: formed from the data)
+
+
+def _tiers(value: object) -> tuple[str, tuple[DeclaredTier, ...]]:
+    """Return the tier rule and declared tiers of `[flash] tiers`: a rule's name or a list of tiers."""
+    if isinstance(value, str):
+        if value == "declared":
+            raise ValueError("declared tiers are given as [[flash.tiers]] tables, not by name")
+        return value, ()
+    if not isinstance(value, list) or not value or not all(isinstance(t, dict) for t in value):
+        raise ValueError('tiers must be "board-size", "paper" or a list of [[flash.tiers]] tables')
+    declared, first = [], 1
+    for number, tier in enumerate(value, 1):
+        unknown = sorted(set(tier) - {"first", "last", "resolution"})
+        if unknown:
+            raise ValueError(f"tier {number}: unknown key(s) {', '.join(unknown)}; a tier has first, last, resolution")
+        if "resolution" not in tier:
+            raise ValueError(f"tier {number}: resolution is missing")
+        last, resolution = (_amount(tier.get(key), f"tier {number} {key}") for key in ("last", "resolution"))
+        if "first" in tier and _typed(tier["first"], int, f"tier {number} first") != first:
+            raise ValueError(f"tier {number}: first must be {first}, the rank after the previous tier" if first
+                             else f"tier {number}: leave first out after a tier that ends at a share of the board")
+        declared.append(DeclaredTier(last, resolution))
+        first = last + 1 if isinstance(last, int) else None
+    if declared[-1].last is not None:
+        raise ValueError("the last tier must have no last (it runs to the end of the board)")
+    return "declared", tuple(declared)
+
+
+def _amount(value: object, key: str) -> int | float | None:
+    """Return a tier's end or resolution: whole ranks (int) or a share of the board ("1%" -> 0.01)."""
+    if value is None or isinstance(value, str):
+        return value if value is None else share(value)
+    return _typed(value, int, key)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -110,8 +151,7 @@ def load_config(path: Path | None = None) -> Config:
             raise EffbenchError(f"{path}: unknown setting(s) in [{section}]: {', '.join(unknown)}")
     flash = data.get("flash", {})
     try:
-        tiers = tuple(Tier(int(t["first"]), None if t.get("last") is None else int(t["last"]), int(t["resolution"]))
-                      for t in flash["tiers"]) if "tiers" in flash else DEFAULT_TIERS
+        tier_rule, declared = _tiers(flash.get("tiers", "board-size"))
         stages = flash.get("stages", "geometric")
         if stages != "geometric" and not isinstance(stages, list):
             raise ValueError('stages must be "geometric" or a list of item counts ending with "all"')
@@ -120,7 +160,9 @@ def load_config(path: Path | None = None) -> Config:
             stages=None if stages == "geometric" else tuple(None if s == "all" else _typed(s, int, "stages")
                                                             for s in stages),
             first_stage=_typed(flash.get("first_stage", defaults.first_stage), int, "first_stage"),
-            growth=_typed(flash.get("growth", defaults.growth), float, "growth"), tiers=tiers,
+            growth=_typed(flash.get("growth", defaults.growth), float, "growth"),
+            tier_rule=tier_rule, declared_tiers=declared,
+            use_floor=_typed(flash.get("floor", defaults.use_floor), bool, "floor"),
             order=_typed(flash.get("order", defaults.order), str, "order"),
             estimator=_typed(flash.get("estimator", defaults.estimator), str, "estimator"),
             correction=_typed(flash.get("correction", defaults.correction), str, "correction"),

@@ -444,7 +444,8 @@ def test_settings_file_sets_tiers_and_schedule(tmp_path):
     config = load_config(path)
     assert config.title == "Mine"
     assert config.flash.stages == (20, 100, None) and config.flash.order == "random"
-    assert config.flash.tiers == (Tier(1, 3, 1), Tier(4, None, 5))
+    assert config.flash.tier_rule == "declared"
+    assert config.flash.for_board(10).tiers == (Tier(1, 3, 1), Tier(4, None, 5))
     assert config.flash.max_replayed == 40
 
 

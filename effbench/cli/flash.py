@@ -124,12 +124,11 @@ def flash_plan(
         pipeline.write_plan(items, model, out, db=db)
     except EffbenchError as error:
         raise fail(error) from None
-    tiers = _flash_config(config).tiers
     if plan.rank is None:
         say(f"{model}: no stage completed yet")
     else:
         say(f"{model}: after stage {plan.completed_stage} ({plan.items_evaluated:,} items): rank "
-                   f"{plan.rank} ({plan.rank_lo}-{plan.rank_hi}); {tiers[plan.tier].describe()}")
+            f"{plan.rank} ({plan.rank_lo}-{plan.rank_hi}); {plan.resolution}")
     if plan.skipped:
         say(f"skipped {plan.skipped:,} planned items without a result (taken as items the harness cannot "
                    "evaluate)")

@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 
-from effbench.tiers import DEFAULT_TIERS, Tier, validate_tiers
+import numpy as np
+
+from effbench.tiers import (
+    DEFAULT_TIERS,
+    TIER_RULES,
+    DeclaredTier,
+    Tier,
+    board_size_tiers,
+    declared_tiers,
+    full_run_floor,
+    tier_index,
+    tier_resolution,
+    validate_tiers,
+    widest,
+)
 
 PAPER_STAGES: tuple[int | None, ...] = (10, 20, 50, 200, 1000, None)  # None = all items
 ORDERS = ("random", "informed")
@@ -21,12 +37,24 @@ class FlashConfig:
 
     `stages` None means geometric stages: `first_stage` items per scenario, then x`growth` (rounded
     up) while below the largest scenario, then all items.
+
+    The tiers follow `tier_rule` (`effbench.tiers`): "board-size" (the paper's tiers, widened to shares
+    of a board of 500 models or more), "paper" (the paper's at any size) or "declared"
+    (`declared_tiers`, in ranks or shares of the board). `tiers` are the ones Flash applies: the
+    paper's until `for_board` resolves the rule at a board's size (`board_models`). With `floor`, no
+    rank is resolved more finely than the full run supports there (`full_run_floor`); `for_board`
+    takes it from the leaderboard's rank intervals.
     """
 
     stages: tuple[int | None, ...] | None = None
     first_stage: int = 10
     growth: float = 1.5
-    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    tier_rule: str = "board-size"
+    declared_tiers: tuple[DeclaredTier, ...] = ()
+    use_floor: bool = True
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS  # as applied: resolved by `for_board`
+    floor: tuple[Tier, ...] = ()  # the full run's rank resolution by place, from `for_board`
+    board_models: int = 0  # the board size `tiers` were resolved for (0: not yet)
     order: str = "informed"
     estimator: str = "greg"
     correction: str = "group-sequential"
@@ -40,6 +68,15 @@ class FlashConfig:
 
     def __post_init__(self) -> None:
         validate_tiers(self.tiers)
+        if self.floor:
+            validate_tiers(self.floor)
+        if self.tier_rule not in TIER_RULES:
+            raise ValueError(f"`tiers` must be one of {', '.join(TIER_RULES)} or a list of tiers, "
+                             f"got {self.tier_rule!r}")
+        if (self.tier_rule == "declared") != bool(self.declared_tiers):
+            raise ValueError("declared tiers go with `tier_rule` declared, and only with it")
+        if self.declared_tiers:
+            declared_tiers(self.declared_tiers, 1000)  # raises on a malformed declaration
         if self.stages is not None:
             sizes = [s for s in self.stages if s is not None]
             if (not self.stages or self.stages[-1] is not None or sizes != sorted(set(sizes))
@@ -64,6 +101,45 @@ class FlashConfig:
             raise ValueError(f"`seeds` must be at least 1, got {self.seeds!r}")
         if self.max_replayed < 1:
             raise ValueError(f"`max_replayed` must be at least 1, got {self.max_replayed!r}")
+
+    def for_board(self, n_models: int, rank_lo: Sequence[int] = (), rank_hi: Sequence[int] = ()) -> FlashConfig:
+        """Return this configuration with its tier rule resolved for a board of `n_models` (the new model
+        included), and the full run's floor from the leaderboard's rank intervals `rank_lo`..`rank_hi` of
+        the models in rank order (none given: no floor)."""
+        if self.tier_rule == "board-size":
+            tiers = board_size_tiers(n_models)
+        elif self.tier_rule == "declared":
+            tiers = declared_tiers(self.declared_tiers, n_models)
+        else:
+            tiers = DEFAULT_TIERS
+        floor = full_run_floor(np.asarray(rank_lo), np.asarray(rank_hi)) if self.use_floor and len(rank_lo) else ()
+        return replace(self, tiers=tiers, floor=floor, board_models=n_models)
+
+    def at_size(self, n_models: int) -> FlashConfig:
+        """Return this configuration as it is, when its tiers are resolved already, else resolved for a
+        board of `n_models` without a floor (the library's entry points; the pipeline adds the floor)."""
+        return self if self.board_models else self.for_board(n_models)
+
+    def describe_resolution(self, rank: int) -> str:
+        """Return, in plain words, the resolution Flash asks of `rank` and which rule sets it."""
+        tier = self.tiers[int(tier_index(np.array([rank]), self.tiers)[0])]
+        effective = int(tier_resolution(np.array([rank]), self.resolution_tiers)[0])
+        floor = int(tier_resolution(np.array([rank]), self.floor)[0]) if self.floor else 0
+        rule = {"board-size": f"board-size tiers for {self.board_models:,} models", "paper": "the paper's tiers",
+                "declared": "the declared tiers"}[self.tier_rule]
+        if effective == 0:
+            return f"{tier.label}: resolved exactly ({rule})"
+        text = (f"{tier.label}: within ±{effective} place{'s' if effective > 1 else ''} of "
+                f"{self.board_models:,} ({rule}")
+        if floor > tier.resolution:
+            return (text + f": ±{tier.resolution}, widened to what the full run supports here: its own rank "
+                    f"intervals reach ±{floor} places)")
+        return text + ")"
+
+    @cached_property
+    def resolution_tiers(self) -> tuple[Tier, ...]:
+        """The tiers the stop rule applies: at each rank the wider of `tiers` and the full run's floor."""
+        return widest(self.tiers, self.floor, n_models=self.board_models) if self.floor else self.tiers
 
     def stage_sizes(self, largest: int) -> tuple[int | None, ...]:
         """Return the stages for a reference whose largest scenario has `largest` items (None = all)."""

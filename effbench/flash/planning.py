@@ -36,6 +36,7 @@ class Plan:
     next_stage: str | None
     next_items: tuple[tuple[int, int], ...]
     skipped: int = 0
+    resolution: str = ""  # the resolution asked of the rank, in words (`FlashConfig.describe_resolution`)
 
 
 def item_level(results: ResultsMatrix) -> ResultsMatrix:
@@ -60,16 +61,19 @@ def plan(model: str, new_items: Sequence[np.ndarray], reference: Reference, conf
     a model whose harness skips items still gets a rank and a plan that ends. The first stage not yet
     run is the next one: its items are the plan.
     """
+    config = config.at_size(len(reference.models) + 1)
     stages, pending, skipped = _walk(model, new_items, reference, config, config.seed, availability_known=False)
     evaluated = int(sum(np.isfinite(items).sum() for items in new_items))
     final = stages[-1] if stages else None
     rank, lo, hi, tier = (None, None, None, None) if final is None else (final.rank, final.rank_lo, final.rank_hi,
                                                                          final.tier)
+    resolution = "" if rank is None else config.describe_resolution(rank)
     if pending is None:
-        return Plan(model, final.stage if final else None, evaluated, rank, lo, hi, tier, True, None, (), skipped)
+        return Plan(model, final.stage if final else None, evaluated, rank, lo, hi, tier, True, None, (), skipped,
+                    resolution)
     missing = tuple((s, int(i)) for s, block in enumerate(pending.pending) for i in block)
     return Plan(model, final.stage if final else None, evaluated, rank, lo, hi, tier, False,
-                stage_label(pending.size), missing, skipped)
+                stage_label(pending.size), missing, skipped, resolution)
 
 
 def plans(results: ResultsMatrix, models: Sequence[str], config: FlashConfig) -> Iterator[Plan]:
@@ -78,8 +82,10 @@ def plans(results: ResultsMatrix, models: Sequence[str], config: FlashConfig) ->
     of models at a time (`LeaveOneOut`), so a status of every model costs no copy of the results per model."""
     scores = overall_scores(results) if results.models else np.zeros(0)
     where = {m: i for i, m in enumerate(results.models)}
+    # A model of `results` is ranked among them; a new one among them and itself.
+    sized = {False: config.at_size(len(results.models)), True: config.at_size(len(results.models) + 1)}
     index = [where.get(m) for m in models]
     references = LeaveOneOut(results, scores).references(index)
     for model, i, reference in zip(models, index, references, strict=True):
         have = [s[:, i] if i is not None else np.full(s.shape[0], np.nan) for s in results.scores]
-        yield plan(model, have, reference, config)
+        yield plan(model, have, reference, sized[i is None])

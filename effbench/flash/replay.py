@@ -19,6 +19,7 @@ from effbench.stats import (
     exact_competition_ranks,
     exact_overall_scores,
 )
+from effbench.tiers import tier_index
 
 
 def _stage_result(model: str, sample: StageSample, new_items: Sequence[np.ndarray], orders: Sequence[np.ndarray],
@@ -29,7 +30,8 @@ def _stage_result(model: str, sample: StageSample, new_items: Sequence[np.ndarra
         # One generator per model and stage: a replay and a real run of the same stage agree exactly.
         rng = np.random.default_rng([model_seed(seed, model), sample.index])
         rank, lo, hi, estimate, half = rank_bootstrap(new_items, sample, orders, reference, config, rng)
-    tier, met, report = resolution_met(rank, lo, hi, config.tiers, config.stop_rule)
+    _, met, report = resolution_met(rank, lo, hi, config.resolution_tiers, config.stop_rule)
+    tier = int(tier_index(np.array([report if config.stop_rule == "reported" else lo]), config.tiers)[0])
     last = sample.size is None or all(len(t) == p for t, p in zip(sample.sampled, sample.population, strict=True))
     return StageResult(stage_label(sample.size), sample.items_used, report, lo, hi, tier, met or last,
                        estimate, half)
@@ -125,6 +127,7 @@ def simulate(
     full-data rank (among all models) is the truth its Flash rank is judged against. A model's replay does
     not depend on which other models are replayed.
     """
+    config = config.at_size(len(results.models))
     n_seeds = config.seeds if seeds is None else seeds
     if n_seeds < 1:
         raise ValueError(f"`seeds` must be at least 1, got {n_seeds!r}")
@@ -136,7 +139,8 @@ def simulate(
             outcome = run_model(model, new_items, reference, config, seed)
             final = outcome.final
             outcomes.append(replace(outcome, full_rank=truth,
-                                    within_resolution=within_resolution(final.rank, truth, config.tiers),
+                                    within_resolution=within_resolution(final.rank, truth,
+                                                                         config.resolution_tiers),
                                     covered=final.rank_lo <= truth <= final.rank_hi))
     name = variant or config.describe()
     first = tuple(by_seed[config.seed])
@@ -173,8 +177,10 @@ def summarise(variant: str, per_seed: Sequence[Sequence[FlashOutcome]]) -> Flash
 def comparison_configs(config: FlashConfig) -> tuple[FlashConfig, ...]:
     """Return the configured variant and the two it is compared with: the earlier rule (informed order,
     bootstrap, Bonferroni over the paper's stages) and the paper's uncorrected rule (random order, plain
-    mean, no correction), each with the configured tiers, confidence and seeds."""
-    shared = {"tiers": config.tiers, "confidence_level": config.confidence_level, "n_resamples": config.n_resamples,
+    mean, no correction), each with the configured tiers (as resolved for the board), confidence and seeds."""
+    shared = {"tier_rule": config.tier_rule, "declared_tiers": config.declared_tiers, "use_floor": config.use_floor,
+              "tiers": config.tiers, "floor": config.floor, "board_models": config.board_models,
+              "confidence_level": config.confidence_level, "n_resamples": config.n_resamples,
               "seed": config.seed, "seeds": config.seeds, "max_replayed": config.max_replayed}
     old = FlashConfig(stages=PAPER_STAGES, order="informed", estimator="bootstrap", correction="bonferroni",
                       stop_rule="estimate", variance_floor=False, **shared)
@@ -191,5 +197,6 @@ def comparison_configs(config: FlashConfig) -> tuple[FlashConfig, ...]:
 def simulate_variants(results: ResultsMatrix, *, holdout: Sequence[str] | None = None,
                       config: FlashConfig = DEFAULT_CONFIG, seeds: int | None = None) -> tuple[FlashSimulation, ...]:
     """Run the simulation for the configured variant and the comparisons, on the same data, models and seeds."""
+    config = config.at_size(len(results.models))
     replay = _prepare(results, holdout, config)
     return tuple(simulate(results, config=c, seeds=seeds, _replay=replay) for c in comparison_configs(config))

@@ -105,3 +105,12 @@ def first_line(error: BaseException) -> str:
 def loaded_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Return the SHA-256 of every source loaded into the database."""
     return {row[0] for row in con.execute("SELECT sha256 FROM sources").fetchall()}
+
+
+def board_flash_config(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig, board: Board,
+                       n_models: int) -> flash.FlashConfig:
+    """Return `config` resolved for `board` ranking `n_models` (`FlashConfig.for_board`): its tier rule at that
+    size and the full run's floor from the board's stored rank intervals (none stored yet: no floor)."""
+    rows = con.execute("SELECT rank_lo, rank_hi FROM rank_intervals WHERE board = ? AND rank_lo IS NOT NULL "
+                       "AND rank_hi IS NOT NULL ORDER BY rank, model", [board.name]).fetchall()
+    return config.for_board(n_models, [r[0] for r in rows], [r[1] for r in rows])

@@ -15,7 +15,7 @@ import duckdb
 from effbench import analysis_tables, flash, stats, store
 from effbench.boards import Board
 from effbench.errors import EffbenchError
-from effbench.pipeline.common import board_reader, pick_board, require_database, require_models
+from effbench.pipeline.common import board_flash_config, board_reader, pick_board, require_database, require_models
 from effbench.render.values import csv_cell
 from effbench.writer import SITE_MARKER
 
@@ -30,8 +30,11 @@ def _flash_results(con: duckdb.DuckDBPyConnection, board: Board) -> stats.Result
 def simulate_flash(con: duckdb.DuckDBPyConnection, config: flash.FlashConfig, board: Board,
                    holdout: Sequence[str] | None = None, seeds: int | None = None) -> tuple[flash.FlashSimulation, ...]:
     """Return the Flash replay on `board` of the configured variant and the comparison variants over `seeds`
-    item orders (default: the configured number)."""
-    return flash.simulate_variants(_flash_results(con, board), holdout=holdout, config=config, seeds=seeds)
+    item orders (default: the configured number), with `config`'s tiers resolved for the board
+    (`board_flash_config`)."""
+    results = _flash_results(con, board)
+    config = board_flash_config(con, config, board, len(results.models))
+    return flash.simulate_variants(results, holdout=holdout, config=config, seeds=seeds)
 
 
 def newest_models(con: duckdb.DuckDBPyConnection, count: int, board: Board) -> list[str]:
@@ -70,7 +73,8 @@ def flash_report(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str] 
         require_database(db)
         with store.open_store(db, read_only=True) as con:
             board = pick_board(con, board_name)
-            if store.analysis_is_current(con, store.FLASH_ANALYSIS, config, board):
+            resolved = board_flash_config(con, config, board, len(board.ranked))
+            if store.analysis_is_current(con, store.FLASH_ANALYSIS, resolved, board):
                 return _stored_report(con, board)
     simulations = flash_simulate(db, config, holdout=holdout, newest=newest, seeds=seeds, board_name=board_name)
     rows = tuple({"model": o.model, "stop_stage": o.final.stage, "items_used": o.final.items_used,
@@ -109,9 +113,10 @@ def flash_simulate(db: Path, config: flash.FlashConfig, *, holdout: Sequence[str
             simulations = simulate_flash(con, config, board, chosen, seeds)
         except ValueError as error:
             raise EffbenchError(str(error).replace("`", "")) from None
+        resolved = simulations[0].config
         if (chosen is None and seeds in (None, config.seeds)
-                and not store.analysis_is_current(con, store.FLASH_ANALYSIS, config, board)):
-            analysis_tables.save_flash(con, simulations, config, simulations[0].variant, board)
+                and not store.analysis_is_current(con, store.FLASH_ANALYSIS, resolved, board)):
+            analysis_tables.save_flash(con, simulations, resolved, simulations[0].variant, board)
     return simulations
 
 
@@ -132,6 +137,7 @@ def flash_plan(db: Path, model: str, config: flash.FlashConfig, *, new: bool = F
     with store.open_store(db, read_only=True) as con:
         board = pick_board(con, board_name, None if new else model)
         results = _flash_results(con, board)
+        config = board_flash_config(con, config, board, len(results.models) + (model not in results.models))
     lacking = dict(board.unranked).get(model)
     if lacking is not None and not new:
         raise EffbenchError(f"{model} has results on board {board.name} but is not ranked there (no results in "
@@ -158,7 +164,9 @@ def _plan_one(results: stats.ResultsMatrix, model: str, config: flash.FlashConfi
 def flash_status(db: Path, config: flash.FlashConfig, board_name: str | None = None) -> list[flash.Plan]:
     """Return the Flash plan of every model ranked on a board (`board_name`, or the only one)."""
     with store.open_store(db, read_only=True) as con:
-        results = _flash_results(con, pick_board(con, board_name))
+        board = pick_board(con, board_name)
+        results = _flash_results(con, board)
+        config = board_flash_config(con, config, board, len(results.models))
     if len(results.models) < 2:
         raise EffbenchError("Flash ranks a model against others; the database holds no other model")
     return list(flash.plans(results, results.models, config))

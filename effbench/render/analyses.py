@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -25,7 +26,7 @@ from effbench.render.contexts import (
 )
 from effbench.render.names import Names
 from effbench.render.values import Cell, Link
-from effbench.tiers import DEFAULT_TIERS, Tier
+from effbench.tiers import DEFAULT_TIERS, Tier, from_resolutions, resolutions
 
 
 def flash_page(data: SiteData, page: Page, model_link: Callable[[str], Link]) -> FlashPage:
@@ -72,7 +73,8 @@ def flash_page(data: SiteData, page: Page, model_link: Callable[[str], Link]) ->
     )
     return FlashPage(page=page, variant=str(default["variant"]), method=method, stop_rule=stop_rule,
                      variants=variants,
-                     tiers=tuple(t.describe() for t in tiers_of(data)), chart=chart, stops=stops, rows=rows,
+                     tiers=tuple(t.describe() for t in tiers_of(data)), tier_rule=tier_rule_lines(options),
+                     chart=chart, stops=stops, rows=rows,
                      rows_note=_rows_note(len(rows), len(mine), "data/flash.csv"))
 
 
@@ -154,6 +156,38 @@ def _share(value) -> str:
 
 def _int(value) -> int:
     return 0 if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
+
+
+def tier_rule_lines(options: dict) -> tuple[str, str]:
+    """Which tier rule the stored Flash configuration applies, and where the full run's own precision widens
+    it, in plain words (before and after the list of tiers)."""
+    n = _int(options.get("board_models"))
+    size = f" for this board of {n:,} models" if n else ""
+    rule = options.get("tier_rule", "paper")
+    if rule == "board-size":
+        first = (f"The tiers scale with the board: each rank's resolution is the paper's or a share of the board, "
+                 f"whichever is wider (rank 1 exact; up to 1% of the board within ±0.25% of it, up to 10% within "
+                 f"±0.5%, the rest within ±1%). Below 500 models these are the paper's tiers. The tiers{size}:")
+    elif rule == "declared":
+        first = f"The tiers declared in effbench.toml ([[flash.tiers]]){size}:"
+    else:
+        first = "The paper's tiers (Perlitz et al., 2024), at any board size:"
+    tiers = [Tier(t["first"], t["last"], t["resolution"]) for t in options.get("tiers", ())] or list(DEFAULT_TIERS)
+    floor = [Tier(t["first"], t["last"], t["resolution"]) for t in options.get("floor") or ()]
+    if not floor:
+        return first, ("Flash asks each rank for its tier's resolution, even where the full run itself is less precise "
+                       "(the full run's floor is off, or the board has no rank intervals)."
+                       if rule != "paper" or not options.get("use_floor", True) else "")
+    widened = [t for t in from_resolutions(np.maximum(resolutions(tiers, n), resolutions(floor, n)))
+               if t.resolution > resolutions(tiers, n)[t.first - 1]]
+    if not widened:
+        return first, ("No tier asks for more precision than the full run has: the leaderboard's own rank intervals "
+                       "(its resampling of items) nowhere reach further from a rank than the tier's resolution.")
+    ranges = "; ".join(f"{t.label} ±{t.resolution}" for t in widened[:6])
+    more = f" and {len(widened) - 6} more ranges" if len(widened) > 6 else ""
+    return first, ("No rank is asked for more precision than the full run has there: where the leaderboard's own "
+                   "rank intervals (its resampling of items, the median over neighbouring places) reach further than "
+                   f"the tier's resolution, their half-width is the resolution instead: {ranges}{more}.")
 
 
 def tiers_of(data: SiteData) -> tuple[Tier, ...]:

@@ -336,6 +336,7 @@ class FlashPage:
     stop_rule: tuple[str, ...]  # the stop rule and why it keeps the guarantee, in plain words
     variants: tuple[FlashVariantRow, ...]
     tiers: tuple[str, ...]
+    tier_rule: tuple[str, str]  # which rule sets the tiers (before the list); where the full run widens them
     chart: Markup
     stops: tuple[tuple[str, int], ...]  # stage, models that stopped there
     rows: tuple[FlashModelRow, ...]

@@ -1,0 +1,192 @@
+"""Tiers that fit the board: the board-size rule, declared tiers in ranks or shares, and the full run's floor."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from effbench import flash
+from effbench.cli import app
+from effbench.config import load_config
+from effbench.errors import EffbenchError
+from effbench.stats import ResultsMatrix
+from effbench.tiers import (
+    BOARD_SIZE_SHARES,
+    DEFAULT_TIERS,
+    DeclaredTier,
+    Tier,
+    board_size_tiers,
+    declared_tiers,
+    from_resolutions,
+    full_run_floor,
+    resolutions,
+    widest,
+)
+
+
+def test_board_size_tiers_are_the_papers_below_500_models():
+    for n_models in range(1, 500):
+        assert board_size_tiers(n_models) == DEFAULT_TIERS, n_models
+    assert board_size_tiers(500)[-1] == Tier(51, None, 5)
+
+
+def test_board_size_tiers_at_4000_models():
+    assert board_size_tiers(4000) == (Tier(1, 1, 0), Tier(2, 40, 10), Tier(41, 400, 20), Tier(401, None, 40))
+
+
+@pytest.mark.parametrize("n_models", [401, 777, 1000, 2345, 4000, 10_000])
+def test_board_size_tiers_are_the_wider_of_the_papers_and_the_shares(n_models):
+    """Rank by rank, from the shares as written in the rule, not from the code's own loop."""
+    got = resolutions(board_size_tiers(n_models), n_models)
+    paper = resolutions(DEFAULT_TIERS, n_models)
+    (top, top_width), (upper, upper_width), (_, rest_width) = BOARD_SIZE_SHARES
+    for rank in (1, 2, 3, n_models // 100, n_models // 100 + 1, n_models // 10, n_models // 10 + 1, n_models):
+        if rank < 1:
+            continue
+        if rank == 1:
+            share = 0
+        elif rank <= np.ceil(top * n_models):
+            share = np.floor(top_width * n_models)
+        elif rank <= np.ceil(upper * n_models):
+            share = np.floor(upper_width * n_models)
+        else:
+            share = np.floor(rest_width * n_models)
+        assert got[rank - 1] == max(paper[rank - 1], share), rank
+
+
+def test_declared_tiers_in_shares_resolve_at_the_boards_size():
+    declared = (DeclaredTier(1, 0), DeclaredTier(0.01, 0.0025), DeclaredTier(None, 0.01))
+    assert declared_tiers(declared, 4000) == (Tier(1, 1, 0), Tier(2, 40, 10), Tier(41, None, 40))
+    # On 50 models 1% is rank 1: the middle tier is empty and dropped; 1% of 50 rounds down to 0 ranks.
+    assert declared_tiers(declared, 50) == (Tier(1, None, 0),)
+    assert declared_tiers(declared, 250) == (Tier(1, 3, 0), Tier(4, None, 2))  # ranks 2-3 +-0 merge with rank 1
+    with pytest.raises(ValueError, match="last declared tier"):
+        declared_tiers((DeclaredTier(5, 1),), 100)
+
+
+def test_from_resolutions_merges_equal_neighbours_and_ends_open():
+    assert from_resolutions(np.array([0, 1, 1, 3, 3, 3])) == (Tier(1, 1, 0), Tier(2, 3, 1), Tier(4, None, 3))
+
+
+def test_full_run_floor_is_the_median_half_width_by_place():
+    lo = np.arange(1, 201) - 10
+    hi = np.arange(1, 201) + 10  # every interval reaches 10 places either way
+    hi[100] += 400  # one model's interval far wider: a median over its neighbours ignores it
+    floor = resolutions(full_run_floor(lo, hi), 200)
+    assert (floor == 10).all()
+    # Rank 1 exact ([1, 1]) and two tied at 2-4 (half-width 1): the median keeps the leader exact.
+    assert resolutions(full_run_floor(np.array([1, 2, 2]), np.array([1, 4, 4])), 3).tolist() == [0, 1, 1]
+
+
+def test_widest_takes_the_larger_resolution_at_each_rank():
+    a = (Tier(1, 1, 0), Tier(2, None, 4))
+    b = (Tier(1, 9, 2), Tier(10, None, 1))
+    assert widest(a, b, n_models=12) == (Tier(1, 1, 2), Tier(2, None, 4))
+
+
+def test_the_stop_rule_applies_the_floor_and_the_plan_says_which_rule():
+    """A board of 4,000 whose full run places mid-board models only to +-60: Flash asks +-60 there, and
+    says so; without the floor it would ask the board-size tiers' +-40."""
+    n = 4000
+    lo, hi = np.arange(1, n + 1) - 60, np.arange(1, n + 1) + 60
+    config = flash.FlashConfig().for_board(n, lo, hi)
+    assert config.tiers == board_size_tiers(n)
+    assert resolutions(config.resolution_tiers, n)[[0, 1, 1999]].tolist() == [60, 60, 60]
+    assert flash.within_resolution(2060, 2000, config.resolution_tiers)
+    assert not flash.within_resolution(2060, 2000, config.tiers)
+    text = config.describe_resolution(2000)
+    assert text == ("ranks 401 and below: within ±60 places of 4,000 (board-size tiers for 4,000 models: ±40, "
+                    "widened to what the full run supports here: its own rank intervals reach ±60 places)")
+    narrow = flash.FlashConfig().for_board(n, np.arange(1, n + 1) - 35, np.arange(1, n + 1) + 35)
+    assert narrow.describe_resolution(2000) == ("ranks 401 and below: within ±40 places of 4,000 "
+                                                "(board-size tiers for 4,000 models)")
+    paper = flash.FlashConfig(tier_rule="paper", use_floor=False).for_board(n, lo, hi)
+    assert paper.resolution_tiers == DEFAULT_TIERS
+    assert paper.describe_resolution(1) == "rank 1: resolved exactly (the paper's tiers)"
+
+
+def test_a_wider_floor_lets_flash_stop_earlier_and_is_judged_by_it():
+    rng = np.random.default_rng(3)
+    accuracy = np.linspace(0.3, 0.7, 40)
+    items = tuple((rng.random((300, accuracy.size)) < accuracy).astype(float) for _ in range(2))
+    board = ResultsMatrix(tuple(f"m{i:02d}" for i in range(40)), ("a", "b"), items, (True, True))
+    plain = flash.simulate(board, config=flash.FlashConfig(seeds=1).for_board(40))
+    ranks = np.arange(1, 41)
+    wide = flash.simulate(board, config=flash.FlashConfig(seeds=1).for_board(40, ranks - 8, ranks + 8))
+    assert wide.summary.saving > plain.summary.saving
+    for outcome in wide.outcomes:
+        assert outcome.within_resolution == (abs(outcome.final.rank - outcome.full_rank) <= 8)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "effbench.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_settings_choose_a_rule_or_declare_tiers_in_ranks_and_shares(tmp_path):
+    assert load_config(write(tmp_path, "[flash]\n")).flash.tier_rule == "board-size"
+    config = load_config(write(tmp_path, '[flash]\ntiers = "paper"\nfloor = false\n')).flash
+    assert (config.tier_rule, config.use_floor) == ("paper", False)
+    declared = load_config(write(tmp_path, """
+[[flash.tiers]]
+first = 1
+last = 1
+resolution = 0
+[[flash.tiers]]
+last = "1%"
+resolution = "0.25%"
+[[flash.tiers]]
+resolution = 3
+""")).flash
+    assert declared.tier_rule == "declared"
+    assert declared.declared_tiers == (DeclaredTier(1, 0), DeclaredTier(0.01, 0.0025), DeclaredTier(None, 3))
+    assert declared.for_board(1000).tiers == (Tier(1, 1, 0), Tier(2, 10, 2), Tier(11, None, 3))  # 2.5 rounds down
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[flash]\ntiers = "fast"\n', "tiers must be one of board-size, paper, declared"),
+    ('[flash]\nfloor = "yes"\n', "floor must be"),
+    ('[[flash.tiers]]\nlast = "ten"\nresolution = 1\n', "share like"),
+    ('[[flash.tiers]]\nlast = 3\nresolution = "150%"\n', "at most 100%"),
+    ('[[flash.tiers]]\nfirst = 2\nlast = 3\nresolution = 1\n', "first must be 1"),
+    ('[[flash.tiers]]\nlast = 3\nresolution = 1\n', "last tier must have no last"),
+    ('[[flash.tiers]]\nlast = 3\nwidth = 1\n', "unknown key"),
+])
+def test_malformed_tier_settings_are_one_line_errors_naming_the_setting(tmp_path, text, message):
+    with pytest.raises(EffbenchError, match=message) as error:
+        load_config(write(tmp_path, text))
+    assert "\n" not in str(error.value) and "[flash]" in str(error.value)
+
+
+def test_the_build_resolves_the_rule_for_its_board_and_the_site_says_so(example_build):
+    """MMLU-Pro's 29 models: the board-size rule gives the paper's tiers, and the leaderboard's own rank intervals
+    nowhere reach further than them, so Flash's figures are the paper tiers' (the page says why)."""
+    db = example_build.out.parent / "effbench.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        (options,) = con.execute("SELECT CAST(options AS VARCHAR) FROM analyses WHERE analysis = 'flash'").fetchone()
+        intervals = con.execute("SELECT rank_lo, rank_hi FROM rank_intervals ORDER BY rank, model").fetchall()
+    options = json.loads(options)
+    assert (options["tier_rule"], options["board_models"], options["use_floor"]) == ("board-size", 29, True)
+    assert [Tier(**t) for t in options["tiers"]] == list(DEFAULT_TIERS)
+    floor = [Tier(**t) for t in options["floor"]]
+    half_widths = [-(-(hi - lo) // 2) for lo, hi in intervals]
+    assert max(half_widths) >= 1 and max(t.resolution for t in floor) <= max(half_widths)
+    assert widest(DEFAULT_TIERS, floor, n_models=29) == DEFAULT_TIERS
+    page = (example_build.out / "flash.html").read_text(encoding="utf-8")
+    assert "The tiers scale with the board" in page and "for this board of 29 models" in page
+    assert "No tier asks for more precision than the full run has" in page
+
+
+def test_flash_plan_says_which_rule_sets_the_resolution(example_build, tmp_path):
+    db = tmp_path / "board.duckdb"
+    shutil.copy(example_build.out.parent / "effbench.duckdb", db)
+    result = CliRunner().invoke(app, ["flash", "plan", "Yi-34B", "--db", str(db), "--out", str(tmp_path / "n.csv")])
+    assert result.exit_code == 0, result.output
+    assert "within ±3 places of 29 (board-size tiers for 29 models)" in result.output
