@@ -226,3 +226,16 @@ def test_resamples_alone_skip_the_rank_intervals_and_match_the_full_analysis():
 def test_equal_scenarios_give_the_micro_ranking_the_macro_intervals():
     result = stats.rank_intervals(synthetic_results(150, 40, 2, seed=6), n_resamples=50)
     assert np.array_equal(result.micro_rank_lo, result.rank_lo) and np.array_equal(result.micro_score, result.score)
+
+
+def test_disagreements_stack_the_board_once_not_once_per_tested_pair(monkeypatch):
+    """Each pair the intervals flag is confirmed by sign-flip tests on the board's stacked scenarios; stacking
+    them per pair made a 4,000-model board of 4 scenarios spend minutes copying its results."""
+    from effbench import paired
+    from effbench.reliability import resolution
+    calls = []
+    stack = paired.scenarios_by_size
+    monkeypatch.setattr(resolution, "scenarios_by_size", lambda results: calls.append(1) or stack(results))
+    results = synthetic_results(120, 400, 4, seed=2)
+    found = reliability.disagreements(stats.rank_intervals(results, n_resamples=60), results)
+    assert len(found) > 1 and len(calls) == 1

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from effbench.paired import holm, scenario_p_values
+from effbench.paired import holm, scenario_p_values, scenarios_by_size
 from effbench.reliability.draws import _Instantiations
 from effbench.reliability.metrics import _strict_wins, kendall_tau
 from effbench.reliability.results import Disagreement, MwrInstability, RankResolution
@@ -140,6 +140,7 @@ def disagreements(intervals: RankIntervals, results: ResultsMatrix | None = None
     scenario_tail = tail / len(intervals.scenarios)
     boot, boot_scen = intervals.resampled_scores, intervals.resampled_scenario_scores
     out = []
+    groups = None
     block = max(1, (1 << 22) // max(1, boot_scen.shape[0] * boot_scen.shape[1]))
     for first, second in _overlapping_pairs(intervals, block, neighbours):
         lo, hi = percentile_interval(boot[:, first] - boot[:, second], tail)
@@ -152,7 +153,10 @@ def disagreements(intervals: RankIntervals, results: ResultsMatrix | None = None
         a_better, b_better = scen_lo > 0, scen_hi < 0
         if results is not None:
             for p in np.flatnonzero(a_better.any(axis=0) & b_better.any(axis=0)):
-                tested = holm(scenario_p_values(results, int(first[p]), np.array([second[p]]))[:, 0]) < 1 - level
+                if groups is None:  # the board's scenarios stacked once, for every pair tested
+                    groups = scenarios_by_size(results)
+                p_values = scenario_p_values(results, int(first[p]), np.array([second[p]]), groups)[:, 0]
+                tested = holm(p_values) < 1 - level
                 a_better[:, p] &= tested
                 b_better[:, p] &= tested
         for p in np.flatnonzero(a_better.any(axis=0) & b_better.any(axis=0)):
