@@ -27,7 +27,8 @@
     replayed = 100              # boards of more models replay a stratified draw of this many
 
     tiers = "board-size"        # the paper's tiers, widened on boards of 500 models or more; or "paper"
-    floor = true                # no rank finer than the full run's own rank intervals allow there
+    floor = "width"             # no rank finer than the full run's own rank intervals there; or
+                                # "half-width" (stricter), false (none)
 
     [[flash.tiers]]             # or declared tiers, in order: up to rank `last`, within +-`resolution`,
     last = 1                    # each in ranks or as a share of the board ("1%"); the last tier has no
@@ -118,6 +119,15 @@ def _tiers(value: object) -> tuple[str, tuple[DeclaredTier, ...]]:
     return "declared", tuple(declared)
 
 
+def _floor(value: object) -> str:
+    """Return the floor rule of `[flash] floor`: "width" (or true), "half-width", or "none" (or false)."""
+    if isinstance(value, bool):
+        return "width" if value else "none"
+    if value not in ("width", "half-width", "none"):
+        raise ValueError(f'floor must be "width", "half-width", "none", true or false, got {value!r}')
+    return value
+
+
 def _amount(value: object, key: str) -> int | float | None:
     """Return a tier's end or resolution: whole ranks (int) or a share of the board ("1%" -> 0.01)."""
     if value is None or isinstance(value, str):
@@ -162,7 +172,7 @@ def load_config(path: Path | None = None) -> Config:
             first_stage=_typed(flash.get("first_stage", defaults.first_stage), int, "first_stage"),
             growth=_typed(flash.get("growth", defaults.growth), float, "growth"),
             tier_rule=tier_rule, declared_tiers=declared,
-            use_floor=_typed(flash.get("floor", defaults.use_floor), bool, "floor"),
+            floor_rule=_floor(flash.get("floor", defaults.floor_rule)),
             order=_typed(flash.get("order", defaults.order), str, "order"),
             estimator=_typed(flash.get("estimator", defaults.estimator), str, "estimator"),
             correction=_typed(flash.get("correction", defaults.correction), str, "correction"),

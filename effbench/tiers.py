@@ -11,10 +11,12 @@ for a precision the full benchmark itself does not have. So the default rule sca
   never asks less than it says). On boards of fewer than 500 models these are the paper's tiers exactly; at
   4,000, rank 1 exact, 2-40 +-10, 41-400 +-20, 401 and below +-40.
 - **The full run's floor** (`full_run_floor`): no rank is asked for more precision than the full run
-  itself supports there: the half-width of the leaderboard's rank intervals (its own resampling of
-  items), by place on the board. A full run whose rank interval is 160-230 places the model to +-35
-  at best; asking Flash for +-4 there would ask it to reproduce the noise of this particular set of
-  items. Flash uses each rank's wider resolution, tier or floor (`widest`).
+  itself has there: the width (hi - lo) of the leaderboard's rank intervals (its own resampling of
+  items), by place on the board. Two models up to that many places apart have overlapping rank
+  intervals on all items: the leaderboard itself does not order them, and asking Flash to would ask it
+  to reproduce the noise of this particular set of items. ("half-width", ceil((hi - lo) / 2), is the
+  stricter choice: Flash then has to be about as precise as the full run.) Flash uses each rank's wider
+  resolution, tier or floor (`widest`).
 
 Tiers may also be declared, with ends and resolutions in ranks or as shares of the board
 (`DeclaredTier`, `declared_tiers`).
@@ -168,12 +170,17 @@ def board_size_tiers(n_models: int, tiers: Sequence[Tier] = DEFAULT_TIERS) -> tu
     return from_resolutions(resolution)
 
 
-def full_run_floor(rank_lo: np.ndarray, rank_hi: np.ndarray) -> tuple[Tier, ...]:
-    """Return the precision the full run supports at each place of the board, as tiers: the half-width
-    ceil((hi - lo) / 2) of the leaderboard's rank intervals, of the models in rank order (ties by name),
-    taken at each place as the median over a window of max(5, n / 50) places (rounded up), so that a
-    place's floor does not hang on one model's interval."""
-    width = -(-(np.asarray(rank_hi, dtype=int) - np.asarray(rank_lo, dtype=int)) // 2)
+FLOOR_RULES = ("width", "half-width", "none")
+
+
+def full_run_floor(rank_lo: np.ndarray, rank_hi: np.ndarray, rule: str = "width") -> tuple[Tier, ...]:
+    """Return the precision the full run has at each place of the board, as tiers: the width hi - lo of
+    the leaderboard's rank intervals (`rule` "half-width": ceil((hi - lo) / 2)), of the models in rank
+    order (ties by name), taken at each place as the median over a window of max(5, n / 50) places
+    (rounded up), so that a place's floor does not hang on one model's interval."""
+    width = np.asarray(rank_hi, dtype=int) - np.asarray(rank_lo, dtype=int)
+    if rule == "half-width":
+        width = -(-width // 2)
     n = width.size
     if n == 0:
         return (Tier(1, None, 0),)

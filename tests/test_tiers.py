@@ -74,14 +74,16 @@ def test_from_resolutions_merges_equal_neighbours_and_ends_open():
     assert from_resolutions(np.array([0, 1, 1, 3, 3, 3])) == (Tier(1, 1, 0), Tier(2, 3, 1), Tier(4, None, 3))
 
 
-def test_full_run_floor_is_the_median_half_width_by_place():
+@pytest.mark.parametrize(("rule", "expected"), [("width", 20), ("half-width", 10)])
+def test_full_run_floor_is_the_median_width_by_place(rule, expected):
     lo = np.arange(1, 201) - 10
-    hi = np.arange(1, 201) + 10  # every interval reaches 10 places either way
+    hi = np.arange(1, 201) + 10  # every interval spans 20 places, 10 either way
     hi[100] += 400  # one model's interval far wider: a median over its neighbours ignores it
-    floor = resolutions(full_run_floor(lo, hi), 200)
-    assert (floor == 10).all()
-    # Rank 1 exact ([1, 1]) and two tied at 2-4 (half-width 1): the median keeps the leader exact.
-    assert resolutions(full_run_floor(np.array([1, 2, 2]), np.array([1, 4, 4])), 3).tolist() == [0, 1, 1]
+    floor = resolutions(full_run_floor(lo, hi, rule), 200)
+    assert (floor == expected).all()
+    # Rank 1 exact ([1, 1]) and two tied at 2-4: the median keeps the leader exact.
+    assert resolutions(full_run_floor(np.array([1, 2, 2]), np.array([1, 4, 4]), rule), 3).tolist() == [
+        0, expected // 10, expected // 10]
 
 
 def test_widest_takes_the_larger_resolution_at_each_rank():
@@ -91,10 +93,10 @@ def test_widest_takes_the_larger_resolution_at_each_rank():
 
 
 def test_the_stop_rule_applies_the_floor_and_the_plan_says_which_rule():
-    """A board of 4,000 whose full run places mid-board models only to +-60: Flash asks +-60 there, and
-    says so; without the floor it would ask the board-size tiers' +-40."""
+    """A board of 4,000 whose full run's rank intervals span 60 places: Flash asks +-60 there, and says so;
+    without the floor it would ask the board-size tiers' +-40."""
     n = 4000
-    lo, hi = np.arange(1, n + 1) - 60, np.arange(1, n + 1) + 60
+    lo, hi = np.arange(1, n + 1) - 30, np.arange(1, n + 1) + 30
     config = flash.FlashConfig().for_board(n, lo, hi)
     assert config.tiers == board_size_tiers(n)
     assert resolutions(config.resolution_tiers, n)[[0, 1, 1999]].tolist() == [60, 60, 60]
@@ -102,11 +104,14 @@ def test_the_stop_rule_applies_the_floor_and_the_plan_says_which_rule():
     assert not flash.within_resolution(2060, 2000, config.tiers)
     text = config.describe_resolution(2000)
     assert text == ("ranks 401 and below: within ±60 places of 4,000 (board-size tiers for 4,000 models: ±40, "
-                    "widened to what the full run supports here: its own rank intervals reach ±60 places)")
-    narrow = flash.FlashConfig().for_board(n, np.arange(1, n + 1) - 35, np.arange(1, n + 1) + 35)
+                    "widened to what the full run resolves here: its own rank intervals span 60 places)")
+    strict = flash.FlashConfig(floor_rule="half-width").for_board(n, lo, hi)
+    assert strict.describe_resolution(2000) == ("ranks 401 and below: within ±40 places of 4,000 "
+                                                "(board-size tiers for 4,000 models)")
+    narrow = flash.FlashConfig().for_board(n, np.arange(1, n + 1) - 17, np.arange(1, n + 1) + 18)
     assert narrow.describe_resolution(2000) == ("ranks 401 and below: within ±40 places of 4,000 "
                                                 "(board-size tiers for 4,000 models)")
-    paper = flash.FlashConfig(tier_rule="paper", use_floor=False).for_board(n, lo, hi)
+    paper = flash.FlashConfig(tier_rule="paper", floor_rule="none").for_board(n, lo, hi)
     assert paper.resolution_tiers == DEFAULT_TIERS
     assert paper.describe_resolution(1) == "rank 1: resolved exactly (the paper's tiers)"
 
@@ -120,8 +125,8 @@ def test_a_wider_floor_lets_flash_stop_earlier_and_is_judged_by_it():
     ranks = np.arange(1, 41)
     wide = flash.simulate(board, config=flash.FlashConfig(seeds=1).for_board(40, ranks - 8, ranks + 8))
     assert wide.summary.saving > plain.summary.saving
-    for outcome in wide.outcomes:
-        assert outcome.within_resolution == (abs(outcome.final.rank - outcome.full_rank) <= 8)
+    for outcome in wide.outcomes:  # intervals spanning 16 places: within 16
+        assert outcome.within_resolution == (abs(outcome.final.rank - outcome.full_rank) <= 16)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -133,7 +138,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_settings_choose_a_rule_or_declare_tiers_in_ranks_and_shares(tmp_path):
     assert load_config(write(tmp_path, "[flash]\n")).flash.tier_rule == "board-size"
     config = load_config(write(tmp_path, '[flash]\ntiers = "paper"\nfloor = false\n')).flash
-    assert (config.tier_rule, config.use_floor) == ("paper", False)
+    assert (config.tier_rule, config.floor_rule) == ("paper", "none")
+    assert load_config(write(tmp_path, '[flash]\nfloor = "half-width"\n')).flash.floor_rule == "half-width"
     declared = load_config(write(tmp_path, """
 [[flash.tiers]]
 first = 1
@@ -153,6 +159,7 @@ resolution = 3
 @pytest.mark.parametrize(("text", "message"), [
     ('[flash]\ntiers = "fast"\n', "tiers must be one of board-size, paper, declared"),
     ('[flash]\nfloor = "yes"\n', "floor must be"),
+    ('[flash]\nfloor = 2\n', "floor must be"),
     ('[[flash.tiers]]\nlast = "ten"\nresolution = 1\n', "share like"),
     ('[[flash.tiers]]\nlast = 3\nresolution = "150%"\n', "at most 100%"),
     ('[[flash.tiers]]\nfirst = 2\nlast = 3\nresolution = 1\n', "first must be 1"),
@@ -166,22 +173,22 @@ def test_malformed_tier_settings_are_one_line_errors_naming_the_setting(tmp_path
 
 
 def test_the_build_resolves_the_rule_for_its_board_and_the_site_says_so(example_build):
-    """MMLU-Pro's 29 models: the board-size rule gives the paper's tiers, and the leaderboard's own rank intervals
-    nowhere reach further than them, so Flash's figures are the paper tiers' (the page says why)."""
+    """MMLU-Pro's 29 models: the board-size rule gives the paper's tiers; the leaderboard's own rank intervals
+    span 2 places at ranks 2-4 (three models it does not order), wider than the tier's +-1 there only."""
     db = example_build.out.parent / "effbench.duckdb"
     with duckdb.connect(str(db), read_only=True) as con:
         (options,) = con.execute("SELECT CAST(options AS VARCHAR) FROM analyses WHERE analysis = 'flash'").fetchone()
         intervals = con.execute("SELECT rank_lo, rank_hi FROM rank_intervals ORDER BY rank, model").fetchall()
     options = json.loads(options)
-    assert (options["tier_rule"], options["board_models"], options["use_floor"]) == ("board-size", 29, True)
+    assert (options["tier_rule"], options["board_models"], options["floor_rule"]) == ("board-size", 29, "width")
     assert [Tier(**t) for t in options["tiers"]] == list(DEFAULT_TIERS)
     floor = [Tier(**t) for t in options["floor"]]
-    half_widths = [-(-(hi - lo) // 2) for lo, hi in intervals]
-    assert max(half_widths) >= 1 and max(t.resolution for t in floor) <= max(half_widths)
-    assert widest(DEFAULT_TIERS, floor, n_models=29) == DEFAULT_TIERS
+    assert [hi - lo for lo, hi in intervals[1:4]] == [2, 2, 2]
+    assert max(t.resolution for t in floor) <= max(hi - lo for lo, hi in intervals)
+    assert widest(DEFAULT_TIERS, floor, n_models=29) == (Tier(1, 1, 0), Tier(2, 9, 2), *DEFAULT_TIERS[3:])
     page = (example_build.out / "flash.html").read_text(encoding="utf-8")
     assert "The tiers scale with the board" in page and "for this board of 29 models" in page
-    assert "No tier asks for more precision than the full run has" in page
+    assert "Here: ranks 2-4 ±2 instead of ±1." in page
 
 
 def test_flash_plan_says_which_rule_sets_the_resolution(example_build, tmp_path):

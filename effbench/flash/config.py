@@ -11,6 +11,7 @@ import numpy as np
 
 from effbench.tiers import (
     DEFAULT_TIERS,
+    FLOOR_RULES,
     TIER_RULES,
     DeclaredTier,
     Tier,
@@ -42,7 +43,7 @@ class FlashConfig:
     of a board of 500 models or more), "paper" (the paper's at any size) or "declared"
     (`declared_tiers`, in ranks or shares of the board). `tiers` are the ones Flash applies: the
     paper's until `for_board` resolves the rule at a board's size (`board_models`). With `floor`, no
-    rank is resolved more finely than the full run supports there (`full_run_floor`); `for_board`
+    rank is resolved more finely than the full run resolves there (`full_run_floor`, by `floor_rule`); `for_board`
     takes it from the leaderboard's rank intervals.
     """
 
@@ -51,7 +52,7 @@ class FlashConfig:
     growth: float = 1.5
     tier_rule: str = "board-size"
     declared_tiers: tuple[DeclaredTier, ...] = ()
-    use_floor: bool = True
+    floor_rule: str = "width"  # the full run's floor: "width", "half-width" or "none" (`full_run_floor`)
     tiers: tuple[Tier, ...] = DEFAULT_TIERS  # as applied: resolved by `for_board`
     floor: tuple[Tier, ...] = ()  # the full run's rank resolution by place, from `for_board`
     board_models: int = 0  # the board size `tiers` were resolved for (0: not yet)
@@ -70,6 +71,8 @@ class FlashConfig:
         validate_tiers(self.tiers)
         if self.floor:
             validate_tiers(self.floor)
+        if self.floor_rule not in FLOOR_RULES:
+            raise ValueError(f"`floor` must be one of {', '.join(FLOOR_RULES)}, got {self.floor_rule!r}")
         if self.tier_rule not in TIER_RULES:
             raise ValueError(f"`tiers` must be one of {', '.join(TIER_RULES)} or a list of tiers, "
                              f"got {self.tier_rule!r}")
@@ -112,7 +115,8 @@ class FlashConfig:
             tiers = declared_tiers(self.declared_tiers, n_models)
         else:
             tiers = DEFAULT_TIERS
-        floor = full_run_floor(np.asarray(rank_lo), np.asarray(rank_hi)) if self.use_floor and len(rank_lo) else ()
+        floor = (full_run_floor(np.asarray(rank_lo), np.asarray(rank_hi), self.floor_rule)
+                 if self.floor_rule != "none" and len(rank_lo) else ())
         return replace(self, tiers=tiers, floor=floor, board_models=n_models)
 
     def at_size(self, n_models: int) -> FlashConfig:
@@ -132,8 +136,9 @@ class FlashConfig:
         text = (f"{tier.label}: within ±{effective} place{'s' if effective > 1 else ''} of "
                 f"{self.board_models:,} ({rule}")
         if floor > tier.resolution:
-            return (text + f": ±{tier.resolution}, widened to what the full run supports here: its own rank "
-                    f"intervals reach ±{floor} places)")
+            what = (f"its own rank intervals span {floor} places" if self.floor_rule == "width"
+                    else f"its own rank intervals reach ±{floor} places")
+            return text + f": ±{tier.resolution}, widened to what the full run resolves here: {what})"
         return text + ")"
 
     @cached_property

@@ -178,7 +178,7 @@ def comparison_configs(config: FlashConfig) -> tuple[FlashConfig, ...]:
     """Return the configured variant and the two it is compared with: the earlier rule (informed order,
     bootstrap, Bonferroni over the paper's stages) and the paper's uncorrected rule (random order, plain
     mean, no correction), each with the configured tiers (as resolved for the board), confidence and seeds."""
-    shared = {"tier_rule": config.tier_rule, "declared_tiers": config.declared_tiers, "use_floor": config.use_floor,
+    shared = {"tier_rule": config.tier_rule, "declared_tiers": config.declared_tiers, "floor_rule": config.floor_rule,
               "tiers": config.tiers, "floor": config.floor, "board_models": config.board_models,
               "confidence_level": config.confidence_level, "n_resamples": config.n_resamples,
               "seed": config.seed, "seeds": config.seeds, "max_replayed": config.max_replayed}

@@ -7,7 +7,6 @@ import json
 import math
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -26,7 +25,7 @@ from effbench.render.contexts import (
 )
 from effbench.render.names import Names
 from effbench.render.values import Cell, Link
-from effbench.tiers import DEFAULT_TIERS, Tier, from_resolutions, resolutions
+from effbench.tiers import DEFAULT_TIERS, Tier, resolutions
 
 
 def flash_page(data: SiteData, page: Page, model_link: Callable[[str], Link]) -> FlashPage:
@@ -174,20 +173,29 @@ def tier_rule_lines(options: dict) -> tuple[str, str]:
         first = "The paper's tiers (Perlitz et al., 2024), at any board size:"
     tiers = [Tier(t["first"], t["last"], t["resolution"]) for t in options.get("tiers", ())] or list(DEFAULT_TIERS)
     floor = [Tier(t["first"], t["last"], t["resolution"]) for t in options.get("floor") or ()]
-    if not floor:
-        return first, ("Flash asks each rank for its tier's resolution, even where the full run itself is less precise "
-                       "(the full run's floor is off, or the board has no rank intervals)."
-                       if rule != "paper" or not options.get("use_floor", True) else "")
-    widened = [t for t in from_resolutions(np.maximum(resolutions(tiers, n), resolutions(floor, n)))
-               if t.resolution > resolutions(tiers, n)[t.first - 1]]
+    if not floor or not n:
+        return first, ("" if options.get("floor_rule", "none") == "none" else
+                       "The board has no rank intervals on all items, so no tier is widened to the full run's "
+                       "precision.")
+    if options.get("floor_rule") == "half-width":
+        rule_text = ("reach further either way than a tier's resolution, how far they reach (their half-width) is the "
+                     "resolution instead")
+    else:
+        rule_text = ("are wider than a tier's resolution, their width is the resolution instead: models that many "
+                     "places apart have overlapping intervals, so the leaderboard itself does not order them")
+    asked, floors = resolutions(tiers, n), resolutions(floor, n)
+    widened = []
+    for tier in tiers:
+        ranks = slice(tier.first - 1, n if tier.last is None else min(tier.last, n))
+        wider = floors[ranks][floors[ranks] > asked[ranks]]
+        if wider.size:
+            span = f"±{wider.min()}" if wider.min() == wider.max() else f"±{wider.min()} to ±{wider.max()}"
+            widened.append(f"{tier.label} {span} instead of ±{tier.resolution}")
     if not widened:
         return first, ("No tier asks for more precision than the full run has: the leaderboard's own rank intervals "
-                       "(its resampling of items) nowhere reach further from a rank than the tier's resolution.")
-    ranges = "; ".join(f"{t.label} ±{t.resolution}" for t in widened[:6])
-    more = f" and {len(widened) - 6} more ranges" if len(widened) > 6 else ""
-    return first, ("No rank is asked for more precision than the full run has there: where the leaderboard's own "
-                   "rank intervals (its resampling of items, the median over neighbouring places) reach further than "
-                   f"the tier's resolution, their half-width is the resolution instead: {ranges}{more}.")
+                       "on all items are nowhere coarser than the tier's resolution.")
+    return first, ("The full run sets a floor. Where the leaderboard's own rank intervals on all items (the median "
+                   f"over neighbouring places) {rule_text}. Here: {'; '.join(widened)}.")
 
 
 def tiers_of(data: SiteData) -> tuple[Tier, ...]:
