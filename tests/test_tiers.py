@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -197,3 +198,19 @@ def test_flash_plan_says_which_rule_sets_the_resolution(example_build, tmp_path)
     result = CliRunner().invoke(app, ["flash", "plan", "Yi-34B", "--db", str(db), "--out", str(tmp_path / "n.csv")])
     assert result.exit_code == 0, result.output
     assert "within ±3 places of 29 (board-size tiers for 29 models)" in result.output
+
+
+def test_the_flash_page_summarises_the_floor_per_tier_on_a_large_board():
+    """Thousands of runs of ranks with their own floor read as one range per tier, smallest to largest."""
+    from effbench.render.analyses import tier_rule_lines
+    n = 4000
+    ranks = np.arange(1, n + 1)
+    half = np.minimum(ranks, n + 1 - ranks) // 4  # narrow at the ends, up to 500 places mid-board
+    config = flash.FlashConfig().for_board(n, ranks - half, ranks + half)
+    options = json.loads(json.dumps(dataclasses.asdict(config)))
+    before, after = tier_rule_lines(options)
+    assert "for this board of 4,000 models" in before
+    assert len(config.resolution_tiers) > 100
+    # Mid-board the widths peak at 1,000; the median over the 81 places around the peak is 990.
+    assert after.endswith("Here: ranks 2-40 ±12 to ±20 instead of ±10; ranks 41-400 ±22 to ±200 instead of ±20; "
+                          "ranks 401 and below ±42 to ±990 instead of ±40.")
