@@ -416,3 +416,13 @@ def test_stored_example_tables_are_what_they_were_before_the_scalable_methods(ex
     with duckdb.connect(str(example_build.out.parent / "effbench.duckdb"), read_only=True) as con:
         assert {t: table_digest(con, t) for t in EXAMPLE_TABLE_DIGESTS} == EXAMPLE_TABLE_DIGESTS
         assert con.execute("SELECT bool_and(rank = rank_last) FROM rank_distribution").fetchone()[0]
+
+
+def test_tier_agreement_on_a_large_board_uses_the_board_size_tiers():
+    """On 4,000 models ranks 401 and below are within +-40 (the paper's +-4 would count this swap as out)."""
+    ref = np.linspace(1, 0, 4000)
+    draw = ref.copy()
+    draw[[1999, 2029]] = draw[[2029, 1999]]  # ranks 2,000 and 2,030 swap: 30 places
+    assert tier_agreement(ref, draw[None, :])[0] == 1.0
+    from effbench.tiers import DEFAULT_TIERS
+    assert tier_agreement(ref, draw[None, :], DEFAULT_TIERS)[0] == pytest.approx(3998 / 4000)

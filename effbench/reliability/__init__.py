@@ -18,7 +18,8 @@ Meta-metrics (``META_METRICS``), each on its own range:
   interval, so for ``top1`` effbench reports the *agreement rate* (1 - the rate at which the leader
   changes) as both `mean` and `dior`, and the Wilson interval of that rate as `lo`-`hi`.
 - ``tier_agreement``: share of models whose rank stays within the resolution of the tier their
-  full-data rank is in (see `effbench.tiers`), on [0, 1].
+  full-data rank is in, on [0, 1]: the board-size tiers of `effbench.tiers` (the paper's below 500
+  models, shares of the board above), as Flash and the leaderboard's tier groups use them.
 - ``score_change``: 1 - the mean absolute change of the models' scores, on [0, 1] for scores in
   [0, 1]; only where both sides use the same score scale.
 

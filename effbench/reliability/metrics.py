@@ -23,7 +23,7 @@ from effbench.stats import (
     nanmean,
     overall_scores,
 )
-from effbench.tiers import DEFAULT_TIERS, Tier, tier_resolution
+from effbench.tiers import Tier, board_size_tiers, tier_resolution
 
 META_METRICS = ("kendall_tau", "weighted_tau", "top1", "tier_agreement", "score_change")
 DEFAULT_METRICS = ("kendall_tau", "weighted_tau", "top1", "tier_agreement", "score_change")
@@ -212,8 +212,11 @@ def top1_agreement(reference: np.ndarray, draws: np.ndarray) -> np.ndarray:
     return np.divide(agree, tied, out=np.full(agree.shape, np.nan), where=tied > 0)
 
 
-def tier_agreement(reference: np.ndarray, draws: np.ndarray, tiers: Sequence[Tier] = DEFAULT_TIERS) -> np.ndarray:
-    """Share of present models whose rank in the draw is within their full-data tier's resolution."""
+def tier_agreement(reference: np.ndarray, draws: np.ndarray, tiers: Sequence[Tier] | None = None) -> np.ndarray:
+    """Share of present models whose rank in the draw is within their full-data tier's resolution; the tiers
+    are by default the board-size tiers of the board's models (`effbench.tiers.board_size_tiers`)."""
+    if tiers is None:
+        tiers = board_size_tiers(reference.shape[-1])
     present = ~np.isnan(draws) & ~np.isnan(reference)
     ref_ranks = competition_ranks(np.where(present, reference, np.nan))
     draw_ranks = competition_ranks(np.where(present, draws, np.nan))
