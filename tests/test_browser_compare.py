@@ -106,7 +106,7 @@ def _measured(browser, base_url: str, site: str, width: int) -> dict:
     page.on("pageerror", lambda error: errors.append(str(error)))
     a, b = PAIRS[site]
     page.goto(base_url + f"compare.html#a={quote(a)}&b={quote(b)}")  # the view takes a model's name too
-    page.wait_for_load_state("networkidle")
+    # The table's rows come from the pair file the view loads after the page: once they show, it has loaded.
     page.wait_for_function("document.querySelectorAll('#compare-table tbody tr').length > 0")
     OUTPUT.mkdir(parents=True, exist_ok=True)
     target = OUTPUT / f"compare-fit-{site}-{width}.png"

@@ -14,6 +14,7 @@ import pytest
 
 from effbench import pipeline
 from effbench.analysis_tables import AnalysisParameters, DiorParameters
+from effbench.flash import FlashConfig
 from effbench.load import Source
 
 from conftest import write_csv
@@ -127,9 +128,11 @@ def test_index_for_100_models_stays_under_300_kb_with_its_assets(tmp_path):
                                            "organization": f"Org {m % 9}", "params_b": 1 + m,
                                            "open_weights": m % 2 == 0, "release_date": "2024-01-01"}
                                           for m in range(100)])
-    # Fewer resamples and draws than the defaults: the pages' weight depends on the models, not on them.
+    # Fewer resamples, draws and replayed item orders than the defaults: the pages' weight depends on the
+    # models, not on them (the Flash replay of five orders took more than half of the build).
     report = pipeline.build(tmp_path / "e.duckdb", tmp_path / "site", [Source(results), Source(meta, "models")],
-                            parameters=AnalysisParameters(n_resamples=200), dior_parameters=DiorParameters(n_draws=50))
+                            parameters=AnalysisParameters(n_resamples=200), dior_parameters=DiorParameters(n_draws=50),
+                            flash_config=FlashConfig(seeds=1, n_resamples=100))
     assert report.update.n_models == 100
     site = tmp_path / "site"
     size = sum((site / name).stat().st_size for name in ("index.html", "static/style.css", "static/leaderboard.js",

@@ -266,11 +266,15 @@ def test_site_renders_from_an_installed_wheel(tmp_path):
         [sys.executable, "-c", "import effbench.render as r; print(r.templates_dir())"],
         cwd=work, env=env, check=True, capture_output=True, text=True).stdout.strip()
     assert Path(where).is_relative_to(target)
-    # The bundled example with fewer resamples and one replayed order: what is checked is where the
-    # templates and data come from, and the default analysis would take twice as long.
-    (work / "effbench.toml").write_text("[flash]\nseeds = 1\n")
-    subprocess.run([sys.executable, "-m", "effbench", "build", "--resamples", "100"], cwd=work, env=env,
-                   check=True, capture_output=True)
+    # The bundled example with fewer resamples, DIoR draws and replayed orders: what is checked is where
+    # the templates and data come from, and the default analyses would take three times as long (the
+    # command line has no option for DIoR's draws, so the installed library is called the way it calls it).
+    build = ("from pathlib import Path; from effbench import analysis_tables, pipeline; "
+             "from effbench.flash import FlashConfig; "
+             "pipeline.build(Path('effbench.duckdb'), Path('site'), "
+             "parameters=analysis_tables.AnalysisParameters(n_resamples=100), "
+             "dior_parameters=analysis_tables.DiorParameters(n_draws=20), flash_config=FlashConfig(seeds=1))")
+    subprocess.run([sys.executable, "-c", build], cwd=work, env=env, check=True, capture_output=True)
     assert "gemini-1.5-pro-002" in (work / "site" / "index.html").read_text()
 
 
