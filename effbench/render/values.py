@@ -90,9 +90,20 @@ class Table:
         # The csv module quotes a field holding "\n" (the line terminator) but not a lone "\r", which
         # readers take for a line break; a row with one is written fully quoted.
         quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        for row in ([csv_cell(name) for name in self.columns],
-                    *([csv_cell(record.get(name)) for name in self.columns] for record in self.records)):
-            (quoted if any(isinstance(cell, str) and "\r" in cell for cell in row) else writer).writerow(row)
+        header = [csv_cell(name) for name in self.columns]
+        (quoted if any(isinstance(cell, str) and "\r" in cell for cell in header) else writer).writerow(header)
+        # Column by column, so that a column of one kind of value is converted in one pass (a large table has
+        # millions of values).
+        cells = [_csv_column([record.get(name) for record in self.records]) for name in self.columns]
+        returns = set()
+        for column in cells:
+            returns.update(i for i, cell in enumerate(column) if isinstance(cell, str) and "\r" in cell)
+        rows = zip(*cells, strict=True) if cells else [()] * len(self.records)
+        if not returns:
+            writer.writerows(rows)
+        else:
+            for i, row in enumerate(rows):
+                (quoted if i in returns else writer).writerow(row)
         return buffer.getvalue()
 
     def to_parquet(self) -> bytes:
@@ -113,6 +124,10 @@ class Table:
             target.unlink()
 
     def to_json(self) -> str:
+        try:  # JSON refuses NaN and pd.NA, so records that encode hold no missing value other than None
+            return records_json(list(self.records)) + "\n"
+        except (ValueError, TypeError):
+            pass
         clean = [{key: None if missing(value) else value for key, value in record.items()}
                  for record in self.records]
         return records_json(clean) + "\n"
@@ -168,6 +183,17 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def _csv_column(values: list[Any]) -> list[Any]:
+    """Return `csv_cell` of each of `values`, a column of a table: numbers and text in one pass each."""
+    kinds = set(map(type, values))
+    if kinds <= {float, int, bool, type(None)}:
+        return ["" if value is None or value != value else value for value in values]
+    if kinds <= {str, type(None)}:
+        return ["" if value is None else "'" + value if value.startswith(FORMULA_STARTS) else value
+                for value in values]
+    return [csv_cell(value) for value in values]
 
 
 def as_float(value: Any) -> float:
