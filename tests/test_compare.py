@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from effbench.compare import _difference_smoothing, compare_models
+from effbench.render import compare as render_compare
 from effbench.stats import ResultsMatrix, rank_intervals
 
 
@@ -148,3 +149,20 @@ def test_items_over_many_small_scenarios_of_a_few_sizes_match_the_plain_computat
                          tuple(n != 1 for n in sizes), tuple(tuple(f"q{i}" for i in range(n)) for n in sizes))
     comparison = compare_models(rank_intervals(data, n_resamples=30, rng=0), data, items_per_side=4)
     _assert_items_match(data, comparison.pairs, 4)
+
+
+@pytest.mark.parametrize("digits", [4, 6])
+def test_rounding_a_whole_array_gives_pythons_round_of_each_value(digits):
+    """The compare view's numbers, rounded an array at a time, are `round(value, digits)` to the bit (None where
+    not finite), halves and values a rounding error away from them included."""
+    rng = np.random.default_rng(4)
+    halves = (rng.integers(-10**6, 10**6, 2000) + 0.5) / 10**digits
+    values = np.concatenate([
+        rng.normal(size=5000), rng.random(2000) * 1e-3, halves, np.nextafter(halves, np.inf),
+        np.nextafter(halves, -np.inf), rng.normal(size=200) * 1e12, [0.0, -0.0, -1e-9, np.nan, np.inf, -np.inf],
+    ]).tolist()
+    rounded = render_compare._numbers(values, digits)
+    expected = [render_compare._number(v, digits) for v in values]
+    assert [type(v) for v in rounded] == [type(v) for v in expected]
+    assert [v if v is None else (v, np.signbit(v)) for v in rounded] == [
+        v if v is None else (v, np.signbit(v)) for v in expected]
