@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import math
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,22 +105,18 @@ class Table:
                 (quoted if i in returns else writer).writerow(row)
         return buffer.getvalue()
 
-    def to_parquet(self) -> bytes:
-        """Return the table as Parquet bytes, written by DuckDB (the same bytes for the same rows)."""
+    def write_parquet(self, path: Path) -> None:
+        """Write the table to `path` as Parquet, by DuckDB (the same bytes for the same rows), straight into
+        the site: a board of thousands of scenarios has thousands of these files."""
         frame = pd.DataFrame.from_records(
             [{key: None if missing(value) else value for key, value in record.items()} for record in self.records],
             columns=list(self.columns))
-        con, folder = _parquet_writer()
-        target = Path(folder.name) / "table.parquet"
+        con = _parquet_writer()
         con.register("table_rows", frame)
         try:
-            con.execute(f"COPY table_rows TO {quote_literal(str(target))} (FORMAT parquet)")
+            con.execute(f"COPY table_rows TO {quote_literal(str(path))} (FORMAT parquet)")
         finally:
             con.unregister("table_rows")
-        try:
-            return target.read_bytes()
-        finally:
-            target.unlink()
 
     def to_json(self) -> str:
         try:  # JSON refuses NaN and pd.NA, so records that encode hold no missing value other than None
@@ -149,13 +144,13 @@ def records_json(records: list[dict[str, Any]]) -> str:
     return "[\n {\n  " + compact[2:-2].replace("},\n  {", "\n },\n {\n  ") + "\n }\n]"
 
 
-_PARQUET_WRITER: list = []  # one in-memory DuckDB and scratch folder for every table: a connection costs ~30 ms
+_PARQUET_WRITER: list = []  # one in-memory DuckDB for every table: a connection costs ~30 ms
 
 
-def _parquet_writer() -> tuple[duckdb.DuckDBPyConnection, tempfile.TemporaryDirectory]:
+def _parquet_writer() -> duckdb.DuckDBPyConnection:
     if not _PARQUET_WRITER:
-        _PARQUET_WRITER.extend((duckdb.connect(), tempfile.TemporaryDirectory(prefix="effbench-parquet-")))
-    return _PARQUET_WRITER[0], _PARQUET_WRITER[1]
+        _PARQUET_WRITER.append(duckdb.connect())
+    return _PARQUET_WRITER[0]
 
 
 @dataclass(frozen=True)
