@@ -279,3 +279,23 @@ def test_stage_samples_of_a_model_with_every_item_take_each_order_block_by_block
             assert sample.sampled[s].dtype == expected.dtype and np.array_equal(sample.sampled[s], expected)
             assert sample.skipped[s].dtype == expected.dtype and sample.skipped[s].size == 0
         assert sample.population == tuple(len(order) for order in orders)
+
+
+def test_the_bootstrap_estimator_gives_the_same_replay_with_one_warnings_context_per_scenario(monkeypatch):
+    """Flash's bootstrap estimator enters numpy's warnings context once for all the scenarios of a stage and
+    shares each sample size's point weights; with a context and fresh weights for every scenario, as before,
+    the replays are the same."""
+    from effbench.flash import estimators, replay
+
+    results = analysis_tables.results_matrix(scores_database(5, 80, seed=2))
+    configs = replay.comparison_configs(flash.FlashConfig(seeds=1, n_resamples=40))[1:]  # the bootstrap variants
+    shared = [flash.simulate(results, config=config) for config in configs]
+    plain = estimators._bootstrap_estimates
+
+    def one_context_each(values, difficulty, population_difficulty, weights, regression):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return plain(values, difficulty, population_difficulty, weights.copy(), regression)
+
+    monkeypatch.setattr(estimators, "_bootstrap_estimates", one_context_each)
+    assert [flash.simulate(results, config=config) for config in configs] == shared
+
