@@ -108,9 +108,12 @@ class Table:
     def write_parquet(self, path: Path) -> None:
         """Write the table to `path` as Parquet, by DuckDB (the same bytes for the same rows), straight into
         the site: a board of thousands of scenarios has thousands of these files."""
-        frame = pd.DataFrame.from_records(
-            [{key: None if missing(value) else value for key, value in record.items()} for record in self.records],
-            columns=list(self.columns))
+        records = list(self.records)
+        # Rows rebuilt with None for each missing value only when one of them is NaN or pd.NA (None is None).
+        if any(value is pd.NA or (isinstance(value, float) and value != value)
+               for record in records for value in record.values()):
+            records = [{key: None if missing(value) else value for key, value in record.items()} for record in records]
+        frame = pd.DataFrame.from_records(records, columns=list(self.columns))
         con = _parquet_writer()
         con.register("table_rows", frame)
         try:
