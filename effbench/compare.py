@@ -136,9 +136,11 @@ def compare_models(
         shift_sum = _ScenarioSum(boot_scenario.shape[0], n_scenarios, len(others))
         scen_lo, scen_hi = np.empty((n_scenarios, len(others))), np.empty((n_scenarios, len(others)))
         block = max(1, _BLOCK_VALUES // max(1, boot_scenario.shape[0] * len(others)))
+        # Every later model (a board compared pair by pair) is a slice of the resamples, read without a copy.
+        columns = slice(a + 1, n_models) if np.array_equal(others, np.arange(a + 1, n_models)) else others
         for start in range(0, n_scenarios, block):
             part = slice(start, start + block)
-            raw = boot_scenario[:, part, [a]] - boot_scenario[:, part, others]  # (R, block, n_others)
+            raw = boot_scenario[:, part, a:a + 1] - boot_scenario[:, part, columns]  # (R, block, n_others)
             boot_diff = _smoothed_differences(raw, terms, shared, part)
             moved = boot_diff - raw
             moved[np.isnan(moved)] = 0.0  # as np.nansum counts them
