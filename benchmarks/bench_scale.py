@@ -7,9 +7,10 @@ Sizes (the targets of a 2-core, 24 GB machine in brackets):
   4k-250     4,000 models x 250 items, one scenario, from `effbench synth`          [build < 2 min]
   120m       4,000 models x 30,000 items in 6 scenarios: 120 million results   [< 10 min, < 8 GB]
   3k-scen    20 models x 3,000 scenarios of 10 items: per-scenario work              [build < 2 min]
-Each size runs in a fresh Python process, so its peak memory (max RSS) is its own. The synthetic
-boards are written first in that process (not timed with the build; writing peaks lower than
-building, 2.9 GB at 120m). The rebuild is timed inside the process, without starting Python.
+Each size runs in a fresh Python process, so its peak memory (max RSS) is its own. Each stage shows its
+wall time and the processor time the process spent in it (a machine busy with other work lengthens the
+first only). The synthetic boards are written first in that process (not timed with the build; writing
+peaks lower than building, 2.9 GB at 120m). The rebuild is timed inside the process, without starting Python.
 `--smoke` builds a 40 x 120 board only, to check that the script runs; `--smoke-scenarios` a board of 5
 models x 120 scenarios of 2 items (more scenarios than the reliability page shows the agreement of).
 """
@@ -63,7 +64,7 @@ def run_size(name: str, folder: Path) -> dict:
     return {
         "size": name, "models": report.update.n_models,
         "rows": rows if shape is not None else sum(load.rows for load in report.update.loads),
-        "synth_seconds": written, "stages": times.stages, "first_build_seconds": first,
+        "synth_seconds": written, "stages": times.stages, "cpu_stages": times.cpu, "first_build_seconds": first,
         "rebuild_seconds": rebuild, "files": len(files), "site_mb": sum(p.stat().st_size for p in files) / 1e6,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -90,8 +91,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         results.append(result)
         print(f"{name}: {result['models']:,} models, {result['rows']:,} results"
               + (f" (board written in {result['synth_seconds']:.1f} s)" if result["synth_seconds"] else ""))
-        for stage, seconds in result["stages"]:
-            print(f"  {stage:<20} {seconds:8.1f} s")
+        for (stage, seconds), (_, cpu) in zip(result["stages"], result["cpu_stages"], strict=True):
+            print(f"  {stage:<20} {seconds:8.1f} s   cpu {cpu:6.1f} s")
         print(f"  {'first build':<20} {result['first_build_seconds']:8.1f} s   "
               f"rebuild of unchanged data {result['rebuild_seconds']:.2f} s")
         print(f"  {'peak memory':<20} {result['peak_memory_mb']:8.0f} MB   "

@@ -132,21 +132,21 @@ def compare_models(
     n_scenarios = len(results.scenarios)
     for a, others in later.items():
         shared = _shared_items(groups, a, others, n_scenarios)
-        # Scenario by scenario block, so that each block's differences stay in the processor's cache; the
-        # pseudo-items' shifts are kept whole, for one sum over the scenarios as before.
-        shift_by_scenario = np.empty((boot_scenario.shape[0], n_scenarios, len(others)))
+        # Scenario by scenario block, so that each block's differences stay in the processor's cache.
+        shift_sum = _ScenarioSum(boot_scenario.shape[0], n_scenarios, len(others))
         scen_lo, scen_hi = np.empty((n_scenarios, len(others))), np.empty((n_scenarios, len(others)))
         block = max(1, _BLOCK_VALUES // max(1, boot_scenario.shape[0] * len(others)))
+        # Every later model (a board compared pair by pair) is a slice of the resamples, read without a copy.
+        columns = slice(a + 1, n_models) if np.array_equal(others, np.arange(a + 1, n_models)) else others
         for start in range(0, n_scenarios, block):
             part = slice(start, start + block)
-            raw = boot_scenario[:, part, [a]] - boot_scenario[:, part, others]  # (R, block, n_others)
+            raw = boot_scenario[:, part, a:a + 1] - boot_scenario[:, part, columns]  # (R, block, n_others)
             boot_diff = _smoothed_differences(raw, terms, shared, part)
             moved = boot_diff - raw
             moved[np.isnan(moved)] = 0.0  # as np.nansum counts them
-            shift_by_scenario[:, part] = moved
+            shift_sum.add(moved, part)
             scen_lo[part], scen_hi[part] = percentile_interval(boot_diff, tail)  # (block, n_others)
-        shift = np.sum(shift_by_scenario, axis=1) / n_scenarios  # the pseudo-items' share overall
-        del shift_by_scenario
+        shift = shift_sum.total() / n_scenarios  # the pseudo-items' share overall
         overall_lo, overall_hi = percentile_interval(boot[:, [a]] - boot[:, others] + shift, tail)  # (n_others,)
         scenario_p = holm(scenario_p_values(results, a, others, groups).T)  # (n_others, S)
         overall_p = overall_p_values(results, a, others, groups)
@@ -219,13 +219,44 @@ def _smoothed_differences(boot_diff: np.ndarray, terms: tuple[np.ndarray, np.nda
     Jeffreys' prior on the difference's scale; the resample's total item weight is taken at its mean,
     the items both models were scored on plus the models' own pseudo-items (1). The arithmetic is
     elementwise, so the block's scenarios are adjusted at once."""
-    out = boot_diff.copy()
     resampled, span, pseudo_diff, pseudo_sum = terms
     at = np.flatnonzero((resampled >= part.start) & (resampled < part.stop))  # positions in `terms`
     s = resampled[at]
+    if len(s) and len(s) == boot_diff.shape[1]:  # every scenario of the block is resampled: slices, not copies
+        first, last = at[0], at[-1] + 1
+        out = boot_diff * shared[part]
+        out += span[first:last, None] * pseudo_diff[:, first:last, None]
+        out /= shared[part] + pseudo_sum[:, first:last, None]
+        return out
+    out = boot_diff.copy()
     out[:, s - part.start] = ((boot_diff[:, s - part.start] * shared[s] + span[at, None] * pseudo_diff[:, at, None])
                               / (shared[s] + pseudo_sum[:, at, None]))
     return out
+
+
+class _ScenarioSum:
+    """The sum over the scenarios of ``(R, S, k)`` values given a block of scenarios at a time: the floats of
+    ``np.sum(values, axis=1)`` over the whole array without holding it (1,000 x 3,000 x 19 values are 456 MB).
+
+    numpy adds the scenarios one after another when k > 1, and pairwise when k = 1, where the scenarios'
+    axis is the contiguous one; only then are the values kept whole and summed by numpy."""
+
+    def __init__(self, n_resamples: int, n_scenarios: int, k: int) -> None:
+        self._whole = np.empty((n_resamples, n_scenarios, k)) if k == 1 else None
+        self._sum: np.ndarray | None = None if n_scenarios else np.zeros((n_resamples, k))
+
+    def add(self, values: np.ndarray, part: slice) -> None:
+        if self._whole is not None:
+            self._whole[:, part] = values
+            return
+        for s in range(values.shape[1]):
+            if self._sum is None:
+                self._sum = values[:, s].copy()
+            else:
+                self._sum += values[:, s]
+
+    def total(self) -> np.ndarray:
+        return np.sum(self._whole, axis=1) if self._whole is not None else self._sum
 
 
 def compared_pairs(rank: np.ndarray, *, neighbours: int, top: int) -> dict[int, np.ndarray]:

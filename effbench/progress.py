@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 
 @dataclass
 class StageTimes:
-    """The stages that ran inside one `reporting()` block, in order, with their seconds."""
+    """The stages that ran inside one `reporting()` block, in order, with their seconds, and the processor
+    seconds this process spent in each (`cpu`: a machine busy with other work lengthens the first only)."""
 
     stages: list[tuple[str, float]] = field(default_factory=list)
+    cpu: list[tuple[str, float]] = field(default_factory=list)
 
     def summary(self) -> list[str]:
         """Return one line per stage, its name and how long it took, then their total."""
@@ -64,7 +66,7 @@ def reporting(*, show: bool) -> Iterator[StageTimes]:
 def stage(name: str) -> Iterator[None]:
     """Mark a stage: show "name ..." while it runs (when reporting is shown) and record its time."""
     reporter = _current.get()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if reporter is None:
         yield
         return
@@ -74,3 +76,4 @@ def stage(name: str) -> Iterator[None]:
         with reporter.console.status(f"{name} ...", spinner="dots"):
             yield
     reporter.times.stages.append((name, time.perf_counter() - start))
+    reporter.times.cpu.append((name, time.process_time() - cpu_start))

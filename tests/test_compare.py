@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from effbench.compare import _difference_smoothing, compare_models
+from effbench.compare import _difference_smoothing, _ScenarioSum, _smoothed_differences, compare_models
+from effbench.render import compare as render_compare
 from effbench.stats import ResultsMatrix, rank_intervals
 
 
@@ -148,3 +149,54 @@ def test_items_over_many_small_scenarios_of_a_few_sizes_match_the_plain_computat
                          tuple(n != 1 for n in sizes), tuple(tuple(f"q{i}" for i in range(n)) for n in sizes))
     comparison = compare_models(rank_intervals(data, n_resamples=30, rng=0), data, items_per_side=4)
     _assert_items_match(data, comparison.pairs, 4)
+
+
+@pytest.mark.parametrize("digits", [4, 6])
+def test_rounding_a_whole_array_gives_pythons_round_of_each_value(digits):
+    """The compare view's numbers, rounded an array at a time, are `round(value, digits)` to the bit (None where
+    not finite), halves and values a rounding error away from them included."""
+    rng = np.random.default_rng(4)
+    halves = (rng.integers(-10**6, 10**6, 2000) + 0.5) / 10**digits
+    values = np.concatenate([
+        rng.normal(size=5000), rng.random(2000) * 1e-3, halves, np.nextafter(halves, np.inf),
+        np.nextafter(halves, -np.inf), rng.normal(size=200) * 1e12, [0.0, -0.0, -1e-9, np.nan, np.inf, -np.inf],
+    ]).tolist()
+    rounded = render_compare._numbers(values, digits)
+    expected = [render_compare._number(v, digits) for v in values]
+    assert [type(v) for v in rounded] == [type(v) for v in expected]
+    assert [v if v is None else (v, np.signbit(v)) for v in rounded] == [
+        v if v is None else (v, np.signbit(v)) for v in expected]
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_scenario_sum_in_blocks_is_numpys_sum_over_the_scenarios(k):
+    """The pseudo-items' shifts summed a block of scenarios at a time are np.sum over the whole scenario axis."""
+    rng = np.random.default_rng(k)
+    for n_scenarios, block in [(1, 1), (7, 3), (130, 16), (3000, 116), (3000, 3000)]:
+        values = rng.normal(size=(50, n_scenarios, k)) * rng.random((1, n_scenarios, 1)) * 1e3
+        total = _ScenarioSum(50, n_scenarios, k)
+        for start in range(0, n_scenarios, block):
+            total.add(values[:, start:start + block], slice(start, start + block))
+        np.testing.assert_array_equal(total.total(), np.sum(values, axis=1))
+
+
+def test_smoothed_differences_of_a_block_of_resampled_scenarios_take_slices_for_the_same_floats():
+    """A block whose scenarios are all resampled is adjusted on slices; the values are those of the general
+    form, which picks the resampled scenarios out one by one."""
+    rng = np.random.default_rng(8)
+    n_resamples, n_scenarios, k = 40, 12, 3
+    resampled = np.flatnonzero(rng.random(n_scenarios) < 0.7)
+    resampled = np.union1d(resampled, np.arange(4, 8))  # one block of resampled scenarios only
+    terms = (resampled, rng.random(len(resampled)) + 0.5, rng.normal(size=(n_resamples, len(resampled))),
+             rng.gamma(0.5, size=(n_resamples, len(resampled))) * 2)
+    shared = rng.integers(1, 9, (n_scenarios, k)).astype(float)
+    for part in (slice(4, 8), slice(0, 5), slice(8, 12), slice(10, 14)):
+        diff = rng.normal(size=(n_resamples, len(range(n_scenarios)[part]), k))
+        diff[0, 0, 0] = np.nan
+        span, pseudo_diff, pseudo_sum = terms[1:]
+        at = np.flatnonzero((resampled >= part.start) & (resampled < part.stop))
+        s = resampled[at]
+        expected = diff.copy()
+        expected[:, s - part.start] = ((diff[:, s - part.start] * shared[s] + span[at, None] * pseudo_diff[:, at, None])
+                                       / (shared[s] + pseudo_sum[:, at, None]))
+        np.testing.assert_array_equal(_smoothed_differences(diff, terms, shared, part), expected)

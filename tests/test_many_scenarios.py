@@ -4,6 +4,8 @@ per-scenario reference on random inputs; nothing here is timed."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import duckdb
@@ -13,6 +15,7 @@ import pytest
 
 from effbench import analysis_tables, compare, flash, paired, pipeline, queries, stats, store, synth
 from effbench.analysis_tables import AnalysisParameters
+from effbench.formatting import missing
 from effbench.render import values
 
 
@@ -133,6 +136,54 @@ def test_records_json_is_the_indented_json_of_the_records(records):
     assert values.records_json(records) == json.dumps(records, indent=1, ensure_ascii=False, allow_nan=False)
 
 
+def csv_row_by_row(table: values.Table) -> str:
+    """The CSV twin written a row at a time, each value through `csv_cell`: the plain form of `Table.to_csv`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in ([values.csv_cell(name) for name in table.columns],
+                *([values.csv_cell(record.get(name)) for name in table.columns] for record in table.records)):
+        (quoted if any(isinstance(cell, str) and "\r" in cell for cell in row) else writer).writerow(row)
+    return buffer.getvalue()
+
+
+def random_tables(seed: int = 3) -> list[values.Table]:
+    """Tables whose columns hold one kind of value or a mix: numbers with NaN and None, text that looks like a
+    formula or holds line breaks, numpy scalars, pd.NA, missing keys, no columns and one empty column."""
+    rng = np.random.default_rng(seed)
+    kinds = [
+        lambda i: float(rng.random()) if rng.random() < 0.8 else None if rng.random() < 0.5 else float("nan"),
+        lambda i: int(rng.integers(-5, 5)) if rng.random() < 0.9 else None,
+        lambda i: bool(rng.random() < 0.5),
+        lambda i: str(rng.choice(["a", "=1+1", "-3", "@x", "\tt", "x\ry", "x\ny", "", "é,\"q\""])),
+        lambda i: None if rng.random() < 0.3 else f"m{i}",
+        lambda i: [np.float64(0.5), np.int64(3), pd.NA, "+x", None, 1, 2.5, float("nan")][i % 8],
+    ]
+    tables = [values.Table("none", (), ({}, {})), values.Table("empty", ("a",), ({"a": None}, {"a": ""}, {}))]
+    for t in range(40):
+        chosen = [int(k) for k in rng.integers(0, len(kinds), int(rng.integers(1, 6)))]
+        if t % 7 == 0:
+            chosen = [3]  # text only, with carriage returns
+        columns = tuple(f"c{j}" if t % 5 else f"=c{j}" for j in range(len(chosen)))
+        records = tuple({name: kinds[k](i) for name, k in zip(columns, chosen, strict=True)
+                         if rng.random() < 0.95} for i in range(int(rng.integers(0, 30))))
+        tables.append(values.Table(f"t{t}", columns, records))
+    return tables
+
+
+def test_csv_and_json_twins_are_those_written_value_by_value():
+    """The CSV twin converted column by column and the JSON twin encoded without a pass over its values are the
+    text of the row-by-row CSV and of the JSON of the records with each missing value made None."""
+    for table in random_tables():
+        assert table.to_csv() == csv_row_by_row(table), table.name
+        try:
+            clean = [{k: None if missing(v) else v for k, v in record.items()} for record in table.records]
+            expected = json.dumps(clean, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+        except (ValueError, TypeError):
+            continue  # numpy integers: JSON refuses them either way
+        assert table.to_json() == expected, table.name
+
+
 def test_records_json_refuses_what_json_refuses():
     with pytest.raises(ValueError):
         values.records_json([{"a": float("inf")}])
@@ -228,3 +279,41 @@ def test_stage_samples_of_a_model_with_every_item_take_each_order_block_by_block
             assert sample.sampled[s].dtype == expected.dtype and np.array_equal(sample.sampled[s], expected)
             assert sample.skipped[s].dtype == expected.dtype and sample.skipped[s].size == 0
         assert sample.population == tuple(len(order) for order in orders)
+
+
+def test_the_bootstrap_estimator_gives_the_same_replay_with_one_warnings_context_per_scenario(monkeypatch):
+    """Flash's bootstrap estimator enters numpy's warnings context once for all the scenarios of a stage and
+    shares each sample size's point weights; with a context and fresh weights for every scenario, as before,
+    the replays are the same."""
+    from effbench.flash import estimators, replay
+
+    results = analysis_tables.results_matrix(scores_database(5, 80, seed=2))
+    configs = replay.comparison_configs(flash.FlashConfig(seeds=1, n_resamples=40))[1:]  # the bootstrap variants
+    shared = [flash.simulate(results, config=config) for config in configs]
+    plain = estimators._bootstrap_estimates
+
+    def one_context_each(values, difficulty, population_difficulty, weights, regression):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return plain(values, difficulty, population_difficulty, weights.copy(), regression)
+
+    monkeypatch.setattr(estimators, "_bootstrap_estimates", one_context_each)
+    assert [flash.simulate(results, config=config) for config in configs] == shared
+
+
+def test_parquet_twins_are_those_of_the_rows_with_each_missing_value_made_none(tmp_path):
+    """A table is handed to DuckDB as it is unless it holds NaN or pd.NA: the same bytes as the rows cleaned
+    value by value."""
+    for i, table in enumerate(random_tables(seed=4)):
+        clean = pd.DataFrame.from_records([{k: None if missing(v) else v for k, v in record.items()}
+                                           for record in table.records], columns=list(table.columns))
+        expected, ours = tmp_path / f"expected-{i}.parquet", tmp_path / f"ours-{i}.parquet"
+        try:
+            with duckdb.connect() as con:
+                con.register("table_rows", clean)
+                con.execute(f"COPY table_rows TO '{expected}' (FORMAT parquet)")
+        except duckdb.Error:
+            with pytest.raises(duckdb.Error):
+                table.write_parquet(ours)
+            continue
+        table.write_parquet(ours)
+        assert ours.read_bytes() == expected.read_bytes(), table.name

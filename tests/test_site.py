@@ -7,6 +7,7 @@ import csv
 import filecmp
 import json
 import os
+import posixpath
 import re
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import jinja2
+import numpy as np
 import pytest
 
 from effbench import analysis_tables, pipeline, queries, render
@@ -199,6 +201,19 @@ def test_livecodebench_example_builds_into_its_own_database(tmp_path):
 ])
 def test_relative_url(from_page, to, expected):
     assert relative_url(from_page, to) == expected
+
+
+def test_relative_url_is_posixpaths_relpath():
+    """Links found by splitting the two site paths are those of posixpath.relpath from the page's folder."""
+    rng = np.random.default_rng(2)
+    parts = ["a", "b", "models", "x.html", "index.html", ".", "", "é", "a b"]
+    for _ in range(3000):
+        page, to = ("/".join(rng.choice(parts, int(rng.integers(1, 5)))).lstrip("/") for _ in range(2))
+        if not page and not to:
+            continue
+        base = posixpath.dirname(page) or "."
+        expected = posixpath.relpath(to or page, base)
+        assert relative_url(page, f"{to}#x") == f"{expected}#x", (page, to)
 
 
 @pytest.mark.parametrize("bad", ["/index.html", "../outside.html"])

@@ -208,6 +208,30 @@ def test_mean_of_ratios_is_exact_on_both_paths():
     assert values[0] == values[1]
 
 
+@pytest.mark.parametrize("values", ["normal", "ties", "nan"])
+def test_percentile_interval_is_numpys_quantile_to_the_bit(values):
+    """The order-statistic path gives np.quantile's (np.nanquantile's with NaN) linear quantiles exactly, for
+    any number of resamples, tail and shape, with ties, all-NaN and partly-NaN columns."""
+    rng = np.random.default_rng(11)
+    for trial in range(400):
+        n = int(rng.choice([1, 2, 3, 10, 39, 40, 41, 999, 1000, 1001]))
+        shape = (n, *rng.integers(1, 6, size=trial % 3))
+        sample = rng.normal(size=shape)
+        if values == "ties":  # no zeros of both signs: which of two equal values is kept is not defined
+            sample = np.abs(np.round(sample * 2) / 2)
+        elif values == "nan":
+            sample[rng.random(shape) < 0.2] = np.nan
+            if sample.ndim > 1:
+                sample[..., 0] = np.nan  # all-NaN columns
+        tail = float(rng.choice([0.025, 0.005, 0.1, 0.5, 0.0, 1.0, rng.random() / 2]))
+        fast = stats.percentile_interval(sample.copy(), tail)
+        plain = stats.intervals._numpy_interval(sample.copy(), tail, "linear")
+        for ours, numpys in zip(fast, plain, strict=True):
+            assert np.shape(ours) == np.shape(numpys)
+            np.testing.assert_array_equal(ours, numpys)
+            np.testing.assert_array_equal(np.signbit(ours), np.signbit(numpys))
+
+
 @pytest.mark.parametrize("denominators", [[3, 7, 10, 12], [2**31 - 1, 2**31 + 11, 999_983, 7]])
 def test_mean_of_ratios_in_blocks_of_draws_is_the_same_as_in_one(denominators, monkeypatch):
     """Blocks of draws, each on its own common denominator (or all through fractions when the whole array's

@@ -168,17 +168,17 @@ _POISSON_WEIGHTS = _poisson_weights()
 
 def _bootstrap_estimates(values: np.ndarray, difficulty: np.ndarray, population_difficulty: float,
                          weights: np.ndarray, regression: bool) -> np.ndarray:
-    """Return the scenario mean estimate for each row of `weights` (``(n_resamples, n_sampled)``)."""
+    """Return the scenario mean estimate for each row of `weights` (``(n_resamples, n_sampled)``). The caller
+    ignores numpy's invalid and divide warnings (`rank_bootstrap` does, once for all its scenarios)."""
     total = weights.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if not regression or not np.isfinite(population_difficulty):
-            return weights @ values / total
-        # one product with the four sums' columns reads the (large) weights once
-        sums = weights @ np.column_stack([values, difficulty, values * difficulty, difficulty * difficulty])
-        mean_y, mean_x = sums[:, 0] / total, sums[:, 1] / total
-        cov = sums[:, 2] / total - mean_y * mean_x
-        var = sums[:, 3] / total - mean_x * mean_x
-        beta = np.where(var > 1e-12, cov / np.where(var > 1e-12, var, 1.0), 0.0)
+    if not regression or not np.isfinite(population_difficulty):
+        return weights @ values / total
+    # one product with the four sums' columns reads the (large) weights once
+    sums = weights @ np.column_stack([values, difficulty, values * difficulty, difficulty * difficulty])
+    mean_y, mean_x = sums[:, 0] / total, sums[:, 1] / total
+    cov = sums[:, 2] / total - mean_y * mean_x
+    var = sums[:, 3] / total - mean_x * mean_x
+    beta = np.where(var > 1e-12, cov / np.where(var > 1e-12, var, 1.0), 0.0)
     return mean_y + beta * (population_difficulty - mean_x)
 
 
@@ -194,19 +194,26 @@ def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders:
                                                                           strict=True))
     point, boots = [], []
     populations = population_difficulty(sample, orders, reference)
-    for s, sampled in enumerate(sample.sampled):
-        if len(sampled) == 0:
-            continue
-        values = new_items[s][sampled]
-        x = reference.filled_difficulty[s][sampled]
-        population_x = populations[s]
-        use_regression = regression and not exact and len(sampled) >= 3
-        point.append(_bootstrap_estimates(values, x, population_x, np.ones((1, len(sampled))), use_regression)[0])
-        if not exact:
-            weights = _POISSON_WEIGHTS[rng.integers(0, _POISSON_WEIGHTS.size, size=(config.n_resamples,
-                                                                                    len(sampled)), dtype=np.uint16)]
-            weights[weights.sum(axis=1) == 0] = 1.0  # an empty resample keeps the sample as it is
-            boots.append(_bootstrap_estimates(values, x, population_x, weights, use_regression))
+    ones: dict[int, np.ndarray] = {}  # the point estimate's weights, one row per sample size
+    # One warnings context for every scenario: a board may have thousands, and entering one costs more than
+    # a small scenario's estimate.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for s, sampled in enumerate(sample.sampled):
+            if len(sampled) == 0:
+                continue
+            values = new_items[s][sampled]
+            x = reference.filled_difficulty[s][sampled]
+            population_x = populations[s]
+            use_regression = regression and not exact and len(sampled) >= 3
+            unit = ones.get(len(sampled))
+            if unit is None:
+                unit = ones[len(sampled)] = np.ones((1, len(sampled)))
+            point.append(_bootstrap_estimates(values, x, population_x, unit, use_regression)[0])
+            if not exact:
+                draws = rng.integers(0, _POISSON_WEIGHTS.size, size=(config.n_resamples, len(sampled)), dtype=np.uint16)
+                weights = _POISSON_WEIGHTS[draws]
+                weights[weights.sum(axis=1) == 0] = 1.0  # an empty resample keeps the sample as it is
+                boots.append(_bootstrap_estimates(values, x, population_x, weights, use_regression))
     if not point:
         return 1, 1, len(reference.models) + 1, math.nan, math.inf
     estimate = float(np.mean(point))

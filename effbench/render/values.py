@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import math
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,29 +89,43 @@ class Table:
         # The csv module quotes a field holding "\n" (the line terminator) but not a lone "\r", which
         # readers take for a line break; a row with one is written fully quoted.
         quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        for row in ([csv_cell(name) for name in self.columns],
-                    *([csv_cell(record.get(name)) for name in self.columns] for record in self.records)):
-            (quoted if any(isinstance(cell, str) and "\r" in cell for cell in row) else writer).writerow(row)
+        header = [csv_cell(name) for name in self.columns]
+        (quoted if any(isinstance(cell, str) and "\r" in cell for cell in header) else writer).writerow(header)
+        # Column by column, so that a column of one kind of value is converted in one pass (a large table has
+        # millions of values).
+        cells = [_csv_column([record.get(name) for record in self.records]) for name in self.columns]
+        returns = set()
+        for column in cells:
+            returns.update(i for i, cell in enumerate(column) if isinstance(cell, str) and "\r" in cell)
+        rows = zip(*cells, strict=True) if cells else [()] * len(self.records)
+        if not returns:
+            writer.writerows(rows)
+        else:
+            for i, row in enumerate(rows):
+                (quoted if i in returns else writer).writerow(row)
         return buffer.getvalue()
 
-    def to_parquet(self) -> bytes:
-        """Return the table as Parquet bytes, written by DuckDB (the same bytes for the same rows)."""
-        frame = pd.DataFrame.from_records(
-            [{key: None if missing(value) else value for key, value in record.items()} for record in self.records],
-            columns=list(self.columns))
-        con, folder = _parquet_writer()
-        target = Path(folder.name) / "table.parquet"
+    def write_parquet(self, path: Path) -> None:
+        """Write the table to `path` as Parquet, by DuckDB (the same bytes for the same rows), straight into
+        the site: a board of thousands of scenarios has thousands of these files."""
+        records = list(self.records)
+        # Rows rebuilt with None for each missing value only when one of them is NaN or pd.NA (None is None).
+        if any(value is pd.NA or (isinstance(value, float) and value != value)
+               for record in records for value in record.values()):
+            records = [{key: None if missing(value) else value for key, value in record.items()} for record in records]
+        frame = pd.DataFrame.from_records(records, columns=list(self.columns))
+        con = _parquet_writer()
         con.register("table_rows", frame)
         try:
-            con.execute(f"COPY table_rows TO {quote_literal(str(target))} (FORMAT parquet)")
+            con.execute(f"COPY table_rows TO {quote_literal(str(path))} (FORMAT parquet)")
         finally:
             con.unregister("table_rows")
-        try:
-            return target.read_bytes()
-        finally:
-            target.unlink()
 
     def to_json(self) -> str:
+        try:  # JSON refuses NaN and pd.NA, so records that encode hold no missing value other than None
+            return records_json(list(self.records)) + "\n"
+        except (ValueError, TypeError):
+            pass
         clean = [{key: None if missing(value) else value for key, value in record.items()}
                  for record in self.records]
         return records_json(clean) + "\n"
@@ -134,13 +147,13 @@ def records_json(records: list[dict[str, Any]]) -> str:
     return "[\n {\n  " + compact[2:-2].replace("},\n  {", "\n },\n {\n  ") + "\n }\n]"
 
 
-_PARQUET_WRITER: list = []  # one in-memory DuckDB and scratch folder for every table: a connection costs ~30 ms
+_PARQUET_WRITER: list = []  # one in-memory DuckDB for every table: a connection costs ~30 ms
 
 
-def _parquet_writer() -> tuple[duckdb.DuckDBPyConnection, tempfile.TemporaryDirectory]:
+def _parquet_writer() -> duckdb.DuckDBPyConnection:
     if not _PARQUET_WRITER:
-        _PARQUET_WRITER.extend((duckdb.connect(), tempfile.TemporaryDirectory(prefix="effbench-parquet-")))
-    return _PARQUET_WRITER[0], _PARQUET_WRITER[1]
+        _PARQUET_WRITER.append(duckdb.connect())
+    return _PARQUET_WRITER[0]
 
 
 @dataclass(frozen=True)
@@ -168,6 +181,17 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def _csv_column(values: list[Any]) -> list[Any]:
+    """Return `csv_cell` of each of `values`, a column of a table: numbers and text in one pass each."""
+    kinds = set(map(type, values))
+    if kinds <= {float, int, bool, type(None)}:
+        return ["" if value is None or value != value else value for value in values]
+    if kinds <= {str, type(None)}:
+        return ["" if value is None else "'" + value if value.startswith(FORMULA_STARTS) else value
+                for value in values]
+    return [csv_cell(value) for value in values]
 
 
 def as_float(value: Any) -> float:

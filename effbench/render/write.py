@@ -53,7 +53,7 @@ def write_site(plan: SitePlan, out: Path, database: Path) -> list[str]:
             elif download.path.endswith(".csv"):
                 writer.write_text(download.path, download.table.to_csv())
             elif download.path.endswith(".parquet"):
-                writer.write_bytes(download.path, download.table.to_parquet())
+                download.table.write_parquet(writer.new_file(download.path))
             else:
                 writer.write_text(download.path, download.table.to_json())
         for site_path, source in plan.licenses:
