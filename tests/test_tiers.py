@@ -214,3 +214,13 @@ def test_the_flash_page_summarises_the_floor_per_tier_on_a_large_board():
     # Mid-board the widths peak at 1,000; the median over the 81 places around the peak is 990.
     assert after.endswith("Here: ranks 2-40 ±12 to ±20 instead of ±10; ranks 41-400 ±22 to ±200 instead of ±20; "
                           "ranks 401 and below ±42 to ±990 instead of ±40.")
+
+
+def test_a_widened_tier_says_so_in_the_list_of_tiers():
+    """The list does not leave "rank 1: resolved exactly" standing where the floor widens it."""
+    from effbench.render.analyses import tier_lines
+    config = flash.FlashConfig().for_board(29, [1, 1, 1] + [2] * 26, [4, 4, 4] + [6] * 26)
+    options = json.loads(json.dumps(dataclasses.asdict(config)))
+    lines = tier_lines(config.tiers, options)
+    assert lines[0] == "rank 1: resolved exactly; on this board ±3 (the full run's floor, below)"
+    assert lines[-1] == "ranks 20 and below: resolved to ±4 ranks (treat models within 4 places as tied)"

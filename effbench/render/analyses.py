@@ -72,7 +72,7 @@ def flash_page(data: SiteData, page: Page, model_link: Callable[[str], Link]) ->
     )
     return FlashPage(page=page, variant=str(default["variant"]), method=method, stop_rule=stop_rule,
                      variants=variants,
-                     tiers=tuple(t.describe() for t in tiers_of(data)), tier_rule=tier_rule_lines(options),
+                     tiers=tier_lines(tiers_of(data), options), tier_rule=tier_rule_lines(options),
                      chart=chart, stops=stops, rows=rows,
                      rows_note=_rows_note(len(rows), len(mine), "data/flash.csv"))
 
@@ -171,9 +171,7 @@ def tier_rule_lines(options: dict) -> tuple[str, str]:
         first = f"The tiers declared in effbench.toml ([[flash.tiers]]){size}:"
     else:
         first = "The paper's tiers (Perlitz et al., 2024), at any board size:"
-    tiers = [Tier(t["first"], t["last"], t["resolution"]) for t in options.get("tiers", ())] or list(DEFAULT_TIERS)
-    floor = [Tier(t["first"], t["last"], t["resolution"]) for t in options.get("floor") or ()]
-    if not floor or not n:
+    if not options.get("floor") or not n:
         return first, ("" if options.get("floor_rule", "none") == "none" else
                        "The board has no rank intervals on all items, so no tier is widened to the full run's "
                        "precision.")
@@ -183,19 +181,37 @@ def tier_rule_lines(options: dict) -> tuple[str, str]:
     else:
         rule_text = ("are wider than a tier's resolution, their width is the resolution instead: models that many "
                      "places apart have overlapping intervals, so the leaderboard itself does not order them")
-    asked, floors = resolutions(tiers, n), resolutions(floor, n)
-    widened = []
-    for tier in tiers:
-        ranks = slice(tier.first - 1, n if tier.last is None else min(tier.last, n))
-        wider = floors[ranks][floors[ranks] > asked[ranks]]
-        if wider.size:
-            span = f"±{wider.min()}" if wider.min() == wider.max() else f"±{wider.min()} to ±{wider.max()}"
-            widened.append(f"{tier.label} {span} instead of ±{tier.resolution}")
+    widened = [f"{tier.label} {span} instead of ±{tier.resolution}" for tier, span in widened_tiers(options).items()]
     if not widened:
         return first, ("No tier asks for more precision than the full run has: the leaderboard's own rank intervals "
                        "on all items are nowhere coarser than the tier's resolution.")
     return first, ("The full run sets a floor. Where the leaderboard's own rank intervals on all items (the median "
                    f"over neighbouring places) {rule_text}. Here: {'; '.join(widened)}.")
+
+
+def widened_tiers(options: dict) -> dict[Tier, str]:
+    """The tiers of the stored Flash configuration that the full run's floor widens, with the resolutions
+    Flash asks there instead ("±6 to ±8")."""
+    n = _int(options.get("board_models"))
+    tiers = [Tier(t["first"], t["last"], t["resolution"]) for t in options.get("tiers", ())] or list(DEFAULT_TIERS)
+    floor = [Tier(t["first"], t["last"], t["resolution"]) for t in options.get("floor") or ()]
+    if not floor or not n:
+        return {}
+    asked, floors = resolutions(tiers, n), resolutions(floor, n)
+    widened = {}
+    for tier in tiers:
+        ranks = slice(tier.first - 1, n if tier.last is None else min(tier.last, n))
+        wider = floors[ranks][floors[ranks] > asked[ranks]]
+        if wider.size:
+            widened[tier] = f"±{wider.min()}" if wider.min() == wider.max() else f"±{wider.min()} to ±{wider.max()}"
+    return widened
+
+
+def tier_lines(tiers: tuple[Tier, ...], options: dict) -> tuple[str, ...]:
+    """Each tier in plain words, and where the full run's floor widens it, what Flash asks there instead."""
+    widened = widened_tiers(options)
+    return tuple(t.describe() + (f"; on this board {widened[t]} (the full run's floor, below)"
+                                 if t in widened else "") for t in tiers)
 
 
 def tiers_of(data: SiteData) -> tuple[Tier, ...]:
