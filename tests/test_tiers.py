@@ -202,13 +202,13 @@ def test_flash_plan_says_which_rule_sets_the_resolution(example_build, tmp_path)
 
 def test_the_flash_page_summarises_the_floor_per_tier_on_a_large_board():
     """Thousands of runs of ranks with their own floor read as one range per tier, smallest to largest."""
-    from effbench.render.analyses import tier_rule_lines
+    from effbench.render.analyses import tier_rule_lines, widened_tiers
     n = 4000
     ranks = np.arange(1, n + 1)
     half = np.minimum(ranks, n + 1 - ranks) // 4  # narrow at the ends, up to 500 places mid-board
     config = flash.FlashConfig().for_board(n, ranks - half, ranks + half)
     options = json.loads(json.dumps(dataclasses.asdict(config)))
-    before, after = tier_rule_lines(options)
+    before, after = tier_rule_lines(options, widened_tiers(options))
     assert "for this board of 4,000 models" in before
     assert len(config.resolution_tiers) > 100
     # Mid-board the widths peak at 1,000; the median over the 81 places around the peak is 990.
@@ -218,9 +218,9 @@ def test_the_flash_page_summarises_the_floor_per_tier_on_a_large_board():
 
 def test_a_widened_tier_says_so_in_the_list_of_tiers():
     """The list does not leave "rank 1: resolved exactly" standing where the floor widens it."""
-    from effbench.render.analyses import tier_lines
+    from effbench.render.analyses import tier_lines, widened_tiers
     config = flash.FlashConfig().for_board(29, [1, 1, 1] + [2] * 26, [4, 4, 4] + [6] * 26)
     options = json.loads(json.dumps(dataclasses.asdict(config)))
-    lines = tier_lines(config.tiers, options)
+    lines = tier_lines(config.tiers, widened_tiers(options))
     assert lines[0] == "rank 1: resolved exactly; on this board ±3 (the full run's floor, below)"
     assert lines[-1] == "ranks 20 and below: resolved to ±4 ranks (treat models within 4 places as tied)"

@@ -33,6 +33,7 @@ def flash_page(data: SiteData, page: Page, model_link: Callable[[str], Link]) ->
     default = summary[summary["is_default"]].iloc[0]
     mine = data.flash[data.flash["variant"] == default["variant"]].sort_values(["full_rank", "model"])
     options = json.loads((data.flash_analysis or {}).get("options") or "{}")
+    widened = widened_tiers(options)
     method = (*flash_method(options), replayed_models(default))
     stages = sorted(set(mine["stop_stage"]), key=lambda s: (s == "all", int(s) if s.isdigit() else 0))
     stop_rule = (
@@ -72,7 +73,7 @@ def flash_page(data: SiteData, page: Page, model_link: Callable[[str], Link]) ->
     )
     return FlashPage(page=page, variant=str(default["variant"]), method=method, stop_rule=stop_rule,
                      variants=variants,
-                     tiers=tier_lines(tiers_of(data), options), tier_rule=tier_rule_lines(options),
+                     tiers=tier_lines(tiers_of(data), widened), tier_rule=tier_rule_lines(options, widened),
                      chart=chart, stops=stops, rows=rows,
                      rows_note=_rows_note(len(rows), len(mine), "data/flash.csv"))
 
@@ -157,9 +158,9 @@ def _int(value) -> int:
     return 0 if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
 
 
-def tier_rule_lines(options: dict) -> tuple[str, str]:
+def tier_rule_lines(options: dict, widened: dict[Tier, str]) -> tuple[str, str]:
     """Which tier rule the stored Flash configuration applies, and where the full run's own precision widens
-    it, in plain words (before and after the list of tiers)."""
+    it (`widened`, from `widened_tiers`), in plain words (before and after the list of tiers)."""
     n = _int(options.get("board_models"))
     size = f" for this board of {n:,} models" if n else ""
     rule = options.get("tier_rule", "paper")
@@ -181,20 +182,19 @@ def tier_rule_lines(options: dict) -> tuple[str, str]:
     else:
         rule_text = ("are wider than a tier's resolution, their width is the resolution instead: models that many "
                      "places apart have overlapping intervals, so the leaderboard itself does not order them")
-    widened = [f"{tier.label} {span} instead of ±{tier.resolution}" for tier, span in widened_tiers(options).items()]
     if not widened:
         return first, ("No tier asks for more precision than the full run has: the leaderboard's own rank intervals "
                        "on all items are nowhere coarser than the tier's resolution.")
+    ranges = "; ".join(f"{tier.label} {span} instead of ±{tier.resolution}" for tier, span in widened.items())
     return first, ("The full run sets a floor. Where the leaderboard's own rank intervals on all items (the median "
-                   f"over neighbouring places) {rule_text}. Here: {'; '.join(widened)}.")
+                   f"over neighbouring places) {rule_text}. Here: {ranges}.")
 
 
 def widened_tiers(options: dict) -> dict[Tier, str]:
     """The tiers of the stored Flash configuration that the full run's floor widens, with the resolutions
     Flash asks there instead ("±6 to ±8")."""
     n = _int(options.get("board_models"))
-    tiers = [Tier(t["first"], t["last"], t["resolution"]) for t in options.get("tiers", ())] or list(DEFAULT_TIERS)
-    floor = [Tier(t["first"], t["last"], t["resolution"]) for t in options.get("floor") or ()]
+    tiers, floor = _stored_tiers(options, "tiers") or DEFAULT_TIERS, _stored_tiers(options, "floor")
     if not floor or not n:
         return {}
     asked, floors = resolutions(tiers, n), resolutions(floor, n)
@@ -207,9 +207,9 @@ def widened_tiers(options: dict) -> dict[Tier, str]:
     return widened
 
 
-def tier_lines(tiers: tuple[Tier, ...], options: dict) -> tuple[str, ...]:
-    """Each tier in plain words, and where the full run's floor widens it, what Flash asks there instead."""
-    widened = widened_tiers(options)
+def tier_lines(tiers: tuple[Tier, ...], widened: dict[Tier, str]) -> tuple[str, ...]:
+    """Each tier in plain words, and where the full run's floor widens it (`widened_tiers`), what Flash asks
+    there instead."""
     return tuple(t.describe() + (f"; on this board {widened[t]} (the full run's floor, below)"
                                  if t in widened else "") for t in tiers)
 
@@ -217,9 +217,12 @@ def tier_lines(tiers: tuple[Tier, ...], options: dict) -> tuple[str, ...]:
 def tiers_of(data: SiteData) -> tuple[Tier, ...]:
     """The tiers of the stored Flash configuration, else the defaults."""
     options = json.loads((data.flash_analysis or {}).get("options") or "{}")
-    if "tiers" not in options:
-        return DEFAULT_TIERS
-    return tuple(Tier(t["first"], t["last"], t["resolution"]) for t in options["tiers"])
+    return _stored_tiers(options, "tiers") or DEFAULT_TIERS
+
+
+def _stored_tiers(options: dict, key: str) -> tuple[Tier, ...]:
+    """The tiers stored under `key` ("tiers" or "floor") in a Flash configuration's options, () if none."""
+    return tuple(Tier(t["first"], t["last"], t["resolution"]) for t in options.get(key) or ())
 
 
 def flash_text(row) -> str:
