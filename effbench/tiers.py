@@ -97,11 +97,12 @@ class DeclaredTier:
     last: Amount | None
     resolution: Amount
 
-    def ranks(self, amount: Amount | None, n_models: int, *, up: bool) -> int | None:
-        """Return `amount` in whole ranks: a share of the board rounded up (a tier's end) or down (a resolution)."""
-        if amount is None or isinstance(amount, int):
-            return amount
-        return _whole(amount * n_models, up=up)
+
+def _in_ranks(amount: Amount | None, n_models: int, *, up: bool) -> int | None:
+    """Return `amount` in whole ranks: a share of the board rounded up (a tier's end) or down (a resolution)."""
+    if amount is None or isinstance(amount, int):
+        return amount
+    return _whole(amount * n_models, up=up)
 
 
 def _whole(ranks: float, *, up: bool) -> int:
@@ -145,10 +146,10 @@ def declared_tiers(declared: Sequence[DeclaredTier], n_models: int) -> tuple[Tie
     resolution = np.zeros(n, dtype=int)
     first = 1
     for tier in declared:
-        last = tier.ranks(tier.last, n, up=True)
+        last = _in_ranks(tier.last, n, up=True)
         if last is not None and last < first:
             continue
-        width = tier.ranks(tier.resolution, n, up=False)
+        width = _in_ranks(tier.resolution, n, up=False)
         if width < 0:
             raise ValueError("tier resolutions must be >= 0")
         resolution[first - 1:n if last is None else min(last, n)] = width
