@@ -18,6 +18,8 @@
     order = "informed"          # or "random"
     estimator = "greg"          # or "bootstrap" (the earlier variant)
     correction = "group-sequential"  # or "bonferroni", "none"
+    spending = "board"          # group-sequential: spend the error where the board's models stop; or "flat"
+    intersect = true            # rank intervals from the intersection of all the looks' intervals so far
     stop_rule = "reported"      # or "estimate" (the earlier rule)
     variance_floor = true
     confidence = 0.95
@@ -64,9 +66,9 @@ from effbench.tiers import DeclaredTier, share
 
 CONFIG_FILE = "effbench.toml"
 _SECTIONS = {"site": {"title", "citation"}, "scenarios": None,  # [scenarios]: any name
-             "flash": {"stages", "first_stage", "growth", "order", "estimator", "correction", "stop_rule",
-                       "variance_floor", "confidence", "resamples", "seed", "seeds", "replayed", "tiers",
-                       "floor"},
+             "flash": {"stages", "first_stage", "growth", "order", "estimator", "correction", "spending",
+                       "intersect", "stop_rule", "variance_floor", "confidence", "resamples", "seed", "seeds",
+                       "replayed", "tiers", "floor"},
              "ranking": {"lower_is_better", "missing"}, "boards": None}
 _BOARD_KEYS = {"name", "title", "description", "scenarios", "missing"}
 
@@ -176,6 +178,8 @@ def load_config(path: Path | None = None) -> Config:
             order=_typed(flash.get("order", defaults.order), str, "order"),
             estimator=_typed(flash.get("estimator", defaults.estimator), str, "estimator"),
             correction=_typed(flash.get("correction", defaults.correction), str, "correction"),
+            spending=_typed(flash.get("spending", defaults.spending), str, "spending"),
+            intersect=_typed(flash.get("intersect", defaults.intersect), bool, "intersect"),
             stop_rule=_typed(flash.get("stop_rule", defaults.stop_rule), str, "stop_rule"),
             variance_floor=_typed(flash.get("variance_floor", defaults.variance_floor), bool, "variance_floor"),
             confidence_level=_typed(flash.get("confidence", 0.95), float, "confidence"),

@@ -56,6 +56,9 @@ def test_mmlu_pro_design_based_flash_saves_x20_within_resolution_over_five_order
     # Far ahead of the old rule. Under the paper's tiers alone it was x23.1 against x8.5; the full run's floor
     # (ranks 2-4 to +-2, which the full run does not order) helps the old rule more: x23.4 against x11.8.
     assert default["saving"] > 1.9 * summaries["old rule"]["saving"]
+    # The error spent where the board's models stop and the looks' intervals intersected: x23.4 became x29.1
+    # (benchmarks/bench_flash_ingredients.py), with every replay within resolution.
+    assert default["saving"] >= 27 and default["within_resolution"] == 1.0
 
 
 def test_simulate_cli_reports_seeds_sorted_rows_and_x_savings(example_build):
@@ -549,6 +552,26 @@ def test_flash_benchmark_smoke_runs_every_variant():
     assert bands == ["top 10%"] * 2 + ["middle"] * 2 + ["bottom 10%"] * 2
 
 
+def test_ingredients_benchmark_smoke_measures_every_row_and_bound(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_flash_ingredients", Path(__file__).parents[1] /
+                                                  "benchmarks" / "bench_flash_ingredients.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows, ratios = bench.main(["--smoke"])
+    assert [label for label, _, _ in rows] == [label for label, _ in (*bench.LADDER, *bench.CHANGES)]
+    assert all(s.n_replays == 8 and s.saving >= 1 and sum(t[0] for t in tally.values()) == 8
+               for _, s, tally in rows)
+    # The ladder ends at the default, and the default without the floor stops earlier than with it.
+    assert rows[2][1].saving == flash.simulate(bench.bench_flash.smoke_results(),
+                                               config=flash.FlashConfig(seeds=1)).summary.saving
+    assert rows[-1][1].saving >= rows[2][1].saving
+    assert list(ratios) == list(bench.BOUNDS) and all(0 < r < 2 for r in ratios.values())
+    out = capsys.readouterr().out
+    assert "| + the error spent where the board's models stop |" in out and "variance ratio" in out
+
+
 # ---------------------------------------------------------------------------------------------
 # Leaderboard scale: the sampled replay, boards fitted in blocks, nothing stored per pair of models
 
@@ -601,7 +624,7 @@ def test_sampled_replay_matches_the_full_replay_on_the_models_both_replay(thousa
     for outcome in sampled.outcomes:
         m = thousand_models.models.index(outcome.model)
         exact = flash.run_model(outcome.model, [s[:, m] for s in thousand_models.scores],
-                                explicit_board(thousand_models, m), config, config.seed)
+                                explicit_board(thousand_models, m), sampled.config, config.seed)
         assert [(s.stage, s.items_used, s.rank, s.rank_lo, s.rank_hi, s.resolution_met) for s in exact.stages] == \
             [(s.stage, s.items_used, s.rank, s.rank_lo, s.rank_hi, s.resolution_met) for s in outcome.stages]
     # A model's replay does not depend on which others are replayed beside it.

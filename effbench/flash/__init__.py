@@ -23,10 +23,14 @@ numpy: arrays in, frozen results out. The default (``estimator="greg"``):
   critical value). Any proportion the sample cannot rule out has a variance at most p (1 - p), so items all
   right or all wrong never narrow the interval below what those proportions give (the Agresti-Coull
   proportion used before went to 0 with the sample: 23 wrong answers placed a model at 0.2 last).
-- **Error control**: the looks are nested samples, so their estimates are correlated; the repeated
-  confidence intervals of a group-sequential design use one critical value c for every look, with
-  P(max_k |Z_k| > c) = alpha under the looks' joint normal law (correlation sqrt(V_k / V_j) for nested
-  samples), computed once per reference by Monte Carlo. ``"bonferroni"`` uses z at alpha / (2 K) instead.
+- **Error control**: the looks are nested samples, so their estimates are correlated (correlation
+  sqrt(V_k / V_j) under their joint normal law); the repeated confidence intervals of a group-sequential
+  design keep P(some look's |Z_k| > c_k) = alpha, the looks' critical values c_k computed once per
+  reference by Monte Carlo. By default (``spending="board"``, `effbench.flash.spending`) the error is
+  spent where the reference's models are expected to stop, so those looks get smaller critical values;
+  ``spending="flat"`` gives every look the same c. ``"bonferroni"`` uses z at alpha / (2 K) instead.
+  Since the looks' intervals hold together, a look's rank interval comes from the intersection of its
+  score interval with the earlier looks' (``intersect``).
 - **Stop rule**: stop when some reported rank Q has |Q - t| <= min(r(Q), r(t)) for every rank t in the
   interval, and report Q (the candidate nearest the point estimate). Whenever the interval covers the
   true rank T, |Q - T| <= min(r(Q), r(T)): the report is within the resolution of both its own tier and
@@ -47,6 +51,7 @@ from effbench.flash.config import (  # noqa: F401
     ESTIMATORS,
     ORDERS,
     PAPER_STAGES,
+    SPENDINGS,
     STOP_RULES,
     FlashConfig,
     stage_label,
@@ -62,6 +67,7 @@ from effbench.flash.estimators import (  # noqa: F401
     greg_estimate,
     greg_estimates,
     least_favourable_proportion,
+    rank_against,
     rank_bootstrap,
     rank_greg,
 )
@@ -79,6 +85,7 @@ from effbench.flash.reference import (  # noqa: F401
     Reference,
     ReferenceFit,
     group_sequential_critical_value,
+    look_paths,
     look_variances,
 )
 from effbench.flash.replay import (  # noqa: F401
@@ -94,6 +101,12 @@ from effbench.flash.results import (  # noqa: F401
     FlashSimulation,
     FlashSummary,
     StageResult,
+)
+from effbench.flash.spending import (  # noqa: F401
+    EVEN_SHARE,
+    board_shares,
+    expected_stop_looks,
+    spent_critical_values,
 )
 from effbench.flash.stop_rule import (  # noqa: F401
     reported_rank,

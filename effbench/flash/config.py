@@ -28,6 +28,7 @@ PAPER_STAGES: tuple[int | None, ...] = (10, 20, 50, 200, 1000, None)  # None = a
 ORDERS = ("random", "informed")
 ESTIMATORS = ("greg", "bootstrap")
 CORRECTIONS = ("group-sequential", "bonferroni", "none")
+SPENDINGS = ("board", "flat")  # where a group-sequential design spends its error (`effbench.flash.spending`)
 STOP_RULES = ("reported", "estimate")
 CRITICAL_VALUE_DRAWS = 100_000  # Monte Carlo draws for the group-sequential critical value (+-0.01)
 
@@ -45,6 +46,9 @@ class FlashConfig:
     paper's until `for_board` resolves the rule at a board's size (`board_models`). With `floor`, no
     rank is resolved more finely than the full run resolves there (`full_run_floor`, by `floor_rule`); `for_board`
     takes it from the leaderboard's rank intervals.
+
+    `spending` (group-sequential correction only): "board" spends the error where the board's models are
+    expected to stop (`effbench.flash.spending`), "flat" gives every look one critical value.
     """
 
     stages: tuple[int | None, ...] | None = None
@@ -59,6 +63,8 @@ class FlashConfig:
     order: str = "informed"
     estimator: str = "greg"
     correction: str = "group-sequential"
+    spending: str = "board"
+    intersect: bool = True  # the rank interval from the intersection of the looks' intervals (`intersects`)
     stop_rule: str = "reported"
     variance_floor: bool = True
     confidence_level: float = 0.95
@@ -91,6 +97,7 @@ class FlashConfig:
             raise ValueError(f"`growth` must be greater than 1, got {self.growth!r}")
         for name, value, allowed in (("order", self.order, ORDERS), ("estimator", self.estimator, ESTIMATORS),
                                      ("correction", self.correction, CORRECTIONS),
+                                     ("spending", self.spending, SPENDINGS),
                                      ("stop_rule", self.stop_rule, STOP_RULES)):
             if value not in allowed:
                 raise ValueError(f"`{name}` must be one of {', '.join(allowed)}, got {value!r}")
@@ -140,6 +147,13 @@ class FlashConfig:
                     else f"its own rank intervals reach ±{floor} places")
             return text + f": ±{tier.resolution}, widened to what the full run resolves here: {what})"
         return text + ")"
+
+    @property
+    def intersects(self) -> bool:
+        """Whether a look's rank interval comes from the intersection of its score interval with the earlier
+        looks': valid when the looks' intervals hold together (the GREG estimator with a group-sequential or
+        Bonferroni correction), never with uncorrected looks."""
+        return self.intersect and self.estimator == "greg" and self.correction != "none"
 
     @cached_property
     def resolution_tiers(self) -> tuple[Tier, ...]:

@@ -62,7 +62,7 @@ def greg_estimate(values: np.ndarray, x: np.ndarray, population_x: float, popula
     return estimate, fpc * residual_var / n
 
 
-def _rank_against(reference_scores: np.ndarray, estimates: np.ndarray) -> np.ndarray:
+def rank_against(reference_scores: np.ndarray, estimates: np.ndarray) -> np.ndarray:
     """Rank of each estimate among the reference: 1 + the reference models with a strictly higher score."""
     ordered = np.sort(reference_scores[~np.isnan(reference_scores)])
     return 1 + ordered.size - np.searchsorted(ordered, estimates, side="right")
@@ -128,8 +128,9 @@ def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequ
     """Return (rank, rank_lo, rank_hi, estimate, half_width) of a model from its GREG scenario estimates
     (`greg_estimates` over the scenarios of each sample size at once)."""
     rho, _ = reference.residual_fit
-    critical_value = reference.critical_value(config)
-    look_alpha = float(2 * scipy_stats.norm.sf(critical_value))  # each look's own two-sided level
+    values = reference.critical_values(config)
+    critical_value = float(values[min(sample.index, values.size - 1)])
+    look_alpha = float(2 * scipy_stats.norm.sf(critical_value))  # this look's own two-sided level
     population_x = population_difficulty(sample, orders, reference)
     by_size: dict[int, list[int]] = {}
     for s, sampled in enumerate(sample.sampled):
@@ -149,8 +150,8 @@ def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequ
     in_order = [estimated[s] for s in sorted(estimated)]  # the scenarios' order, as the sums were taken
     estimate = float(np.mean([e for e, _ in in_order]))
     half_width = critical_value * math.sqrt(sum(v for _, v in in_order)) / len(in_order)
-    rank = int(_rank_against(reference.scores, np.array([estimate]))[0])
-    lo, hi = _rank_against(reference.scores, np.array([estimate + half_width, estimate - half_width]))
+    rank = int(rank_against(reference.scores, np.array([estimate]))[0])
+    lo, hi = rank_against(reference.scores, np.array([estimate + half_width, estimate - half_width]))
     return rank, int(lo), int(hi), estimate, half_width
 
 
@@ -217,11 +218,11 @@ def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders:
     if not point:
         return 1, 1, len(reference.models) + 1, math.nan, math.inf
     estimate = float(np.mean(point))
-    rank = int(_rank_against(reference.scores, np.array([estimate]))[0])
+    rank = int(rank_against(reference.scores, np.array([estimate]))[0])
     if exact:
         return rank, rank, rank, estimate, 0.0
     means = np.mean(np.stack(boots, axis=1), axis=1)
-    ranks = _rank_against(reference.scores, means)
+    ranks = rank_against(reference.scores, means)
     tail = (1 - level) / 2
     lo, hi = np.quantile(ranks, [tail, 1 - tail], method="inverted_cdf")
     spread = np.quantile(means, [tail, 1 - tail])

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats as scipy_stats
 
+from effbench.flash import spending
 from effbench.flash.config import CRITICAL_VALUE_DRAWS, FlashConfig
 from effbench.stats import (
     ResultsMatrix,
@@ -116,20 +117,68 @@ class Reference:
         return max(self.item_counts, default=0)
 
     def critical_value(self, config: FlashConfig) -> float:
-        """Return the critical value of the configured error control for this reference's looks."""
+        """Return the one critical value of every look (`spending` "flat", or the corrections other than
+        group-sequential) for this reference's looks."""
         key = (config.stage_sizes(self.largest_scenario), config.correction, config.confidence_level)
         if key not in self._critical_values:
-            sizes = [s for s in key[0] if s is not None]
             alpha = 1 - config.confidence_level
-            variances = look_variances(sizes, self.item_counts, self.residual_fit[1])
+            variances = look_variances([s for s in key[0] if s is not None], self.item_counts, self.residual_fit[1])
             if config.correction == "none" or not variances.size:
                 value = float(scipy_stats.norm.ppf(1 - alpha / 2))
             elif config.correction == "bonferroni":
                 value = float(scipy_stats.norm.ppf(1 - alpha / (2 * variances.size)))
             else:
-                value = group_sequential_critical_value(variances, alpha)
+                value = _design_values(_relative(variances), None, alpha)[0]
             self._critical_values[key] = value
         return self._critical_values[key]
+
+    def critical_values(self, config: FlashConfig) -> np.ndarray:
+        """Return the critical value of each stage of the configured design (the last look's for the stage of
+        all items, which is exact). With the group-sequential correction and `spending` "board", the error is
+        spent where the board's models are expected to stop (`effbench.flash.spending`); otherwise every look
+        has `critical_value`."""
+        stages = config.stage_sizes(self.largest_scenario)
+        flat = self.critical_value(config)
+        if config.correction != "group-sequential" or config.spending == "flat":
+            return np.full(len(stages), flat)
+        key = (stages, config.confidence_level, "board", config.resolution_tiers)
+        if key not in self._critical_values:
+            variances = look_variances([s for s in stages if s is not None], self.item_counts, self.residual_fit[1])
+            values = np.full(len(stages), flat)
+            if variances.size:
+                scenarios = sum(1 for n in self.item_counts if n > 0)
+                shares = spending.board_shares(self.scores, flat * np.sqrt(variances) / scenarios,
+                                               config.resolution_tiers)
+                alpha = 1 - config.confidence_level
+                cumulative = tuple(round(float(a), 9) for a in alpha * np.cumsum(shares))
+                spent = _design_values(_relative(variances), cumulative, alpha)
+                values[:len(spent)] = spent
+                values[len(spent):] = spent[-1]
+            self._critical_values[key] = values
+        return self._critical_values[key]
+
+
+def _relative(variances: np.ndarray) -> tuple[float, ...]:
+    """The looks' variances relative to the first, to 4 significant digits: all a design's critical values
+    depend on (they are scale-free), rounded so that the nearly equal references of a large board share them."""
+    return tuple(float(f"{v:.4g}") for v in (variances / variances[0]).tolist())
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_paths(relative: tuple[float, ...]) -> np.ndarray:
+    """`look_paths` of the last designs asked for: a reference's one and spent critical values share them."""
+    return look_paths(np.array(relative))
+
+
+@functools.lru_cache(maxsize=256)
+def _design_values(relative: tuple[float, ...], cumulative: tuple[float, ...] | None,
+                   alpha: float) -> tuple[float, ...]:
+    """The critical values of nested looks with `relative` variances: one for every look with P(some look
+    misses) = `alpha` when `cumulative` is None, else each look's from the error spent by it (`cumulative`)."""
+    paths = _cached_paths(relative)
+    if cumulative is None:
+        return (float(np.quantile(paths.max(axis=0), 1 - alpha)),)
+    return tuple(spending.spent_critical_values(paths, cumulative).tolist())
 
 
 REPLAY_BLOCK = 64  # held-out models fitted together: one pass over the results per block
@@ -272,21 +321,27 @@ def _standard_normals(looks: int, draws: int) -> np.ndarray:
     return np.ascontiguousarray(np.random.default_rng(20240501).standard_normal((draws, looks)).T)
 
 
-def group_sequential_critical_value(variances: np.ndarray, alpha: float, *,
-                                    draws: int = CRITICAL_VALUE_DRAWS) -> float:
-    """Return c with P(max_k |X_k| / sqrt(V_k) > c) = alpha for nested looks with variances V_1 > V_2 > ...
+def look_paths(variances: np.ndarray, draws: int = CRITICAL_VALUE_DRAWS) -> np.ndarray:
+    """Return ``(looks, draws)`` simulated |X_k| / sqrt(V_k) for nested looks with variances V_1 > V_2 > ...
 
     Nested samples of a finite population have Cov(X_j, X_k) = V_k for j < k (the later look is the
     more precise), so X_K, X_{K-1} - X_K, ... are independent: the looks are simulated as sums of
     independent normal increments (Monte Carlo with a fixed seed, reproducible).
     """
     v = np.asarray(variances, dtype=float)
-    if v.size == 0:
-        return float(scipy_stats.norm.ppf(1 - alpha / 2))
     if np.any(np.diff(v) > 0):
         raise ValueError("`variances` must not increase from look to look")
     backwards = v[::-1]
     increments = np.sqrt(np.diff(backwards, prepend=0.0))
     paths = np.cumsum(_standard_normals(v.size, draws) * increments[:, None], axis=0)[::-1]
-    z = np.abs(paths) / np.sqrt(v)[:, None]
-    return float(np.quantile(z.max(axis=0), 1 - alpha))
+    return np.abs(paths) / np.sqrt(v)[:, None]
+
+
+def group_sequential_critical_value(variances: np.ndarray, alpha: float, *,
+                                    draws: int = CRITICAL_VALUE_DRAWS) -> float:
+    """Return c with P(max_k |X_k| / sqrt(V_k) > c) = alpha for nested looks with variances V_1 > V_2 > ...
+    (`look_paths`): one critical value for every look."""
+    v = np.asarray(variances, dtype=float)
+    if v.size == 0:
+        return float(scipy_stats.norm.ppf(1 - alpha / 2))
+    return float(np.quantile(look_paths(v, draws).max(axis=0), 1 - alpha))

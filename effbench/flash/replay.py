@@ -10,7 +10,7 @@ import numpy as np
 
 from effbench.flash.config import DEFAULT_CONFIG, PAPER_STAGES, FlashConfig, stage_label
 from effbench.flash.design import StageSample, model_seed, orders_for, stage_samples
-from effbench.flash.estimators import rank_bootstrap, rank_greg
+from effbench.flash.estimators import rank_against, rank_bootstrap, rank_greg
 from effbench.flash.reference import LeaveOneOut, Reference
 from effbench.flash.results import FlashOutcome, FlashSimulation, FlashSummary, StageResult
 from effbench.flash.stop_rule import resolution_met, within_resolution
@@ -23,9 +23,15 @@ from effbench.tiers import tier_index
 
 
 def _stage_result(model: str, sample: StageSample, new_items: Sequence[np.ndarray], orders: Sequence[np.ndarray],
-                  reference: Reference, config: FlashConfig, seed: int) -> StageResult:
+                  reference: Reference, config: FlashConfig, seed: int,
+                  bounds: tuple[float, float] | None = None) -> tuple[StageResult, tuple[float, float] | None]:
+    """Return the stage's result and the score bounds to carry to the next look: with `bounds` (the
+    intersection of the earlier looks' intervals, `FlashConfig.intersects`) the rank interval is that of
+    this look's interval intersected with them."""
     if config.estimator == "greg":
         rank, lo, hi, estimate, half = rank_greg(new_items, sample, orders, reference, config)
+        if bounds is not None:
+            bounds, lo, hi = intersected(bounds, estimate, half, reference, lo, hi)
     else:
         # One generator per model and stage: a replay and a real run of the same stage agree exactly.
         rng = np.random.default_rng([model_seed(seed, model), sample.index])
@@ -34,7 +40,21 @@ def _stage_result(model: str, sample: StageSample, new_items: Sequence[np.ndarra
     tier = int(tier_index(np.array([report if config.stop_rule == "reported" else lo]), config.tiers)[0])
     last = sample.size is None or all(len(t) == p for t, p in zip(sample.sampled, sample.population, strict=True))
     return StageResult(stage_label(sample.size), sample.items_used, report, lo, hi, tier, met or last,
-                       estimate, half)
+                       estimate, half), bounds
+
+
+def intersected(bounds: tuple[float, float], estimate: float, half: float, reference: Reference, lo: int,
+                hi: int) -> tuple[tuple[float, float], int, int]:
+    """Return the bounds this look leaves and the rank interval they give. The looks' intervals hold the score
+    together (95% for all of them at once), so their intersection holds it whenever they do; an empty
+    intersection (some look has missed) starts again from this look's interval, whose ranks are `lo`..`hi`."""
+    if not math.isfinite(half):
+        return bounds, lo, hi
+    low, high = max(bounds[0], estimate - half), min(bounds[1], estimate + half)
+    if low > high:
+        return (estimate - half, estimate + half), lo, hi
+    top, bottom = rank_against(reference.scores, np.array([high, low]))
+    return (low, high), int(top), int(bottom)
 
 
 def _walk(model: str, new_items: Sequence[np.ndarray], reference: Reference, config: FlashConfig, seed: int,
@@ -45,13 +65,15 @@ def _walk(model: str, new_items: Sequence[np.ndarray], reference: Reference, con
     evaluated = [np.isfinite(v) for v in new_items]
     results: list[StageResult] = []
     skipped = 0
+    bounds = (-math.inf, math.inf) if config.intersects else None
     for sample in stage_samples(orders, evaluated, config.stage_sizes(reference.largest_scenario),
                                 availability_known=availability_known):
         skipped = int(sum(len(k) for k in sample.skipped))
         if sample.pending:
             return results, sample, skipped
-        results.append(_stage_result(model, sample, new_items, orders, reference, config, seed))
-        if results[-1].resolution_met:
+        result, bounds = _stage_result(model, sample, new_items, orders, reference, config, seed, bounds)
+        results.append(result)
+        if result.resolution_met:
             break
     return results, None, skipped
 
