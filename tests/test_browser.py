@@ -237,6 +237,23 @@ def test_rank_model_and_score_stay_in_view(browser, base_url, width):
     assert watched.errors == []
 
 
+PHONE_PAGES = ("index.html", "flash.html", "reliability.html", "compare.html", "how-to-read.html", "changes.html",
+               "provenance.html", "models/gemini-1.5-pro-002.html", "scenarios/biology.html")
+
+
+def test_every_kind_of_page_fits_a_320_pixel_phone_without_sideways_scrolling(browser, base_url):
+    """The narrowest phones in use are 320 CSS pixels wide: wide tables scroll inside their own box, long commands
+    (the downloads' duckdb line) wrap, and nothing else may push the page wider than the screen."""
+    watched = Watched(browser, viewport={"width": 320, "height": 700}, is_mobile=True)
+    page = watched.page
+    for path in PHONE_PAGES:
+        page.goto(base_url + path)
+        watched.settle()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+    watched.close()
+    assert watched.errors == []
+
+
 def test_the_column_chooser_hides_and_restores_columns_and_keeps_them_in_the_link(watched, base_url):
     page = watched.page
     page.goto(base_url + "index.html")
