@@ -5,7 +5,7 @@ from the intersection of the looks' intervals."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -14,6 +14,7 @@ from scipy.stats import norm
 from effbench import flash
 from effbench.config import load_config
 from effbench.errors import EffbenchError
+from effbench.render.analyses import flash_method
 from effbench.stats import ResultsMatrix
 from effbench.tiers import DEFAULT_TIERS, Tier
 
@@ -143,3 +144,33 @@ def test_uncorrected_looks_and_the_bootstrap_never_intersect(tmp_path):
     path = tmp_path / "effbench.toml"
     path.write_text("[flash]\nintersect = false\n")
     assert not load_config(path).flash.intersects
+
+
+@pytest.mark.parametrize("change", [{}, {"spending": "flat"}, {"intersect": False},
+                                    {"spending": "flat", "intersect": False}, {"correction": "bonferroni"},
+                                    {"correction": "none"}, {"estimator": "bootstrap", "correction": "bonferroni"}])
+def test_the_flash_page_states_one_error_control_and_the_intersection_only_where_it_applies(change):
+    config = flash.FlashConfig(**change)
+    lines = flash_method(asdict(config))
+    control = [line for line in lines if line.startswith(("Error control:", "No correction:"))]
+    assert len(control) == 1
+    assert ("where the board's models are expected to stop" in control[0]) == (
+        config.correction == "group-sequential" and config.spending == "board")
+    assert ("one critical value for every look" in control[0]) == (
+        config.correction == "group-sequential" and config.spending == "flat")
+    assert any(line.startswith("Rank intervals: since the looks' intervals hold together") for line in lines) == \
+        config.intersects
+
+
+def test_a_look_that_spends_nothing_cannot_stop_even_on_a_sample_without_spread():
+    """At 99.99% the first looks spend less than one of the design's paths: their critical value is infinite, and
+    an all-wrong sample without the variance floor (variance 0) must still get an unbounded interval there, not
+    infinity times zero."""
+    board = mmlu_like_board()
+    config = flash.FlashConfig(confidence_level=0.9999, variance_floor=False).at_size(30)
+    values = board.critical_values(config)
+    assert np.isinf(values[0])
+    outcome = flash.run_model("new", [np.zeros(n) for n in POPULATION], board, config)
+    first = outcome.stages[0]
+    assert (first.rank_lo, first.rank_hi) == (1, 30) and not first.resolution_met
+    assert outcome.final.rank == 30

@@ -30,7 +30,7 @@ ESTIMATORS = ("greg", "bootstrap")
 CORRECTIONS = ("group-sequential", "bonferroni", "none")
 SPENDINGS = ("board", "flat")  # where a group-sequential design spends its error (`effbench.flash.spending`)
 STOP_RULES = ("reported", "estimate")
-CRITICAL_VALUE_DRAWS = 100_000  # Monte Carlo draws for the group-sequential critical value (+-0.01)
+CRITICAL_VALUE_DRAWS = 100_000  # Monte Carlo draws for the group-sequential critical values (one c: +-0.01)
 
 
 @dataclass(frozen=True)

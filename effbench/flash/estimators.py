@@ -149,7 +149,11 @@ def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequ
         estimated.update(zip(group, zip(estimates, variances, strict=True), strict=True))
     in_order = [estimated[s] for s in sorted(estimated)]  # the scenarios' order, as the sums were taken
     estimate = float(np.mean([e for e, _ in in_order]))
-    half_width = critical_value * math.sqrt(sum(v for _, v in in_order)) / len(in_order)
+    # A look that spends no error has an infinite critical value: it bounds nothing, even where the sample shows
+    # no spread (no floor), unless every item is in (the estimate is then exact).
+    exact = all(len(s) == n for s, n in zip(sample.sampled, sample.population, strict=True))
+    half_width = (0.0 if exact else math.inf if math.isinf(critical_value)
+                  else critical_value * math.sqrt(sum(v for _, v in in_order)) / len(in_order))
     rank = int(rank_against(reference.scores, np.array([estimate]))[0])
     lo, hi = rank_against(reference.scores, np.array([estimate + half_width, estimate - half_width]))
     return rank, int(lo), int(hi), estimate, half_width

@@ -145,9 +145,10 @@ def simulate(
     ranks (`replay_sample`); the summary says how many were replayed out of how many.
 
     Each held-out model is treated as new: ranked at every stage against the other models' full
-    results, with difficulty, variance floor and critical value fitted on those others only. Its
-    full-data rank (among all models) is the truth its Flash rank is judged against. A model's replay does
-    not depend on which other models are replayed.
+    results, with difficulty, variance floor and critical values fitted on those others only (the full run's
+    floor in `config.resolution_tiers` comes from the whole board's rank intervals, the held-out model's
+    included). Its full-data rank (among all models) is the truth its Flash rank is judged against. A
+    model's replay does not depend on which other models are replayed.
     """
     config = config.at_size(len(results.models))
     n_seeds = config.seeds if seeds is None else seeds

@@ -18,7 +18,7 @@ class StageResult:
     tier: int  # index into the tiers of the reported rank (stop_rule "estimate": of rank_lo)
     resolution_met: bool
     estimate: float = math.nan  # the model's estimated overall score
-    half_width: float = math.nan  # of the score interval
+    half_width: float = math.nan  # of this look's own score interval (the rank interval may be intersected)
 
 
 @dataclass(frozen=True)

@@ -132,27 +132,28 @@ def flash_method(options: dict) -> tuple[str, ...]:
         lines.append(
             f"Error control: the stages are nested looks at one sample, so their estimates are correlated; the "
             f"looks' critical values (repeated confidence intervals of a group-sequential design, fitted on the "
-            f"board) keep all the intervals right together with probability {level:.0%}. The error is spent where "
-            "the board's models are expected to stop: four fifths of it in proportion to the places of the board "
-            "whose resolution an interval of the expected width meets first at each look, one fifth evenly over "
-            "all looks, so looks where models stop have smaller critical values and late looks larger ones.")
-    if correction in ("group-sequential", "bonferroni") and greg and options.get("intersect", False):
-        lines.append(
-            "Rank intervals: since the looks' intervals hold together, each look's rank interval comes from the "
-            "intersection of its score interval with the earlier looks' (from this look's alone if they do not "
-            "meet, which only happens when some look has missed).")
+            f"board) keep all the intervals right together with probability {level:.0%} (in the normal "
+            "approximation). The error is spent where the board's models are expected to stop: four fifths of it "
+            "in proportion to the places of the board whose resolution an interval of the expected width meets "
+            "first at each look, one fifth evenly over all looks, so looks where models stop have smaller "
+            "critical values and late looks larger ones.")
     elif correction == "group-sequential":
         lines.append(
             f"Error control: the stages are nested looks at one sample, so their estimates are correlated; one "
             f"critical value for every look (repeated confidence intervals of a group-sequential design, computed "
-            f"once per board) keeps all the intervals right together with probability {level:.0%}. It is smaller "
-            "than Bonferroni's over the same looks.")
+            f"once per board) keeps all the intervals right together with probability {level:.0%} (in the normal "
+            "approximation). It is smaller than Bonferroni's over the same looks.")
     elif correction == "bonferroni":
         lines.append(f"Error control: Bonferroni over the stages that can stop early, so the whole procedure keeps "
                      f"{level:.0%}.")
     else:
         lines.append(f"No correction: each stage uses a {level:.0%} interval, so looking after every stage inflates "
                      "the error.")
+    if correction in ("group-sequential", "bonferroni") and greg and options.get("intersect", False):
+        lines.append(
+            "Rank intervals: since the looks' intervals hold together, each look's rank interval comes from the "
+            "intersection of its score interval with the earlier looks' (from this look's alone if they do not "
+            "meet, which only happens when some look has missed).")
     return tuple(lines)
 
 
