@@ -25,6 +25,7 @@ _EXACT_GRID = 1_000_000
 # makes over up to 500 scenarios at the 0.05 level, so no permutation is drawn.
 _DECISIVE = 1e-4
 N_FLIPS = 9999  # random sign flips when the exact distribution is too large to compute
+_FLIP_BLOCK = 1 << 22  # random signs drawn at once (32 MB as floats)
 # With this many differing items, none weighing over 1% of the variance, the signed sum's null
 # distribution is normal to well within the Monte Carlo error of the flips (a large board has
 # thousands of such pairs, and flips cost items x flips each).
@@ -43,10 +44,59 @@ def sign_flip_p_value(differences: np.ndarray, weights: np.ndarray | None = None
     else ``(1 + hits) / (1 + n_flips)`` over random sign flips, which is a valid p-value however many
     flips are drawn.
     """
+    return _flip_p_value(_signed(differences, weights), n_flips=n_flips, rng=rng)
+
+
+def _signed(differences: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Return the weighted differences a sign-flip test flips: those neither NaN, 0 nor of weight 0."""
     d = np.asarray(differences, dtype=float).ravel()
     w = np.ones_like(d) if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), d.shape)
     keep = ~np.isnan(d) & (d != 0) & (w > 0)
-    signed = d[keep] * w[keep]
+    return d[keep] * w[keep]
+
+
+class _SharedFlips:
+    """The random sign flips of one seed, drawn once for the many tests a comparison makes with that seed.
+
+    A test of n items alone draws ``n_flips x n`` signs in one go (when they fit in one block) and the
+    generator fills them in order, so they are the first ``n_flips * n`` of any longer draw from the same
+    seed: a test handed a longer draw's first signs flips exactly as it would alone (drawing the signs
+    costs several times the test itself, and a board's pairs share a handful of seeds).
+    """
+
+    def __init__(self, seed: int, n_flips: int = N_FLIPS) -> None:
+        self.seed, self.n_flips, self.signs = seed, n_flips, np.empty(0)
+
+    def matrix(self, n_items: int) -> np.ndarray | None:
+        """Return the ``(n_flips, n_items)`` +-1 flips a test of `n_items` items draws alone (a view of
+        the shared draw), or None when it draws them in several blocks."""
+        need = self.n_flips * n_items
+        if need > _FLIP_BLOCK:
+            return None
+        if self.signs.size < need:  # at least twice the items drawn before: few draws as tests grow
+            items = min(_FLIP_BLOCK // self.n_flips, max(n_items, 2 * self.signs.size // self.n_flips))
+            self.signs = _random_signs(np.random.default_rng(self.seed), self.n_flips * items)
+        return self.signs[:need].reshape(self.n_flips, n_items)
+
+    def p_value(self, signed: np.ndarray | None) -> float:
+        """Return `sign_flip_p_value` of the weighted differences `signed` with this seed and number of flips."""
+        return _flip_p_value(signed, n_flips=self.n_flips, rng=self.seed, shared=self)
+
+
+def _random_signs(generator: np.random.Generator, size: int | tuple[int, int]) -> np.ndarray:
+    """Return `size` random +-1 as floats, drawn from `generator`."""
+    signs = generator.integers(0, 2, size=size).astype(float)
+    signs *= 2.0  # in place: the same +-1 as `* 2.0 - 1.0`, without two more copies of the draws
+    signs -= 1.0
+    return signs
+
+
+def _flip_p_value(signed: np.ndarray | None, *, n_flips: int = N_FLIPS, rng: int | np.random.Generator = 0,
+                  shared: _SharedFlips | None = None) -> float:
+    """Return `sign_flip_p_value` of the weighted differences `signed` (none 0 or NaN; None: nothing to
+    test, NaN); `shared` holds the flips of the seed `rng` when many tests use it."""
+    if signed is None:
+        return float("nan")
     if signed.size == 0:
         return 1.0
     size = np.abs(signed)
@@ -61,12 +111,14 @@ def sign_flip_p_value(differences: np.ndarray, weights: np.ndarray | None = None
         steps = np.rint(size / size.min() * unit).astype(np.int64)
         if steps.sum() <= _EXACT_GRID:
             return _exact_p_value(steps, int(steps[signed > 0].sum()))
+    flips = shared.matrix(size.size) if shared is not None else None
+    if flips is not None:
+        hits = int(np.sum(np.abs(flips @ size) >= statistic * (1 - 1e-12)))
+        return (1 + hits) / (1 + n_flips)
     generator = np.random.default_rng(rng)
-    hits, block = 0, max(1, (1 << 22) // size.size)
+    hits, block = 0, max(1, _FLIP_BLOCK // size.size)
     for start in range(0, n_flips, block):
-        signs = generator.integers(0, 2, size=(min(block, n_flips - start), size.size)).astype(float)
-        signs *= 2.0  # in place: the same +-1 as `* 2.0 - 1.0`, without two more copies of the draws
-        signs -= 1.0
+        signs = _random_signs(generator, (min(block, n_flips - start), size.size))
         hits += int(np.sum(np.abs(signs @ size) >= statistic * (1 - 1e-12)))
     return (1 + hits) / (1 + n_flips)
 
@@ -144,7 +196,8 @@ def scenario_p_values(results: ResultsMatrix, a: int, others: np.ndarray,
 
     Scenarios whose differing items all differ by the same amount (0/1 scores) are tested for every
     pair at once by the sign test, every scenario of one size together (each sum runs over one scenario's
-    items in order, as it would alone); other scenarios pair by pair."""
+    items in order, as it would alone); other scenarios pair by pair, a scenario's pairs drawing their
+    random flips once."""
     others = np.asarray(others, dtype=int)
     out = np.full((len(results.scenarios), others.size), np.nan)
     for scenarios, stacked in scenarios_by_size(results) if groups is None else groups:
@@ -157,8 +210,11 @@ def scenario_p_values(results: ResultsMatrix, a: int, others: np.ndarray,
                                 np.where(differing, size, np.inf).min(axis=1), size.max(axis=1))
         tested = both.any(axis=1)
         out[scenarios] = np.where(tested, quick, np.nan)
-        for g, j in zip(*np.nonzero(tested & np.isnan(quick)), strict=True):
-            out[scenarios[g], j] = sign_flip_p_value(diff[g, :, j], rng=int(scenarios[g]))
+        flips = None
+        for g, j in zip(*np.nonzero(tested & np.isnan(quick)), strict=True):  # a scenario's pairs in a row
+            if flips is None or flips.seed != int(scenarios[g]):
+                flips = _SharedFlips(int(scenarios[g]))
+            out[scenarios[g], j] = flips.p_value(_signed(diff[g, :, j], None))
     return out
 
 
@@ -169,7 +225,7 @@ def overall_p_values(results: ResultsMatrix, a: int, others: np.ndarray,
     both), as in the mean; NaN when they share no scenario with items. The sums the quick tests need
     are gathered for all pairs at once, every scenario of one size together (`groups`, as in
     `scenario_p_values`) and then added up in the scenarios' order; only pairs those leave undecided are
-    tested one by one (`sign_flip_p_value`, the same p-value)."""
+    tested one by one (`sign_flip_p_value`, the same p-value), drawing their random flips once."""
     others = np.asarray(others, dtype=int)
     k = others.size
     n_scenarios = len(results.scenarios)
@@ -194,8 +250,9 @@ def overall_p_values(results: ResultsMatrix, a: int, others: np.ndarray,
     # cumsum adds one row at a time, from 0, as adding each scenario's sums in turn would
     total, squares = np.cumsum(total, axis=0)[-1], np.cumsum(squares, axis=0)[-1]
     out = np.where(shared_any, _quick_p_values(total, squares, n, positive, smallest, largest), np.nan)
+    flips = _SharedFlips(0)
     for j in np.flatnonzero(shared_any & np.isnan(out)):
-        out[j] = overall_p_value(results, a, int(others[j]))
+        out[j] = flips.p_value(_overall_signed(results, a, int(others[j])))
     return out
 
 
@@ -203,6 +260,12 @@ def overall_p_value(results: ResultsMatrix, a: int, b: int) -> float:
     """Return the sign-flip p-value of the difference of two models' macro means over the scenarios
     both have: each item's difference weighs 1 / (its scenario's items scored by both), as in the mean;
     NaN when they share no scenario with items."""
+    return _flip_p_value(_overall_signed(results, a, b))
+
+
+def _overall_signed(results: ResultsMatrix, a: int, b: int) -> np.ndarray | None:
+    """Return the weighted differences `overall_p_value` flips, or None when the two models share no
+    scenario with items."""
     diffs, weights = [], []
     for matrix, resampled in zip(results.scores, results.resampled, strict=True):
         if not resampled:
@@ -212,6 +275,4 @@ def overall_p_value(results: ResultsMatrix, a: int, b: int) -> float:
         if shared:
             diffs.append(diff)
             weights.append(np.full(diff.shape, 1.0 / shared))
-    if not diffs:
-        return float("nan")
-    return sign_flip_p_value(np.concatenate(diffs), np.concatenate(weights))
+    return _signed(np.concatenate(diffs), np.concatenate(weights)) if diffs else None

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread per test process (and the commands it runs), set before numpy loads OpenBLAS: the suite
+# already runs a process per core, and BLAS threads waiting on a busy core made each small matrix product
+# last milliseconds (the compare view's sign flips took most of a LiveCodeBench build).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import csv
 import dataclasses
 import fcntl

@@ -9,7 +9,8 @@ Blocks, by the language of their fence:
 - `toml`: read as `effbench.toml` by effbench's own settings reader.
 - `text`: output or a formula; nothing to run.
 
-`effbench` commands run in this process through the CLI app; other commands run in bash, with an
+`effbench` commands, alone or after `cd DIR &&`, run in this process through the CLI app (a process of
+their own would import the pipeline again, a second or more each); other commands run in bash, with an
 `effbench` on PATH that runs this checkout. A block preceded by `<!-- not-run: why -->` is not run, but
 its `effbench` commands are still parsed against the CLI, so a renamed command or option fails here.
 Every block is counted, so none is skipped silently.
@@ -105,12 +106,16 @@ def commands(block: Block) -> list[Command]:
     return result
 
 
-def effbench_args(command: str) -> list[str] | None:
-    """The arguments of an `effbench` command run on its own (no pipes, redirections or `&&`), else None."""
+def effbench_args(command: str) -> tuple[str, list[str]] | None:
+    """The folder and arguments of an `effbench` command run on its own or after one `cd DIR &&` (no pipes,
+    redirections or other `&&`; the folder is "." without `cd`), else None."""
     words = shlex.split(command, comments=True)
+    where = "."
+    if len(words) > 3 and words[0] == "cd" and words[2] == "&&":
+        where, words = words[1], words[3:]
     if not words or words[0] != "effbench" or SHELL_SYNTAX & set(words):
         return None
-    return words[1:]
+    return where, words[1:]
 
 
 def shown_lines_appear(shown: tuple[str, ...], printed: str) -> str | None:
@@ -153,10 +158,11 @@ def run_block(block: Block, folder: Path, env: dict[str, str]) -> None:
             path.unlink()
         return
     for command in commands(block):
-        args = effbench_args(command.text)
-        if args is not None:
+        found = effbench_args(command.text)
+        if found is not None:
+            where, args = found
             cwd = os.getcwd()
-            os.chdir(folder)
+            os.chdir(folder / where)
             try:
                 result = runner.invoke(app, args)
             finally:

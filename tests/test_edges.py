@@ -14,7 +14,7 @@ import pytest
 from scipy import stats as scipy_stats
 from typer.testing import CliRunner
 
-from effbench import analysis_tables, flash, pipeline, reliability
+from effbench import analysis_tables, flash, paired, pipeline, reliability
 from effbench.cli import app
 from effbench.compare import compare_models, verdict
 from effbench.load import Source
@@ -81,6 +81,25 @@ def test_sign_flip_p_value_is_exact(differences):
     assert sign_flip_p_value(d) == pytest.approx(brute_force_p_value(d), abs=0.012)
     if np.all(np.isin(np.abs(d), [0, 0.1, 0.25, 0.3, 0.5, 0.7, 0.75, 1])):  # on a grid: exact to rounding
         assert sign_flip_p_value(d) == pytest.approx(brute_force_p_value(d), abs=1e-12)
+
+
+def test_tests_sharing_one_seeds_flips_give_the_p_values_each_gives_alone():
+    """Many tests draw the random flips of one seed once; each must flip exactly as it would alone: random
+    and graded differences of growing and shrinking sizes (flips drawn again, or a view of a longer draw),
+    ties, NaN, weights, few items, and more items than one block of flips holds (drawn block by block)."""
+    rng = np.random.default_rng(5)
+    cases = []
+    for n in (30, 12, 300, 5, 64, 419, 420, 600, 2, 100):
+        d = rng.normal(size=n) * (rng.random(n) < 0.9)  # some items do not differ
+        d[rng.random(n) < 0.1] = np.nan
+        cases.append((d, None))
+        cases.append((np.round(d, 1), None))  # graded: tenths, with ties
+        cases.append((d, rng.integers(1, 4, n) / rng.integers(1, 40)))  # weighted, as the overall test
+    cases += [(np.array([0.3, -0.3, 0.3, np.nan]), None), (np.array([0.1, 0.37]), None), (np.array([np.nan]), None)]
+    for seed in (0, 3):
+        flips = paired._SharedFlips(seed)
+        for d, w in cases:
+            assert flips.p_value(paired._signed(d, w)) == sign_flip_p_value(d, w, rng=seed)
 
 
 def test_holm_adjusts_over_the_tested_scenarios_only():

@@ -210,20 +210,27 @@ def test_greg_estimates_equal_greg_estimate_scenario_by_scenario(n):
         assert list(zip(estimates, variances, strict=True)) == expected  # the same floats, not nearly
 
 
-def test_p_values_of_scenarios_of_one_size_together_equal_scenario_by_scenario():
+@pytest.mark.parametrize("graded", ["thirds", "continuous"])
+def test_p_values_of_scenarios_of_one_size_together_equal_scenario_by_scenario(graded):
+    """Thirds take the exact distribution; continuous scores the random flips every pair of a scenario
+    (and every overall test) shares, which must be the flips each test draws alone."""
     rng = np.random.default_rng(2)
-    sizes = [9, 3, 9, 12, 9, 3, 1]
+    sizes = [9, 3, 9, 12, 9, 3, 1] + ([40, 40, 25] if graded == "continuous" else [])
     scores = []
     for n in sizes:
-        matrix = rng.integers(0, 4, (n, 6)) / 3  # fractions: sums that depend on their order
+        # fractions: sums that depend on their order; continuous: no unit, so random flips
+        matrix = rng.integers(0, 4, (n, 6)) / 3 if graded == "thirds" else rng.random((n, 6)).round(3)
         matrix[rng.random(matrix.shape) < 0.1] = np.nan
         scores.append(matrix)
+    resampled = tuple(n != 1 for n in sizes)
     results = stats.ResultsMatrix(tuple(f"m{i}" for i in range(6)), tuple(f"s{s}" for s in range(len(sizes))),
-                                  tuple(scores), (True,) * (len(sizes) - 1) + (False,))
+                                  tuple(scores), resampled)
     for a in range(5):
         others = np.arange(a + 1, 6)
         expected = np.full((len(sizes), others.size), np.nan)
-        for s, matrix in enumerate(scores[:-1]):
+        for s, matrix in enumerate(scores):
+            if not resampled[s]:
+                continue
             diff = matrix[:, [a]] - matrix[:, others]
             for j in range(others.size):
                 if (~np.isnan(diff[:, j])).any():
