@@ -15,7 +15,6 @@ from effbench.formats import ReadOptions, alpaca_eval, list_files
 
 FIXTURES = Path(__file__).parent / "data" / "formats" / "alpaca_eval"
 ANNOTATIONS = FIXTURES / "alpaca-7b" / "alpaca_eval_gpt4" / "annotations.json"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "formats"
 OTHER_FIXTURES = [p for p in (FIXTURES.parent.iterdir() if FIXTURES.parent.is_dir() else [])
                   if p.name != "alpaca_eval"]
 
@@ -36,8 +35,7 @@ def test_find_from_the_unit_folder_and_parents():
     assert find(FIXTURES.parent) == [ANNOTATIONS]
 
 
-@pytest.mark.parametrize("folder", [*OTHER_FIXTURES, *(sorted(p for p in SHARED.iterdir() if p.is_dir()
-                                                             and p.name != "alpaca_eval") if SHARED.is_dir() else [])],
+@pytest.mark.parametrize("folder", OTHER_FIXTURES,
                          ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_find_claims_no_other_format(folder: Path):
     assert find(folder) == []

@@ -12,7 +12,7 @@ from effbench.errors import EffbenchError
 from effbench.formats import ReadOptions, every_eval_ever, list_files
 
 FIXTURE = Path(__file__).parent / "data" / "formats" / "every_eval_ever"
-SHARED = Path("/work/shared/formats")
+SHARED = Path(__file__).parent / "data" / "formats"  # every harness's fixtures, this one's among them
 RECORD = FIXTURE / "global-mmlu-lite__anthropic__claude-3-5-haiku-20241022__402c8833.json"
 INSTANCES = FIXTURE / "gpt2_mmlu_samples.jsonl"
 PAIR = FIXTURE / "pair_v0.3.0" / "f3a1c0de-4b2e-4c1a-9f6d-1b7e5a2c8d40.json"
@@ -47,7 +47,6 @@ def test_lone_samples_file_without_its_record(tmp_path):
         ["demo-org/demo-model", "demo-source.demo_bench", "demo_0001", 1.0, "demo-source.demo_bench"]]
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="the shared samples are not on this machine")
 def test_find_claims_no_other_format():
     others = [p for p in list_files(SHARED) if "every_eval_ever" not in p.parts]
     assert every_eval_ever.find(SHARED, others) == []

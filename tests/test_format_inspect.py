@@ -14,7 +14,7 @@ from effbench.errors import EffbenchError
 from effbench.formats import ReadOptions, inspect_ai, list_files
 
 FIXTURE = Path(__file__).parent / "data" / "formats" / "inspect"
-SHARED = Path("/work/shared/formats")
+SHARED = Path(__file__).parent / "data" / "formats"  # every harness's fixtures, this one's among them
 JSON_LOG = FIXTURE / "data_arc_qwen.json"
 EVAL_LOG = FIXTURE / "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval"
 # Logs written by running inspect-ai 0.3.285 with its stand-in model (see current/README.md).
@@ -33,7 +33,6 @@ def test_find_detects_logs_from_folder_parent_and_file():
     assert inspect_ai.find(JSON_LOG, [JSON_LOG]) == [JSON_LOG]
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="the shared samples are not on this machine")
 def test_find_claims_no_other_format():
     others = [p for p in list_files(SHARED) if "inspect" not in p.parts]
     assert inspect_ai.find(SHARED, others) == []

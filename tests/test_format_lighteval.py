@@ -19,7 +19,6 @@ SMOKE = FIXTURES / "smoke" / "results" / "results_2026-08-10T17-22-11.385681.jso
 NESTED = FIXTURES / "nested"
 SMOL = NESTED / "results" / "HuggingFaceTB" / "SmolLM2-135M" / "results_2025-05-01T10-00-00.123456.json"
 GPT2 = NESTED / "results" / "openai-community" / "gpt2" / "results_2024-03-01T09-00-00.654321.json"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "formats"
 OTHER_FIXTURES = [p for p in (FIXTURES.parent.iterdir() if FIXTURES.parent.is_dir() else []) if p.name != "lighteval"]
 
 
@@ -36,8 +35,7 @@ def test_find_from_the_unit_folder_and_parents():
     assert find(FIXTURES.parent) == [SMOL, GPT2, SMOKE]
 
 
-@pytest.mark.parametrize("folder", [*OTHER_FIXTURES, *(sorted(p for p in SHARED.iterdir() if p.is_dir()
-                                                             and p.name != "lighteval") if SHARED.is_dir() else [])],
+@pytest.mark.parametrize("folder", OTHER_FIXTURES,
                          ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_find_claims_no_other_format(folder: Path):
     assert find(folder) == []

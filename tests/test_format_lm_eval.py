@@ -19,7 +19,6 @@ QWEN = FIXTURES / "qwen3-93m" / "results_2026-01-21T03-44-18.458309.json"
 QWEN_MODEL = "RylanSchaeffer/mem_Qwen3-93M_minerva_math_rep_0_sbst_1.0000_epch_1_ot_1"
 GEMMA = FIXTURES / "google__gemma-2b"
 OLD = FIXTURES / "pythia-14m-v0.4.0" / "results.json"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "formats"
 # Written by running lm-eval 0.4.13 with its dummy model (current/README.md): a folder with a re-run of
 # tiny_qa (first run: tiny_qa and tiny_choice; second run: tiny_qa), and a task with an infinite metric.
 CURRENT = FIXTURES / "current"
@@ -46,8 +45,7 @@ def test_find_from_the_unit_folder_a_parent_and_a_samples_file():
     assert find(samples) == [QWEN]
 
 
-@pytest.mark.parametrize("folder", [*OTHER_FIXTURES, *(sorted(p for p in SHARED.iterdir() if p.is_dir()
-                                                             and p.name != "lm_eval") if SHARED.is_dir() else [])],
+@pytest.mark.parametrize("folder", OTHER_FIXTURES,
                          ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_find_claims_no_other_format(folder: Path):
     assert find(folder) == []
