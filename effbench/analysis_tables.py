@@ -101,6 +101,26 @@ def results_matrix(con: duckdb.DuckDBPyConnection) -> ResultsMatrix:
     )
 
 
+def model_sets(con: duckdb.DuckDBPyConnection) -> dict[str, frozenset[str]]:
+    """Return, per scenario in `results_matrix`'s order, the models with at least one score there: what boards are
+    formed from (`boards.model_sets` of the results matrix), in one query instead of reading every result."""
+    rows = con.execute("SELECT scenario, list(DISTINCT model) FROM scores WHERE score IS NOT NULL"
+                       " GROUP BY scenario ORDER BY scenario").fetchall()
+    return {scenario: frozenset(models) for scenario, models in rows}
+
+
+def board_item_count(con: duckdb.DuckDBPyConnection, board: Board) -> int:
+    """Return the items of `board`'s per-item scenarios that one of its ranked models has a score for: the rows of
+    those scenarios in its results matrix (`boards.board_results`), counted in SQL (a missing item id is one item,
+    as there)."""
+    return int(con.execute(
+        "SELECT coalesce(sum(n), 0) FROM (SELECT count(DISTINCT c.item_id) + max((c.item_id IS NULL)::INTEGER) AS n"
+        " FROM scores AS c JOIN scenarios AS s USING (scenario)"
+        " WHERE c.score IS NOT NULL AND s.level = 'item' AND list_contains($scenarios, c.scenario)"
+        " AND list_contains($models, c.model) GROUP BY c.scenario)",
+        {"scenarios": list(board.scenarios), "models": list(board.ranked)}).fetchone()[0])
+
+
 # Scored rows read per query: bounds the memory of reading a large board.
 _BATCH_ROWS = 1 << 23
 

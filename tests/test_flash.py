@@ -707,7 +707,7 @@ def test_no_stored_flash_table_grows_with_models_squared(tmp_path):
         db = tmp_path / f"board-{n_models}.duckdb"
         with store.open_store(db) as con:
             store.ingest(con, [Source(path)])
-            board = pipeline.refresh_boards(con, analysis_tables.results_matrix(con))[0]
+            board = pipeline.refresh_boards(con, analysis_tables.model_sets(con))[0]
             assert pipeline.refresh_flash(con, flash.FlashConfig(seeds=1, max_replayed=20), board)
             rows[n_models] = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                               for t in ("flash", "flash_stages", "flash_summary")}

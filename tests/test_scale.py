@@ -192,7 +192,7 @@ def stored_rows(tmp_path: Path, n_models: int) -> dict[str, int]:
               "dior", "rank_resolution", "scenario_agreement", "mwr_instability", "recommendations")
     with store.open_store(db) as con:
         store.ingest(con, pipeline.result_sources([board]))
-        board = pipeline.refresh_boards(con, analysis_tables.results_matrix(con))[0]
+        board = pipeline.refresh_boards(con, analysis_tables.model_sets(con))[0]
         pipeline.refresh_ranking(con, analysis_tables.AnalysisParameters(n_resamples=100), board)
         pipeline.refresh_dior(con, analysis_tables.DiorParameters(n_draws=10, decisions=("models", "aggregation")),
                               board)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import glob
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from effbench import boards, flash, formats, progress, stats, store
+from effbench import analysis_tables, boards, flash, formats, progress, store
 from effbench.analysis_tables import AnalysisParameters, DiorParameters
 from effbench.boards import Board, BoardSettings
 from effbench.errors import EffbenchError, is_disk_full
@@ -150,14 +150,15 @@ def update(
                 store.declare_lower_is_better(con, lower_is_better)
             warnings = [*store.scale_warnings(con), *store.identical_model_warnings(con)]
             results = results or ResultsOnce()
-            formed = refresh_boards(con, results(con), board_settings or DEFAULT_BOARDS)
-            warnings += board_warnings(formed, results(con).models)
+            # Boards, warnings and sizes come from SQL: the results matrix is read only if an analysis is stale.
+            sets = analysis_tables.model_sets(con)
+            formed = refresh_boards(con, sets, board_settings or DEFAULT_BOARDS)
+            warnings += board_warnings(formed, sorted(set().union(*sets.values())))
             recomputed = False
             sizes = []
             for board in formed:
                 reader = results.board(board)
-                sizes.append(sum(m.shape[0] for m, r in zip(reader(con).scores, reader(con).resampled, strict=True)
-                                 if r))
+                sizes.append(analysis_tables.board_item_count(con, board))
                 with progress.stage("ranking"):
                     recomputed = refresh_ranking(con, parameters, board, reader=reader,
                                                  rankings=results.rankings) or recomputed
@@ -183,9 +184,10 @@ def update(
     return UpdateReport(tuple(reports), recomputed, n_models, tuple(warnings), formed, tuple(sizes))
 
 
-def refresh_boards(con: duckdb.DuckDBPyConnection, results: stats.ResultsMatrix,
+def refresh_boards(con: duckdb.DuckDBPyConnection, model_sets: Mapping[str, frozenset[str]],
                    settings: BoardSettings = DEFAULT_BOARDS) -> tuple[Board, ...]:
-    """Return the boards of the loaded results under `settings`, stored in the database (see `effbench.boards`)."""
+    """Return the boards of the loaded results under `settings`, stored in the database (see `effbench.boards`):
+    `model_sets` are, per scenario, the models with a score there (`analysis_tables.model_sets`)."""
     examples = {e.results_sha256: e for e in EXAMPLES.values()}
 
     def origin(scenario: str) -> str:
@@ -195,7 +197,7 @@ def refresh_boards(con: duckdb.DuckDBPyConnection, results: stats.ResultsMatrix,
         return examples[sha256].name if sha256 in examples else format_name
 
     try:
-        formed = boards.form_boards(boards.model_sets(results), declared=settings.declared,
+        formed = boards.form_boards(dict(model_sets), declared=settings.declared,
                                     tags=store.scenario_tags(con), origin_of=origin,
                                     origin_titles={e.name: e.title for e in EXAMPLES.values()},
                                     missing=settings.missing)
