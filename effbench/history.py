@@ -45,7 +45,9 @@ def build_time() -> dt.datetime:
 
 
 def _current(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    board = con.execute(f"SELECT {', '.join(LEADERBOARD_COLUMNS)} FROM leaderboard").df()
+    # The `leaderboard` view's rows in its order, from the table its columns come from: the view would also count
+    # every model's items over all results, which DuckDB does even when no count is asked for (15 s at 120 million).
+    board = con.execute(f"SELECT {', '.join(LEADERBOARD_COLUMNS)} FROM rank_intervals ORDER BY board, rank, model").df()
     return board, con.execute("SELECT board, scenario FROM boards").df()
 
 

@@ -291,12 +291,25 @@ def test_boards_and_their_sizes_from_sql_equal_those_of_the_results_matrix(five_
 
 
 def test_a_rebuild_of_unchanged_data_reads_no_results(five_sources, monkeypatch):
+    """Nothing that scans every result runs again when nothing changed: the results matrix, the model sets, the
+    item counts, the warnings about scales and identical models (each seconds at 100 million results)."""
+    from effbench import history
+
     db = five_sources.out.parent / "five.duckdb"
+    with store.open_store(db, read_only=True) as con:
+        leaderboard = con.execute("SELECT board, model, rank, rank_lo, rank_hi, score, score_lo, score_hi"
+                                  " FROM leaderboard").df()
+        assert history._current(con)[0].equals(leaderboard)  # the history reads the view's rows from their table
 
-    def refuse(con):
-        raise AssertionError("the results matrix was read")
+    def refuse(*args, **kwargs):
+        raise AssertionError("every result was scanned again")
 
-    monkeypatch.setattr(analysis_tables, "results_matrix", refuse)
+    for module, name in ((analysis_tables, "results_matrix"), (analysis_tables, "model_sets"),
+                         (analysis_tables, "board_item_count"), (store, "scale_warnings"),
+                         (store, "identical_model_warnings")):
+        monkeypatch.setattr(module, name, refuse)
     report = pipeline.update(db, **FAST)
     assert not report.recomputed and report.boards == five_sources.update.boards
-    assert report.board_items == five_sources.update.board_items
+    assert report.board_items == five_sources.update.board_items and report.warnings == five_sources.update.warnings
+    with pytest.raises(AssertionError, match="scanned again"):  # other board settings: formed again
+        pipeline.update(db, board_settings=BoardSettings(missing="exclude"), **FAST)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import glob
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,17 +150,11 @@ def update(
                                     "or --example")
             if lower_is_better:
                 store.declare_lower_is_better(con, lower_is_better)
-            warnings = [*store.scale_warnings(con), *store.identical_model_warnings(con)]
             results = results or ResultsOnce()
-            # Boards, warnings and sizes come from SQL: the results matrix is read only if an analysis is stale.
-            sets = analysis_tables.model_sets(con)
-            formed = refresh_boards(con, sets, board_settings or DEFAULT_BOARDS)
-            warnings += board_warnings(formed, sorted(set().union(*sets.values())))
+            formed, warnings, sizes = _boards_and_warnings(con, board_settings or DEFAULT_BOARDS)
             recomputed = False
-            sizes = []
             for board in formed:
                 reader = results.board(board)
-                sizes.append(analysis_tables.board_item_count(con, board))
                 with progress.stage("ranking"):
                     recomputed = refresh_ranking(con, parameters, board, reader=reader,
                                                  rankings=results.rankings) or recomputed
@@ -182,6 +178,27 @@ def update(
             raise EffbenchError(f"{db}: no space left on the device ({first_line(error)}); {state}") from None
         raise
     return UpdateReport(tuple(reports), recomputed, n_models, tuple(warnings), formed, tuple(sizes))
+
+
+def _boards_and_warnings(con: duckdb.DuckDBPyConnection, settings: BoardSettings
+                         ) -> tuple[tuple[Board, ...], list[str], list[int]]:
+    """Return the boards, the warnings about the loaded data and each board's per-item items. Each takes a scan of
+    every result (seconds at 100 million), so they are recorded with a digest of what they depend on (the loaded
+    sources, the scenarios' directions, the board settings, effbench's analysis code) and read back while it holds:
+    a rebuild of unchanged data scans nothing. The results matrix is never read here."""
+    directions = con.execute("SELECT scenario, higher_is_better FROM scenario_directions ORDER BY ALL").fetchall()
+    digest = hashlib.sha256(json.dumps([store.data_fingerprint(con), directions, repr(settings),
+                                        store.analysis_version()], default=str).encode()).hexdigest()
+    recorded = json.loads(store.get_meta(con, "boards_formed") or "{}")
+    if recorded.get("digest") == digest:
+        return store.stored_boards(con), list(recorded["warnings"]), list(recorded["board_items"])
+    warnings = [*store.scale_warnings(con), *store.identical_model_warnings(con)]
+    sets = analysis_tables.model_sets(con)
+    formed = refresh_boards(con, sets, settings)
+    warnings += board_warnings(formed, sorted(set().union(*sets.values())))
+    sizes = [analysis_tables.board_item_count(con, board) for board in formed]
+    store.set_meta(con, "boards_formed", json.dumps({"digest": digest, "warnings": warnings, "board_items": sizes}))
+    return formed, warnings, sizes
 
 
 def refresh_boards(con: duckdb.DuckDBPyConnection, model_sets: Mapping[str, frozenset[str]],
