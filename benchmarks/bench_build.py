@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
             pulled = time.perf_counter()
             result = stats.rank_intervals(matrix, n_resamples=n_resamples)
             boot = time.perf_counter()
-            board = pipeline.refresh_boards(con, matrix)[0]
+            board = pipeline.refresh_boards(con, analysis_tables.model_sets(con))[0]
             analysis_tables.save_ranking(con, result, reliability.disagreements(result),
                                analysis_tables.AnalysisParameters(n_resamples=n_resamples), board)
             saved = time.perf_counter()
