@@ -96,6 +96,11 @@ class StageSample:
     pending: tuple[np.ndarray, ...] = ()  # plan only: the stage's items still to evaluate
 
     @property
+    def complete(self) -> bool:
+        """Whether every item not skipped is in the sample (the estimate is then exact)."""
+        return all(len(s) == n for s, n in zip(self.sampled, self.population, strict=True))
+
+    @property
     def items_used(self) -> int:
         return int(sum(len(s) for s in self.sampled))
 

@@ -151,8 +151,7 @@ def rank_greg(new_items: Sequence[np.ndarray], sample: StageSample, orders: Sequ
     estimate = float(np.mean([e for e, _ in in_order]))
     # A look that spends no error has an infinite critical value: it bounds nothing, even where the sample shows
     # no spread (no floor), unless every item is in (the estimate is then exact).
-    exact = all(len(s) == n for s, n in zip(sample.sampled, sample.population, strict=True))
-    half_width = (0.0 if exact else math.inf if math.isinf(critical_value)
+    half_width = (0.0 if sample.complete else math.inf if math.isinf(critical_value)
                   else critical_value * math.sqrt(sum(v for _, v in in_order)) / len(in_order))
     rank = int(rank_against(reference.scores, np.array([estimate]))[0])
     lo, hi = rank_against(reference.scores, np.array([estimate + half_width, estimate - half_width]))
@@ -195,8 +194,7 @@ def rank_bootstrap(new_items: Sequence[np.ndarray], sample: StageSample, orders:
     regression = config.order == "informed"
     early = max(len(config.stage_sizes(reference.largest_scenario)) - 1, 1)
     level = config.confidence_level if config.correction == "none" else 1 - (1 - config.confidence_level) / early
-    exact = all(len(sampled) == population for sampled, population in zip(sample.sampled, sample.population,
-                                                                          strict=True))
+    exact = sample.complete
     point, boots = [], []
     populations = population_difficulty(sample, orders, reference)
     ones: dict[int, np.ndarray] = {}  # the point estimate's weights, one row per sample size

@@ -177,7 +177,7 @@ def _design_values(relative: tuple[float, ...], cumulative: tuple[float, ...] | 
     misses) = `alpha` when `cumulative` is None, else each look's from the error spent by it (`cumulative`)."""
     paths = _cached_paths(relative)
     if cumulative is None:
-        return (float(np.quantile(paths.max(axis=0), 1 - alpha)),)
+        return (_one_value(paths, alpha),)
     return tuple(spending.spent_critical_values(paths, cumulative).tolist())
 
 
@@ -344,4 +344,9 @@ def group_sequential_critical_value(variances: np.ndarray, alpha: float, *,
     v = np.asarray(variances, dtype=float)
     if v.size == 0:
         return float(scipy_stats.norm.ppf(1 - alpha / 2))
-    return float(np.quantile(look_paths(v, draws).max(axis=0), 1 - alpha))
+    return _one_value(look_paths(v, draws), alpha)
+
+
+def _one_value(paths: np.ndarray, alpha: float) -> float:
+    """The one critical value that `paths` (`look_paths`) exceed at some look with probability `alpha`."""
+    return float(np.quantile(paths.max(axis=0), 1 - alpha))

@@ -38,7 +38,7 @@ def _stage_result(model: str, sample: StageSample, new_items: Sequence[np.ndarra
         rank, lo, hi, estimate, half = rank_bootstrap(new_items, sample, orders, reference, config, rng)
     _, met, report = resolution_met(rank, lo, hi, config.resolution_tiers, config.stop_rule)
     tier = int(tier_index(np.array([report if config.stop_rule == "reported" else lo]), config.tiers)[0])
-    last = sample.size is None or all(len(t) == p for t, p in zip(sample.sampled, sample.population, strict=True))
+    last = sample.size is None or sample.complete
     return StageResult(stage_label(sample.size), sample.items_used, report, lo, hi, tier, met or last,
                        estimate, half), bounds
 
